@@ -1,0 +1,50 @@
+"""The environment a local Airflow needs to run this project's DAGs against the warehouse.
+
+Used by ``vawg run`` (which runs the DAG for one logical date as ``airflow dags test`` does) and
+by the tests. A deployed Airflow (docker-compose.yml) sets the same variables itself.
+"""
+
+from __future__ import annotations
+
+import os
+
+from vawg_warehouse.config import Settings, get_settings
+from vawg_warehouse.warehouse import connection_info
+
+WAREHOUSE_CONN_ENV = "AIRFLOW_CONN_VAWG_WAREHOUSE"
+
+
+def airflow_environment(settings: Settings | None = None) -> dict[str, str]:
+    """Variables to add to os.environ for an Airflow process (no secrets but the DB password)."""
+    settings = settings or get_settings()
+    home = settings.airflow_home
+    tmp = settings.home / "tmp"
+    for folder in (home, tmp, settings.home / "cosmos"):
+        folder.mkdir(parents=True, exist_ok=True)
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(settings.dags_dir),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(settings.project_root / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "AIRFLOW__COSMOS__USE_DATASET_AIRFLOW3_URI_STANDARD": "True",
+        "AIRFLOW__COSMOS__CACHE_DIR": str(settings.home / "cosmos"),
+        "AIRFLOW__COSMOS__PROPAGATE_LOGS": "False",
+        "SCARF_ANALYTICS": "false",
+        "DO_NOT_TRACK": "true",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "TMPDIR": str(tmp),
+        WAREHOUSE_CONN_ENV: connection_info(settings).url,
+        "VAWG_HOME": str(settings.home),
+        "VAWG_LANDING_DIR": str(settings.landing_dir),
+        "VAWG_PROJECT_DIR": str(settings.project_root),
+    }
+    return env
+
+
+def with_airflow_environment(settings: Settings | None = None) -> dict[str, str]:
+    """os.environ plus the Airflow variables: the environment for an ``airflow`` subprocess."""
+    return {**os.environ, **airflow_environment(settings)}

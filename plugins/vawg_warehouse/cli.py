@@ -1,0 +1,397 @@
+"""The ``vawg`` command: manage the warehouse, make sample data, run the nightly DAG.
+
+vawg demo                       the whole job on the embedded warehouse, with sample data
+vawg warehouse up|down|url|status
+vawg migrate                    apply pending schema migrations
+vawg sample [--start --end --rows --seed]
+vawg dbt-parse                  write dbt_project/target/manifest.json (the DAG reads it)
+vawg run --date YYYY-MM-DD      run vawg_nightly for that logical date through Airflow
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from vawg_warehouse.config import Settings, get_settings
+
+DAG_ID = "vawg_nightly"
+DEMO_START = date(2023, 4, 1)
+DEMO_END = date(2025, 9, 30)
+
+
+def _say(message: str) -> None:
+    print(f"[vawg] {message}", flush=True)
+
+
+class _Step:
+    """Prints a step's name, then its wall time when it ends."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self):
+        self.started = time.monotonic()
+        _say(f"{self.name} ...")
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        took = time.monotonic() - self.started
+        _say(f"{self.name}: {'done' if exc is None else 'FAILED'} in {took:.1f} s")
+
+
+# --------------------------------------------------------------------------------------------
+# warehouse
+# --------------------------------------------------------------------------------------------
+
+
+def cmd_warehouse(args: argparse.Namespace) -> int:
+    from vawg_warehouse.warehouse import EmbeddedServer, connection_info, ensure_warehouse
+
+    settings = get_settings()
+    if args.action == "url":
+        print(connection_info(settings).url)
+        return 0
+    if not settings.uses_embedded_warehouse:
+        if args.action in ("up", "status"):
+            ensure_warehouse(settings)
+            _say(f"external warehouse reachable: {connection_info(settings).redacted()}")
+            return 0
+        _say("VAWG_WAREHOUSE_URL points at an external server: nothing to stop")
+        return 0
+    server = EmbeddedServer(settings)
+    if args.action == "up":
+        info = server.up()
+        _say(f"embedded warehouse up: {info.redacted()} (data in {server.data_dir})")
+    elif args.action == "down":
+        _say("stopped" if server.down() else "was not running")
+    else:
+        _say("running" if server.is_running() else "stopped")
+        return 0 if server.is_running() else 3
+    return 0
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    from vawg_warehouse.orchestration import prepare_warehouse
+
+    applied = prepare_warehouse()
+    _say(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# sample data
+# --------------------------------------------------------------------------------------------
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from vawg_warehouse.sample import generate
+
+    settings = get_settings()
+    landing = Path(args.landing_dir).resolve() if args.landing_dir else settings.landing_dir
+    with _Step(f"generating sample extracts {args.start} to {args.end} into {landing}"):
+        summary = generate(
+            landing,
+            start=args.start,
+            end=args.end,
+            rows=args.rows,
+            seed=args.seed,
+            progress=_progress_printer(),
+        )
+    print(summary)
+    return 0
+
+
+def _progress_printer():
+    last = [0.0]
+
+    def progress(message: str) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 2:
+            last[0] = now
+            _say(f"  {message}")
+
+    return progress
+
+
+# --------------------------------------------------------------------------------------------
+# dbt and Airflow
+# --------------------------------------------------------------------------------------------
+
+
+def _dbt_env(settings: Settings) -> dict[str, str]:
+    from vawg_warehouse.warehouse import connection_info
+
+    return {
+        **os.environ,
+        **connection_info(settings).dbt_env(),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
+
+
+def manifest_is_stale(settings: Settings) -> bool:
+    manifest = settings.dbt_project_dir / "target" / "manifest.json"
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [
+        p
+        for pattern in ("*.sql", "*.yml", "*.csv")
+        for p in settings.dbt_project_dir.rglob(pattern)
+        if "target" not in p.parts and "logs" not in p.parts
+    ]
+    return any(p.stat().st_mtime > built for p in sources)
+
+
+def dbt_parse(settings: Settings) -> None:
+    project = settings.dbt_project_dir
+    subprocess.run(
+        [
+            _bin("dbt"),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+        ],
+        check=True,
+        env=_dbt_env(settings),
+        cwd=project,
+    )
+
+
+def cmd_dbt_parse(_: argparse.Namespace) -> int:
+    settings = get_settings()
+    with _Step("dbt parse (writes the manifest the DAG reads)"):
+        dbt_parse(settings)
+    return 0
+
+
+def _bin(name: str) -> str:
+    """A console script of this environment (the venv the package is installed in)."""
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else name
+
+
+def prepare_airflow(settings: Settings) -> dict[str, str]:
+    """Environment for Airflow; migrates its metadata database and dbt's manifest when needed."""
+    from vawg_warehouse.airflow_env import with_airflow_environment
+
+    env = with_airflow_environment(settings)
+    marker = settings.airflow_home / ".migrated"
+    if not marker.exists():
+        with _Step("airflow db migrate (first run only)"):
+            subprocess.run(
+                [_bin("airflow"), "db", "migrate"],
+                check=True,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        marker.touch()
+    if manifest_is_stale(settings):
+        with _Step("dbt parse (the DAG reads the manifest)"):
+            dbt_parse(settings)
+    return env
+
+
+_PROGRESS = re.compile(r"(Marking task as (\w+)|task_id=([\w.]+)|QUARANTINED|Dag run .*)")
+
+
+def run_dag(logical_date: date, settings: Settings | None = None) -> int:
+    """Run vawg_nightly for one logical date through Airflow (``airflow dags test``)."""
+    from vawg_warehouse.orchestration import prepare_warehouse
+    from vawg_warehouse.privacy import KEY_ENV, demo_key
+
+    settings = settings or get_settings()
+    if settings.uses_embedded_warehouse and not os.environ.get(KEY_ENV):
+        demo_key(settings)  # the local demo only; a real deployment sets the key
+    with _Step("warehouse up and migrated"):
+        prepare_warehouse(settings)
+    env = prepare_airflow(settings)
+    log_dir = settings.home / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{DAG_ID}_{logical_date.isoformat()}.log"
+    with _Step(f"airflow dags test {DAG_ID} {logical_date} (log: {log_path})"):
+        returncode = _stream_airflow(
+            [_bin("airflow"), "dags", "test", DAG_ID, logical_date.isoformat()], env, log_path
+        )
+    state = _final_state(log_path)
+    if returncode != 0 or state != "success":
+        _say(f"the run did not succeed (exit {returncode}, state {state}): see {log_path}")
+        return returncode or 1
+    _print_run_summary(settings, logical_date)
+    return 0
+
+
+def _stream_airflow(command: list[str], env: dict[str, str], log_path: Path) -> int:
+    """Run Airflow, keep its whole output in a log file, show one line per task as it ends."""
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            log_file.write(line)
+            if "Marking task as" in line or "QUARANTINED" in line:
+                match = re.search(r"task_id=([\w.\-]+)", line)
+                state = re.search(r"Marking task as (\w+)", line)
+                if state and match:
+                    _say(f"  {state.group(1).lower():<8} {match.group(1)}")
+                elif "QUARANTINED" in line:
+                    _say("  " + line.strip()[line.find("QUARANTINED") :][:300])
+        return process.wait()
+
+
+def _final_state(log_path: Path) -> str:
+    text = log_path.read_text(errors="replace")
+    found = re.findall(r"(?:state|final state)[=:]\s*'?(success|failed)'?", text)
+    return found[-1] if found else "unknown"
+
+
+def _print_run_summary(settings: Settings, logical_date: date) -> None:
+    from vawg_warehouse.orchestration import format_summary
+    from vawg_warehouse.warehouse import connect
+
+    with connect(settings) as conn:
+        row = conn.execute(
+            "select summary from audit.pipeline_run where logical_date = %s "
+            "order by pipeline_run_id desc limit 1",
+            (logical_date,),
+        ).fetchone()
+    if row:
+        for line in format_summary(row[0]):
+            _say(line)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return run_dag(args.date)
+
+
+# --------------------------------------------------------------------------------------------
+# demo: the README's main command
+# --------------------------------------------------------------------------------------------
+
+DEMO_QUERY = """\
+select month_start_date, local_authority_name, reporting_category,
+       crime_count, rate_per_1000, change_on_last_year
+from marts.mart_reporting_monthly
+where reporting_category = 'domestic_abuse'
+order by month_start_date desc, local_authority_name
+limit 14;"""
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from vawg_warehouse.sample import generate
+    from vawg_warehouse.warehouse import connect, connection_info
+
+    settings = get_settings()
+    started = time.monotonic()
+    with _Step(f"sample extracts {args.start} to {args.end} into {settings.landing_dir}"):
+        summary = generate(
+            settings.landing_dir,
+            start=args.start,
+            end=args.end,
+            rows=args.rows,
+            seed=args.seed,
+            progress=_progress_printer(),
+        )
+    _say(str(summary))
+    code = run_dag(args.end + timedelta(days=1), settings)
+    if code:
+        return code
+    info = connection_info(settings)
+    with connect(settings) as conn:
+        rows = conn.execute(DEMO_QUERY).fetchall()
+        count = conn.execute("select count(*) from marts.mart_reporting_monthly").fetchone()[0]
+    _say(f"done in {time.monotonic() - started:.0f} s")
+    print()
+    print(
+        f"The measure 1 mart is marts.mart_reporting_monthly ({count:,} rows) in {info.redacted()}"
+    )
+    print(f"Connect with:  psql '{info.url}'")
+    print("A query to try:\n")
+    print(DEMO_QUERY)
+    print()
+    for r in rows:
+        print("  " + " | ".join("" if v is None else str(v) for v in r))
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vawg", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    wh = sub.add_parser("warehouse", help="manage the embedded warehouse (or check the external)")
+    wh.add_argument("action", choices=["up", "down", "url", "status"])
+    wh.set_defaults(func=cmd_warehouse)
+
+    sub.add_parser("migrate", help="apply pending schema migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("dbt-parse", help="write the dbt manifest the DAG reads").set_defaults(
+        func=cmd_dbt_parse
+    )
+
+    for name, func, helptext in (
+        ("sample", cmd_sample, "write synthetic source files into the landing folder"),
+        ("demo", cmd_demo, "sample data, embedded warehouse, a real DAG run, then a query"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--start", type=_iso_date, default=DEMO_START)
+        p.add_argument("--end", type=_iso_date, default=DEMO_END)
+        p.add_argument(
+            "--rows",
+            type=int,
+            default=None,
+            help="approximate number of crime rows (default: realistic volumes)",
+        )
+        p.add_argument("--seed", type=int, default=20240401)
+        if name == "sample":
+            p.add_argument("--landing-dir", default=None)
+        p.set_defaults(func=func)
+
+    run = sub.add_parser("run", help="run vawg_nightly for a logical date through Airflow")
+    run.add_argument("--date", type=_iso_date, required=True)
+    run.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a clear message, not a traceback, for expected failures
+        from vawg_warehouse.load import LoadError
+        from vawg_warehouse.privacy import PseudonymKeyError
+        from vawg_warehouse.warehouse import WarehouseError
+
+        if isinstance(exc, (WarehouseError, PseudonymKeyError, LoadError)):
+            _say(f"error: {exc}")
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Settings read from the environment, in one place.
+
+Every part of the project (loader, Great Expectations, the dbt profile, the Airflow connection,
+the tests) asks this module where things are, so one environment variable re-points all of them.
+
+| variable | meaning | default |
+|---|---|---|
+| ``VAWG_WAREHOUSE_URL`` | ``postgresql://`` URL of an external warehouse | the embedded server |
+| ``VAWG_HOME`` | run-time state (embedded data, Airflow home, reports) | ``<project>/.vawg`` |
+| ``VAWG_LANDING_DIR`` | where source systems drop their files | ``$VAWG_HOME/landing`` |
+| ``VAWG_EMBEDDED_PORT`` | TCP port of the embedded server on 127.0.0.1 | ``55432`` |
+| ``VAWG_PSEUDONYM_KEY`` | key of the HMAC that pseudonymises people | none (privacy.py) |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_EMBEDDED_PORT = 55432
+EMBEDDED_DATABASE = "vawg"
+# The embedded server trusts local connections; a password is still given because cosmos's
+# Postgres profile mapping refuses a connection without one.
+EMBEDDED_PASSWORD = "embedded"  # noqa: S105 - not a secret: the embedded server uses trust auth
+
+
+def _project_root() -> Path:
+    explicit = os.environ.get("VAWG_PROJECT_DIR")
+    if explicit:
+        return Path(explicit).resolve()
+    # plugins/vawg_warehouse/config.py -> the project root is two folders up.
+    return PACKAGE_DIR.parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    project_root: Path
+    home: Path
+    landing_dir: Path
+    external_warehouse_url: str | None
+    embedded_port: int
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return self.project_root / "dbt_project"
+
+    @property
+    def expectations_dir(self) -> Path:
+        return self.project_root / "expectations"
+
+    @property
+    def dags_dir(self) -> Path:
+        return self.project_root / "dags"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @property
+    def embedded_data_dir(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.home / "secrets"
+
+    @property
+    def uses_embedded_warehouse(self) -> bool:
+        return self.external_warehouse_url is None
+
+
+def get_settings() -> Settings:
+    """Read the settings afresh from the environment (never cached, so tests can re-point)."""
+    root = _project_root()
+    home = Path(os.environ.get("VAWG_HOME") or root / ".vawg").resolve()
+    landing = Path(os.environ.get("VAWG_LANDING_DIR") or home / "landing").resolve()
+    url = os.environ.get("VAWG_WAREHOUSE_URL") or None
+    port = int(os.environ.get("VAWG_EMBEDDED_PORT") or DEFAULT_EMBEDDED_PORT)
+    return Settings(
+        project_root=root,
+        home=home,
+        landing_dir=landing,
+        external_warehouse_url=url,
+        embedded_port=port,
+    )

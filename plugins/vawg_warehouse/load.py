@@ -1,0 +1,476 @@
+"""Extract and load: landing files become audited load batches, streamed into PostgreSQL with COPY.
+
+The life of a file (``audit.load_batch.status``)::
+
+    registered --load--> loaded --validate--> validated --publish--> published
+                           |                      \\--(critical rule failed)--> quarantined
+                           \\--(unreadable: header, encoding)--> quarantined
+    any step can end in   failed   (an error of ours or of the database: the step is retried)
+
+* ``register``: each file whose sha256 is not yet published or quarantined becomes a batch.
+* ``load_batch``: the file is streamed, person identifiers are replaced by keyed HMACs on the way,
+  and the rows are COPYed as text into an UNLOGGED table ``landing.<dataset>__b<id>`` together with
+  their line number. Memory stays flat: the file is never held whole.
+* validation (quality.py) runs in SQL on that table;
+* ``publish_batch`` casts the rows into the typed raw table in one transaction and drops the
+  landing table; ``quarantine_batch`` moves the landing table to the ``quarantine`` schema instead.
+
+Every step is idempotent for its batch: re-running it replaces what a failed attempt left.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from vawg_warehouse.contracts import Contract, all_contracts, load_contract
+from vawg_warehouse.privacy import Pseudonymiser
+
+log = logging.getLogger(__name__)
+
+COPY_CHUNK_BYTES = 1 << 20  # send COPY data in 1 MiB pieces
+_READ_BLOCK = 1 << 20
+
+
+class LoadError(RuntimeError):
+    """A file cannot be read as its contract says: names the file, the line and the rule."""
+
+    def __init__(self, file_name: str, message: str, line: int | None = None, rule: str = ""):
+        self.file_name = file_name
+        self.line = line
+        self.rule = rule
+        where = f"{file_name}, line {line}" if line else file_name
+        super().__init__(f"{where}: {message}" + (f" (rule: {rule})" if rule else ""))
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    dataset: str
+    relative_path: str
+    path: Path
+    size_bytes: int
+
+    def sha256(self) -> str:
+        return file_sha256(self.path)
+
+
+@dataclass(frozen=True)
+class Batch:
+    batch_id: int
+    dataset: str
+    file_name: str
+    file_sha256: str
+    status: str
+
+    @property
+    def contract(self) -> Contract:
+        return load_contract(self.dataset)
+
+    @property
+    def landing_table(self) -> str:
+        return f"{self.dataset}__b{self.batch_id}"
+
+
+@dataclass
+class RunContext:
+    """Who asked: stamped on every batch and event (small, serialisable, no personal data)."""
+
+    dag_id: str | None = None
+    dag_run_id: str | None = None
+    logical_date: date | None = None
+
+
+@dataclass
+class LoadResult:
+    batch_id: int
+    rows_read: int
+    malformed_rows: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(_READ_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Discover and register
+# --------------------------------------------------------------------------------------------
+
+
+def discover(landing_root: Path, contracts: Iterable[Contract] | None = None) -> list[LandingFile]:
+    """The files in the landing folder that belong to a dataset, oldest name first."""
+    found: list[LandingFile] = []
+    for contract in contracts or all_contracts():
+        folder = contract.landing_dir(landing_root)
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            relative = path.relative_to(landing_root).as_posix()
+            if path.is_file() and contract.matches(relative):
+                found.append(LandingFile(contract.dataset, relative, path, path.stat().st_size))
+    return found
+
+
+def _event(conn: psycopg.Connection, batch_id: int, status: str, ctx: RunContext, **detail) -> None:
+    conn.execute(
+        "insert into audit.load_batch_event (batch_id, status, detail, dag_run_id) "
+        "values (%s, %s, %s, %s)",
+        (batch_id, status, Jsonb(detail), ctx.dag_run_id),
+    )
+
+
+def register(
+    conn: psycopg.Connection, files: Iterable[LandingFile], ctx: RunContext
+) -> list[Batch]:
+    """Make a batch of every new file; return the batches that need work (new or unfinished).
+
+    A file whose checksum was already published or quarantined is skipped and nothing is
+    written, so a re-run over the same landing folder changes nothing.
+    """
+    to_process: list[Batch] = []
+    skipped = 0
+    for landing_file in files:
+        sha = landing_file.sha256()
+        with conn.transaction():
+            row = conn.execute(
+                """
+                insert into audit.load_batch
+                    (dataset, file_name, file_sha256, file_size_bytes,
+                     dag_id, dag_run_id, logical_date)
+                values (%s, %s, %s, %s, %s, %s, %s)
+                on conflict (dataset, file_sha256) do nothing
+                returning batch_id, status
+                """,
+                (
+                    landing_file.dataset,
+                    landing_file.relative_path,
+                    sha,
+                    landing_file.size_bytes,
+                    ctx.dag_id,
+                    ctx.dag_run_id,
+                    ctx.logical_date,
+                ),
+            ).fetchone()
+            if row:
+                _event(conn, row[0], "registered", ctx, file_name=landing_file.relative_path)
+            else:
+                row = conn.execute(
+                    "select batch_id, status from audit.load_batch "
+                    "where dataset = %s and file_sha256 = %s",
+                    (landing_file.dataset, sha),
+                ).fetchone()
+        batch_id, status = row
+        if status in ("published", "quarantined"):
+            skipped += 1
+            continue
+        to_process.append(
+            Batch(batch_id, landing_file.dataset, landing_file.relative_path, sha, status)
+        )
+    log.info(
+        "registered %d batch(es) to process, skipped %d already taken in", len(to_process), skipped
+    )
+    return to_process
+
+
+def get_batches(
+    conn: psycopg.Connection, batch_ids: Iterable[int], status: str | None = None
+) -> list[Batch]:
+    ids = list(batch_ids)
+    if not ids:
+        return []
+    rows = conn.execute(
+        "select batch_id, dataset, file_name, file_sha256, status from audit.load_batch "
+        "where batch_id = any(%s) and (%s::text is null or status = %s) order by batch_id",
+        (ids, status, status),
+    ).fetchall()
+    return [Batch(*r) for r in rows]
+
+
+# --------------------------------------------------------------------------------------------
+# Load: stream, pseudonymise, COPY
+# --------------------------------------------------------------------------------------------
+
+
+def _landing_columns(contract: Contract) -> list[str]:
+    return [*contract.stored_names, "_row_number", "_malformed"]
+
+
+def _create_landing_table(conn: psycopg.Connection, batch: Batch) -> sql.Composed:
+    table = sql.Identifier("landing", batch.landing_table)
+    columns = [sql.SQL("{} text").format(sql.Identifier(n)) for n in batch.contract.stored_names]
+    columns += [sql.SQL("_row_number bigint not null"), sql.SQL("_malformed boolean not null")]
+    conn.execute(sql.SQL("drop table if exists {}").format(table))
+    conn.execute(
+        sql.SQL("create unlogged table {} ({})").format(table, sql.SQL(", ").join(columns))
+    )
+    return table
+
+
+def _header_mapping(contract: Contract, header: list[str], file_name: str) -> list[int]:
+    """For each contract column, its index in the file's header (order may differ)."""
+    cleaned = [h.strip() for h in header]
+    missing = [c for c in contract.column_names if c not in cleaned]
+    unexpected = [h for h in cleaned if h not in contract.column_names]
+    duplicated = sorted({h for h in cleaned if cleaned.count(h) > 1})
+    problems = []
+    if missing:
+        problems.append(f"missing column(s) {missing}")
+    if unexpected:
+        problems.append(f"unexpected column(s) {unexpected}")
+    if duplicated:
+        problems.append(f"repeated column(s) {duplicated}")
+    if problems:
+        raise LoadError(file_name, "; ".join(problems), line=1, rule="header matches the contract")
+    return [cleaned.index(c) for c in contract.column_names]
+
+
+def stream_rows_to_copy(
+    copy: psycopg.Copy,
+    source: io.TextIOBase,
+    contract: Contract,
+    pseudonymise: Pseudonymiser,
+    file_name: str,
+) -> LoadResult:
+    """Read CSV rows, pseudonymise identifiers, and write them to an open COPY in 1 MiB pieces."""
+    reader = csv.reader(source)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    rows = malformed = 0
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise LoadError(
+                file_name,
+                "the file is empty (no header)",
+                line=1,
+                rule="header matches the contract",
+            )
+        positions = _header_mapping(contract, header, file_name)
+        width = len(header)
+        hashed = [contract.column_names.index(c.name) for c in contract.pseudonymised]
+        for record in reader:
+            if not record:  # a blank line is not a row
+                continue
+            rows += 1
+            line = reader.line_num
+            is_malformed = len(record) != width
+            if is_malformed:
+                malformed += 1
+                record = (record + [""] * width)[:width]
+            values = [record[i] for i in positions]
+            for i in hashed:
+                values[i] = pseudonymise(values[i])
+            values.append(line)
+            values.append("t" if is_malformed else "f")
+            writer.writerow(values)
+            if buffer.tell() >= COPY_CHUNK_BYTES:
+                copy.write(buffer.getvalue())
+                buffer.seek(0)
+                buffer.truncate()
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            file_name,
+            f"not valid UTF-8 ({exc.reason})",
+            line=_first_bad_utf8_line(source),
+            rule="file is UTF-8 text",
+        ) from None
+    except csv.Error as exc:
+        raise LoadError(
+            file_name, f"not readable as CSV ({exc})", line=reader.line_num, rule="file is CSV"
+        ) from None
+    if buffer.tell():
+        copy.write(buffer.getvalue())
+    return LoadResult(batch_id=0, rows_read=rows, malformed_rows=malformed)
+
+
+def _first_bad_utf8_line(source: io.TextIOBase) -> int | None:
+    """The line holding the first byte that is not UTF-8 (text readers decode in blocks)."""
+    name = getattr(source, "name", None)
+    if not name:
+        return None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with open(name, "rb") as fh:
+        for raw_line in fh:
+            try:
+                decoder.decode(raw_line)
+            except UnicodeDecodeError:
+                return line
+            line += 1
+    return None
+
+
+def load_batch(
+    conn: psycopg.Connection,
+    batch: Batch,
+    landing_root: Path,
+    pseudonymise: Pseudonymiser,
+    ctx: RunContext,
+) -> LoadResult:
+    """Stream one file into its landing table. A file that cannot be read is quarantined whole."""
+    path = landing_root / batch.file_name
+    if not path.exists():
+        raise LoadError(batch.file_name, "the file is no longer in the landing folder")
+    if file_sha256(path) != batch.file_sha256:
+        raise LoadError(
+            batch.file_name,
+            "the file changed after it was registered: "
+            "a source must not rewrite a dropped file; drop a new one",
+        )
+    contract = batch.contract
+    try:
+        with conn.transaction():
+            table = _create_landing_table(conn, batch)
+            columns = sql.SQL(", ").join(map(sql.Identifier, _landing_columns(contract)))
+            copy_sql = sql.SQL("copy {} ({}) from stdin (format csv)").format(table, columns)
+            with (
+                path.open(newline="", encoding="utf-8-sig") as source,
+                conn.cursor().copy(copy_sql) as copy,
+            ):
+                result = stream_rows_to_copy(copy, source, contract, pseudonymise, batch.file_name)
+            result.batch_id = batch.batch_id
+            conn.execute(
+                "update audit.load_batch set status = 'loaded', rows_read = %s, "
+                "loaded_at = clock_timestamp(), error_message = null where batch_id = %s",
+                (result.rows_read, batch.batch_id),
+            )
+            _event(
+                conn,
+                batch.batch_id,
+                "loaded",
+                ctx,
+                rows_read=result.rows_read,
+                malformed_rows=result.malformed_rows,
+            )
+    except LoadError as exc:
+        # Unreadable as a whole: nothing can be published, the file itself is the evidence.
+        with conn.transaction():
+            conn.execute(
+                "update audit.load_batch set status = 'quarantined', rows_loaded = 0, "
+                "error_message = %s, validated_at = clock_timestamp() where batch_id = %s",
+                (str(exc), batch.batch_id),
+            )
+            _event(
+                conn,
+                batch.batch_id,
+                "quarantined",
+                ctx,
+                rule=exc.rule,
+                line=exc.line,
+                message=str(exc),
+            )
+        log.warning("quarantined %s", exc)
+        raise
+    log.info("loaded batch %d (%s): %d rows", batch.batch_id, batch.file_name, result.rows_read)
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# After validation: publish or quarantine
+# --------------------------------------------------------------------------------------------
+
+
+def _cast(column_name: str, contract_type: str) -> sql.Composable:
+    ident = sql.Identifier(column_name)
+    if contract_type == "flag":
+        return sql.SQL("case {c} when 'Y' then true when 'N' then false end").format(c=ident)
+    if contract_type == "text":
+        return ident
+    from vawg_warehouse.contracts import SQL_TYPES
+
+    return sql.SQL("cast(nullif(btrim({c}), '') as {t})").format(
+        c=ident, t=sql.SQL(SQL_TYPES[contract_type])
+    )
+
+
+def mark_validated(conn: psycopg.Connection, batch: Batch, ctx: RunContext, **detail) -> None:
+    with conn.transaction():
+        conn.execute(
+            "update audit.load_batch set status = 'validated', validated_at = clock_timestamp() "
+            "where batch_id = %s",
+            (batch.batch_id,),
+        )
+        _event(conn, batch.batch_id, "validated", ctx, **detail)
+
+
+def publish_batch(conn: psycopg.Connection, batch: Batch, ctx: RunContext) -> int:
+    """Cast the validated rows into the raw table, in one transaction; returns rows published."""
+    contract = batch.contract
+    landing = sql.Identifier("landing", batch.landing_table)
+    schema, table = contract.raw_table.split(".")
+    raw = sql.Identifier(schema, table)
+    targets = [*contract.stored_names, "_batch_id", "_row_number", "_published_at"]
+    selects = [_cast(c.stored_name, c.type) for c in contract.columns]
+    selects += [
+        sql.Literal(batch.batch_id),
+        sql.Identifier("_row_number"),
+        sql.SQL("clock_timestamp()"),
+    ]
+    with conn.transaction():
+        conn.execute(sql.SQL("delete from {} where _batch_id = %s").format(raw), (batch.batch_id,))
+        published = conn.execute(
+            sql.SQL("insert into {raw} ({targets}) select {selects} from {landing}").format(
+                raw=raw,
+                targets=sql.SQL(", ").join(map(sql.Identifier, targets)),
+                selects=sql.SQL(", ").join(selects),
+                landing=landing,
+            )
+        ).rowcount
+        conn.execute(sql.SQL("drop table {}").format(landing))
+        conn.execute(
+            "update audit.load_batch set status = 'published', rows_loaded = %s, "
+            "rows_rejected = rows_read - %s, published_at = clock_timestamp() "
+            "where batch_id = %s",
+            (published, published, batch.batch_id),
+        )
+        _event(conn, batch.batch_id, "published", ctx, rows_loaded=published)
+    log.info("published batch %d: %d rows into %s", batch.batch_id, published, contract.raw_table)
+    return published
+
+
+def quarantine_batch(
+    conn: psycopg.Connection, batch: Batch, ctx: RunContext, reason: str, **detail
+) -> None:
+    """Keep the batch's rows, as loaded, in the quarantine schema; never publish them."""
+    landing = sql.Identifier("landing", batch.landing_table)
+    with conn.transaction():
+        conn.execute(
+            sql.SQL("drop table if exists {}").format(
+                sql.Identifier("quarantine", batch.landing_table)
+            )
+        )
+        conn.execute(sql.SQL("alter table {} set schema quarantine").format(landing))
+        conn.execute(
+            "update audit.load_batch set status = 'quarantined', rows_loaded = 0, "
+            "rows_rejected = rows_read, error_message = %s, validated_at = clock_timestamp() "
+            "where batch_id = %s",
+            (reason, batch.batch_id),
+        )
+        _event(conn, batch.batch_id, "quarantined", ctx, reason=reason, **detail)
+    log.warning("quarantined batch %d (%s): %s", batch.batch_id, batch.file_name, reason)
+
+
+def mark_failed(conn: psycopg.Connection, batch_id: int, ctx: RunContext, error: str) -> None:
+    """Record an error of ours or of the database (the step is retried by the scheduler)."""
+    with conn.transaction():
+        conn.execute(
+            "update audit.load_batch set status = 'failed', error_message = %s "
+            "where batch_id = %s and status not in ('published', 'quarantined')",
+            (error[:2000], batch_id),
+        )
+        _event(conn, batch_id, "failed", ctx, error=error[:2000])

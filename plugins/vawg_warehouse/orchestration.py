@@ -1,0 +1,258 @@
+"""What the nightly DAG's tasks do, as plain functions: the DAG file only wires them.
+
+Tasks hand each other load-batch ids (small XComs) and database tables, never local files, so the
+same DAG runs on the Local, Celery or Kubernetes executor. Each function is idempotent for the
+batches it is given: a retry or a re-run finds each batch in the state the last attempt left.
+Airflow is imported only where a task asks Airflow for a connection, so this module (and the CLI
+and tests that use it) works without a scheduler.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from datetime import date
+
+from vawg_warehouse.config import Settings, get_settings
+from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.load import (
+    LoadError,
+    RunContext,
+    discover,
+    get_batches,
+    load_batch,
+    mark_failed,
+    mark_validated,
+    publish_batch,
+    quarantine_batch,
+    register,
+)
+from vawg_warehouse.migrations import migrate
+from vawg_warehouse.privacy import KEY_ENV, Pseudonymiser, resolve_key
+from vawg_warehouse.warehouse import connect, ensure_warehouse
+
+log = logging.getLogger(__name__)
+
+WAREHOUSE_CONN_ID = "vawg_warehouse"
+PSEUDONYM_CONN_ID = "vawg_pseudonym_key"
+
+
+def settings_for_task() -> Settings:
+    """Settings, with the warehouse taken from the Airflow connection when one is defined.
+
+    Outside Airflow (CLI, tests) the environment alone decides.
+    """
+    settings = get_settings()
+    try:
+        from airflow.sdk import Connection
+
+        conn = Connection.get(WAREHOUSE_CONN_ID)
+    except Exception:  # noqa: BLE001 - no Airflow, or no such connection: use the environment
+        return settings
+    url = conn.get_uri().replace("postgres://", "postgresql://", 1)
+    if not os.environ.get(KEY_ENV):
+        try:
+            key_conn = Connection.get(PSEUDONYM_CONN_ID)
+            if key_conn.password:
+                os.environ[KEY_ENV] = key_conn.password
+        except Exception:  # noqa: BLE001 - the key may come from the environment instead
+            pass
+    return dataclasses.replace(settings, external_warehouse_url=url)
+
+
+def run_context(dag_id: str | None, run_id: str | None, logical_date: date | None) -> RunContext:
+    return RunContext(dag_id=dag_id, dag_run_id=run_id, logical_date=logical_date)
+
+
+def prepare_warehouse(settings: Settings | None = None) -> list[str]:
+    """Make the warehouse reachable and its schema current; returns migrations applied."""
+    settings = settings or get_settings()
+    ensure_warehouse(settings)
+    with connect(settings) as conn:
+        return migrate(conn)
+
+
+def register_files(dataset: str, ctx: RunContext, settings: Settings | None = None) -> list[int]:
+    """New (or unfinished) files of one dataset, registered as batches: their ids."""
+    settings = settings or get_settings()
+    contract = load_contract(dataset)
+    files = discover(settings.landing_dir, [contract])
+    with connect(settings) as conn:
+        batches = register(conn, files, ctx)
+    return [b.batch_id for b in batches]
+
+
+def load_batches(
+    batch_ids: list[int], ctx: RunContext, settings: Settings | None = None
+) -> list[int]:
+    """Stream each batch into its landing table; returns the ids that loaded.
+
+    A file that cannot be read (bad header, not UTF-8) is quarantined and reported, and the
+    other files still load.
+    """
+    settings = settings or get_settings()
+    pseudonymise = Pseudonymiser(resolve_key(settings))
+    loaded: list[int] = []
+    with connect(settings) as conn:
+        for batch in get_batches(conn, batch_ids):
+            if batch.status not in ("registered", "loaded", "failed"):
+                continue  # already past this step (a retry after a partial success)
+            try:
+                load_batch(conn, batch, settings.landing_dir, pseudonymise, ctx)
+            except LoadError as exc:
+                log.error("QUARANTINED %s", exc)
+                continue
+            except Exception as exc:
+                mark_failed(conn, batch.batch_id, ctx, f"load: {exc}")
+                raise
+            loaded.append(batch.batch_id)
+    return loaded
+
+
+def validate_batches(
+    batch_ids: list[int],
+    ctx: RunContext,
+    settings: Settings | None = None,
+    *,
+    run_date: date | None = None,
+) -> list[int]:
+    """Validate each loaded batch with its Great Expectations suite, in SQL.
+
+    Results go to audit.validation_run / validation_result. A batch that fails a critical
+    expectation is quarantined (the report names the file, the rules and the failing lines);
+    warnings are recorded and the batch goes on. Returns the ids that may be published.
+    """
+    from vawg_warehouse import quality  # Great Expectations is slow to import: only here
+
+    settings = settings or get_settings()
+    passed: list[int] = []
+    with connect(settings) as conn:
+        batches = get_batches(conn, batch_ids)
+        todo = [b for b in batches if b.status == "loaded"]
+        passed += [b.batch_id for b in batches if b.status == "validated"]
+        if not todo:
+            return passed
+        validator = quality.BatchValidator(settings)
+        for batch in todo:
+            report = validator.validate(
+                batch.contract,
+                f"landing.{batch.landing_table}",
+                batch_id=batch.batch_id,
+                file_name=batch.file_name,
+                run_date=run_date,
+                dag_run_id=ctx.dag_run_id,
+            )
+            with conn.transaction():
+                quality.store_report(conn, report)
+            if report.critical_failures:
+                message = quality.format_failures(report, batch.file_name)
+                log.error("QUARANTINED %s", message)
+                quarantine_batch(conn, batch, ctx, message, rules=report.failed_rules())
+                continue
+            if report.warning_failures:
+                log.warning("%s", quality.format_failures(report, batch.file_name))
+            mark_validated(conn, batch, ctx, warnings=report.failed_rules())
+            passed.append(batch.batch_id)
+    return passed
+
+
+def publish_batches(batch_ids: list[int], ctx: RunContext, settings: Settings | None = None) -> int:
+    """Publish each validated batch to its raw table; returns the rows published."""
+    settings = settings or get_settings()
+    total = 0
+    with connect(settings) as conn:
+        for batch in get_batches(conn, batch_ids, status="validated"):
+            try:
+                total += publish_batch(conn, batch, ctx)
+            except Exception as exc:
+                mark_failed(conn, batch.batch_id, ctx, f"publish: {exc}")
+                raise
+    return total
+
+
+def run_summary(run_id: str | None, settings: Settings | None = None) -> dict:
+    """What this DAG run took in: per status, files and rows; quarantined files with reasons."""
+    settings = settings or get_settings()
+    with connect(settings) as conn:
+        rows = conn.execute(
+            """
+            select b.dataset, b.status, count(*), coalesce(sum(b.rows_read), 0),
+                   coalesce(sum(b.rows_loaded), 0), coalesce(sum(b.rows_rejected), 0)
+            from audit.load_batch as b
+            where b.batch_id in (
+                select e.batch_id from audit.load_batch_event as e where e.dag_run_id = %s
+            )
+            group by 1, 2 order by 1, 2
+            """,
+            (run_id,),
+        ).fetchall()
+        quarantined = conn.execute(
+            """
+            select b.batch_id, b.file_name, b.error_message
+            from audit.load_batch as b
+            where b.status = 'quarantined' and b.batch_id in (
+                select e.batch_id from audit.load_batch_event as e
+                where e.dag_run_id = %s and e.status = 'quarantined'
+            )
+            order by b.batch_id
+            """,
+            (run_id,),
+        ).fetchall()
+    return {
+        "run_id": run_id,
+        "batches": [
+            {
+                "dataset": d,
+                "status": s,
+                "files": n,
+                "rows_read": r,
+                "rows_loaded": ld,
+                "rows_rejected": rj,
+            }
+            for d, s, n, r, ld, rj in rows
+        ],
+        "quarantined": [
+            {"batch_id": b, "file_name": f, "reason": reason} for b, f, reason in quarantined
+        ],
+    }
+
+
+def finish_run(
+    dag_id: str | None,
+    run_id: str | None,
+    logical_date: date | None,
+    settings: Settings | None = None,
+) -> dict:
+    """Record the run's summary in audit.pipeline_run and log it for the operator."""
+    from psycopg.types.json import Jsonb
+
+    from vawg_warehouse import __version__
+
+    settings = settings or get_settings()
+    summary = run_summary(run_id, settings)
+    with connect(settings) as conn, conn.transaction():
+        conn.execute(
+            "insert into audit.pipeline_run (dag_id, dag_run_id, logical_date, code_version, "
+            "summary) values (%s, %s, %s, %s, %s)",
+            (dag_id, run_id, logical_date, __version__, Jsonb(summary)),
+        )
+    for line in format_summary(summary):
+        log.info("%s", line)
+    return summary
+
+
+def format_summary(summary: dict) -> list[str]:
+    """The run's summary as lines for a log or a terminal (counts and file names only)."""
+    lines = [f"run {summary['run_id']}:"]
+    if not summary["batches"]:
+        lines.append("  no new files")
+    for b in summary["batches"]:
+        lines.append(
+            f"  {b['dataset']:<16} {b['status']:<12} files {b['files']:>5}  rows read "
+            f"{b['rows_read']:>10,}  loaded {b['rows_loaded']:>10,}  "
+            f"rejected {b['rows_rejected']:>8,}"
+        )
+    for q in summary["quarantined"]:
+        lines.append(f"  QUARANTINED batch {q['batch_id']} {q['file_name']}: {q['reason']}")
+    return lines

@@ -1,0 +1,89 @@
+"""Pseudonymisation at the edge: person identifiers become keyed HMACs before anything is stored.
+
+The key never lives in the repository. In order of precedence it comes from:
+1. ``VAWG_PSEUDONYM_KEY`` in the environment (an Airflow deployment sets it from a secrets backend,
+   or passes the password of the Airflow connection ``vawg_pseudonym_key``: see orchestration.py);
+2. for the local demo only, ``$VAWG_HOME/secrets/pseudonym.key``, created on first use by
+   ``demo_key()`` with owner-only permissions.
+The same key must be used for every load, or the same person gets two pseudonyms: losing it breaks
+linkage across time (which is also how the warehouse can be made to forget: rotate the key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from vawg_warehouse.config import Settings, get_settings
+
+KEY_ENV = "VAWG_PSEUDONYM_KEY"
+MIN_KEY_BYTES = 32
+
+
+class PseudonymKeyError(RuntimeError):
+    """No usable key: refuse to load rather than store identifiers in clear."""
+
+
+def _key_file(settings: Settings) -> Path:
+    return settings.secrets_dir / "pseudonym.key"
+
+
+def demo_key(settings: Settings | None = None) -> str:
+    """Create (once) and return the local demo key. Never used when VAWG_PSEUDONYM_KEY is set."""
+    settings = settings or get_settings()
+    path = _key_file(settings)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(MIN_KEY_BYTES))
+    return path.read_text().strip()
+
+
+def resolve_key(settings: Settings | None = None) -> bytes:
+    """The HMAC key: the environment's, else the local demo key file if one was made."""
+    settings = settings or get_settings()
+    raw = os.environ.get(KEY_ENV)
+    if not raw and _key_file(settings).exists():
+        raw = _key_file(settings).read_text().strip()
+    if not raw:
+        raise PseudonymKeyError(
+            f"no pseudonymisation key: set {KEY_ENV} (at least {MIN_KEY_BYTES} bytes), "
+            "or run `vawg demo` which makes a local one"
+        )
+    key = raw.encode()
+    if len(key) < MIN_KEY_BYTES:
+        raise PseudonymKeyError(f"{KEY_ENV} is too short: use at least {MIN_KEY_BYTES} bytes")
+    return key
+
+
+class Pseudonymiser:
+    """Keyed HMAC-SHA256 of a person identifier, as 64 hex characters.
+
+    Identifiers are compared after trimming surrounding white space and upper-casing, so
+    ``p123`` and ``P123 `` are the same person. An empty identifier stays empty (unknown).
+    """
+
+    def __init__(self, key: bytes):
+        if len(key) < MIN_KEY_BYTES:
+            raise PseudonymKeyError(f"pseudonymisation key shorter than {MIN_KEY_BYTES} bytes")
+        self._template = hmac.new(key, digestmod=hashlib.sha256)
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, identifier: str) -> str:
+        value = identifier.strip().upper()
+        if not value:
+            return ""
+        cached = self._cache.get(value)
+        if cached is not None:
+            return cached
+        mac = self._template.copy()
+        mac.update(value.encode())
+        digest = mac.hexdigest()
+        if len(self._cache) < 1_000_000:  # people recur across rows; bound the memory
+            self._cache[value] = digest
+        return digest

@@ -1,0 +1,58 @@
+"""Keyed pseudonyms: stable for a key, different across keys, never the identifier itself."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import stat
+
+import pytest
+
+from vawg_warehouse.config import get_settings
+from vawg_warehouse.privacy import Pseudonymiser, PseudonymKeyError, demo_key, resolve_key
+
+KEY = b"k" * 32
+
+
+def test_pseudonym_is_the_hmac_sha256_of_the_normalised_identifier() -> None:
+    expected = hmac.new(KEY, b"P123456789", hashlib.sha256).hexdigest()
+    pseudonymise = Pseudonymiser(KEY)
+    assert pseudonymise("P123456789") == expected
+    assert pseudonymise(" p123456789 ") == expected  # same person, however it was typed
+    assert pseudonymise("P123456789") == expected  # the cache returns the same value
+
+
+def test_another_key_gives_unlinkable_pseudonyms() -> None:
+    assert Pseudonymiser(KEY)("P1") != Pseudonymiser(b"x" * 32)("P1")
+
+
+def test_an_empty_identifier_stays_empty() -> None:
+    assert Pseudonymiser(KEY)("  ") == ""
+
+
+def test_a_short_key_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    with pytest.raises(PseudonymKeyError):
+        Pseudonymiser(b"short")
+    monkeypatch.setenv("VAWG_HOME", str(tmp_path))
+    monkeypatch.setenv("VAWG_PSEUDONYM_KEY", "too-short")
+    with pytest.raises(PseudonymKeyError, match="too short"):
+        resolve_key()
+
+
+def test_no_key_anywhere_is_an_error_not_a_default(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("VAWG_HOME", str(tmp_path))
+    monkeypatch.delenv("VAWG_PSEUDONYM_KEY", raising=False)
+    with pytest.raises(PseudonymKeyError, match="VAWG_PSEUDONYM_KEY"):
+        resolve_key()
+
+
+def test_the_demo_key_is_made_once_and_readable_by_the_owner_only(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("VAWG_HOME", str(tmp_path))
+    monkeypatch.delenv("VAWG_PSEUDONYM_KEY", raising=False)
+    first = demo_key()
+    assert demo_key() == first and len(first) == 64
+    key_file = get_settings().secrets_dir / "pseudonym.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert resolve_key() == first.encode()
+    monkeypatch.setenv("VAWG_PSEUDONYM_KEY", "e" * 40)
+    assert resolve_key() == b"e" * 40  # the environment wins over the demo file
