@@ -1,0 +1,36 @@
+{#-
+    The warehouse roles (NOLOGIN groups, created by migration 001_foundation.sql):
+      vawg_bi_reader  BI tools: read the marts, nothing else
+      vawg_auditor    auditors: read the audit trail and the marts
+    Select on each mart table comes from the `grants` config (dbt_project.yml, marts folder);
+    usage on the marts schema from the on-run-end hook below.
+-#}
+{% macro mart_reader_roles() -%}
+    {{ return(["vawg_bi_reader", "vawg_auditor"]) }}
+{%- endmacro %}
+
+
+{#- on-run-start: create a role only when it is missing (a database that skipped migration 001). -#}
+{% macro create_warehouse_roles_if_missing() -%}
+    do $$
+    begin
+    {%- for role in mart_reader_roles() %}
+        if not exists (select from pg_catalog.pg_roles where rolname = '{{ role }}') then
+            create role {{ role }} nologin;
+        end if;
+    {%- endfor %}
+    end
+    $$;
+{%- endmacro %}
+
+
+{#- on-run-end: usage on the marts schema, guarded so a run that built no mart (seed only) passes. -#}
+{% macro grant_usage_on_marts_schema(schema_name="marts") -%}
+    do $$
+    begin
+        if exists (select from pg_catalog.pg_namespace where nspname = '{{ schema_name }}') then
+            grant usage on schema {{ schema_name }} to {{ mart_reader_roles() | join(", ") }};
+        end if;
+    end
+    $$;
+{%- endmacro %}

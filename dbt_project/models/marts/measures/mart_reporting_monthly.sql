@@ -1,0 +1,286 @@
+with
+
+recorded_crimes as (
+
+    select * from {{ ref('fct_recorded_crime') }}
+
+),
+
+dates as (
+
+    select * from {{ ref('dim_date') }}
+
+),
+
+geographies as (
+
+    select * from {{ ref('dim_geography') }}
+
+),
+
+offences as (
+
+    select * from {{ ref('dim_offence') }}
+
+),
+
+populations as (
+
+    select * from {{ ref('int_populations_unpivoted') }}
+
+),
+
+reporting_categories as (
+
+    select * from {{ ref('reporting_categories') }}
+
+),
+
+reporting_category_rules as (
+
+    select * from {{ ref('reporting_category_rules') }}
+
+),
+
+trend_breaks as (
+
+    select * from {{ ref('trend_breaks') }}
+
+),
+
+crimes_by_month as (
+
+    -- Each crime with its recorded month and offence code (crimes outside the calendar have no month).
+    select
+        recorded_crimes.crime_key,
+        recorded_crimes.geography_key,
+        offences.offence_code,
+        recorded_crimes.is_domestic_abuse,
+        dates.month_start_date
+    from recorded_crimes
+    inner join dates
+        on recorded_crimes.recorded_date_key = dates.date_key
+    inner join offences
+        on recorded_crimes.offence_key = offences.offence_key
+    where dates.month_start_date is not null
+
+),
+
+crimes_by_offence_rule as (
+
+    -- Crimes in a category by their offence code (seed reporting_category_rules).
+    select
+        crimes_by_month.crime_key,
+        crimes_by_month.geography_key,
+        reporting_category_rules.reporting_category,
+        crimes_by_month.month_start_date
+    from crimes_by_month
+    inner join reporting_category_rules
+        on crimes_by_month.offence_code = reporting_category_rules.ho_offence_code
+    where reporting_category_rules.selection_rule = 'offence_code'
+
+),
+
+crimes_by_flag_rule as (
+
+    -- Crimes in a category by the domestic abuse flag, whatever the offence.
+    select
+        crimes_by_month.crime_key,
+        crimes_by_month.geography_key,
+        reporting_category_rules.reporting_category,
+        crimes_by_month.month_start_date
+    from crimes_by_month
+    inner join reporting_category_rules
+        on reporting_category_rules.selection_rule = 'domestic_abuse_flag'
+    where crimes_by_month.is_domestic_abuse
+
+),
+
+categorised_crimes as (
+
+    -- A crime counts once in every category it falls in: a DA-flagged rape counts in
+    -- domestic_abuse, rape and sexual_offences (union removes a crime matched twice in one).
+    select * from crimes_by_offence_rule
+    union
+    select * from crimes_by_flag_rule
+
+),
+
+monthly_counts as (
+
+    select
+        geography_key,
+        reporting_category,
+        month_start_date,
+        count(*) as crime_count
+    from categorised_crimes
+    group by geography_key, reporting_category, month_start_date
+
+),
+
+reporting_months as (
+
+    -- Every month from the first recorded month to the last, so months without crimes show 0.
+    select
+        dates.financial_year,
+        dates.month_start_date
+    from dates
+    where
+        dates.calendar_date = dates.month_start_date
+        and dates.month_start_date >= (select min(month_start_date) from crimes_by_month)
+        and dates.month_start_date <= (select max(month_start_date) from crimes_by_month)
+
+),
+
+grid as (
+
+    -- month x local authority (the unknown member too, so totals reconcile) x reporting category.
+    select
+        geographies.geography_key,
+        geographies.local_authority_code,
+        geographies.local_authority_name,
+        geographies.division_name,
+        reporting_categories.reporting_category,
+        reporting_categories.category_label,
+        reporting_categories.population_basis,
+        reporting_months.financial_year,
+        reporting_months.month_start_date
+    from reporting_months
+    cross join geographies
+    cross join reporting_categories
+
+),
+
+grid_counted as (
+
+    -- The population is the estimate of the category's basis that applies to the month's year.
+    select
+        grid.*,
+        cast(coalesce(monthly_counts.crime_count, 0) as integer) as crime_count,
+        populations.population,
+        populations.reference_year as population_reference_year
+    from grid
+    left join monthly_counts
+        on
+            grid.geography_key = monthly_counts.geography_key
+            and grid.reporting_category = monthly_counts.reporting_category
+            and grid.month_start_date = monthly_counts.month_start_date
+    left join populations
+        on
+            grid.local_authority_code = populations.local_authority_code
+            and grid.population_basis = populations.population_basis
+            and extract(year from grid.month_start_date)
+            between populations.applies_from_year and populations.applies_to_year
+
+),
+
+category_months as (
+
+    select distinct
+        reporting_category,
+        month_start_date
+    from grid
+
+),
+
+trend_breaks_by_month as (
+
+    -- The latest break in effect for the month and category, and whether one took effect in the
+    -- twelve months up to it (a year-on-year comparison that spans a break).
+    select
+        category_months.reporting_category,
+        category_months.month_start_date,
+        (
+            array_agg(
+                trend_breaks.trend_break_note
+                order by trend_breaks.effective_from_date desc, trend_breaks.trend_break_id
+            )
+        )[1] as trend_break_note,
+        bool_or(
+            trend_breaks.effective_from_date
+            > category_months.month_start_date - interval '1 year'
+        ) as has_break_in_last_year
+    from category_months
+    inner join trend_breaks
+        on
+            category_months.reporting_category = trend_breaks.reporting_category
+            and category_months.month_start_date >= trend_breaks.effective_from_date
+    group by category_months.reporting_category, category_months.month_start_date
+
+),
+
+compared_with_last_year as (
+
+    -- Same month last year: null when that month is before the first recorded month.
+    select
+        this_year.*,
+        last_year.crime_count as crime_count_same_month_last_year
+    from grid_counted as this_year
+    left join grid_counted as last_year
+        on
+            this_year.geography_key = last_year.geography_key
+            and this_year.reporting_category = last_year.reporting_category
+            and last_year.month_start_date
+            = cast(this_year.month_start_date - interval '1 year' as date)
+
+),
+
+measures as (
+
+    select
+        -- ids
+        compared_with_last_year.local_authority_code,
+        compared_with_last_year.reporting_category,
+
+        -- strings
+        compared_with_last_year.category_label,
+        compared_with_last_year.local_authority_name,
+        compared_with_last_year.division_name,
+        compared_with_last_year.financial_year,
+        compared_with_last_year.population_basis,
+        trend_breaks_by_month.trend_break_note,
+
+        -- numerics
+        compared_with_last_year.crime_count,
+        compared_with_last_year.population,
+        compared_with_last_year.population_reference_year,
+        cast(
+            round(
+                1000.0 * compared_with_last_year.crime_count
+                / nullif(compared_with_last_year.population, 0),
+                4
+            ) as numeric(12, 4)
+        ) as rate_per_1000,
+        compared_with_last_year.crime_count_same_month_last_year,
+        compared_with_last_year.crime_count
+        - compared_with_last_year.crime_count_same_month_last_year as change_on_last_year,
+        cast(
+            round(
+                100.0
+                * (
+                    compared_with_last_year.crime_count
+                    - compared_with_last_year.crime_count_same_month_last_year
+                )
+                / nullif(compared_with_last_year.crime_count_same_month_last_year, 0),
+                1
+            ) as numeric(12, 1)
+        ) as change_on_last_year_pct,
+
+        -- booleans
+        (
+            compared_with_last_year.crime_count_same_month_last_year is not null
+            and coalesce(trend_breaks_by_month.has_break_in_last_year, false)
+        ) as is_change_across_trend_break,
+
+        -- dates
+        compared_with_last_year.month_start_date
+
+    from compared_with_last_year
+    left join trend_breaks_by_month
+        on
+            compared_with_last_year.reporting_category = trend_breaks_by_month.reporting_category
+            and compared_with_last_year.month_start_date = trend_breaks_by_month.month_start_date
+
+)
+
+select * from measures

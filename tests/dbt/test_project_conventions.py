@@ -1,0 +1,335 @@
+"""The dbt project's conventions, checked over the manifest of ``dbt parse`` (no database needed).
+
+Stands in for dbt-project-evaluator (it needs the dbt hub): model prefix per folder, descriptions,
+primary-key tests, relationships on foreign keys, enforced contracts on marts, unit tests on
+measure marts, ``source()`` only in staging, and a parse free of deprecation warnings.
+See /work/shared/STYLE.md (dbt section).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT = PROJECT_ROOT / "dbt_project"
+PACKAGE = "vawg"
+
+# Folder (below models/) -> the prefix its models carry.
+FOLDER_PREFIXES = {
+    "staging": ("stg_",),
+    "intermediate": ("int_",),
+    "marts": ("dim_", "fct_"),
+    "marts/measures": ("mart_",),
+}
+
+
+def _dbt_executable() -> str:
+    beside_python = Path(sys.executable).with_name("dbt")
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("dbt")
+    if found is None:
+        pytest.skip("dbt is not installed")
+    return found
+
+
+@pytest.fixture(scope="module")
+def parsed(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    """Run ``dbt parse`` into a temporary target; return the manifest and dbt's output."""
+    out = tmp_path_factory.mktemp("dbt_parse")
+    env = {
+        **os.environ,
+        # parse renders the profile but never connects: dummy values are enough.
+        "VAWG_DB_HOST": "127.0.0.1",
+        "VAWG_DB_PORT": "5432",
+        "VAWG_DB_USER": "parse_only",
+        "VAWG_DB_PASSWORD": "parse_only",
+        "VAWG_DB_NAME": "parse_only",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_USE_COLORS": "false",
+    }
+    result = subprocess.run(
+        [
+            _dbt_executable(),
+            "parse",
+            "--project-dir",
+            str(DBT_PROJECT),
+            "--profiles-dir",
+            str(DBT_PROJECT),
+            "--target-path",
+            str(out / "target"),
+            "--log-path",
+            str(out / "logs"),
+            "--no-partial-parse",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    manifest = json.loads((out / "target" / "manifest.json").read_text())
+    return manifest, output
+
+
+@pytest.fixture(scope="module")
+def manifest(parsed: tuple[dict[str, Any], str]) -> dict[str, Any]:
+    return parsed[0]
+
+
+def _models(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["package_name"] == PACKAGE
+    ]
+
+
+def _folder(model: dict[str, Any]) -> str:
+    """models/marts/measures/x.sql -> marts/measures; models/staging/force/x.sql -> staging."""
+    parts = Path(model["original_file_path"]).parts[1:-1]
+    if parts[:2] == ("marts", "measures"):
+        return "marts/measures"
+    return parts[0] if parts else ""
+
+
+def _marts(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    return [m for m in _models(manifest) if _folder(m).startswith("marts")]
+
+
+def _tests_by_model(manifest: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    tests: dict[str, list[dict[str, Any]]] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" and node.get("test_metadata"):
+            tests.setdefault(node.get("attached_node") or "", []).append(node)
+    return tests
+
+
+def _column_tests(tests: list[dict[str, Any]], column: str) -> set[str]:
+    return {
+        t["test_metadata"]["name"]
+        for t in tests
+        if (t.get("column_name") or t["test_metadata"]["kwargs"].get("column_name")) == column
+    }
+
+
+def _grain_tests(tests: list[dict[str, Any]]) -> list[list[str]]:
+    return [
+        list(t["test_metadata"]["kwargs"]["combination_of_columns"])
+        for t in tests
+        if t["test_metadata"]["name"] == "unique_combination_of_columns"
+    ]
+
+
+def _primary_key_constraint(model: dict[str, Any]) -> list[str]:
+    for constraint in model.get("constraints") or []:
+        if constraint["type"] == "primary_key":
+            return list(constraint["columns"])
+    for name, column in model["columns"].items():
+        if any(c["type"] == "primary_key" for c in column.get("constraints") or []):
+            return [name]
+    return []
+
+
+def _has_key_tests(tests: list[dict[str, Any]], key: list[str]) -> bool:
+    """unique + not_null on a one-column key; the grain test + not_null on each column otherwise."""
+    if len(key) == 1 and {"unique", "not_null"} <= _column_tests(tests, key[0]):
+        return True
+    return sorted(key) in [sorted(g) for g in _grain_tests(tests)] and all(
+        "not_null" in _column_tests(tests, column) for column in key
+    )
+
+
+def test_parse_has_no_deprecation_warnings(parsed: tuple[dict[str, Any], str]) -> None:
+    _, output = parsed
+    flagged = [line for line in output.splitlines() if re.search(r"deprecat", line, re.I)]
+    assert not flagged, "\n".join(flagged)
+
+
+def test_every_model_sits_in_a_known_folder_with_its_prefix(manifest: dict[str, Any]) -> None:
+    wrong = []
+    for model in _models(manifest):
+        prefixes = FOLDER_PREFIXES.get(_folder(model))
+        if prefixes is None or not model["name"].startswith(prefixes):
+            wrong.append(f"{model['original_file_path']}: expected {prefixes}")
+    assert not wrong, wrong
+
+
+def test_staging_models_are_named_for_their_source_folder(manifest: dict[str, Any]) -> None:
+    wrong = []
+    for model in _models(manifest):
+        parts = Path(model["original_file_path"]).parts
+        if _folder(model) == "staging":
+            source_folder = parts[2]
+            if not re.fullmatch(rf"stg_{source_folder}__[a-z0-9_]+s", model["name"]):
+                wrong.append(model["name"])
+    assert not wrong, f"expected stg_<source folder>__<entity>s: {wrong}"
+
+
+def test_source_is_used_in_staging_only(manifest: dict[str, Any]) -> None:
+    wrong = [
+        model["name"]
+        for model in _models(manifest)
+        if _folder(model) != "staging"
+        and any(n.startswith("source.") for n in model["depends_on"]["nodes"])
+    ]
+    assert not wrong, wrong
+
+
+def test_every_model_has_its_own_yml_beside_it(manifest: dict[str, Any]) -> None:
+    wrong = []
+    for model in _models(manifest):
+        expected = str(Path(model["original_file_path"]).with_suffix(".yml"))
+        if model.get("patch_path", "").split("://")[-1] != expected:
+            wrong.append(f"{model['name']}: {model.get('patch_path')}")
+    assert not wrong, wrong
+
+
+def test_every_model_and_column_is_described(manifest: dict[str, Any]) -> None:
+    missing = []
+    for model in _models(manifest):
+        if not model["description"].strip():
+            missing.append(model["name"])
+        if not model["columns"]:
+            missing.append(f"{model['name']}: no columns documented")
+        missing += [
+            f"{model['name']}.{name}"
+            for name, column in model["columns"].items()
+            if not column["description"].strip()
+        ]
+    assert not missing, missing
+
+
+def test_every_model_description_states_its_grain(manifest: dict[str, Any]) -> None:
+    missing = [m["name"] for m in _models(manifest) if "grain" not in m["description"].lower()]
+    assert not missing, missing
+
+
+def test_seeds_and_sources_are_described(manifest: dict[str, Any]) -> None:
+    missing = []
+    for node in list(manifest["nodes"].values()) + list(manifest["sources"].values()):
+        if node["resource_type"] not in ("seed", "source") or node["package_name"] != PACKAGE:
+            continue
+        if not node["description"].strip():
+            missing.append(node["unique_id"])
+        missing += [
+            f"{node['unique_id']}.{name}"
+            for name, column in node["columns"].items()
+            if not column["description"].strip()
+        ]
+    assert not missing, missing
+
+
+def test_sources_have_loader_and_freshness(manifest: dict[str, Any]) -> None:
+    missing = []
+    for source in manifest["sources"].values():
+        if not source["loader"]:
+            missing.append(f"{source['unique_id']}: loader")
+        if source["source_name"] == "force" and not (
+            source["loaded_at_field"]
+            and (source["freshness"] or {}).get("warn_after", {}).get("count")
+        ):
+            missing.append(f"{source['unique_id']}: loaded_at_field and freshness")
+    assert not missing, missing
+
+
+def test_every_model_has_primary_key_tests(manifest: dict[str, Any]) -> None:
+    tests = _tests_by_model(manifest)
+    missing = []
+    for model in _models(manifest):
+        model_tests = tests.get(model["unique_id"], [])
+        key = _primary_key_constraint(model)
+        if key:
+            if not _has_key_tests(model_tests, key):
+                missing.append(f"{model['name']}: primary key {key}")
+            continue
+        # No constraint (views): some column, or the grain test, must be a tested key.
+        single = any(
+            {"unique", "not_null"} <= _column_tests(model_tests, name) for name in model["columns"]
+        )
+        if not single and not any(
+            _has_key_tests(model_tests, g) for g in _grain_tests(model_tests)
+        ):
+            missing.append(f"{model['name']}: no unique + not_null key")
+    assert not missing, missing
+
+
+def test_every_fact_and_measure_mart_has_a_grain_test(manifest: dict[str, Any]) -> None:
+    tests = _tests_by_model(manifest)
+    missing = [
+        m["name"]
+        for m in _models(manifest)
+        if m["name"].startswith(("fct_", "mart_"))
+        and not _grain_tests(tests.get(m["unique_id"], []))
+    ]
+    assert not missing, missing
+
+
+def test_every_foreign_key_of_a_fact_has_a_relationships_test(manifest: dict[str, Any]) -> None:
+    tests = _tests_by_model(manifest)
+    missing = []
+    for model in _models(manifest):
+        if not model["name"].startswith("fct_"):
+            continue
+        key = _primary_key_constraint(model)
+        for name in model["columns"]:
+            if name.endswith("_key") and name not in key:
+                if "relationships" not in _column_tests(tests.get(model["unique_id"], []), name):
+                    missing.append(f"{model['name']}.{name}")
+    assert not missing, missing
+
+
+def test_every_mart_has_an_enforced_contract_with_a_primary_key(manifest: dict[str, Any]) -> None:
+    wrong = []
+    for model in _marts(manifest):
+        if not model["config"].get("contract", {}).get("enforced"):
+            wrong.append(f"{model['name']}: contract not enforced")
+        untyped = [n for n, c in model["columns"].items() if not c.get("data_type")]
+        if untyped:
+            wrong.append(f"{model['name']}: no data_type for {untyped}")
+        if not _primary_key_constraint(model):
+            wrong.append(f"{model['name']}: no primary_key constraint")
+        if model["config"]["materialized"] not in ("table", "incremental"):
+            wrong.append(f"{model['name']}: materialized {model['config']['materialized']}")
+    assert not wrong, wrong
+
+
+def test_measure_marts_have_unit_tests(manifest: dict[str, Any]) -> None:
+    tested = {u["model"] for u in manifest.get("unit_tests", {}).values()}
+    missing = [
+        m["name"]
+        for m in _models(manifest)
+        if _folder(m) == "marts/measures" and m["name"] not in tested
+    ]
+    assert not missing, missing
+
+
+def test_schemas_follow_the_folders(manifest: dict[str, Any]) -> None:
+    expected = {
+        "staging": "staging",
+        "intermediate": "intermediate",
+        "marts": "marts",
+        "marts/measures": "marts",
+    }
+    wrong = [
+        f"{m['name']}: {m['schema']}"
+        for m in _models(manifest)
+        if m["schema"] != expected[_folder(m)]
+    ]
+    wrong += [
+        f"{n['name']}: {n['schema']}"
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "seed" and n["schema"] != "reference"
+    ]
+    assert not wrong, wrong
