@@ -23,7 +23,7 @@ from pathlib import Path
 from vawg_warehouse.config import Settings, get_settings
 
 DAG_ID = "vawg_nightly"
-DEMO_START = date(2023, 4, 1)
+DEMO_START = date(2024, 4, 1)
 DEMO_END = date(2025, 9, 30)
 
 
@@ -203,9 +203,6 @@ def prepare_airflow(settings: Settings) -> dict[str, str]:
     return env
 
 
-_PROGRESS = re.compile(r"(Marking task as (\w+)|task_id=([\w.]+)|QUARANTINED|Dag run .*)")
-
-
 def run_dag(logical_date: date, settings: Settings | None = None) -> int:
     """Run vawg_nightly for one logical date through Airflow (``airflow dags test``)."""
     from vawg_warehouse.orchestration import prepare_warehouse
@@ -232,8 +229,14 @@ def run_dag(logical_date: date, settings: Settings | None = None) -> int:
     return 0
 
 
+_TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
+_TASK_STATE = re.compile(r"Task instance state updated .*new_state=(\w+)")
+_RUN_STATE = re.compile(r"DagRun Finished: .*?state=(\w+)")
+
+
 def _stream_airflow(command: list[str], env: dict[str, str], log_path: Path) -> int:
     """Run Airflow, keep its whole output in a log file, show one line per task as it ends."""
+    current, started = "", time.monotonic()
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
             command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -241,19 +244,19 @@ def _stream_airflow(command: list[str], env: dict[str, str], log_path: Path) -> 
         assert process.stdout is not None
         for line in process.stdout:
             log_file.write(line)
-            if "Marking task as" in line or "QUARANTINED" in line:
-                match = re.search(r"task_id=([\w.\-]+)", line)
-                state = re.search(r"Marking task as (\w+)", line)
-                if state and match:
-                    _say(f"  {state.group(1).lower():<8} {match.group(1)}")
-                elif "QUARANTINED" in line:
-                    _say("  " + line.strip()[line.find("QUARANTINED") :][:300])
+            if match := _TASK_START.search(line):
+                current, started = match.group(1), time.monotonic()
+            elif (match := _TASK_STATE.search(line)) and current:
+                took = time.monotonic() - started
+                _say(f"  {match.group(1):<14} {current} ({took:.1f} s)")
+                current = ""
+            elif "QUARANTINED" in line:
+                _say("  " + line.strip()[line.find("QUARANTINED") :][:400])
         return process.wait()
 
 
 def _final_state(log_path: Path) -> str:
-    text = log_path.read_text(errors="replace")
-    found = re.findall(r"(?:state|final state)[=:]\s*'?(success|failed)'?", text)
+    found = _RUN_STATE.findall(log_path.read_text(errors="replace"))
     return found[-1] if found else "unknown"
 
 

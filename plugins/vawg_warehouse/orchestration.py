@@ -30,7 +30,7 @@ from vawg_warehouse.load import (
 )
 from vawg_warehouse.migrations import migrate
 from vawg_warehouse.privacy import KEY_ENV, Pseudonymiser, resolve_key
-from vawg_warehouse.warehouse import connect, ensure_warehouse
+from vawg_warehouse.warehouse import connect, connection_info, ensure_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +114,6 @@ def validate_batches(
     batch_ids: list[int],
     ctx: RunContext,
     settings: Settings | None = None,
-    *,
-    run_date: date | None = None,
 ) -> list[int]:
     """Validate each loaded batch with its Great Expectations suite, in SQL.
 
@@ -133,27 +131,33 @@ def validate_batches(
         passed += [b.batch_id for b in batches if b.status == "validated"]
         if not todo:
             return passed
-        validator = quality.BatchValidator(settings)
-        for batch in todo:
-            report = validator.validate(
-                batch.contract,
-                f"landing.{batch.landing_table}",
-                batch_id=batch.batch_id,
-                file_name=batch.file_name,
-                run_date=run_date,
-                dag_run_id=ctx.dag_run_id,
-            )
-            with conn.transaction():
+        validator = quality.BatchValidator(connection_info(settings))
+        try:
+            for batch in todo:
+                parameters = {}
+                extract_date = quality.extract_date_from_file_name(batch.file_name)
+                if extract_date:
+                    parameters["extract_date"] = extract_date
+                report = validator.validate(
+                    batch.contract,
+                    f"landing.{batch.landing_table}",
+                    batch_id=batch.batch_id,
+                    parameters=parameters,
+                    dag_run_id=ctx.dag_run_id,
+                )
                 quality.store_report(conn, report)
-            if report.critical_failures:
-                message = quality.format_failures(report, batch.file_name)
-                log.error("QUARANTINED %s", message)
-                quarantine_batch(conn, batch, ctx, message, rules=report.failed_rules())
-                continue
-            if report.warning_failures:
-                log.warning("%s", quality.format_failures(report, batch.file_name))
-            mark_validated(conn, batch, ctx, warnings=report.failed_rules())
-            passed.append(batch.batch_id)
+                failed = [r.rule for r in report.failures]
+                if report.critical_failures:
+                    message = quality.format_failures(report, batch.file_name)
+                    log.error("QUARANTINED %s", message)
+                    quarantine_batch(conn, batch, ctx, message, rules=failed)
+                    continue
+                if report.warning_failures:
+                    log.warning("%s", quality.format_failures(report, batch.file_name))
+                mark_validated(conn, batch, ctx, warnings=failed)
+                passed.append(batch.batch_id)
+        finally:
+            validator.close()
     return passed
 
 

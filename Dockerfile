@@ -1,0 +1,14 @@
+# The project's Airflow image: Airflow 3 with dbt, cosmos and Great Expectations from uv.lock,
+# the package installed, the DAGs, dbt project and suites copied in, and the dbt manifest parsed.
+FROM apache/airflow:3.3.2-python3.11
+
+USER root
+COPY --chown=airflow:0 . /opt/vawg
+USER airflow
+WORKDIR /opt/vawg
+RUN pip install --no-cache-dir uv==0.13.9 \
+ && uv export --frozen --no-dev --no-emit-project --no-hashes -o /tmp/requirements.txt \
+ && uv pip install --no-cache --python "$(which python)" -r /tmp/requirements.txt \
+ && uv pip install --no-cache --python "$(which python)" --no-deps -e /opt/vawg \
+ && VAWG_DB_HOST=unused VAWG_DB_PORT=5432 VAWG_DB_USER=unused VAWG_DB_PASSWORD=unused \
+    VAWG_DB_NAME=unused dbt parse --project-dir dbt_project --profiles-dir dbt_project
