@@ -1,0 +1,466 @@
+"""The expectation suites: well-formed, in step with the contracts, and each rule catching its row.
+
+The static tests read the JSON files and the contracts; the others build landing tables by hand in
+a throwaway PostgreSQL database, break one value, validate in SQL and check that exactly the
+intended rule fails, on the intended file line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.expectations.conftest import PARAMETERS, clean_rows
+from vawg_warehouse import quality
+from vawg_warehouse.contracts import all_contracts, load_contract
+from vawg_warehouse.warehouse import ConnectionInfo
+
+CONTRACTS = {c.dataset: c for c in all_contracts()}
+DATASETS = sorted(CONTRACTS)
+LOADER_COLUMNS = ["_row_number", "_malformed"]
+FORMAT_TYPES = {
+    "expect_column_values_to_match_regex",
+    "expect_column_values_to_be_in_set",
+}
+
+
+def _suite(dataset: str) -> quality.SuiteFile:
+    return quality.read_suite(dataset)
+
+
+def _expectations(dataset: str, type_: str | None = None, column: str | None = None) -> list[dict]:
+    return [
+        e
+        for e in _suite(dataset).expectations
+        if (type_ is None or e["type"] == type_)
+        and (column is None or e["kwargs"].get("column") == column)
+    ]
+
+
+def _parameter_names(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        if "$PARAMETER" in value:
+            return {value["$PARAMETER"]}
+        return set().union(*(_parameter_names(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_parameter_names(v) for v in value))
+    return set()
+
+
+# --------------------------------------------------------------------------------------------
+# The files themselves
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_every_contract_has_a_suite_named_after_it(dataset: str) -> None:
+    suite = _suite(dataset)
+    assert suite.name == dataset
+    assert suite.definition["meta"]["dataset"] == dataset
+    assert suite.definition["meta"]["contract"].endswith(f"contracts/{dataset}.yml")
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_suite_is_valid_gx_suite_json(dataset: str) -> None:
+    """GX 1.x builds the suite from the file, every type known and every kwarg accepted."""
+    suite = _suite(dataset)
+    built = quality._gx().ExpectationSuite(
+        name=suite.name, expectations=suite.expectations, meta=suite.definition["meta"]
+    )
+    assert len(built.expectations) == len(suite.expectations)
+    for declared, expectation in zip(suite.expectations, built.expectations, strict=True):
+        assert expectation.expectation_type == declared["type"]
+        for key, value in declared["kwargs"].items():
+            assert getattr(expectation, key) == value, (declared["meta"]["rule"], key)
+        assert expectation.severity.value == declared["severity"]
+        assert expectation.meta == declared["meta"]
+    assert set(suite.definition) <= {"name", "meta", "expectations", "notes"}  # no generated ids
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_every_expectation_has_a_severity_and_a_unique_rule(dataset: str) -> None:
+    rules = []
+    for expectation in _suite(dataset).expectations:
+        assert expectation["severity"] in ("critical", "warning"), expectation
+        assert "severity" not in expectation["meta"], "use GX's own severity field"
+        rule = expectation["meta"]["rule"]
+        assert rule and len(rule) <= 80, expectation
+        rules.append(rule)
+    assert len(rules) == len(set(rules)), "rules name the expectations in reports: keep unique"
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_table_columns_are_the_contracts(dataset: str) -> None:
+    (rule,) = _expectations(dataset, "expect_table_columns_to_match_set")
+    assert rule["severity"] == "critical"
+    assert rule["kwargs"]["exact_match"] is True
+    expected = CONTRACTS[dataset].stored_names + LOADER_COLUMNS
+    assert sorted(rule["kwargs"]["column_set"]) == sorted(expected)
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_every_contract_column_is_covered(dataset: str) -> None:
+    """Required: a critical not-null; every column: a format or allowed-value check."""
+    iso_date = iso_timestamp = None
+    for column in CONTRACTS[dataset].columns:
+        name = column.stored_name
+        not_null = _expectations(dataset, "expect_column_values_to_not_be_null", name)
+        if column.required:
+            assert [e["severity"] for e in not_null] == ["critical"], name
+        else:
+            assert not not_null, f"{name} is optional: no not-null rule"
+        checks = [e for e in _expectations(dataset, column=name) if e["type"] in FORMAT_TYPES]
+        assert checks, f"{name} has no format or allowed-value check"
+        regexes = [e["kwargs"]["regex"] for e in checks if "regex" in e["kwargs"]]
+        if column.pattern:
+            assert column.pattern in regexes, f"{name}: the contract's pattern"
+        if column.type == "date":
+            (regex,) = regexes
+            iso_date = iso_date or regex
+            assert regex == iso_date, f"{name}: every date column uses the same pattern"
+        if column.type == "timestamp":
+            (regex,) = regexes
+            iso_timestamp = iso_timestamp or regex
+            assert regex == iso_timestamp
+        if column.type == "integer":
+            assert regexes == ["^[1-9][0-9]{0,8}$"]
+        if column.allowed_values is not None:
+            parameter = quality.allowed_value_parameter(name, column.allowed_values)
+            in_set = [e for e in checks if e["type"] == "expect_column_values_to_be_in_set"]
+            assert [e["kwargs"]["value_set"] for e in in_set] == [{"$PARAMETER": parameter}]
+            assert in_set[0]["severity"] == "critical"
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_allowed_values_are_not_copied_into_the_suite(dataset: str) -> None:
+    """Value sets come at run time (seeds, contract): the JSON holds only parameter names."""
+    suite = _suite(dataset)
+    for expectation in suite.expectations:
+        value_set = expectation["kwargs"].get("value_set")
+        if value_set is None or expectation["kwargs"]["column"] == "_malformed":
+            continue
+        assert set(value_set) == {"$PARAMETER"}, expectation["meta"]["rule"]
+    text = suite.path.read_text()
+    parameters = quality.run_parameters(CONTRACTS[dataset], PARAMETERS)
+    for column in CONTRACTS[dataset].columns:
+        if column.allowed_values is None:
+            continue
+        name = quality.allowed_value_parameter(column.stored_name, column.allowed_values)
+        assert parameters[name], f"{name} is empty"
+        for value in parameters[name]:
+            assert json.dumps(value) not in text, f"{value!r} ({name}) is copied into the suite"
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_every_parameter_is_documented_and_provided(dataset: str) -> None:
+    suite = _suite(dataset)
+    used = _parameter_names([e["kwargs"] for e in suite.expectations])
+    assert used == set(suite.definition["meta"]["parameters"])
+    provided = quality.run_parameters(CONTRACTS[dataset], PARAMETERS)
+    assert used <= set(provided)
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_query_rules_select_line_numbers_only(dataset: str) -> None:
+    """A query rule's rows reach the report: they must be file lines, never data values."""
+    for expectation in _expectations(dataset, quality.QUERY_RULE):
+        query = expectation["kwargs"]["unexpected_rows_query"]
+        assert re.match(r"select _row_number from \{batch\} ", query), query
+
+
+def test_seed_parameters_come_from_the_seed_files() -> None:
+    contract = load_contract("force_crimes")
+    parameters = quality.run_parameters(contract, PARAMETERS)
+    seeds = quality.seeds_dir()
+    with (seeds / "ho_offence_codes.csv").open() as handle:
+        codes = [line.split(",")[0] for line in handle.read().splitlines()[1:] if line]
+    assert parameters["seed_ho_offence_codes"] == codes
+    assert "8Q" in codes and "19C" in codes
+    assert parameters["contract_victim_sex"] == ["F", "M", "U"]
+
+
+# --------------------------------------------------------------------------------------------
+# The patterns, checked by the engine that runs them
+# --------------------------------------------------------------------------------------------
+
+
+def test_date_pattern_accepts_exactly_the_calendar(_gx_database: ConnectionInfo) -> None:
+    """Every real date 1900-2099 and nothing else of the shape YYYY-MM-DD (leap years included)."""
+    (rule,) = [
+        e for e in _expectations("force_crimes", column="recorded_date") if "regex" in e["kwargs"]
+    ]
+    with psycopg.connect(_gx_database.url) as conn:
+        wrong = conn.execute(
+            """
+            with candidates as (
+                select format('%%s-%%s-%%s', y, lpad(m::text, 2, '0'), lpad(d::text, 2, '0')) as s
+                from generate_series(1899, 2100) y, generate_series(0, 13) m,
+                     generate_series(0, 32) d
+            ),
+            real_dates as (
+                select to_char(day, 'YYYY-MM-DD') as s
+                from generate_series('1900-01-01'::date, '2099-12-31', '1 day') day
+            )
+            (select s from candidates where s ~ %(re)s except select s from real_dates)
+            union all
+            (select s from real_dates except select s from candidates where s ~ %(re)s)
+            """,
+            {"re": rule["kwargs"]["regex"]},
+        ).fetchall()
+    assert wrong == []
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("2025-03-03T01:15:00Z", True),
+        ("2025-03-03T01:15:00.123456Z", True),
+        ("2025-03-03T01:15:00+00:00", True),
+        ("2024-02-29T23:59:59Z", True),
+        ("2025-02-29T01:15:00Z", False),
+        ("2025-03-03T24:00:00Z", False),
+        ("2025-03-03 01:15:00Z", False),
+        ("2025-03-03T01:15:00", False),
+        ("2025-03-03T01:15:00+01:00", False),
+        ("2025-03-03", False),
+    ],
+)
+def test_timestamp_pattern(_gx_database: ConnectionInfo, value: str, ok: bool) -> None:
+    (rule,) = [
+        e for e in _expectations("force_crimes", column="extracted_at") if "regex" in e["kwargs"]
+    ]
+    with psycopg.connect(_gx_database.url) as conn:
+        (matched,) = conn.execute("select %s ~ %s", (value, rule["kwargs"]["regex"])).fetchone()
+    assert matched is ok
+
+
+# --------------------------------------------------------------------------------------------
+# Each rule on a crafted bad row
+# --------------------------------------------------------------------------------------------
+
+BAD = 2  # the row broken in each case: index 2, file line 4
+LINE = BAD + 2
+
+# (dataset, the one rule expected to fail, the change to row BAD)
+CRITICAL_CASES: list[tuple[str, str, dict]] = [
+    ("force_crimes", "every row has as many fields as the header", {}),
+    *[
+        ("force_crimes", f"{c} is present", {c: None})
+        for c in [
+            "crime_reference",
+            "recorded_date",
+            "ho_offence_code",
+            "domestic_abuse_flag",
+            "local_authority_code",
+            "victim_pseudonym",
+            "victim_age_band",
+            "victim_sex",
+            "extracted_at",
+        ]
+    ],
+    ("force_crimes", "crime_reference is LC-<year>-<7 digits>", {"crime_reference": "LC-25-0001"}),
+    ("force_crimes", "recorded_date is a real YYYY-MM-DD date", {"recorded_date": "2025-02-30"}),
+    (
+        "force_crimes",
+        "offence_date, when given, is a real YYYY-MM-DD date",
+        {"offence_date": "2025-02-31"},
+    ),
+    (
+        "force_crimes",
+        "extracted_at is an ISO 8601 UTC timestamp",
+        {"extracted_at": "2025-03-03 01:15:00"},
+    ),
+    (
+        "force_crimes",
+        "ho_offence_code is a known Home Office offence code",
+        {"ho_offence_code": "99Z"},
+    ),
+    ("force_crimes", "domestic_abuse_flag is Y or N", {"domestic_abuse_flag": "X"}),
+    (
+        "force_crimes",
+        "local_authority_code is one of Lancashire's local authorities",
+        {"local_authority_code": "E10000017"},  # the county council, not one of the 14
+    ),
+    ("force_crimes", "victim_pseudonym is not blank", {"victim_pseudonym": "  "}),
+    (
+        "force_crimes",
+        "victim_age_band is one of the contract's age bands",
+        {"victim_age_band": "30-40"},
+    ),
+    ("force_crimes", "victim_sex is F, M or U", {"victim_sex": "female"}),
+    ("force_crimes", "recorded_date is not after the file's date", {"recorded_date": "2025-03-03"}),
+    ("force_crimes", "extracted_at is not in the future", {"extracted_at": "2025-03-04T00:00:00Z"}),
+    ("force_outcomes", "every row has as many fields as the header", {}),
+    *[
+        ("force_outcomes", f"{c} is present", {c: None})
+        for c in [
+            "crime_reference",
+            "outcome_sequence",
+            "outcome_code",
+            "outcome_date",
+            "extracted_at",
+        ]
+    ],
+    (
+        "force_outcomes",
+        "crime_reference is LC-<year>-<7 digits>",
+        {"crime_reference": "LC2024-0000103"},
+    ),
+    ("force_outcomes", "outcome_sequence is a whole number from 1", {"outcome_sequence": "0"}),
+    ("force_outcomes", "outcome_code is a known Home Office outcome type", {"outcome_code": "23"}),
+    ("force_outcomes", "outcome_date is a real YYYY-MM-DD date", {"outcome_date": "2025-02-29"}),
+    (
+        "force_outcomes",
+        "extracted_at is an ISO 8601 UTC timestamp",
+        {"extracted_at": "2025-03-03T01:15:00+01:00"},
+    ),
+    ("force_outcomes", "outcome_date is not after the file's date", {"outcome_date": "2025-03-05"}),
+    (
+        "force_outcomes",
+        "extracted_at is not in the future",
+        {"extracted_at": "2025-03-03T07:00:00Z"},
+    ),
+]
+
+WARNING_CASES: list[tuple[str, str, dict]] = [
+    ("force_crimes", "suspect_pseudonym, when given, is not blank", {"suspect_pseudonym": ""}),
+    (
+        "force_crimes",
+        "offence_date is not after recorded_date",
+        {"offence_date": "2025-03-02", "recorded_date": "2025-03-01"},
+    ),
+    (
+        "force_crimes",
+        "extracted_at is not before the file's date",
+        {"extracted_at": "2025-03-01T23:00:00Z"},
+    ),
+    (
+        "force_outcomes",
+        "extracted_at is not before the file's date",
+        {"extracted_at": "2025-03-01T12:00:00Z"},
+    ),
+]
+
+
+def _validate(dataset: str, table: str, batch_id: int, database: ConnectionInfo):
+    return quality.validate_batch(
+        database, load_contract(dataset), table, batch_id=batch_id, parameters=PARAMETERS
+    )
+
+
+def _result(report: quality.ValidationReport, rule: str) -> quality.ExpectationResult:
+    (result,) = [r for r in report.results if r.rule == rule]
+    return result
+
+
+def test_every_rule_has_a_case() -> None:
+    cased = {(d, r) for d, r, _ in CRITICAL_CASES + WARNING_CASES}
+    special = {"the file has exactly the contract's columns", "the file has at least one row"}
+    special |= {"crime_reference is unique within the file"}
+    special |= {"crime_reference and outcome_sequence are unique within the file"}
+    for dataset in DATASETS:
+        for expectation in _suite(dataset).expectations:
+            rule = expectation["meta"]["rule"]
+            assert (dataset, rule) in cased or rule in special, f"{dataset}: no test for {rule!r}"
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_a_clean_batch_passes(dataset: str, landing_table, _gx_database: ConnectionInfo) -> None:
+    batch_id, table = landing_table(dataset, clean_rows(dataset))
+    report = _validate(dataset, table, batch_id, _gx_database)
+    assert report.all_passed, quality.format_failures(report, f"{dataset}.csv")
+
+
+@pytest.mark.parametrize(
+    ("dataset", "rule", "change"), CRITICAL_CASES, ids=[f"{d}:{r}" for d, r, _ in CRITICAL_CASES]
+)
+def test_each_critical_rule_catches_its_row(
+    dataset: str, rule: str, change: dict, landing_table, _gx_database: ConnectionInfo
+) -> None:
+    rows = clean_rows(dataset)
+    rows[BAD].update(change)
+    malformed = (LINE,) if rule.startswith("every row has as many fields") else ()
+    batch_id, table = landing_table(dataset, rows, malformed=malformed)
+    report = _validate(dataset, table, batch_id, _gx_database)
+    assert report.failed_rules() == [rule], "the change should break exactly one rule"
+    result = _result(report, rule)
+    assert result.severity == "critical"
+    assert (result.unexpected_count, result.failing_row_numbers) == (1, (LINE,))
+    assert not report.success
+
+
+@pytest.mark.parametrize(
+    ("dataset", "rule", "change"), WARNING_CASES, ids=[f"{d}:{r}" for d, r, _ in WARNING_CASES]
+)
+def test_a_warning_rule_flags_its_row_but_the_batch_passes(
+    dataset: str, rule: str, change: dict, landing_table, _gx_database: ConnectionInfo
+) -> None:
+    rows = clean_rows(dataset)
+    rows[BAD].update(change)
+    batch_id, table = landing_table(dataset, rows)
+    report = _validate(dataset, table, batch_id, _gx_database)
+    assert report.failed_rules() == [rule]
+    assert _result(report, rule).failing_row_numbers == (LINE,)
+    assert report.success and not report.critical_failures
+    assert [r.rule for r in report.warning_failures] == [rule]
+
+
+@pytest.mark.parametrize(
+    ("dataset", "rule"),
+    [
+        ("force_crimes", "crime_reference is unique within the file"),
+        ("force_outcomes", "crime_reference and outcome_sequence are unique within the file"),
+    ],
+)
+def test_a_repeated_row_key_fails_on_both_lines(
+    dataset: str, rule: str, landing_table, _gx_database: ConnectionInfo
+) -> None:
+    rows = clean_rows(dataset)
+    for column in CONTRACTS[dataset].row_key:
+        rows[BAD][column] = rows[BAD - 1][column]
+    batch_id, table = landing_table(dataset, rows)
+    report = _validate(dataset, table, batch_id, _gx_database)
+    assert report.failed_rules() == [rule]
+    result = _result(report, rule)
+    assert result.severity == "critical"
+    assert (result.unexpected_count, result.failing_row_numbers) == (2, (LINE - 1, LINE))
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_an_empty_file_is_a_warning(dataset: str, landing_table, _gx_database) -> None:
+    batch_id, table = landing_table(dataset, [])
+    report = _validate(dataset, table, batch_id, _gx_database)
+    assert report.failed_rules() == ["the file has at least one row"]
+    assert report.success
+    assert _result(report, "the file has at least one row").observed_value == 0
+
+
+def test_a_renamed_column_is_critical(landing_table, _gx_database: ConnectionInfo) -> None:
+    contract = CONTRACTS["force_crimes"]
+    columns = [c if c != "victim_sex" else "victim_gender" for c in contract.stored_names]
+    rows = [
+        {("victim_gender" if k == "victim_sex" else k): v for k, v in row.items()}
+        for row in clean_rows("force_crimes")
+    ]
+    batch_id, table = landing_table("force_crimes", rows, columns=columns)
+    report = _validate("force_crimes", table, batch_id, _gx_database)
+    assert not report.success
+    assert report.failed_rules()[0] == "the file has exactly the contract's columns"
+    message = quality.format_failures(report, "crimes_2025-03-02.csv")
+    assert "missing victim_sex" in message and "unexpected victim_gender" in message
+    # The rules on the missing column cannot run: reported as failures, with GX's reason.
+    sex_rules = [r for r in report.critical_failures if r.column == "victim_sex"]
+    assert sex_rules and all(r.error for r in sex_rules)
+
+
+def test_results_follow_the_suite_file(landing_table, _gx_database) -> None:
+    """One result per expectation, in the file's order (GX returns them in its own order)."""
+    for dataset in DATASETS:
+        batch_id, table = landing_table(dataset, clean_rows(dataset))
+        report = _validate(dataset, table, batch_id, _gx_database)
+        assert [r.index for r in report.results] == list(range(len(_suite(dataset).expectations)))
+        assert re.fullmatch(r"[0-9a-f]{64}", report.suite_sha256)
