@@ -119,4 +119,4 @@ def vawg_nightly():
     published >> transform >> finish()
 
 
-vawg_nightly()
+dag = vawg_nightly()

@@ -181,8 +181,10 @@ def run_summary(run_id: str | None, settings: Settings | None = None) -> dict:
     with connect(settings) as conn:
         rows = conn.execute(
             """
-            select b.dataset, b.status, count(*), coalesce(sum(b.rows_read), 0),
-                   coalesce(sum(b.rows_loaded), 0), coalesce(sum(b.rows_rejected), 0)
+            select b.dataset, b.status, count(*)::int,
+                   coalesce(sum(b.rows_read), 0)::bigint,
+                   coalesce(sum(b.rows_loaded), 0)::bigint,
+                   coalesce(sum(b.rows_rejected), 0)::bigint
             from audit.load_batch as b
             where b.batch_id in (
                 select e.batch_id from audit.load_batch_event as e where e.dag_run_id = %s

@@ -22,6 +22,13 @@ def test_pseudonym_is_the_hmac_sha256_of_the_normalised_identifier() -> None:
     assert pseudonymise("P123456789") == expected  # the cache returns the same value
 
 
+@pytest.mark.parametrize("key", [b"k" * 32, b"a-much-longer-key-" * 8], ids=["32 B", "144 B"])
+def test_equals_the_standard_library_hmac_for_short_and_long_keys(key: bytes) -> None:
+    for value in ("P1", "P000000001", "Ünïcödé-7"):
+        expected = hmac.new(key, value.upper().encode(), hashlib.sha256).hexdigest()
+        assert Pseudonymiser(key)(value) == expected
+
+
 def test_another_key_gives_unlinkable_pseudonyms() -> None:
     assert Pseudonymiser(KEY)("P1") != Pseudonymiser(b"x" * 32)("P1")
 

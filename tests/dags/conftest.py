@@ -1,0 +1,57 @@
+"""Load the DAG folder with Airflow's own DagBag, in a child process with the project's Airflow
+environment (so the test process does not import or configure Airflow itself)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from vawg_warehouse.airflow_env import with_airflow_environment
+from vawg_warehouse.cli import dbt_parse, manifest_is_stale
+from vawg_warehouse.config import get_settings
+
+PROBE = r"""
+import json, time
+started = time.perf_counter()
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag()
+out = {"import_errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": {}}
+for dag_id, dag in bag.dags.items():
+    out["dags"][dag_id] = {
+        "tags": sorted(dag.tags),
+        "schedule": str(getattr(dag.timetable, "_expression", dag.timetable)),
+        "catchup": dag.catchup,
+        "max_active_runs": dag.max_active_runs,
+        "tasks": {
+            t.task_id: {
+                "retries": t.retries,
+                "exponential_backoff": bool(getattr(t, "retry_exponential_backoff", False)),
+                "upstream": sorted(t.upstream_task_ids),
+                "operator": type(t).__name__,
+            }
+            for t in dag.tasks
+        },
+    }
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="session")
+def dagbag(tmp_path_factory) -> dict:
+    settings = get_settings()
+    if manifest_is_stale(settings):
+        dbt_parse(settings)
+    env = with_airflow_environment(settings)
+    home = tmp_path_factory.mktemp("airflow_home")
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])

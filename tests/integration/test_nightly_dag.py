@@ -1,0 +1,270 @@
+"""End to end: the real vawg_nightly DAG, run through Airflow by `vawg run`, on generated files.
+
+One throwaway database and one VAWG_HOME (Airflow's SQLite metadata, landing folder) for the
+module. The mart's figures are compared with counts computed here, in Python, straight from the
+generated CSV files and the reference seeds: no SQL and no dbt in the expected side.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from collections import Counter
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.conftest import TEST_KEY, create_database, drop_database
+from vawg_warehouse.sample import generate, write_bad_crimes_file
+
+pytestmark = pytest.mark.integration
+
+SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "reference"
+# Two Januaries a year apart: small, yet the change on last year is exercised.
+PERIODS = [(date(2024, 1, 1), date(2024, 1, 31), 11), (date(2025, 1, 1), date(2025, 1, 31), 12)]
+RUN_DATE = date(2025, 2, 1)
+BAD_DAY = date(2025, 2, 1)
+
+
+def _seed(name: str) -> list[dict[str, str]]:
+    with (SEEDS / f"{name}.csv").open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _vawg(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "vawg_warehouse.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+@pytest.fixture(scope="module")
+def pipeline(server, tmp_path_factory):
+    database = create_database(server)
+    home = tmp_path_factory.mktemp("vawg_home")
+    landing = home / "landing"
+    for start, end, seed in PERIODS:
+        generate(landing, start=start, end=end, rows=700, seed=seed)
+    env = {
+        **os.environ,
+        "VAWG_HOME": str(home),
+        "VAWG_LANDING_DIR": str(landing),
+        "VAWG_WAREHOUSE_URL": database.url,
+        "VAWG_PSEUDONYM_KEY": TEST_KEY,
+    }
+    first = _vawg(env, "run", "--date", RUN_DATE.isoformat())
+    try:
+        yield {"db": database, "landing": landing, "env": env, "first": first, "home": home}
+    finally:
+        drop_database(database)
+
+
+def _query(db, sql: str, *params) -> list[tuple]:
+    with psycopg.connect(db.url) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def _crime_rows(landing: Path) -> list[dict[str, str]]:
+    rows = []
+    for path in sorted((landing / "force" / "crimes").glob("crimes_*.csv")):
+        with path.open(newline="") as fh:
+            rows += list(csv.DictReader(fh))
+    return rows
+
+
+def expected_mart(landing: Path) -> dict[tuple[date, str, str], dict]:
+    """The measure 1 mart, computed from the files and the seeds alone."""
+    rules = _seed("reporting_category_rules")
+    by_code: dict[str, set[str]] = {}
+    flag_categories = set()
+    for rule in rules:
+        if rule["selection_rule"] == "offence_code":
+            by_code.setdefault(rule["ho_offence_code"], set()).add(rule["reporting_category"])
+        else:
+            flag_categories.add(rule["reporting_category"])
+    categories = {
+        c["reporting_category"]: c["population_basis"] for c in _seed("reporting_categories")
+    }
+    population = {
+        (p["local_authority_code"], basis): int(p[basis])
+        for p in _seed("population_mid_year")
+        for basis in set(categories.values())
+    }
+    authorities = [a["local_authority_code"] for a in _seed("local_authorities")]
+
+    counts: Counter = Counter()
+    for row in _crime_rows(landing):
+        month = date.fromisoformat(row["recorded_date"]).replace(day=1)
+        found = set(by_code.get(row["ho_offence_code"], set()))
+        if row["domestic_abuse_flag"] == "Y":
+            found |= flag_categories
+        for category in found:
+            counts[(month, row["local_authority_code"], category)] += 1
+
+    months = sorted({k[0] for k in counts})
+    grid_months = []
+    current = months[0]
+    while current <= months[-1]:
+        grid_months.append(current)
+        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
+    expected = {}
+    for month in grid_months:
+        last_year = month.replace(year=month.year - 1)
+        for la in authorities:
+            for category, basis in categories.items():
+                count = counts[(month, la, category)]
+                pop = population[(la, basis)]
+                rate = (Decimal(1000 * count) / Decimal(pop)).quantize(
+                    Decimal("0.0001"), rounding=ROUND_HALF_UP
+                )
+                before = counts[(last_year, la, category)] if last_year >= months[0] else None
+                expected[(month, la, category)] = {
+                    "crime_count": count,
+                    "population": pop,
+                    "rate_per_1000": rate,
+                    "crime_count_same_month_last_year": before,
+                    "change_on_last_year": None if before is None else count - before,
+                }
+    return expected
+
+
+def test_the_dag_run_succeeds_and_reports_what_it_took_in(pipeline) -> None:
+    first = pipeline["first"]
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert "force_crimes" in first.stdout and "published" in first.stdout
+    assert "success        transform.mart_reporting_monthly.run" in first.stdout
+
+
+def test_mart_equals_counts_computed_from_the_files(pipeline) -> None:
+    expected = expected_mart(pipeline["landing"])
+    rows = _query(
+        pipeline["db"],
+        "select month_start_date, local_authority_code, reporting_category, crime_count, "
+        "population, rate_per_1000, crime_count_same_month_last_year, change_on_last_year "
+        "from marts.mart_reporting_monthly where local_authority_code <> '-1'",
+    )
+    actual = {
+        (r[0], r[1], r[2]): {
+            "crime_count": r[3],
+            "population": r[4],
+            "rate_per_1000": r[5],
+            "crime_count_same_month_last_year": r[6],
+            "change_on_last_year": r[7],
+        }
+        for r in rows
+    }
+    assert len(actual) == len(rows)  # the grain holds
+    assert actual == expected
+    assert sum(v["crime_count"] for v in expected.values()) > 1000  # the check has substance
+    unknown = _query(
+        pipeline["db"],
+        "select coalesce(sum(crime_count), 0) from marts.mart_reporting_monthly "
+        "where local_authority_code = '-1'",
+    )[0][0]
+    assert unknown == 0
+
+
+def test_every_file_is_a_reconciled_published_batch(pipeline) -> None:
+    landing = pipeline["landing"]
+    files = {
+        p.relative_to(landing).as_posix(): sum(1 for _ in p.open()) - 1
+        for p in landing.glob("force/*/*.csv")
+    }
+    batches = _query(
+        pipeline["db"],
+        "select file_name, status, rows_read, rows_loaded, rows_rejected from audit.load_batch",
+    )
+    assert {b[0]: b[2] for b in batches} == files
+    assert {(b[1], b[2] == b[3], b[4]) for b in batches} == {("published", True, 0)}
+    raw = _query(pipeline["db"], "select count(*) from raw_force.crimes")[0][0]
+    assert raw == sum(n for f, n in files.items() if f.startswith("force/crimes/"))
+    runs = _query(pipeline["db"], "select count(*), bool_and(success) from audit.validation_run")
+    assert runs == [(len(files), True)]
+
+
+def test_no_person_identifier_is_stored_in_clear(pipeline) -> None:
+    identifiers = {r["victim_id"] for r in _crime_rows(pipeline["landing"])}
+    identifiers |= {r["suspect_id"] for r in _crime_rows(pipeline["landing"]) if r["suspect_id"]}
+    stored = _query(
+        pipeline["db"],
+        "select victim_pseudonym from raw_force.crimes union "
+        "select suspect_pseudonym from raw_force.crimes where suspect_pseudonym is not null",
+    )
+    stored_values = {r[0] for r in stored}
+    assert stored_values and not (stored_values & identifiers)
+    assert all(len(v) == 64 for v in stored_values)
+
+
+SNAPSHOT_QUERIES = {
+    "batches": "select batch_id, dataset, file_name, file_sha256, status, rows_read, "
+    "rows_loaded, rows_rejected, published_at from audit.load_batch order by batch_id",
+    "raw_crimes": "select md5(string_agg(t::text, '|' order by _batch_id, _row_number)) "
+    "from raw_force.crimes t",
+    "raw_outcomes": "select md5(string_agg(t::text, '|' order by _batch_id, _row_number)) "
+    "from raw_force.outcomes t",
+    "fact": "select md5(string_agg(t::text, '|' order by crime_id)) "
+    "from marts.fct_recorded_crime t",
+    "mart": "select md5(string_agg(t::text, '|' order by month_start_date, "
+    "local_authority_code, reporting_category)) from marts.mart_reporting_monthly t",
+}
+
+
+def _snapshot(db) -> dict[str, list[tuple]]:
+    return {name: _query(db, sql) for name, sql in SNAPSHOT_QUERIES.items()}
+
+
+def test_a_second_run_of_the_same_date_changes_nothing(pipeline) -> None:
+    before = _snapshot(pipeline["db"])
+    again = _vawg(pipeline["env"], "run", "--date", RUN_DATE.isoformat())
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert "no new files" in again.stdout
+    assert _snapshot(pipeline["db"]) == before
+
+
+def test_a_file_failing_a_critical_rule_is_quarantined_and_reported(pipeline) -> None:
+    db, landing = pipeline["db"], pipeline["landing"]
+    mart_before = _query(db, SNAPSHOT_QUERIES["mart"])
+    bad = write_bad_crimes_file(landing, BAD_DAY)
+    bad_name = Path(bad.path).relative_to(landing).as_posix()
+
+    result = _vawg(pipeline["env"], "run", "--date", "2025-02-02")
+    assert result.returncode == 0, result.stdout[-3000:]
+    # The run says which file, which rule, which lines.
+    assert "QUARANTINED batch" in result.stdout and bad_name in result.stdout
+    unknown_code = next(v for v in bad.violations if v.column == "ho_offence_code")
+    assert "ho_offence_code" in result.stdout
+    assert f"lines {unknown_code.line}" in result.stdout or f", {unknown_code.line}" in (
+        result.stdout
+    )
+
+    ((batch_id, status, rows_read, rows_loaded, rows_rejected),) = _query(
+        db,
+        "select batch_id, status, rows_read, rows_loaded, rows_rejected "
+        "from audit.load_batch where file_name = %s",
+        bad_name,
+    )
+    assert status == "quarantined" and rows_loaded == 0 and rows_rejected == rows_read > 0
+    kept = _query(db, f"select count(*) from quarantine.force_crimes__b{batch_id}")[0][0]
+    assert kept == rows_read  # nothing lost
+    failing = _query(
+        db,
+        "select r.column_name, r.failing_row_numbers from audit.validation_result r "
+        "join audit.validation_run v using (validation_run_id) "
+        "where v.batch_id = %s and not r.success",
+        batch_id,
+    )
+    failing_lines = {line for _, lines in failing for line in (lines or [])}
+    # Every planted violation is found on its line, by some rule (critical or warning).
+    assert {v.line for v in bad.violations} <= failing_lines
+    assert _query(db, "select count(*) from raw_force.crimes where _batch_id = %s", batch_id) == [
+        (0,)
+    ]
+    assert _query(db, SNAPSHOT_QUERIES["mart"]) == mart_before
