@@ -21,13 +21,14 @@ Every step is idempotent for its batch: re-running it replaces what a failed att
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import hashlib
 import io
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 
 import psycopg
@@ -221,7 +222,9 @@ def _create_landing_table(conn: psycopg.Connection, batch: Batch) -> sql.Compose
     return table
 
 
-def _header_mapping(contract: Contract, header: list[str], file_name: str) -> list[int]:
+def _header_mapping(
+    contract: Contract, header: list[str], file_name: str, line: int = 1
+) -> list[int]:
     """For each contract column, its index in the file's header (order may differ)."""
     cleaned = [h.strip() for h in header]
     missing = [c for c in contract.column_names if c not in cleaned]
@@ -235,53 +238,22 @@ def _header_mapping(contract: Contract, header: list[str], file_name: str) -> li
     if duplicated:
         problems.append(f"repeated column(s) {duplicated}")
     if problems:
-        raise LoadError(file_name, "; ".join(problems), line=1, rule="header matches the contract")
+        raise LoadError(
+            file_name, "; ".join(problems), line=line, rule="header matches the contract"
+        )
     return [cleaned.index(c) for c in contract.column_names]
 
 
-def stream_rows_to_copy(
-    copy: psycopg.Copy,
-    source: io.TextIOBase,
-    contract: Contract,
-    pseudonymise: Pseudonymiser,
-    file_name: str,
-) -> LoadResult:
-    """Read CSV rows, pseudonymise identifiers, and write them to an open COPY in 1 MiB pieces."""
+Records = Iterator[tuple[int, list[str]]]  # (line or sheet row number, values); header first
+
+
+def csv_records(source: io.TextIOBase, file_name: str) -> Records:
+    """The rows of a CSV file with their line numbers (blank lines skipped)."""
     reader = csv.reader(source)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    rows = malformed = 0
     try:
-        header = next(reader, None)
-        if header is None:
-            raise LoadError(
-                file_name,
-                "the file is empty (no header)",
-                line=1,
-                rule="header matches the contract",
-            )
-        positions = _header_mapping(contract, header, file_name)
-        width = len(header)
-        hashed = [contract.column_names.index(c.name) for c in contract.pseudonymised]
         for record in reader:
-            if not record:  # a blank line is not a row
-                continue
-            rows += 1
-            line = reader.line_num
-            is_malformed = len(record) != width
-            if is_malformed:
-                malformed += 1
-                record = (record + [""] * width)[:width]
-            values = [record[i] for i in positions]
-            for i in hashed:
-                values[i] = pseudonymise(values[i])
-            values.append(line)
-            values.append("t" if is_malformed else "f")
-            writer.writerow(values)
-            if buffer.tell() >= COPY_CHUNK_BYTES:
-                copy.write(buffer.getvalue())
-                buffer.seek(0)
-                buffer.truncate()
+            if record:
+                yield reader.line_num, record
     except UnicodeDecodeError as exc:
         raise LoadError(
             file_name,
@@ -293,6 +265,96 @@ def stream_rows_to_copy(
         raise LoadError(
             file_name, f"not readable as CSV ({exc})", line=reader.line_num, rule="file is CSV"
         ) from None
+
+
+def _cell_text(value: object) -> str:
+    """An Excel cell as the text a CSV would hold: ISO dates, whole numbers without '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time.min else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def xlsx_records(path: Path, file_name: str, sheet: str | None = None) -> Records:
+    """The rows of one worksheet, streamed (openpyxl read-only mode), with their row numbers."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to open is a bad file, said plainly
+        raise LoadError(
+            file_name,
+            f"not readable as an Excel workbook ({exc})",
+            rule="file is an .xlsx workbook",
+        ) from None
+    try:
+        if sheet is not None and sheet not in workbook.sheetnames:
+            raise LoadError(
+                file_name,
+                f"no worksheet named {sheet!r} (found {workbook.sheetnames})",
+                rule="workbook has the contract's worksheet",
+            )
+        worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
+        for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            values = [_cell_text(v) for v in row]
+            while values and values[-1] == "":
+                values.pop()
+            if values:
+                yield number, values
+    finally:
+        workbook.close()
+
+
+def copy_records(
+    copy: psycopg.Copy,
+    records: Records,
+    contract: Contract,
+    pseudonymise: Pseudonymiser,
+    file_name: str,
+) -> LoadResult:
+    """Check the header, pseudonymise identifiers, write rows to an open COPY in 1 MiB pieces.
+
+    A row with the wrong number of fields is kept (padded or cut) and flagged ``_malformed`` so
+    that validation names it; nothing is dropped here.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    rows = malformed = 0
+    first = next(records, None)
+    if first is None:
+        raise LoadError(
+            file_name, "the file is empty (no header)", line=1, rule="header matches the contract"
+        )
+    header_line, header = first
+    positions = _header_mapping(contract, header, file_name, header_line)
+    width = len(header)
+    hashed = [contract.column_names.index(c.name) for c in contract.pseudonymised]
+    for line, record in records:
+        rows += 1
+        is_malformed = len(record) != width
+        if is_malformed:
+            # Excel rows may stop early at empty trailing cells: that is not malformed.
+            short_but_blank = len(record) < width and contract.file_format.get("type") == "xlsx"
+            if not short_but_blank:
+                malformed += 1
+            else:
+                is_malformed = False
+            record = (record + [""] * width)[:width]
+        values = [record[i] for i in positions]
+        for i in hashed:
+            values[i] = pseudonymise(values[i])
+        values.append(line)
+        values.append("t" if is_malformed else "f")
+        writer.writerow(values)
+        if buffer.tell() >= COPY_CHUNK_BYTES:
+            copy.write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
     if buffer.tell():
         copy.write(buffer.getvalue())
     return LoadResult(batch_id=0, rows_read=rows, malformed_rows=malformed)
@@ -338,11 +400,14 @@ def load_batch(
             table = _create_landing_table(conn, batch)
             columns = sql.SQL(", ").join(map(sql.Identifier, _landing_columns(contract)))
             copy_sql = sql.SQL("copy {} ({}) from stdin (format csv)").format(table, columns)
-            with (
-                path.open(newline="", encoding="utf-8-sig") as source,
-                conn.cursor().copy(copy_sql) as copy,
-            ):
-                result = stream_rows_to_copy(copy, source, contract, pseudonymise, batch.file_name)
+            with contextlib.ExitStack() as stack:
+                if contract.file_format.get("type") == "xlsx":
+                    records = xlsx_records(path, batch.file_name, contract.file_format.get("sheet"))
+                else:
+                    source = stack.enter_context(path.open(newline="", encoding="utf-8-sig"))
+                    records = csv_records(source, batch.file_name)
+                copy = stack.enter_context(conn.cursor().copy(copy_sql))
+                result = copy_records(copy, records, contract, pseudonymise, batch.file_name)
             result.batch_id = batch.batch_id
             conn.execute(
                 "update audit.load_batch set status = 'loaded', rows_read = %s, "

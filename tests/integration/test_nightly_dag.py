@@ -8,68 +8,20 @@ generated CSV files and the reference seeds: no SQL and no dbt in the expected s
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
+import hashlib
 from collections import Counter
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import psycopg
 import pytest
 
-from tests.conftest import TEST_KEY, create_database, drop_database
-from vawg_warehouse.sample import generate, write_bad_crimes_file
+from tests.integration.conftest import RUN_DATE, query, seed_rows, vawg
+from vawg_warehouse.sample import write_bad_crimes_file
 
 pytestmark = pytest.mark.integration
 
-SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "reference"
-# Two Januaries a year apart: small, yet the change on last year is exercised.
-PERIODS = [(date(2024, 1, 1), date(2024, 1, 31), 11), (date(2025, 1, 1), date(2025, 1, 31), 12)]
-RUN_DATE = date(2025, 2, 1)
 BAD_DAY = date(2025, 2, 1)
-
-
-def _seed(name: str) -> list[dict[str, str]]:
-    with (SEEDS / f"{name}.csv").open(newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def _vawg(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "vawg_warehouse.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
-
-@pytest.fixture(scope="module")
-def pipeline(server, tmp_path_factory):
-    database = create_database(server)
-    home = tmp_path_factory.mktemp("vawg_home")
-    landing = home / "landing"
-    for start, end, seed in PERIODS:
-        generate(landing, start=start, end=end, rows=700, seed=seed)
-    env = {
-        **os.environ,
-        "VAWG_HOME": str(home),
-        "VAWG_LANDING_DIR": str(landing),
-        "VAWG_WAREHOUSE_URL": database.url,
-        "VAWG_PSEUDONYM_KEY": TEST_KEY,
-    }
-    first = _vawg(env, "run", "--date", RUN_DATE.isoformat())
-    try:
-        yield {"db": database, "landing": landing, "env": env, "first": first, "home": home}
-    finally:
-        drop_database(database)
-
-
-def _query(db, sql: str, *params) -> list[tuple]:
-    with psycopg.connect(db.url) as conn:
-        return conn.execute(sql, params).fetchall()
 
 
 def _crime_rows(landing: Path) -> list[dict[str, str]]:
@@ -82,7 +34,7 @@ def _crime_rows(landing: Path) -> list[dict[str, str]]:
 
 def expected_mart(landing: Path) -> dict[tuple[date, str, str], dict]:
     """The measure 1 mart, computed from the files and the seeds alone."""
-    rules = _seed("reporting_category_rules")
+    rules = seed_rows("reporting_category_rules")
     by_code: dict[str, set[str]] = {}
     flag_categories = set()
     for rule in rules:
@@ -91,14 +43,14 @@ def expected_mart(landing: Path) -> dict[tuple[date, str, str], dict]:
         else:
             flag_categories.add(rule["reporting_category"])
     categories = {
-        c["reporting_category"]: c["population_basis"] for c in _seed("reporting_categories")
+        c["reporting_category"]: c["population_basis"] for c in seed_rows("reporting_categories")
     }
     population = {
         (p["local_authority_code"], basis): int(p[basis])
-        for p in _seed("population_mid_year")
+        for p in seed_rows("population_mid_year")
         for basis in set(categories.values())
     }
-    authorities = [a["local_authority_code"] for a in _seed("local_authorities")]
+    authorities = [a["local_authority_code"] for a in seed_rows("local_authorities")]
 
     counts: Counter = Counter()
     for row in _crime_rows(landing):
@@ -145,7 +97,7 @@ def test_the_dag_run_succeeds_and_reports_what_it_took_in(pipeline) -> None:
 
 def test_mart_equals_counts_computed_from_the_files(pipeline) -> None:
     expected = expected_mart(pipeline["landing"])
-    rows = _query(
+    rows = query(
         pipeline["db"],
         "select month_start_date, local_authority_code, reporting_category, crime_count, "
         "population, rate_per_1000, crime_count_same_month_last_year, change_on_last_year "
@@ -164,7 +116,7 @@ def test_mart_equals_counts_computed_from_the_files(pipeline) -> None:
     assert len(actual) == len(rows)  # the grain holds
     assert actual == expected
     assert sum(v["crime_count"] for v in expected.values()) > 1000  # the check has substance
-    unknown = _query(
+    unknown = query(
         pipeline["db"],
         "select coalesce(sum(crime_count), 0) from marts.mart_reporting_monthly "
         "where local_authority_code = '-1'",
@@ -173,27 +125,34 @@ def test_mart_equals_counts_computed_from_the_files(pipeline) -> None:
 
 
 def test_every_file_is_a_reconciled_published_batch(pipeline) -> None:
+    """One batch per distinct file content (a file whose checksum was taken in is skipped:
+    header-only files of quiet days are byte-identical); rows read = loaded + rejected."""
     landing = pipeline["landing"]
-    files = {
-        p.relative_to(landing).as_posix(): sum(1 for _ in p.open()) - 1
-        for p in landing.glob("force/*/*.csv")
-    }
-    batches = _query(
+    by_content: dict[str, list[tuple[str, int]]] = {}
+    for path in landing.glob("force/*/*.csv"):
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        rows = sum(1 for _ in path.open()) - 1
+        by_content.setdefault(digest, []).append((path.relative_to(landing).as_posix(), rows))
+    batches = query(
         pipeline["db"],
-        "select file_name, status, rows_read, rows_loaded, rows_rejected from audit.load_batch",
+        "select file_sha256, file_name, status, rows_read, rows_loaded, rows_rejected "
+        "from audit.load_batch",
     )
-    assert {b[0]: b[2] for b in batches} == files
-    assert {(b[1], b[2] == b[3], b[4]) for b in batches} == {("published", True, 0)}
-    raw = _query(pipeline["db"], "select count(*) from raw_force.crimes")[0][0]
-    assert raw == sum(n for f, n in files.items() if f.startswith("force/crimes/"))
-    runs = _query(pipeline["db"], "select count(*), bool_and(success) from audit.validation_run")
-    assert runs == [(len(files), True)]
+    assert {b[0] for b in batches} == set(by_content)
+    for sha, name, status, read, loaded, rejected in batches:
+        assert (name, read) in by_content[sha]
+        assert status == "published" and read == loaded + rejected and rejected == 0
+    raw = query(pipeline["db"], "select count(*) from raw_force.crimes")[0][0]
+    crimes = [n for files in by_content.values() for f, n in files if f.startswith("force/crimes/")]
+    assert raw == sum(crimes)  # crime files are never identical (each holds its own crimes)
+    runs = query(pipeline["db"], "select count(*), bool_and(success) from audit.validation_run")
+    assert runs == [(len(by_content), True)]
 
 
 def test_no_person_identifier_is_stored_in_clear(pipeline) -> None:
     identifiers = {r["victim_id"] for r in _crime_rows(pipeline["landing"])}
     identifiers |= {r["suspect_id"] for r in _crime_rows(pipeline["landing"]) if r["suspect_id"]}
-    stored = _query(
+    stored = query(
         pipeline["db"],
         "select victim_pseudonym from raw_force.crimes union "
         "select suspect_pseudonym from raw_force.crimes where suspect_pseudonym is not null",
@@ -218,12 +177,12 @@ SNAPSHOT_QUERIES = {
 
 
 def _snapshot(db) -> dict[str, list[tuple]]:
-    return {name: _query(db, sql) for name, sql in SNAPSHOT_QUERIES.items()}
+    return {name: query(db, sql) for name, sql in SNAPSHOT_QUERIES.items()}
 
 
 def test_a_second_run_of_the_same_date_changes_nothing(pipeline) -> None:
     before = _snapshot(pipeline["db"])
-    again = _vawg(pipeline["env"], "run", "--date", RUN_DATE.isoformat())
+    again = vawg(pipeline["env"], "run", "--date", RUN_DATE.isoformat())
     assert again.returncode == 0, again.stdout[-3000:]
     assert "no new files" in again.stdout
     assert _snapshot(pipeline["db"]) == before
@@ -231,11 +190,11 @@ def test_a_second_run_of_the_same_date_changes_nothing(pipeline) -> None:
 
 def test_a_file_failing_a_critical_rule_is_quarantined_and_reported(pipeline) -> None:
     db, landing = pipeline["db"], pipeline["landing"]
-    mart_before = _query(db, SNAPSHOT_QUERIES["mart"])
+    mart_before = query(db, SNAPSHOT_QUERIES["mart"])
     bad = write_bad_crimes_file(landing, BAD_DAY)
     bad_name = Path(bad.path).relative_to(landing).as_posix()
 
-    result = _vawg(pipeline["env"], "run", "--date", "2025-02-02")
+    result = vawg(pipeline["env"], "run", "--date", "2025-02-02")
     assert result.returncode == 0, result.stdout[-3000:]
     # The run says which file, which rule, which lines.
     assert "QUARANTINED batch" in result.stdout and bad_name in result.stdout
@@ -245,16 +204,16 @@ def test_a_file_failing_a_critical_rule_is_quarantined_and_reported(pipeline) ->
         result.stdout
     )
 
-    ((batch_id, status, rows_read, rows_loaded, rows_rejected),) = _query(
+    ((batch_id, status, rows_read, rows_loaded, rows_rejected),) = query(
         db,
         "select batch_id, status, rows_read, rows_loaded, rows_rejected "
         "from audit.load_batch where file_name = %s",
         bad_name,
     )
     assert status == "quarantined" and rows_loaded == 0 and rows_rejected == rows_read > 0
-    kept = _query(db, f"select count(*) from quarantine.force_crimes__b{batch_id}")[0][0]
+    kept = query(db, f"select count(*) from quarantine.force_crimes__b{batch_id}")[0][0]
     assert kept == rows_read  # nothing lost
-    failing = _query(
+    failing = query(
         db,
         "select r.column_name, r.failing_row_numbers from audit.validation_result r "
         "join audit.validation_run v using (validation_run_id) "
@@ -264,7 +223,7 @@ def test_a_file_failing_a_critical_rule_is_quarantined_and_reported(pipeline) ->
     failing_lines = {line for _, lines in failing for line in (lines or [])}
     # Every planted violation is found on its line, by some rule (critical or warning).
     assert {v.line for v in bad.violations} <= failing_lines
-    assert _query(db, "select count(*) from raw_force.crimes where _batch_id = %s", batch_id) == [
+    assert query(db, "select count(*) from raw_force.crimes where _batch_id = %s", batch_id) == [
         (0,)
     ]
-    assert _query(db, SNAPSHOT_QUERIES["mart"]) == mart_before
+    assert query(db, SNAPSHOT_QUERIES["mart"]) == mart_before

@@ -245,3 +245,69 @@ def test_a_file_rewritten_after_registration_is_refused(conn, landing: Path) -> 
     write_csv(path.parent / path.name, HEADER, GOOD_ROWS[:1])
     with pytest.raises(LoadError, match="changed after it was registered"):
         load_batch(conn, batch, landing, Pseudonymiser(TEST_KEY.encode()), CTX)
+
+
+def test_an_excel_worksheet_streams_like_a_csv(conn, tmp_path: Path) -> None:
+    """Workbooks (victim-service returns, grant registers) go through the same COPY path."""
+    import dataclasses
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    from vawg_warehouse.load import copy_records, xlsx_records
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Return"
+    sheet.append(HEADER)
+    sheet.append(
+        [
+            "LC-2025-0000001",
+            datetime(2025, 1, 1),
+            date(2024, 12, 31),
+            "8N",
+            "Y",
+            "E07000123",
+            "P000000001",
+            "25-34",
+            "F",
+            None,
+            "2025-01-02T01:15:00Z",
+        ]
+    )
+    sheet.append([])  # a blank row is not a row
+    sheet.append(["LC-2025-0000002", "2025-01-01", None, 19.0, "N", "E06000009", "P3"])
+    path = tmp_path / "return.xlsx"
+    workbook.save(path)
+
+    records = list(xlsx_records(path, "return.xlsx", "Return"))
+    assert [line for line, _ in records] == [1, 2, 4]
+    assert records[1][1][1:3] == ["2025-01-01", "2024-12-31"]  # dates as ISO text
+    assert records[2][1][3] == "19"  # a whole number without '.0'
+
+    contract = dataclasses.replace(load_contract("force_crimes"), file_format={"type": "xlsx"})
+    names = [*contract.stored_names, "_row_number", "_malformed"]
+    conn.execute(f"create temp table landed ({', '.join(n + ' text' for n in names)})")
+    with conn.cursor().copy(f"copy landed ({', '.join(names)}) from stdin (format csv)") as copy:
+        result = copy_records(
+            copy, iter(records), contract, Pseudonymiser(TEST_KEY.encode()), "return.xlsx"
+        )
+    assert result.rows_read == 2 and result.malformed_rows == 0  # short Excel rows are blank
+    landed = conn.execute(
+        "select crime_reference, victim_pseudonym, victim_sex, _row_number from landed order by 4"
+    ).fetchall()
+    assert landed == [
+        ("LC-2025-0000001", expected_pseudonym("P000000001"), "F", "2"),
+        ("LC-2025-0000002", expected_pseudonym("P3"), None, "4"),
+    ]
+
+
+def test_a_missing_worksheet_is_named(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from vawg_warehouse.load import xlsx_records
+
+    path = tmp_path / "r.xlsx"
+    Workbook().save(path)
+    with pytest.raises(LoadError, match="no worksheet named 'Return'"):
+        list(xlsx_records(path, "r.xlsx", "Return"))

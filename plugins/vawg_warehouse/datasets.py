@@ -1,0 +1,17 @@
+"""Which datasets each source family delivers: the nightly DAG builds a task group per family.
+
+Constants only (the DAG file imports this at parse time). Each dataset has a contract in
+contracts/<dataset>.yml and a suite in expectations/expectations/<dataset>.json; each family's dbt
+models carry the dbt tag ``source_<family>`` so the family's marts are rebuilt only after its own
+extract succeeded.
+"""
+
+from __future__ import annotations
+
+SOURCES: dict[str, tuple[str, ...]] = {
+    "force": ("force_crimes", "force_outcomes"),
+}
+
+
+def all_datasets() -> list[str]:
+    return [dataset for datasets in SOURCES.values() for dataset in datasets]
