@@ -1,7 +1,17 @@
 """Nightly load of the VAWG warehouse: sources -> validated raw tables -> dbt star schema -> marts.
 
-Wiring only: every task calls a function of ``vawg_warehouse.orchestration`` (imported inside
-the task, so parsing this file does no work beyond reading dbt's manifest).
+* `extract_<family>`: for each dataset of a source family (force, CPS, victim services, funding):
+  register new files as load batches, stream them pseudonymised into landing tables with COPY,
+  validate them with Great Expectations in SQL (a critical failure quarantines the batch), publish.
+  Families are independent: one failing does not stop the others from loading.
+* `transform`: dbt through cosmos, a task per model with its tests after it. Seeds and conformed
+  dimensions (dbt tag `shared`) run at once; a model tagged `source_<family>` also waits for that
+  family's extract, so a family that failed leaves its own marts unbuilt (never rebuilt on partial
+  data) while the other families' marts are rebuilt.
+* `finish` records what the run took in; `watcher` fails the run if any task failed.
+
+Wiring only: every task calls `vawg_warehouse.orchestration` (imported inside the task). Parsing
+reads the constants in `vawg_warehouse.datasets` and dbt's manifest, nothing else.
 """
 
 from __future__ import annotations
@@ -9,15 +19,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from airflow.sdk import TaskGroup, dag, task
+from airflow.sdk import TaskGroup, TriggerRule, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import InvocationMode, LoadMode
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
+from vawg_warehouse.datasets import SOURCES
+
 DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
 WAREHOUSE_CONN_ID = "vawg_warehouse"
-# Each dataset has a contract in plugins/vawg_warehouse/contracts/ and a suite in expectations/.
-DATASETS = ("force_crimes", "force_outcomes")
 
 default_args = {
     "owner": "vawg-data-engineering",
@@ -26,6 +36,25 @@ default_args = {
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=30),
 }
+
+project_config = ProjectConfig(
+    dbt_project_path=DBT_PROJECT,
+    manifest_path=DBT_PROJECT / "target" / "manifest.json",
+    install_dbt_deps=False,
+)
+profile_config = ProfileConfig(
+    profile_name="vawg",
+    target_name="prod",
+    profile_mapping=PostgresUserPasswordProfileMapping(
+        conn_id=WAREHOUSE_CONN_ID, profile_args={"schema": "staging"}
+    ),
+)
+execution_config = ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER)
+
+
+def family_of(tags: list[str]) -> str | None:
+    """The source family a dbt node belongs to (tag source_<family>); None for shared nodes."""
+    return next((t.removeprefix("source_") for t in tags if t.startswith("source_")), None)
 
 
 @dag(
@@ -78,45 +107,51 @@ def vawg_nightly():
         ctx = o.run_context(dag_run.dag_id, dag_run.run_id, logical_date.date())
         return o.publish_batches(batch_ids, ctx, o.settings_for_task())
 
-    @task
+    @task(trigger_rule=TriggerRule.ALL_DONE)
     def finish(dag_run=None, logical_date=None) -> dict:
-        """Record and log what this run took in, set aside and rebuilt."""
+        """Record and log what this run took in, set aside and rebuilt (even after a failure)."""
         from vawg_warehouse import orchestration as o
 
         return o.finish_run(
             dag_run.dag_id, dag_run.run_id, logical_date.date(), o.settings_for_task()
         )
 
-    prepared = prepare_warehouse()
-    published = []
-    for dataset in DATASETS:
-        with TaskGroup(group_id=f"extract_{dataset}"):
-            batches = register_files(dataset)
-            prepared >> batches
-            published.append(publish_batches(validate_batches(load_batches(batches))))
+    @task(trigger_rule=TriggerRule.ONE_FAILED, retries=0)
+    def watcher() -> None:
+        """Fails the run when any task failed (finish runs anyway and would hide it)."""
+        raise RuntimeError("a task of this run failed: see the failed task's log")
 
+    prepared = prepare_warehouse()
+    extracts = {}
+    for family, datasets in SOURCES.items():
+        with TaskGroup(group_id=f"extract_{family}") as extracts[family]:
+            for dataset in datasets:
+                with TaskGroup(group_id=dataset):
+                    batches = register_files.override(task_id="register_files")(dataset)
+                    prepared >> batches
+                    publish_batches(validate_batches(load_batches(batches)))
+
+    # One cosmos group (the manifest is read once); each node also waits for its family's
+    # extract, so a family that failed leaves its own models (and only those) unbuilt.
     transform = DbtTaskGroup(
         group_id="transform",
-        project_config=ProjectConfig(
-            dbt_project_path=DBT_PROJECT,
-            manifest_path=DBT_PROJECT / "target" / "manifest.json",
-            install_dbt_deps=False,
-        ),
-        profile_config=ProfileConfig(
-            profile_name="vawg",
-            target_name="prod",
-            profile_mapping=PostgresUserPasswordProfileMapping(
-                conn_id=WAREHOUSE_CONN_ID, profile_args={"schema": "staging"}
-            ),
-        ),
+        project_config=project_config,
+        profile_config=profile_config,
         render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST,
-            should_detach_multiple_parents_tests=True,
+            load_method=LoadMode.DBT_MANIFEST, should_detach_multiple_parents_tests=True
         ),
-        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
+        execution_config=execution_config,
         default_args={"retries": 0},
     )
-    published >> transform >> finish()
+    prepared >> transform
+    for unique_id, node in transform.dbt_graph.filtered_nodes.items():
+        family = family_of(node.tags)
+        if family in extracts and unique_id in transform.tasks_map:
+            extracts[family] >> transform.tasks_map[unique_id]
+
+    done = finish()
+    [*extracts.values(), transform] >> done
+    [*extracts.values(), transform, done] >> watcher()
 
 
 dag = vawg_nightly()

@@ -31,6 +31,7 @@ for dag_id, dag in bag.dags.items():
                 "exponential_backoff": bool(getattr(t, "retry_exponential_backoff", False)),
                 "upstream": sorted(t.upstream_task_ids),
                 "operator": type(t).__name__,
+                "trigger_rule": str(getattr(t.trigger_rule, "value", t.trigger_rule)),
             }
             for t in dag.tasks
         },

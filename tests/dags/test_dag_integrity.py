@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from vawg_warehouse.datasets import SOURCES
+
 DAG_FILE = Path(__file__).resolve().parents[2] / "dags" / "vawg_nightly.py"
-DATASETS = ("force_crimes", "force_outcomes")
 
 
 def test_no_import_errors(dagbag) -> None:
@@ -29,43 +30,74 @@ def test_tasks_that_touch_the_outside_retry_with_back_off(dagbag) -> None:
 
 def test_each_dataset_is_registered_loaded_validated_then_published(dagbag) -> None:
     tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
-    for dataset in DATASETS:
-        group = f"extract_{dataset}"
-        assert tasks[f"{group}.register_files"]["upstream"] == ["prepare_warehouse"]
-        assert tasks[f"{group}.load_batches"]["upstream"] == [f"{group}.register_files"]
-        assert tasks[f"{group}.validate_batches"]["upstream"] == [f"{group}.load_batches"]
-        assert tasks[f"{group}.publish_batches"]["upstream"] == [f"{group}.validate_batches"]
+    for family, datasets in SOURCES.items():
+        for dataset in datasets:
+            group = f"extract_{family}.{dataset}"
+            assert tasks[f"{group}.register_files"]["upstream"] == ["prepare_warehouse"]
+            assert tasks[f"{group}.load_batches"]["upstream"] == [f"{group}.register_files"]
+            assert tasks[f"{group}.validate_batches"]["upstream"] == [f"{group}.load_batches"]
+            assert tasks[f"{group}.publish_batches"]["upstream"] == [f"{group}.validate_batches"]
 
 
-def test_dbt_runs_through_cosmos_a_task_per_model_after_every_publish(dagbag) -> None:
+def _publishes(tasks: dict, task_id: str) -> set[str]:
+    return {u for u in tasks[task_id]["upstream"] if u.endswith(".publish_batches")}
+
+
+def test_a_familys_models_wait_for_its_own_extract_only(dagbag) -> None:
+    """One family failing does not stop the others; its marts are not rebuilt on partial data."""
+    tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
+    force = {f"extract_force.{d}.publish_batches" for d in SOURCES["force"]}
+    assert _publishes(tasks, "transform.mart_reporting_monthly.run") == force
+    assert _publishes(tasks, "transform.stg_force__crimes.run") == force
+    for shared in ("transform.dim_geography.run", "transform.dim_date.run"):
+        assert _publishes(tasks, shared) == set()  # conformed dimensions wait for no source
+    assert tasks["transform.dim_date.run"]["upstream"] == ["prepare_warehouse"]
+    for task_id in tasks:
+        if task_id.startswith("transform."):
+            families = {p.split(".")[0] for p in _publishes(tasks, task_id)}
+            assert len(families) <= 1, task_id  # never waits on another family's extract
+
+
+def test_dbt_runs_through_cosmos_a_task_per_model_with_tests_after_each(dagbag) -> None:
     tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
     mart = tasks["transform.mart_reporting_monthly.run"]
     assert mart["operator"] == "DbtRunLocalOperator"
-    assert "transform.mart_reporting_monthly.test" in tasks  # tests after each model
-    dbt_tasks = {k: v for k, v in tasks.items() if k.startswith("transform.")}
-    roots = [k for k, v in dbt_tasks.items() if not any(u in dbt_tasks for u in v["upstream"])]
-    publishes = {f"extract_{d}.publish_batches" for d in DATASETS}
-    assert roots
-    for root in roots:  # the first dbt tasks wait for every source to be published
-        assert set(tasks[root]["upstream"]) == publishes
-    leaves = [k for k in dbt_tasks if not any(k in v["upstream"] for v in dbt_tasks.values())]
-    assert set(tasks["finish"]["upstream"]) == set(leaves)
+    assert "transform.mart_reporting_monthly.test" in tasks
+    assert tasks["transform.dim_geography.run"]["operator"] == "DbtRunLocalOperator"
+
+
+def test_finish_runs_after_everything_and_the_watcher_reports_failures(dagbag) -> None:
+    tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
+    leaves = {k for k in tasks if not any(k in v["upstream"] for v in tasks.values())}
+    assert leaves == {"watcher"}
+    ancestors, frontier = set(), {"watcher"}
+    while frontier:
+        parents = {u for t in frontier for u in tasks[t]["upstream"]} - ancestors
+        ancestors |= parents
+        frontier = parents
+    assert ancestors == set(tasks) - {"watcher"}  # any failure anywhere reaches the watcher
+    assert tasks["watcher"]["trigger_rule"] == "one_failed"
+    assert tasks["finish"]["trigger_rule"] == "all_done"
 
 
 def test_dag_file_does_no_work_at_import_time() -> None:
-    """Only imports, constants and definitions at module level; vawg_warehouse only in tasks."""
+    """Only imports, constants and definitions at module level; of vawg_warehouse, only the
+    constants module (datasets) is imported at parse time, the rest inside tasks."""
     tree = ast.parse(DAG_FILE.read_text())
     top_imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
     assert not any(
-        isinstance(n, ast.ImportFrom) and (n.module or "").startswith("vawg_warehouse")
+        isinstance(n, ast.ImportFrom)
+        and (n.module or "").startswith("vawg_warehouse")
+        and n.module != "vawg_warehouse.datasets"
         for n in top_imports
     )
-    statements = [
-        ast.unparse(n)
+    called = {
+        ast.unparse(n.value.func)
         for n in tree.body
         if isinstance(n, ast.Expr | ast.Assign) and isinstance(n.value, ast.Call)
-    ]
-    assert statements == ["dag = vawg_nightly()"]
+    }
+    # cosmos's config objects (plain constructors, no I/O) and the DAG itself: nothing else.
+    assert called == {"ProjectConfig", "ProfileConfig", "ExecutionConfig", "vawg_nightly"}
 
 
 def test_cosmos_reads_the_manifest_rather_than_running_dbt_ls() -> None:
