@@ -4,10 +4,11 @@
   register new files as load batches, stream them pseudonymised into landing tables with COPY,
   validate them with Great Expectations in SQL (a critical failure quarantines the batch), publish.
   Families are independent: one failing does not stop the others from loading.
-* `transform`: dbt through cosmos, a task per model with its tests after it. Seeds and conformed
-  dimensions (dbt tag `shared`) run at once; a model tagged `source_<family>` also waits for that
-  family's extract, so a family that failed leaves its own marts unbuilt (never rebuilt on partial
-  data) while the other families' marts are rebuilt.
+* `transform`: dbt through cosmos, a task per model (`dbt build`: the model, then its tests).
+  Seeds and conformed dimensions (dbt tag `shared`) run at once; a model tagged
+  `source_<family>` also waits for that family's extract, so a family that failed leaves its own
+  marts unbuilt (never rebuilt on partial data) while the other families' marts are rebuilt.
+* `test_all` runs every dbt test once over the whole project (whatever was rebuilt).
 * `finish` records what the run took in; `watcher` fails the run if any task failed.
 
 Wiring only: every task calls `vawg_warehouse.orchestration` (imported inside the task). Parsing
@@ -21,7 +22,8 @@ from pathlib import Path
 
 from airflow.sdk import TaskGroup, TriggerRule, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import InvocationMode, LoadMode
+from cosmos.constants import InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
+from cosmos.operators.local import DbtTestLocalOperator
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
 from vawg_warehouse.datasets import SOURCES
@@ -49,7 +51,13 @@ profile_config = ProfileConfig(
         conn_id=WAREHOUSE_CONN_ID, profile_args={"schema": "staging"}
     ),
 )
-execution_config = ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER)
+# `dbt build --select <model>` with buildable indirect selection runs each test in the first build
+# where all of its parents exist; test_all (below) then runs every test once more, so a test whose
+# parents no single build covers is never skipped.
+execution_config = ExecutionConfig(
+    invocation_mode=InvocationMode.DBT_RUNNER,
+    test_indirect_selection=TestIndirectSelection.BUILDABLE,
+)
 
 
 def family_of(tags: list[str]) -> str | None:
@@ -138,7 +146,9 @@ def vawg_nightly():
         project_config=project_config,
         profile_config=profile_config,
         render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST, should_detach_multiple_parents_tests=True
+            load_method=LoadMode.DBT_MANIFEST,
+            # One task per model running `dbt build` on it: the model, then its tests at once.
+            test_behavior=TestBehavior.BUILD,
         ),
         execution_config=execution_config,
         default_args={"retries": 0},
@@ -149,9 +159,19 @@ def vawg_nightly():
         if family in extracts and unique_id in transform.tasks_map:
             extracts[family] >> transform.tasks_map[unique_id]
 
+    test_all = DbtTestLocalOperator(
+        task_id="test_all",
+        project_dir=DBT_PROJECT,
+        profile_config=profile_config,
+        invocation_mode=InvocationMode.DBT_RUNNER,
+        install_deps=False,
+        trigger_rule=TriggerRule.ALL_DONE,
+        retries=0,
+    )
+    transform >> test_all
     done = finish()
-    [*extracts.values(), transform] >> done
-    [*extracts.values(), transform, done] >> watcher()
+    [*extracts.values(), transform, test_all] >> done
+    [*extracts.values(), transform, test_all, done] >> watcher()
 
 
 dag = vawg_nightly()

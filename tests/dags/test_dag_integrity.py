@@ -47,23 +47,26 @@ def test_a_familys_models_wait_for_its_own_extract_only(dagbag) -> None:
     """One family failing does not stop the others; its marts are not rebuilt on partial data."""
     tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
     force = {f"extract_force.{d}.publish_batches" for d in SOURCES["force"]}
-    assert _publishes(tasks, "transform.mart_reporting_monthly.run") == force
-    assert _publishes(tasks, "transform.stg_force__crimes.run") == force
-    for shared in ("transform.dim_geography.run", "transform.dim_date.run"):
+    assert _publishes(tasks, "transform.mart_reporting_monthly_model_build") == force
+    assert _publishes(tasks, "transform.stg_force__crimes_model_build") == force
+    for shared in ("transform.dim_geography_model_build", "transform.dim_date_model_build"):
         assert _publishes(tasks, shared) == set()  # conformed dimensions wait for no source
-    assert tasks["transform.dim_date.run"]["upstream"] == ["prepare_warehouse"]
+    assert tasks["transform.dim_date_model_build"]["upstream"] == ["prepare_warehouse"]
     for task_id in tasks:
         if task_id.startswith("transform."):
             families = {p.split(".")[0] for p in _publishes(tasks, task_id)}
             assert len(families) <= 1, task_id  # never waits on another family's extract
 
 
-def test_dbt_runs_through_cosmos_a_task_per_model_with_tests_after_each(dagbag) -> None:
+def test_dbt_runs_through_cosmos_a_build_task_per_model(dagbag) -> None:
     tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
-    mart = tasks["transform.mart_reporting_monthly.run"]
-    assert mart["operator"] == "DbtRunLocalOperator"
-    assert "transform.mart_reporting_monthly.test" in tasks
-    assert tasks["transform.dim_geography.run"]["operator"] == "DbtRunLocalOperator"
+    mart = tasks["transform.mart_reporting_monthly_model_build"]
+    assert mart["operator"] == "DbtBuildLocalOperator"  # the model, then its tests
+    assert not [t for t in tasks if t.endswith(".run")]  # no model runs untested
+    assert tasks["transform.dim_geography_model_build"]["operator"] == "DbtBuildLocalOperator"
+    # ...and every test once more over the whole project, after the builds, before finish.
+    assert tasks["test_all"]["operator"] == "DbtTestLocalOperator"
+    assert "test_all" in tasks["finish"]["upstream"]
 
 
 def test_finish_runs_after_everything_and_the_watcher_reports_failures(dagbag) -> None:

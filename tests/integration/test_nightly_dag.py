@@ -18,11 +18,24 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import RUN_DATE, query, seed_rows, vawg
+from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.load import discover
 from vawg_warehouse.sample import write_bad_crimes_file
 
 pytestmark = pytest.mark.integration
 
 BAD_DAY = date(2025, 2, 1)
+
+
+def _data_rows(path: Path, sheet_name: str | None) -> int:
+    """Rows below the header: lines of a CSV, non-empty rows of the contract's worksheet."""
+    if path.suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(path, read_only=True)[sheet_name]
+        return sum(1 for row in sheet.iter_rows(values_only=True) if any(row)) - 1
+    with path.open(newline="") as fh:
+        return sum(1 for row in csv.reader(fh) if row) - 1
 
 
 def _crime_rows(landing: Path) -> list[dict[str, str]]:
@@ -93,7 +106,7 @@ def test_the_dag_run_succeeds_and_reports_what_it_took_in(pipeline) -> None:
     first = pipeline["first"]
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "force_crimes" in first.stdout and "published" in first.stdout
-    assert "success        transform.mart_reporting_monthly.run" in first.stdout
+    assert "success        transform.mart_reporting_monthly_model_build" in first.stdout
 
 
 def test_mart_equals_counts_computed_from_the_files(pipeline) -> None:
@@ -130,9 +143,12 @@ def test_every_file_is_a_reconciled_published_batch(pipeline) -> None:
     header-only files of quiet days are byte-identical); rows read = loaded + rejected."""
     landing = pipeline["landing"]
     by_content: dict[str, list[tuple[str, int]]] = {}
-    for path in landing.glob("force/*/*.csv"):
+    files = discover(landing)  # every contract's files, CSV and xlsx
+    assert {f.path.suffix for f in files} == {".csv", ".xlsx"}
+    for landing_file in files:
+        path = landing_file.path
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        rows = sum(1 for _ in path.open()) - 1
+        rows = _data_rows(path, load_contract(landing_file.dataset).file_format.get("sheet"))
         by_content.setdefault(digest, []).append((path.relative_to(landing).as_posix(), rows))
     batches = query(
         pipeline["db"],
