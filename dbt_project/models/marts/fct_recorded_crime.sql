@@ -2,7 +2,7 @@
     Incremental: each run takes the current versions (int_crimes_deduplicated) that came in a load
     batch newer than the newest in the table, or were published since it was last built (a batch
     published late). delete+insert on crime_key replaces a restated crime. Run with
-    --full-refresh after a change to the dimensions' keys.
+    --full-refresh after a change to the dimensions' keys or to its columns (on_schema_change fail).
 -#}
 {{
     config(
@@ -46,6 +46,12 @@ offences as (
 
 ),
 
+victim_cohorts as (
+
+    select * from {{ ref('dim_victim_cohort') }}
+
+),
+
 crimes_keyed as (
 
     -- Keys to the dimensions, falling back to each one's unknown member.
@@ -57,6 +63,9 @@ crimes_keyed as (
         coalesce(offence_dates.date_key, -1) as offence_date_key,
         coalesce(geographies.geography_key, {{ unknown_member_key() }}) as geography_key,
         coalesce(offences.offence_key, {{ unknown_member_key() }}) as offence_key,
+        coalesce(
+            victim_cohorts.victim_cohort_key, {{ unknown_member_key() }}
+        ) as victim_cohort_key,
 
         -- strings
         crimes.offence_code,
@@ -90,6 +99,10 @@ crimes_keyed as (
         on crimes.local_authority_code = geographies.local_authority_code
     left join offences
         on crimes.offence_code = offences.offence_code
+    left join victim_cohorts
+        on
+            crimes.victim_age_band = victim_cohorts.victim_age_band
+            and crimes.victim_sex = victim_cohorts.victim_sex
 
 )
 
