@@ -41,7 +41,12 @@ fact_totals as (
         count(*) filter (where offences.is_rape) as rape,
         count(*) filter (
             where offences.is_stalking or offences.is_harassment
-        ) as stalking_and_harassment
+        ) as stalking_and_harassment,
+        count(*) filter (where offences.is_stalking) as stalking,
+        count(*) filter (where offences.is_harassment) as harassment,
+        count(*) filter (
+            where offences.is_controlling_coercive
+        ) as controlling_coercive_behaviour
     from recorded_crimes
     inner join offences
         on recorded_crimes.offence_key = offences.offence_key
@@ -60,7 +65,10 @@ fact_totals_by_category as (
             ('domestic_abuse', fact_totals.domestic_abuse),
             ('sexual_offences', fact_totals.sexual_offences),
             ('rape', fact_totals.rape),
-            ('stalking_and_harassment', fact_totals.stalking_and_harassment)
+            ('stalking_and_harassment', fact_totals.stalking_and_harassment),
+            ('stalking', fact_totals.stalking),
+            ('harassment', fact_totals.harassment),
+            ('controlling_coercive_behaviour', fact_totals.controlling_coercive_behaviour)
     ) as categories (reporting_category, crime_count)
 
 ),

@@ -9,7 +9,16 @@ extract succeeded.
 from __future__ import annotations
 
 SOURCES: dict[str, tuple[str, ...]] = {
-    "force": ("force_crimes", "force_outcomes"),
+    "force": (
+        "force_crimes",
+        "force_outcomes",
+        "force_marac_cases",
+        "force_protective_orders",
+        "force_victims_code",
+    ),
+    "services": ("services_quarterly_returns",),
+    "cps": ("cps_quarterly_outcomes",),
+    "funding": ("funding_grants",),
 }
 
 

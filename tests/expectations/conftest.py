@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from tests.expectations import cases_cps_funding as cps_funding_cases
 from vawg_warehouse.contracts import load_contract
 from vawg_warehouse.warehouse import ConnectionInfo
 
@@ -47,7 +48,74 @@ CLEAN_ROWS: dict[str, list[dict[str, str | None]]] = {
         }
         for i in range(1, 6)
     ],
+    "force_marac_cases": [
+        {
+            "case_reference": f"MRC-2025-{i:06d}",
+            "date_heard": "2025-03-02" if i % 2 else "2025-02-27",
+            "date_referred": "2025-02-20",
+            "victim_pseudonym": f"{i:064x}",
+            "perpetrator_pseudonym": None if i == 3 else f"{i + 100:064x}",
+            "referring_agency": ["police", "idva", "health", "childrens_services", "other"][i % 5],
+            "local_authority_code": ["E06000008", "E07000117", "E07000128"][i % 3],
+            "risk_basis": ["Visible high risk", "Professional judgement", "Potential escalation"][
+                i % 3
+            ],
+            "extracted_at": "2025-03-03T01:15:00Z",
+        }
+        for i in range(1, 6)
+    ],
+    "force_protective_orders": [
+        {
+            "order_reference": f"PO-2025-{i:06d}",
+            "event_sequence": str(1 + i % 2),
+            "order_type": ["DVPN", "DVPO", "SPO", "RO", "NMO"][i % 5],
+            "event_type": ["notice_issued", "applied", "granted", "breached", "refused"][i % 5],
+            "event_date": "2025-03-02" if i % 2 else "2025-01-15",
+            "crime_reference": None if i == 4 else f"LC-2025-{i:07d}",
+            "local_authority_code": ["E06000008", "E07000117", "E07000128"][i % 3],
+            "victim_pseudonym": None if i == 2 else f"{i:064x}",
+            "perpetrator_pseudonym": f"{i + 100:064x}",
+            "extracted_at": "2025-03-03T01:15:00Z",
+        }
+        for i in range(1, 6)
+    ],
+    "force_victims_code": [
+        {
+            "record_id": f"VC-2025-{i:07d}-{[1, 4, 7, 8, 12][i - 1]:02d}",
+            "crime_reference": f"LC-2025-{i:07d}",
+            "victim_pseudonym": f"{i:064x}",
+            "right_number": str([1, 4, 7, 8, 12][i - 1]),
+            "status": ["met", "not_met", "not_applicable", "met", "not_met"][i - 1],
+            "date_due": "2025-02-27" if i % 2 else "2025-03-10",
+            "date_completed": [None, "2025-02-26", "2025-03-01", None, "2025-03-02", None][i],
+            "recorded_by_unit": ["Response", "Victim Care Unit", "Witness Care Unit", "CID", "PSD"][
+                i - 1
+            ],
+            "extracted_at": "2025-03-03T01:15:00Z",
+        }
+        for i in range(1, 6)
+    ],
+    "services_quarterly_returns": [
+        {
+            "service_code": ["IDVA-WEST", "IDVA-EAST", "ISVA-LANCS", "SARC-LANCS", "DRIVE-LANCS"][
+                i - 1
+            ],
+            "financial_year": "2024/25",
+            "financial_quarter": "Q2" if i == 4 else "Q3",
+            "local_authority_code": ["E06000009", "E06000008", "E07000123", "E23000003"][
+                min(i, 4) - 1
+            ],
+            "referrals_received": ["40", "35", "28", "60", "0"][i - 1],
+            "clients_engaged": ["30", "20", "25", "55", "0"][i - 1],
+            "cases_closed": ["33", "18", "20", "50", "4"][i - 1],
+            "cases_closed_positive": ["25", "12", "15", "41", "2"][i - 1],
+            "submitted_date": "2025-02-10",
+        }
+        for i in range(1, 6)
+    ],
 }
+
+CLEAN_ROWS.update(cps_funding_cases.CLEAN_ROWS)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from tests.expectations import cases_cps_funding
 from tests.expectations.conftest import PARAMETERS, clean_rows
 from vawg_warehouse import quality
 from vawg_warehouse.contracts import all_contracts, load_contract
@@ -127,7 +128,8 @@ def test_every_contract_column_is_covered(dataset: str) -> None:
             iso_timestamp = iso_timestamp or regex
             assert regex == iso_timestamp
         if column.type == "integer":
-            assert regexes == ["^[1-9][0-9]{0,8}$"]
+            # a sequence or a code starts at 1; a count (e.g. referrals in a quarter) may be 0
+            assert regexes in (["^[1-9][0-9]{0,8}$"], ["^(0|[1-9][0-9]{0,8})$"]), name
         if column.allowed_values is not None:
             parameter = quality.allowed_value_parameter(name, column.allowed_values)
             in_set = [e for e in checks if e["type"] == "expect_column_values_to_be_in_set"]
@@ -324,7 +326,242 @@ CRITICAL_CASES: list[tuple[str, str, dict]] = [
         "extracted_at is not in the future",
         {"extracted_at": "2025-03-03T07:00:00Z"},
     ),
+    ("force_marac_cases", "every row has as many fields as the header", {}),
+    *[
+        ("force_marac_cases", f"{c} is present", {c: None})
+        for c in [
+            "case_reference",
+            "date_heard",
+            "date_referred",
+            "victim_pseudonym",
+            "referring_agency",
+            "local_authority_code",
+            "risk_basis",
+            "extracted_at",
+        ]
+    ],
+    (
+        "force_marac_cases",
+        "case_reference is MRC-<year>-<6 digits>",
+        {"case_reference": "MRC-25-000001"},
+    ),
+    ("force_marac_cases", "date_heard is a real YYYY-MM-DD date", {"date_heard": "2025-02-30"}),
+    (
+        "force_marac_cases",
+        "date_referred is a real YYYY-MM-DD date",
+        {"date_referred": "2025-02-31"},
+    ),
+    (
+        "force_marac_cases",
+        "extracted_at is an ISO 8601 UTC timestamp",
+        {"extracted_at": "2025-03-03 01:15:00"},
+    ),
+    ("force_marac_cases", "victim_pseudonym is not blank", {"victim_pseudonym": "  "}),
+    (
+        "force_marac_cases",
+        "referring_agency is one of the seed's agencies",
+        {"referring_agency": "social_services"},
+    ),
+    (
+        "force_marac_cases",
+        "local_authority_code is one of Lancashire's local authorities",
+        {"local_authority_code": "E10000017"},
+    ),
+    ("force_marac_cases", "risk_basis is one of the SafeLives criteria", {"risk_basis": "High"}),
+    ("force_marac_cases", "date_heard is not after the file's date", {"date_heard": "2025-03-03"}),
+    (
+        "force_marac_cases",
+        "extracted_at is not in the future",
+        {"extracted_at": "2025-03-04T00:00:00Z"},
+    ),
+    ("force_protective_orders", "every row has as many fields as the header", {}),
+    *[
+        ("force_protective_orders", f"{c} is present", {c: None})
+        for c in [
+            "order_reference",
+            "event_sequence",
+            "order_type",
+            "event_type",
+            "event_date",
+            "local_authority_code",
+            "perpetrator_pseudonym",
+            "extracted_at",
+        ]
+    ],
+    (
+        "force_protective_orders",
+        "order_reference is PO-<year>-<6 digits>",
+        {"order_reference": "PO-25-000001"},
+    ),
+    (
+        "force_protective_orders",
+        "event_sequence is a whole number from 1",
+        {"event_sequence": "0"},
+    ),
+    (
+        "force_protective_orders",
+        "order_type is one of the seed's notices and orders",
+        {"order_type": "DAPX"},
+    ),
+    (
+        "force_protective_orders",
+        "event_type is one of the contract's events",
+        {"event_type": "issued"},
+    ),
+    (
+        "force_protective_orders",
+        "event_date is a real YYYY-MM-DD date",
+        {"event_date": "2025-02-29"},
+    ),
+    (
+        "force_protective_orders",
+        "crime_reference, when given, is LC-<year>-<7 digits>",
+        {"crime_reference": "LC2025-0000003"},
+    ),
+    (
+        "force_protective_orders",
+        "local_authority_code is one of Lancashire's local authorities",
+        {"local_authority_code": "E10000017"},
+    ),
+    (
+        "force_protective_orders",
+        "perpetrator_pseudonym is not blank",
+        {"perpetrator_pseudonym": "  "},
+    ),
+    (
+        "force_protective_orders",
+        "extracted_at is an ISO 8601 UTC timestamp",
+        {"extracted_at": "2025-03-03T01:15:00+01:00"},
+    ),
+    (
+        "force_protective_orders",
+        "event_date is not after the file's date",
+        {"event_date": "2025-03-05"},
+    ),
+    (
+        "force_protective_orders",
+        "extracted_at is not in the future",
+        {"extracted_at": "2025-03-03T07:00:00Z"},
+    ),
+    ("force_victims_code", "every row has as many fields as the header", {}),
+    *[
+        ("force_victims_code", f"{c} is present", {c: None})
+        for c in [
+            "record_id",
+            "crime_reference",
+            "victim_pseudonym",
+            "right_number",
+            "status",
+            "date_due",
+            "recorded_by_unit",
+            "extracted_at",
+        ]
+    ],
+    (
+        "force_victims_code",
+        "record_id is VC-<year>-<7 digits>-<2 digits>",
+        {"record_id": "VC-2025-0000003"},
+    ),
+    (
+        "force_victims_code",
+        "crime_reference is LC-<year>-<7 digits>",
+        {"crime_reference": "LC2025-0000003"},
+    ),
+    ("force_victims_code", "victim_pseudonym is not blank", {"victim_pseudonym": "  "}),
+    (
+        "force_victims_code",
+        "right_number is one of the Victims' Code rights",
+        {"right_number": "13"},
+    ),
+    ("force_victims_code", "status is met, not_met or not_applicable", {"status": "done"}),
+    ("force_victims_code", "date_due is a real YYYY-MM-DD date", {"date_due": "2025-02-30"}),
+    (
+        "force_victims_code",
+        "date_completed, when given, is a real YYYY-MM-DD date",
+        {"status": "met", "date_completed": "2025-02-31"},
+    ),
+    ("force_victims_code", "recorded_by_unit is not blank", {"recorded_by_unit": " "}),
+    (
+        "force_victims_code",
+        "extracted_at is an ISO 8601 UTC timestamp",
+        {"extracted_at": "2025-03-03 01:15:00"},
+    ),
+    (
+        "force_victims_code",
+        "date_completed is not after the file's date",
+        {"status": "met", "date_completed": "2025-03-03"},
+    ),
+    (
+        "force_victims_code",
+        "extracted_at is not in the future",
+        {"extracted_at": "2025-03-04T00:00:00Z"},
+    ),
+    ("services_quarterly_returns", "every row has as many fields as the header", {}),
+    *[
+        ("services_quarterly_returns", f"{c} is present", {c: None})
+        for c in [
+            "service_code",
+            "financial_year",
+            "financial_quarter",
+            "local_authority_code",
+            "referrals_received",
+            "clients_engaged",
+            "cases_closed",
+            "cases_closed_positive",
+            "submitted_date",
+        ]
+    ],
+    (
+        "services_quarterly_returns",
+        "service_code is a commissioned service",
+        {"service_code": "IDVA-NORTH"},
+    ),
+    (
+        "services_quarterly_returns",
+        "financial_year is written YYYY/YY",
+        {"financial_year": "2024-25"},
+    ),
+    (
+        "services_quarterly_returns",
+        "financial_year's second year follows its first",
+        {"financial_year": "2024/26"},
+    ),
+    (
+        "services_quarterly_returns",
+        "financial_quarter is Q1, Q2, Q3 or Q4",
+        {"financial_quarter": "Q5"},
+    ),
+    (
+        "services_quarterly_returns",
+        "local_authority_code is a local authority or county-wide",
+        {"local_authority_code": "E10000017"},  # the county council: would double count
+    ),
+    ("services_quarterly_returns", "referrals_received is a count", {"referrals_received": "-1"}),
+    ("services_quarterly_returns", "clients_engaged is a count", {"clients_engaged": "1.5"}),
+    ("services_quarterly_returns", "cases_closed is a count", {"cases_closed": "2O"}),
+    (
+        "services_quarterly_returns",
+        "cases_closed_positive is a count",
+        {"cases_closed_positive": "x"},
+    ),
+    (
+        "services_quarterly_returns",
+        "submitted_date is a real YYYY-MM-DD date",
+        {"submitted_date": "2025-02-30"},
+    ),
+    (
+        "services_quarterly_returns",
+        "submitted_date is not in the future",
+        {"submitted_date": "2025-03-04"},
+    ),
+    (
+        "services_quarterly_returns",
+        "cases_closed_positive is not more than cases_closed",
+        {"cases_closed_positive": "21"},
+    ),
 ]
+
+CRITICAL_CASES += cases_cps_funding.CRITICAL_CASES
 
 WARNING_CASES: list[tuple[str, str, dict]] = [
     ("force_crimes", "suspect_pseudonym, when given, is not blank", {"suspect_pseudonym": ""}),
@@ -343,7 +580,50 @@ WARNING_CASES: list[tuple[str, str, dict]] = [
         "extracted_at is not before the file's date",
         {"extracted_at": "2025-03-01T12:00:00Z"},
     ),
+    (
+        "force_marac_cases",
+        "perpetrator_pseudonym, when given, is not blank",
+        {"perpetrator_pseudonym": ""},
+    ),
+    (
+        "force_marac_cases",
+        "date_referred is not after date_heard",
+        {"date_referred": "2025-03-02", "date_heard": "2025-03-01"},
+    ),
+    (
+        "force_marac_cases",
+        "extracted_at is not before the file's date",
+        {"extracted_at": "2025-03-01T23:00:00Z"},
+    ),
+    (
+        "force_protective_orders",
+        "victim_pseudonym, when given, is not blank",
+        {"victim_pseudonym": ""},
+    ),
+    (
+        "force_protective_orders",
+        "extracted_at is not before the file's date",
+        {"extracted_at": "2025-03-01T12:00:00Z"},
+    ),
+    (
+        "force_victims_code",
+        "extracted_at is not before the file's date",
+        {"extracted_at": "2025-03-01T23:00:00Z"},
+    ),
+    ("force_victims_code", "a met right has a date_completed", {"status": "met"}),
+    (
+        "force_victims_code",
+        "a not_applicable right has no date_completed",
+        {"date_completed": "2025-03-01"},
+    ),
+    (
+        "services_quarterly_returns",
+        "clients_engaged is not more than referrals_received",
+        {"clients_engaged": "29"},
+    ),
 ]
+
+WARNING_CASES += cases_cps_funding.WARNING_CASES
 
 
 def _validate(dataset: str, table: str, batch_id: int, database: ConnectionInfo):
@@ -362,6 +642,13 @@ def test_every_rule_has_a_case() -> None:
     special = {"the file has exactly the contract's columns", "the file has at least one row"}
     special |= {"crime_reference is unique within the file"}
     special |= {"crime_reference and outcome_sequence are unique within the file"}
+    special |= {"record_id is unique within the file"}
+    special |= {"service, quarter and area are unique within the file"}
+    # Cannot fail alone: a value that is not a whole number is not in the seed's list either.
+    special |= {"right_number is a whole number from 1"}
+    special |= {"case_reference is unique within the file"}
+    special |= {"order_reference and event_sequence are unique within the file"}
+    special |= cases_cps_funding.SPECIAL_RULES  # tested in test_suites_cps_funding.py
     for dataset in DATASETS:
         for expectation in _suite(dataset).expectations:
             rule = expectation["meta"]["rule"]
@@ -414,6 +701,13 @@ def test_a_warning_rule_flags_its_row_but_the_batch_passes(
     [
         ("force_crimes", "crime_reference is unique within the file"),
         ("force_outcomes", "crime_reference and outcome_sequence are unique within the file"),
+        ("force_victims_code", "record_id is unique within the file"),
+        ("services_quarterly_returns", "service, quarter and area are unique within the file"),
+        ("force_marac_cases", "case_reference is unique within the file"),
+        (
+            "force_protective_orders",
+            "order_reference and event_sequence are unique within the file",
+        ),
     ],
 )
 def test_a_repeated_row_key_fails_on_both_lines(

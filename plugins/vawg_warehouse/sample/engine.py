@@ -10,18 +10,31 @@ from pathlib import Path
 import numpy as np
 
 from vawg_warehouse.sample.context import DatasetSummary, SampleContext, SourceFactory
+from vawg_warehouse.sample.cps import CpsSource
 from vawg_warehouse.sample.force import ForceSource
+from vawg_warehouse.sample.force_marac import MaracSource
+from vawg_warehouse.sample.force_orders import ProtectiveOrderSource
+from vawg_warehouse.sample.funding import FundingSource
 from vawg_warehouse.sample.people import PersonPool
 from vawg_warehouse.sample.profile import DEFAULT_PROFILE, SampleProfile
 from vawg_warehouse.sample.reference import load_reference
 from vawg_warehouse.sample.sampling import rng_stream
+from vawg_warehouse.sample.services import ServicesSource
+from vawg_warehouse.sample.victims_code import VictimsCodeSource
 
 DEFAULT_SEED = 20240401
 DAYS_PER_MONTH = 365.25 / 12
 
 # Generators of other sources that follow the force's crimes (MARAC cases, protective orders,
 # Victims' Code records, service referrals ...): add each one's factory here. See DaySource.
-SOURCE_FACTORIES: tuple[SourceFactory, ...] = ()
+SOURCE_FACTORIES: tuple[SourceFactory, ...] = (
+    MaracSource,
+    ProtectiveOrderSource,
+    VictimsCodeSource,
+    ServicesSource,
+    CpsSource,
+    FundingSource,
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,153 @@
+with
+
+service_returns as (
+
+    select * from {{ ref('fct_service_return') }}
+
+),
+
+services as (
+
+    select * from {{ ref('dim_service') }}
+
+),
+
+dates as (
+
+    select * from {{ ref('dim_date') }}
+
+),
+
+financial_quarters as (
+
+    -- Each financial quarter and its first day, from the calendar.
+    select
+        financial_year,
+        financial_quarter,
+        min(calendar_date) as quarter_start_date
+    from dates
+    where date_key <> -1
+    group by financial_year, financial_quarter
+
+),
+
+returns_by_service_quarter as (
+
+    -- A service's quarter: its areas added together (a service reports by local authority or
+    -- county-wide, never both: see assert_service_returns_are_county_wide_or_by_area).
+    select
+        service_key,
+        financial_year,
+        financial_quarter,
+        count(*) as areas_reported,
+        sum(referrals_received) as referrals_received,
+        sum(clients_engaged) as clients_engaged,
+        sum(cases_closed) as cases_closed,
+        sum(cases_closed_positive) as cases_closed_positive,
+        max(submitted_date) as latest_submitted_date
+    from service_returns
+    where quarter_start_date is not null
+    group by service_key, financial_year, financial_quarter
+
+),
+
+reporting_quarters as (
+
+    -- Every financial quarter from the first returned to the last, so a missing return shows.
+    select
+        financial_quarters.financial_year,
+        financial_quarters.financial_quarter,
+        financial_quarters.quarter_start_date
+    from financial_quarters
+    where
+        financial_quarters.quarter_start_date >= (
+            select min(service_returns.quarter_start_date) from service_returns
+        )
+        and financial_quarters.quarter_start_date <= (
+            select max(service_returns.quarter_start_date) from service_returns
+        )
+
+),
+
+reported_services as (
+
+    -- The register's services, and the unknown service only when a return fell back to it.
+    select *
+    from services
+    where
+        service_code <> '-1'
+        or service_key in (select returns_by_service_quarter.service_key from returns_by_service_quarter)
+
+),
+
+grid as (
+
+    select
+        reported_services.service_key,
+        reported_services.service_code,
+        reported_services.service_name,
+        reported_services.service_type,
+        reported_services.provider_name,
+        reported_services.commissioned_by,
+        reported_services.positive_outcome_definition,
+        reporting_quarters.financial_year,
+        reporting_quarters.financial_quarter,
+        reporting_quarters.quarter_start_date
+    from reporting_quarters
+    cross join reported_services
+
+),
+
+measures as (
+
+    select
+        -- ids
+        grid.financial_year,
+        grid.financial_quarter,
+        grid.service_code,
+
+        -- strings
+        grid.service_name,
+        grid.service_type,
+        grid.provider_name,
+        grid.commissioned_by,
+        grid.positive_outcome_definition,
+
+        -- numerics
+        cast(coalesce(returns_by_service_quarter.areas_reported, 0) as integer) as areas_reported,
+        cast(returns_by_service_quarter.referrals_received as integer) as referrals_received,
+        cast(returns_by_service_quarter.clients_engaged as integer) as clients_engaged,
+        cast(
+            round(
+                1.0 * returns_by_service_quarter.clients_engaged
+                / nullif(returns_by_service_quarter.referrals_received, 0),
+                4
+            ) as numeric(6, 4)
+        ) as engagement_rate,
+        cast(returns_by_service_quarter.cases_closed as integer) as cases_closed,
+        cast(returns_by_service_quarter.cases_closed_positive as integer) as cases_closed_positive,
+        cast(
+            round(
+                1.0 * returns_by_service_quarter.cases_closed_positive
+                / nullif(returns_by_service_quarter.cases_closed, 0),
+                4
+            ) as numeric(6, 4)
+        ) as positive_outcome_share,
+
+        -- booleans
+        returns_by_service_quarter.service_key is not null as is_return_received,
+
+        -- dates
+        grid.quarter_start_date,
+        returns_by_service_quarter.latest_submitted_date
+
+    from grid
+    left join returns_by_service_quarter
+        on
+            grid.service_key = returns_by_service_quarter.service_key
+            and grid.financial_year = returns_by_service_quarter.financial_year
+            and grid.financial_quarter = returns_by_service_quarter.financial_quarter
+
+)
+
+select * from measures
