@@ -23,7 +23,7 @@ from pathlib import Path
 from vawg_warehouse.config import Settings, get_settings
 
 DAG_ID = "vawg_nightly"
-DEMO_START = date(2024, 4, 1)
+DEMO_START = date(2024, 7, 1)
 DEMO_END = date(2025, 9, 30)
 
 
