@@ -3,7 +3,7 @@
 Stands in for dbt-project-evaluator (it needs the dbt hub): model prefix per folder, descriptions,
 primary-key tests, relationships on foreign keys, enforced contracts on marts, unit tests on
 measure marts, ``source()`` only in staging, and a parse free of deprecation warnings.
-See /work/shared/STYLE.md (dbt section).
+See ../shared/STYLE.md (dbt section).
 """
 
 from __future__ import annotations
