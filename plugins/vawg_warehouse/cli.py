@@ -6,6 +6,8 @@ vawg migrate                    apply pending schema migrations
 vawg sample [--start --end --rows --seed]
 vawg dbt-parse                  write dbt_project/target/manifest.json (the DAG reads it)
 vawg run --date YYYY-MM-DD      run vawg_nightly for that logical date through Airflow
+vawg quarantine list            what is held in quarantine, and the rules it broke
+vawg quarantine release BATCH --reason TEXT   publish a batch's held rows as they are
 """
 
 from __future__ import annotations
@@ -339,6 +341,33 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    from vawg_warehouse import orchestration
+
+    if args.action == "list":
+        held = orchestration.quarantined_batches()
+        if not held:
+            _say("nothing is held in quarantine")
+        for b in held:
+            print(
+                f"batch {b['batch_id']:>6}  {b['status']:<11} {b['rows_held']:>7,} of "
+                f"{b['rows_read']:>9,} rows held  {b['file_name']}"
+            )
+            for rule in b["rules"]:
+                print(f"{'':>15}broke: {rule.splitlines()[0]}")
+        return 0
+    if args.batch is None or not args.reason:
+        _say("error: release needs a batch id and --reason")
+        return 2
+    try:
+        released = orchestration.release(args.batch, args.reason, args.by)
+    except (ValueError, LookupError) as exc:
+        _say(f"error: {exc}")
+        return 2
+    _say(f"batch {args.batch}: {released:,} row(s) released into the raw table")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vawg", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -371,6 +400,15 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "sample":
             p.add_argument("--landing-dir", default=None)
         p.set_defaults(func=func)
+
+    quarantine = sub.add_parser("quarantine", help="list or release quarantined data")
+    quarantine.add_argument("action", choices=["list", "release"])
+    quarantine.add_argument("batch", type=int, nargs="?", help="load batch id (release)")
+    quarantine.add_argument("--reason", help="why the held rows may be published (release)")
+    quarantine.add_argument(
+        "--by", default=os.environ.get("USER", "operator"), help="who releases (release)"
+    )
+    quarantine.set_defaults(func=cmd_quarantine)
 
     run = sub.add_parser("run", help="run vawg_nightly for a logical date through Airflow")
     run.add_argument("--date", type=_iso_date, required=True)

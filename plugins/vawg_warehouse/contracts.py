@@ -58,6 +58,9 @@ class Contract:
     row_key: tuple[str, ...]
     columns: tuple[Column, ...]
     file_format: dict
+    # Row-level quarantine: the largest share of a batch's rows that may be set aside while the
+    # rest is published; None when the dataset allows none (the batch is kept or set aside whole).
+    row_quarantine_max_share: float | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -119,7 +122,18 @@ def load_contract(dataset: str) -> Contract:
         row_key=tuple(raw["row_key"]),
         columns=columns,
         file_format=raw.get("file_format", {}),
+        row_quarantine_max_share=_row_quarantine(raw.get("row_quarantine"), path.name),
     )
+
+
+def _row_quarantine(raw: dict | None, file_name: str) -> float | None:
+    """The contract's ``row_quarantine`` block: ``allowed`` and ``max_share`` (0 < share < 1)."""
+    if not raw or not raw.get("allowed"):
+        return None
+    share = float(raw.get("max_share", 0))
+    if not 0 < share < 1:
+        raise ValueError(f"{file_name}: row_quarantine.max_share must be between 0 and 1")
+    return share
 
 
 def all_contracts() -> list[Contract]:

@@ -6,6 +6,11 @@ The life of a file (``audit.load_batch.status``)::
                            |                      \\--(critical rule failed)--> quarantined
                            \\--(unreadable: header, encoding)--> quarantined
     any step can end in   failed   (an error of ours or of the database: the step is retried)
+    quarantined --(a corrected file of the same name is published)--> superseded
+    quarantined --(an operator releases it, with a reason)--> published
+
+Row-level quarantine (datasets whose contract allows it): when only some rows break critical
+rules, and no more than the contract's share, those rows are set aside and the rest validated.
 
 * ``register``: each file whose sha256 is not yet published or quarantined becomes a batch.
 * ``load_batch``: the file is streamed, person identifiers are replaced by keyed HMACs on the way,
@@ -473,12 +478,10 @@ def mark_validated(conn: psycopg.Connection, batch: Batch, ctx: RunContext, **de
         _event(conn, batch.batch_id, "validated", ctx, **detail)
 
 
-def publish_batch(conn: psycopg.Connection, batch: Batch, ctx: RunContext) -> int:
-    """Cast the validated rows into the raw table, in one transaction; returns rows published."""
+def _insert_into_raw(conn: psycopg.Connection, batch: Batch, source: sql.Identifier) -> int:
+    """Cast the rows of ``source`` (a landing or quarantine table) into the raw table."""
     contract = batch.contract
-    landing = sql.Identifier("landing", batch.landing_table)
     schema, table = contract.raw_table.split(".")
-    raw = sql.Identifier(schema, table)
     targets = [*contract.stored_names, "_batch_id", "_row_number", "_published_at"]
     selects = [_cast(c.stored_name, c.type) for c in contract.columns]
     selects += [
@@ -486,16 +489,30 @@ def publish_batch(conn: psycopg.Connection, batch: Batch, ctx: RunContext) -> in
         sql.Identifier("_row_number"),
         sql.SQL("clock_timestamp()"),
     ]
+    return conn.execute(
+        sql.SQL("insert into {raw} ({targets}) select {selects} from {source}").format(
+            raw=sql.Identifier(schema, table),
+            targets=sql.SQL(", ").join(map(sql.Identifier, targets)),
+            selects=sql.SQL(", ").join(selects),
+            source=source,
+        )
+    ).rowcount
+
+
+def publish_batch(conn: psycopg.Connection, batch: Batch, ctx: RunContext) -> int:
+    """Cast the validated rows into the raw table, in one transaction; returns rows published.
+
+    Rows set aside by row-level quarantine are not in the landing table any more: they count as
+    rejected (rows_read = rows_loaded + rows_rejected). Earlier batches of a file of the same
+    name that were quarantined, whole or in part, are marked as corrected by this one.
+    """
+    contract = batch.contract
+    landing = sql.Identifier("landing", batch.landing_table)
+    schema, table = contract.raw_table.split(".")
+    raw = sql.Identifier(schema, table)
     with conn.transaction():
         conn.execute(sql.SQL("delete from {} where _batch_id = %s").format(raw), (batch.batch_id,))
-        published = conn.execute(
-            sql.SQL("insert into {raw} ({targets}) select {selects} from {landing}").format(
-                raw=raw,
-                targets=sql.SQL(", ").join(map(sql.Identifier, targets)),
-                selects=sql.SQL(", ").join(selects),
-                landing=landing,
-            )
-        ).rowcount
+        published = _insert_into_raw(conn, batch, landing)
         conn.execute(sql.SQL("drop table {}").format(landing))
         conn.execute(
             "update audit.load_batch set status = 'published', rows_loaded = %s, "
@@ -504,8 +521,193 @@ def publish_batch(conn: psycopg.Connection, batch: Batch, ctx: RunContext) -> in
             (published, published, batch.batch_id),
         )
         _event(conn, batch.batch_id, "published", ctx, rows_loaded=published)
+        _supersede_earlier(conn, batch, ctx)
     log.info("published batch %d: %d rows into %s", batch.batch_id, published, contract.raw_table)
     return published
+
+
+def _supersede_earlier(conn: psycopg.Connection, batch: Batch, ctx: RunContext) -> None:
+    """A corrected file (same dataset and name, new content) releases what its forerunners left
+    in quarantine: a batch quarantined whole becomes ``superseded``; a published batch with rows
+    set aside keeps its status. Both point at the correcting batch, with an event each."""
+    earlier = conn.execute(
+        """
+        update audit.load_batch
+        set status = case when status = 'quarantined' then 'superseded' else status end,
+            superseded_by_batch_id = %(batch)s
+        where dataset = %(dataset)s and file_name = %(file)s and batch_id < %(batch)s
+          and superseded_by_batch_id is null
+          and (status = 'quarantined' or (status = 'published' and rows_rejected > 0))
+        returning batch_id, status
+        """,
+        {"batch": batch.batch_id, "dataset": batch.dataset, "file": batch.file_name},
+    ).fetchall()
+    for batch_id, status in earlier:
+        _event(
+            conn,
+            batch_id,
+            "superseded" if status == "superseded" else "corrected",
+            ctx,
+            by_batch_id=batch.batch_id,
+        )
+        log.info("batch %d corrected by batch %d (%s)", batch_id, batch.batch_id, batch.file_name)
+
+
+@dataclass(frozen=True)
+class RowRejection:
+    """A critical rule that rows of a batch broke, and the SQL that selects those rows."""
+
+    rule: str
+    expectation_type: str
+    rows_query: str
+
+
+def quarantine_rows(
+    conn: psycopg.Connection,
+    batch: Batch,
+    ctx: RunContext,
+    rejections: list[RowRejection],
+    validation_run_id: int,
+    max_share: float,
+) -> int | None:
+    """Row-level quarantine: set aside the rows that broke critical rules, keep the rest.
+
+    Every (row, rule) pair goes to audit.rejected_row; the rows themselves move, as loaded, from
+    the landing table to ``quarantine.<dataset>__b<id>``. All in one transaction, and only if the
+    rows set aside are at most ``max_share`` of the batch: otherwise nothing changes and None is
+    returned (the caller quarantines the batch whole). Returns the number of rows set aside.
+    """
+    landing = sql.Identifier("landing", batch.landing_table)
+    held = sql.Identifier("quarantine", batch.landing_table)
+    try:
+        with conn.transaction():
+            for rejection in rejections:
+                rows_query = sql.SQL(
+                    rejection.rows_query.strip().rstrip(";")
+                )  # GX's or the suite's SQL
+                conn.execute(
+                    sql.SQL(
+                        "insert into audit.rejected_row "
+                        "(batch_id, row_number, rule, expectation_type, validation_run_id) "
+                        "select distinct {batch}, failing._row_number, {rule}, {kind}, {run} "
+                        "from ({query}) as failing on conflict do nothing"
+                    ).format(
+                        batch=sql.Literal(batch.batch_id),
+                        rule=sql.Literal(rejection.rule),
+                        kind=sql.Literal(rejection.expectation_type),
+                        run=sql.Literal(validation_run_id),
+                        query=rows_query,
+                    )
+                )
+            rows_read, rejected = conn.execute(
+                "select b.rows_read, (select count(distinct r.row_number) from audit.rejected_row "
+                "as r where r.batch_id = b.batch_id) from audit.load_batch as b "
+                "where b.batch_id = %s",
+                (batch.batch_id,),
+            ).fetchone()
+            if rejected == 0 or rejected > max_share * rows_read:
+                raise _TooManyRejected(rejected, rows_read)
+            conn.execute(sql.SQL("drop table if exists {}").format(held))
+            conn.execute(
+                sql.SQL(
+                    "create table {held} as select * from {landing} where _row_number in "
+                    "(select row_number from audit.rejected_row where batch_id = %s)"
+                ).format(held=held, landing=landing),
+                (batch.batch_id,),
+            )
+            conn.execute(
+                sql.SQL(
+                    "delete from {landing} where _row_number in (select _row_number from {held})"
+                ).format(landing=landing, held=held)
+            )
+            conn.execute(
+                "update audit.load_batch set rows_rejected = %s where batch_id = %s",
+                (rejected, batch.batch_id),
+            )
+            _event(
+                conn,
+                batch.batch_id,
+                "rows_quarantined",
+                ctx,
+                rows=rejected,
+                rules=sorted({r.rule for r in rejections}),
+            )
+    except _TooManyRejected as exc:
+        log.warning(
+            "batch %d (%s): %d of %d rows broke critical rules, more than row-level quarantine "
+            "allows (%.0f%%): the whole batch is set aside",
+            batch.batch_id,
+            batch.file_name,
+            exc.rejected,
+            exc.rows_read,
+            100 * max_share,
+        )
+        return None
+    log.warning(
+        "batch %d (%s): %d row(s) set aside in quarantine, the rest goes on",
+        batch.batch_id,
+        batch.file_name,
+        rejected,
+    )
+    return rejected
+
+
+class _TooManyRejected(Exception):
+    def __init__(self, rejected: int, rows_read: int) -> None:
+        self.rejected, self.rows_read = rejected, rows_read
+
+
+def release_quarantined(
+    conn: psycopg.Connection, batch_id: int, reason: str, released_by: str, ctx: RunContext
+) -> int:
+    """Publish what a batch has in quarantine, as it is, on an operator's word; returns rows.
+
+    For a rule that was wrong rather than the data (a volume check on a busy day, a code the
+    reference data lacked). The release, its reason and who gave it are kept as an event; the
+    rows keep their batch and line, so lineage still leads to the file. A file that could not be
+    read at all has no rows to release.
+    """
+    if not reason.strip():
+        raise ValueError("a release needs a reason")
+    (batch,) = get_batches(conn, [batch_id]) or [None]
+    if batch is None:
+        raise LookupError(f"no load batch {batch_id}")
+    held = sql.Identifier("quarantine", batch.landing_table)
+    exists = conn.execute(
+        "select to_regclass(%s) is not null", (f"quarantine.{batch.landing_table}",)
+    ).fetchone()[0]
+    if batch.status not in ("quarantined", "published") or not exists:
+        raise ValueError(
+            f"batch {batch_id} ({batch.file_name}) has nothing in quarantine to release "
+            f"(status {batch.status})"
+        )
+    with conn.transaction():
+        try:
+            with conn.transaction():
+                released = _insert_into_raw(conn, batch, held)
+        except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
+            # Named by class and column only: the database's message may quote the value.
+            column = f", column {exc.diag.column_name}" if exc.diag.column_name else ""
+            raise ValueError(
+                f"batch {batch_id} ({batch.file_name}): the quarantined rows cannot be published "
+                f"as they are ({type(exc).__name__}{column}): correct the file instead"
+            ) from None
+        conn.execute(
+            sql.SQL("alter table {} rename to {}").format(
+                held, sql.Identifier(f"{batch.landing_table}__released")
+            )
+        )
+        conn.execute(
+            "update audit.load_batch set status = 'published', "
+            "rows_loaded = coalesce(rows_loaded, 0) + %(n)s, "
+            "rows_rejected = rows_rejected - %(n)s, "
+            "rows_quarantined_published = rows_quarantined_published + %(n)s, "
+            "published_at = coalesce(published_at, clock_timestamp()) where batch_id = %(batch)s",
+            {"n": released, "batch": batch_id},
+        )
+        _event(conn, batch_id, "released", ctx, rows=released, reason=reason, by=released_by)
+    log.warning("batch %d: %d quarantined row(s) released by %s", batch_id, released, released_by)
+    return released
 
 
 def quarantine_batch(

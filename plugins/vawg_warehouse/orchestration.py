@@ -18,6 +18,7 @@ from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.contracts import load_contract
 from vawg_warehouse.load import (
     LoadError,
+    RowRejection,
     RunContext,
     discover,
     get_batches,
@@ -26,7 +27,9 @@ from vawg_warehouse.load import (
     mark_validated,
     publish_batch,
     quarantine_batch,
+    quarantine_rows,
     register,
+    release_quarantined,
 )
 from vawg_warehouse.migrations import migrate
 from vawg_warehouse.privacy import KEY_ENV, Pseudonymiser, resolve_key
@@ -145,20 +148,35 @@ def validate_batches(
                     parameters=parameters,
                     dag_run_id=ctx.dag_run_id,
                 )
-                quality.store_report(conn, report)
                 failed = [r.rule for r in report.failures]
-                if report.critical_failures:
-                    message = quality.format_failures(report, batch.file_name)
-                    log.error("QUARANTINED %s", message)
-                    quarantine_batch(conn, batch, ctx, message, rules=failed)
-                    continue
-                if report.warning_failures:
-                    log.warning("%s", quality.format_failures(report, batch.file_name))
-                mark_validated(conn, batch, ctx, warnings=failed)
+                with conn.transaction():
+                    run_id = quality.store_report(conn, report)
+                    held = _quarantine_failing_rows(conn, batch, ctx, report, run_id)
+                    if report.critical_failures and held is None:
+                        message = quality.format_failures(report, batch.file_name)
+                        log.error("QUARANTINED %s", message)
+                        quarantine_batch(conn, batch, ctx, message, rules=failed)
+                        continue
+                    if report.failures:
+                        log.warning("%s", quality.format_failures(report, batch.file_name, held))
+                    mark_validated(conn, batch, ctx, warnings=failed, rows_quarantined=held or 0)
                 passed.append(batch.batch_id)
         finally:
             validator.close()
     return passed
+
+
+def _quarantine_failing_rows(conn, batch, ctx: RunContext, report, validation_run_id: int):
+    """Row-level quarantine when the dataset allows it and every critical failure is a rule on
+    rows whose failing rows GX can select; None when the batch must be judged whole."""
+    max_share = batch.contract.row_quarantine_max_share
+    critical = report.critical_failures
+    if not critical or max_share is None:
+        return None
+    if any(r.error or not r.unexpected_count or not r.failing_rows_query for r in critical):
+        return None  # a table-level rule (columns, volume) or one GX could not evaluate
+    rejections = [RowRejection(r.rule, r.expectation_type, r.failing_rows_query) for r in critical]
+    return quarantine_rows(conn, batch, ctx, rejections, validation_run_id, max_share)
 
 
 def publish_batches(batch_ids: list[int], ctx: RunContext, settings: Settings | None = None) -> int:
@@ -262,3 +280,35 @@ def format_summary(summary: dict) -> list[str]:
     for q in summary["quarantined"]:
         lines.append(f"  QUARANTINED batch {q['batch_id']} {q['file_name']}: {q['reason']}")
     return lines
+
+
+def quarantined_batches(settings: Settings | None = None) -> list[dict]:
+    """What is held in quarantine now: batches set aside whole, and published batches with rows
+    set aside, not yet corrected or released; with the rules broken (names, never values)."""
+    settings = settings or get_settings()
+    with connect(settings) as conn:
+        rows = conn.execute(
+            """
+            select b.batch_id, b.dataset, b.file_name, b.status, b.rows_read, b.rows_rejected,
+                   coalesce(
+                       (select array_agg(distinct r.rule order by r.rule)
+                        from audit.rejected_row as r where r.batch_id = b.batch_id),
+                       array[b.error_message]
+                   ) as rules
+            from audit.load_batch as b
+            where b.superseded_by_batch_id is null and b.rows_rejected > 0
+              and b.status in ('quarantined', 'published')
+              and to_regclass('quarantine.' || b.dataset || '__b' || b.batch_id) is not null
+            order by b.batch_id
+            """
+        ).fetchall()
+    keys = ("batch_id", "dataset", "file_name", "status", "rows_read", "rows_held", "rules")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def release(batch_id: int, reason: str, released_by: str, settings: Settings | None = None) -> int:
+    """An operator's release of a batch's quarantined rows (see load.release_quarantined)."""
+    settings = settings or get_settings()
+    ctx = RunContext(dag_id=None, dag_run_id=f"manual:{released_by}")
+    with connect(settings) as conn:
+        return release_quarantined(conn, batch_id, reason, released_by, ctx)

@@ -66,12 +66,14 @@ COUNTS_FORMAT: dict[str, Any] = {
     "exclude_unexpected_values": True,
     "return_unexpected_index_query": False,
 }
+# Pass 2 also asks for the SQL that selects every failing row (GX renders it with the suite's
+# values inline): row-level quarantine runs it in the database to set those rows aside.
 ROWS_FORMAT: dict[str, Any] = {
     "result_format": "SUMMARY",
     "partial_unexpected_count": MAX_FAILING_ROWS,
     "unexpected_index_column_names": [ROW_NUMBER_COLUMN],
     "exclude_unexpected_values": True,
-    "return_unexpected_index_query": False,
+    "return_unexpected_index_query": True,
 }
 QUERY_ROWS_FORMAT: dict[str, Any] = {"result_format": "COMPLETE"}
 QUERY_RULE = "unexpected_rows_expectation"
@@ -112,6 +114,9 @@ class ExpectationResult:
     # The kwargs as written in the suite file: parameters unresolved, so never a value list.
     kwargs: dict[str, Any] = field(default_factory=dict)
     error: str | None = None  # set when GX could not evaluate the expectation
+    # SQL selecting the _row_number of every failing row (row-level rules that failed, after
+    # pass 2); None for table-level rules and when GX gives none. Never stored, never logged.
+    failing_rows_query: str | None = None
 
     @property
     def is_critical(self) -> bool:
@@ -526,8 +531,10 @@ class BatchValidator:
                 ]
                 if failing:
                     rows = self._failing_rows(loaded.file, failing, batch_definition, params)
-                    for index, numbers in rows.items():
-                        results[index] = replace(results[index], failing_row_numbers=numbers)
+                    for index, (numbers, query) in rows.items():
+                        results[index] = replace(
+                            results[index], failing_row_numbers=numbers, failing_rows_query=query
+                        )
         finally:
             self._forget_asset(asset_name)
         finished_at = datetime.now(UTC)
@@ -593,9 +600,10 @@ class BatchValidator:
         failing: list[int],
         batch_definition: Any,
         params: dict[str, Any],
-    ) -> dict[int, tuple[int, ...]]:
-        """Pass 2: the failing expectations alone, asking GX for up to 20 failing _row_numbers."""
-        rows: dict[int, tuple[int, ...]] = {}
+    ) -> dict[int, tuple[tuple[int, ...], str | None]]:
+        """Pass 2: the failing expectations alone, asking GX for up to 20 failing _row_numbers
+        and the SQL that selects all of them."""
+        rows: dict[int, tuple[tuple[int, ...], str | None]] = {}
         query_rules = [i for i in failing if file.expectations[i]["type"] == QUERY_RULE]
         map_rules = [i for i in failing if i not in query_rules]
         for group, result_format in ((map_rules, ROWS_FORMAT), (query_rules, QUERY_ROWS_FORMAT)):
@@ -610,7 +618,17 @@ class BatchValidator:
                 )
             finally:
                 self._context.suites.delete(name)
-            rows.update({index: r.failing_row_numbers for index, r in results.items()})
+            table = batch_definition.data_asset
+            for index, r in results.items():
+                query = r.failing_rows_query
+                if r.expectation_type == QUERY_RULE:
+                    written = file.expectations[index]["kwargs"]["unexpected_rows_query"]
+                    query = (
+                        _fill_batch(written, f"{table.schema_name}.{table.table_name}")
+                        if isinstance(written, str)
+                        else None  # a parameterised query: the batch is judged whole
+                    )
+                rows[index] = (r.failing_row_numbers, query)
         return rows
 
     def _forget_asset(self, asset_name: str) -> None:
@@ -644,6 +662,7 @@ def _expectation_result(result: Any, file: SuiteFile, index: int) -> Expectation
             "partial_unexpected_index_list": (body.get("details") or {}).get("unexpected_rows"),
         }
     failing = () if result.success else _row_numbers(body.get("partial_unexpected_index_list"))
+    rows_query = None if result.success else body.get("unexpected_index_query")
     unexpected_percent = body.get("unexpected_percent")
     return ExpectationResult(
         index=index,
@@ -659,7 +678,13 @@ def _expectation_result(result: Any, file: SuiteFile, index: int) -> Expectation
         observed_value=body.get("observed_value") if table_level else None,
         kwargs=kwargs,
         error=_exception_message(result.exception_info),
+        failing_rows_query=rows_query if isinstance(rows_query, str) else None,
     )
+
+
+def _fill_batch(query: str, table: str) -> str:
+    """A query rule's SQL with its ``{batch}`` placeholder set to the batch's table."""
+    return query.replace("{batch}", table)
 
 
 def _columns(kwargs: dict[str, Any]) -> str | None:
@@ -827,12 +852,19 @@ def store_report(conn: psycopg.Connection, report: ValidationReport) -> int:
     return run_id
 
 
-def format_failures(report: ValidationReport, file_name: str) -> str:
-    """A message for people: the file, then each failing rule with its severity, count and lines."""
+def format_failures(
+    report: ValidationReport, file_name: str, rows_set_aside: int | None = None
+) -> str:
+    """A message for people: the file, then each failing rule with its severity, count and lines.
+
+    ``rows_set_aside``: the rows row-level quarantine took out of the batch, if it did."""
     head = f"{file_name} (batch {report.batch_id}, suite {report.suite_name})"
     if report.all_passed:
         return f"{head}: all {len(report.results)} expectations passed"
-    verdict = "quarantined" if not report.success else "published with warnings"
+    if rows_set_aside:
+        verdict = f"{rows_set_aside} row(s) set aside in quarantine, the rest goes on"
+    else:
+        verdict = "quarantined" if not report.success else "published with warnings"
     lines = [
         f"{head}: {len(report.critical_failures)} critical and "
         f"{len(report.warning_failures)} warning expectation(s) failed; {verdict}"
