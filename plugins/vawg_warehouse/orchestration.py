@@ -137,7 +137,10 @@ def validate_batches(
         validator = quality.BatchValidator(connection_info(settings))
         try:
             for batch in todo:
-                parameters = {}
+                recent = quality.recent_volumes(
+                    conn, batch.dataset, batch.file_name, batch.batch_id
+                )
+                parameters = quality.volume_bounds(recent)
                 extract_date = quality.extract_date_from_file_name(batch.file_name)
                 if extract_date:
                     parameters["extract_date"] = extract_date

@@ -27,7 +27,9 @@ import csv
 import hashlib
 import json
 import logging
+import math
 import re
+import statistics
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -80,6 +82,15 @@ QUERY_RULE = "unexpected_rows_expectation"
 # Pass/fail only (no counts, no line numbers): for comparison, see the timings in the report.
 BOOLEAN_ONLY: dict[str, Any] = {"result_format": "BOOLEAN_ONLY"}
 TWO_PASS = "counts, then row numbers of failures"
+
+# Volume against recent batches (a warning rule in every suite): a file's row count should lie
+# between VOLUME_LOW and VOLUME_HIGH times the median of the last VOLUME_WINDOW published files
+# of its series (see recent_volumes); with fewer than VOLUME_MIN_HISTORY there is no bound yet.
+VOLUME_MIN_PARAMETER = "recent_volume_min"
+VOLUME_MAX_PARAMETER = "recent_volume_max"
+VOLUME_WINDOW = 28
+VOLUME_MIN_HISTORY = 5
+VOLUME_LOW, VOLUME_HIGH = 0.25, 4.0
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -319,10 +330,41 @@ def run_parameters(
             )
         else:
             resolved[name] = list(column.allowed_values)
+    resolved.update(volume_bounds([]))
     resolved.update(given)
     resolved["as_of"] = as_of
     resolved["extract_date"] = extract_date
     return resolved
+
+
+def volume_bounds(recent_rows: list[int]) -> dict[str, int | None]:
+    """The volume rule's parameters from the row counts of recent published files.
+
+    Bounds are a quarter of and four times their median, once VOLUME_MIN_HISTORY files are
+    known; before that, any count passes (0 to no maximum)."""
+    if len(recent_rows) < VOLUME_MIN_HISTORY:
+        return {VOLUME_MIN_PARAMETER: 0, VOLUME_MAX_PARAMETER: None}
+    middle = statistics.median(recent_rows)
+    return {
+        VOLUME_MIN_PARAMETER: math.floor(middle * VOLUME_LOW),
+        VOLUME_MAX_PARAMETER: math.ceil(middle * VOLUME_HIGH),
+    }
+
+
+def recent_volumes(
+    conn: psycopg.Connection, dataset: str, file_name: str, before_batch_id: int
+) -> list[int]:
+    """Rows read from the last VOLUME_WINDOW published files of the same series before this
+    batch. A series is the files whose names differ only in their digits (dates, quarters):
+    one provider's quarterly returns are compared with that provider's, not with another's."""
+    rows = conn.execute(
+        "select rows_read from audit.load_batch where dataset = %s and status = 'published' "
+        "and batch_id < %s and rows_read is not null "
+        "and regexp_replace(file_name, '[0-9]', '#', 'g') = regexp_replace(%s, '[0-9]', '#', 'g') "
+        "order by batch_id desc limit %s",
+        (dataset, before_batch_id, file_name, VOLUME_WINDOW),
+    ).fetchall()
+    return [int(r[0]) for r in rows]
 
 
 # --------------------------------------------------------------------------------------------

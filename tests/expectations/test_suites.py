@@ -640,6 +640,7 @@ def _result(report: quality.ValidationReport, rule: str) -> quality.ExpectationR
 def test_every_rule_has_a_case() -> None:
     cased = {(d, r) for d, r, _ in CRITICAL_CASES + WARNING_CASES}
     special = {"the file has exactly the contract's columns", "the file has at least one row"}
+    special |= {VOLUME_RULE}  # test_a_row_count_out_of_line_with_recent_files_is_a_warning
     special |= {"crime_reference is unique within the file"}
     special |= {"crime_reference and outcome_sequence are unique within the file"}
     special |= {"record_id is unique within the file"}
@@ -722,6 +723,25 @@ def test_a_repeated_row_key_fails_on_both_lines(
     result = _result(report, rule)
     assert result.severity == "critical"
     assert (result.unexpected_count, result.failing_row_numbers) == (2, (LINE - 1, LINE))
+
+
+VOLUME_RULE = "the row count is in line with recent files"
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_a_row_count_out_of_line_with_recent_files_is_a_warning(
+    dataset: str, landing_table, _gx_database
+) -> None:
+    rows = clean_rows(dataset)
+    batch_id, table = landing_table(dataset, rows)
+    contract = load_contract(dataset)
+    for recent, flagged in (([len(rows)] * 5, False), ([len(rows) * 5] * 5, True)):
+        parameters = {**PARAMETERS, **quality.volume_bounds(recent)}
+        report = quality.validate_batch(
+            _gx_database, contract, table, batch_id=batch_id, parameters=parameters
+        )
+        assert report.failed_rules() == ([VOLUME_RULE] if flagged else [])
+        assert report.success  # a warning: published, and flagged for a look
 
 
 @pytest.mark.parametrize("dataset", DATASETS)

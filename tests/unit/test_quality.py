@@ -317,3 +317,40 @@ def test_boolean_only_gives_pass_fail_without_counts(landing_table, _gx_database
     (failure,) = report.failures
     assert failure.rule == "victim_sex is F, M or U" and failure.unexpected_count is None
     assert report.result_format == "BOOLEAN_ONLY"
+
+
+def test_volume_bounds_need_five_files_then_span_a_quarter_to_four_times_the_median() -> None:
+    assert quality.volume_bounds([10, 12, 9, 11]) == {
+        "recent_volume_min": 0,
+        "recent_volume_max": None,
+    }
+    assert quality.volume_bounds([10, 12, 9, 11, 400]) == {
+        "recent_volume_min": 2,  # floor(11 / 4): one huge file does not move the median
+        "recent_volume_max": 44,
+    }
+
+
+def test_recent_volumes_compare_a_file_with_its_own_series(migrated) -> None:
+    files = [
+        ("services_quarterly_returns", "services/idva_2024-Q1.xlsx", 14, "published"),
+        ("services_quarterly_returns", "services/sarc_2024-Q1.xlsx", 1, "published"),
+        ("services_quarterly_returns", "services/idva_2024-Q2.xlsx", 15, "published"),
+        ("services_quarterly_returns", "services/idva_2024-Q3.xlsx", 99, "quarantined"),
+        ("force_crimes", "force/crimes/idva_2024-Q4.xlsx", 7, "published"),
+        ("services_quarterly_returns", "services/idva_2024-Q4.xlsx", 13, "published"),
+    ]
+    with psycopg.connect(migrated.url) as conn:
+        for i, (dataset, name, rows, status) in enumerate(files):
+            conn.execute(
+                "insert into audit.load_batch (dataset, file_name, file_sha256, file_size_bytes, "
+                "status, rows_read) values (%s, %s, %s, 1, %s, %s)",
+                (dataset, name, f"{i:064x}", status, rows),
+            )
+        recent = quality.recent_volumes(
+            conn, "services_quarterly_returns", "services/idva_2025-Q1.xlsx", 100
+        )
+        before_q4 = quality.recent_volumes(
+            conn, "services_quarterly_returns", "services/idva_2025-Q1.xlsx", 6
+        )
+    assert recent == [13, 15, 14]  # newest first; same series, published, same dataset
+    assert before_q4 == [15, 14]
