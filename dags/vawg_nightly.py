@@ -9,7 +9,9 @@
   `source_<family>` also waits for that family's extract, so a family that failed leaves its own
   marts unbuilt (never rebuilt on partial data) while the other families' marts are rebuilt.
 * `test_all` runs every dbt test once over the whole project (whatever was rebuilt).
-* `finish` records what the run took in; `watcher` fails the run if any task failed.
+* `finish` records what the run took in; `report` writes the auditor's run report (files in,
+  rows reconciled, rules failed, marts rebuilt, versions) and the Great Expectations Data Docs;
+  `watcher` fails the run if any task failed.
 
 Wiring only: every task calls `vawg_warehouse.orchestration` (imported inside the task). Parsing
 reads the constants in `vawg_warehouse.datasets` and dbt's manifest, nothing else.
@@ -124,6 +126,13 @@ def vawg_nightly():
             dag_run.dag_id, dag_run.run_id, logical_date.date(), o.settings_for_task()
         )
 
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def report(dag_run=None) -> dict:
+        """The auditor's run report, from the audit schema (even after a failure)."""
+        from vawg_warehouse import orchestration as o
+
+        return o.report_run(dag_run.run_id, o.settings_for_task())
+
     @task(trigger_rule=TriggerRule.ONE_FAILED, retries=0)
     def watcher() -> None:
         """Fails the run when any task failed (finish runs anyway and would hide it)."""
@@ -171,7 +180,9 @@ def vawg_nightly():
     transform >> test_all
     done = finish()
     [*extracts.values(), transform, test_all] >> done
-    [*extracts.values(), transform, test_all, done] >> watcher()
+    reported = report()
+    done >> reported
+    [*extracts.values(), transform, test_all, done, reported] >> watcher()
 
 
 dag = vawg_nightly()
