@@ -9,8 +9,9 @@
   `source_<family>` also waits for that family's extract, so a family that failed leaves its own
   marts unbuilt (never rebuilt on partial data) while the other families' marts are rebuilt.
 * `test_all` runs every dbt test once over the whole project (whatever was rebuilt).
-* `finish` records what the run took in; `report` writes the auditor's run report (files in,
-  rows reconciled, rules failed, marts rebuilt, versions) and the Great Expectations Data Docs;
+* `finish` records what the run took in; `data_docs` builds the Great Expectations Data Docs of
+  the run's validations and `report` the auditor's run report (files in, rows reconciled, rules
+  failed, marts rebuilt, versions), both from the audit schema, even after a failure;
   `watcher` fails the run if any task failed.
 
 Wiring only: every task calls `vawg_warehouse.orchestration` (imported inside the task). Parsing
@@ -127,6 +128,13 @@ def vawg_nightly():
         )
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
+    def data_docs(dag_run=None) -> str | None:
+        """Great Expectations Data Docs of this run's validations, from the audit schema."""
+        from vawg_warehouse import orchestration as o
+
+        return o.build_data_docs(dag_run.run_id, o.settings_for_task())
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
     def report(dag_run=None) -> dict:
         """The auditor's run report, from the audit schema (even after a failure)."""
         from vawg_warehouse import orchestration as o
@@ -180,9 +188,10 @@ def vawg_nightly():
     transform >> test_all
     done = finish()
     [*extracts.values(), transform, test_all] >> done
+    docs = data_docs()
     reported = report()
-    done >> reported
-    [*extracts.values(), transform, test_all, done, reported] >> watcher()
+    done >> docs >> reported
+    [*extracts.values(), transform, test_all, done, docs, reported] >> watcher()
 
 
 dag = vawg_nightly()

@@ -260,6 +260,18 @@ def finish_run(
     return summary
 
 
+def build_data_docs(dag_run_id: str, settings: Settings | None = None) -> str | None:
+    """Great Expectations Data Docs of the run's validations, rebuilt from the audit schema into
+    ``<reports dir>/data_docs/<run>/`` (vawg_warehouse.data_docs); None if nothing was validated."""
+    from vawg_warehouse import data_docs, reports
+
+    settings = settings or get_settings()
+    site = reports.data_docs_index(settings.reports_dir, dag_run_id).parent
+    with connect(settings) as conn:
+        index = data_docs.build(conn, dag_run_id, site)
+    return None if index is None else str(index)
+
+
 def report_run(dag_run_id: str, settings: Settings | None = None) -> dict:
     """The auditor's report of a run: one HTML page, kept in audit.run_report and written to
     ``<reports dir>/runs/`` with the index of runs (vawg_warehouse.reports)."""

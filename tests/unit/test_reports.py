@@ -93,13 +93,16 @@ def two_runs(migrated, tmp_path, monkeypatch):
             conn, _dbt_results_of(RUN_1, tmp_path), dag_id="vawg_nightly", dag_run_id=RUN_1
         )
     o.finish_run("vawg_nightly", RUN_1, date(2025, 1, 5))
+    docs = o.build_data_docs(RUN_1)
     first = o.report_run(RUN_1)
 
     ctx2 = o.run_context("vawg_nightly", RUN_2, date(2025, 1, 6))
     assert o.register_files("force_crimes", ctx2) == []
     o.finish_run("vawg_nightly", RUN_2, date(2025, 1, 6))
+    assert o.build_data_docs(RUN_2) is None  # nothing validated: no site
     second = o.report_run(RUN_2)
     return {
+        "docs": docs,
         "db": migrated,
         "bad": bad.path.relative_to(landing).as_posix(),
         "reports": tmp_path / "reports",
@@ -200,6 +203,30 @@ def test_vawg_report_rebuilds_the_files_from_the_warehouse(two_runs, tmp_path, c
     assert vawg(["report", "--run", "no-such-run", "--out", str(out)]) == 2
     with psycopg.connect(two_runs["db"].url) as conn:  # the CLI only reads the warehouse
         assert conn.execute("select count(*) from audit.run_report").fetchone() == (2,)
+
+
+def test_data_docs_show_every_validation_of_the_run_without_values(two_runs) -> None:
+    from vawg_warehouse.sample.bad_data import UNKNOWN_OFFENCE_CODE
+
+    site = Path(two_runs["docs"]).parent
+    assert site == reports.data_docs_index(two_runs["reports"], RUN_1).parent
+    pages = sorted(site.glob("validations/force_crimes/**/batch_*.html"))
+    assert len(pages) == 4  # one per validated file
+    with psycopg.connect(two_runs["db"].url) as conn:
+        (bad_batch,) = conn.execute(
+            "select batch_id from audit.load_batch where status = 'quarantined'"
+        ).fetchone()
+    bad_page = next(p for p in pages if p.name == f"batch_{bad_batch}.html").read_text()
+    assert "Failed" in bad_page and two_runs["bad"] in html.unescape(bad_page)
+    assert (site / "expectations" / "force_crimes.html").exists()
+    assert (site / "static" / "styles").is_dir()  # the shared static files, linked
+    everything = "".join(p.read_text(errors="replace") for p in site.rglob("*.html"))
+    assert UNKNOWN_OFFENCE_CODE not in everything  # the bad value itself is never kept
+    # The run report links to the site.
+    page = _page(two_runs["reports"], RUN_1)
+    link = f"../data_docs/{reports.safe_name(RUN_1)}/index.html"
+    assert f'href="{link}"' in page
+    assert (reports.run_page_path(two_runs["reports"], RUN_1).parent / link).resolve().exists()
 
 
 def test_everything_on_the_page_is_escaped() -> None:
