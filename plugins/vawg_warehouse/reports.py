@@ -136,7 +136,11 @@ def gather(conn: psycopg.Connection, dag_run_id: str) -> RunFacts:
     batch_rows = conn.execute(
         """
         select b.batch_id, b.dataset, b.file_name, b.file_sha256, b.file_size_bytes, b.status,
-               b.rows_read, b.rows_loaded, b.rows_rejected, b.error_message
+               b.rows_read, b.rows_loaded, b.rows_rejected,
+               -- a quarantine message is ours (rules, counts, lines); a failure's may quote a
+               -- database error, which can hold a value: shown redacted
+               case when b.status = 'failed' then audit.dbt_message_redacted(b.error_message)
+                    else b.error_message end
         from audit.load_batch as b
         where b.batch_id in (
             select e.batch_id from audit.load_batch_event as e where e.dag_run_id = %s

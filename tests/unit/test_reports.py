@@ -253,3 +253,23 @@ def test_everything_on_the_page_is_escaped() -> None:
     assert "<script>" not in page and "<img" not in page and "<b>bad</b>" not in page
     assert "&lt;script&gt;" in page and "&lt;img src=x" in page
     assert reports.safe_name(facts.dag_run_id) == "manual__-script-alert-1-script"
+
+
+def test_a_failed_batch_shows_the_error_without_the_value_it_quotes(migrated, tmp_path) -> None:
+    with psycopg.connect(migrated.url) as conn:
+        (batch_id,) = conn.execute(
+            "insert into audit.load_batch (dataset, file_name, file_sha256, file_size_bytes, "
+            "status, rows_read, error_message) values ('force_crimes', 'force/crimes/x.csv', "
+            "%s, 10, 'failed', 3, %s) returning batch_id",
+            ("a" * 64, 'publish: invalid input syntax for type date: "1990-01-01"'),
+        ).fetchone()
+        conn.execute(
+            "insert into audit.load_batch_event (batch_id, status, dag_run_id) "
+            "values (%s, 'failed', 'run-x')",
+            (batch_id,),
+        )
+        facts, path = reports.report_run(conn, "run-x", tmp_path, keep=False)
+    page = path.read_text()
+    assert facts.status == "failed" and "1990-01-01" not in page
+    assert "invalid input syntax for type date" in html.unescape(page)
+    assert facts.batches[0]["reconciled"] is None  # unfinished: neither yes nor no
