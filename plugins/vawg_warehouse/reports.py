@@ -79,8 +79,8 @@ class RunFacts:
             p["status"] in FAILED_STATUSES for p in self.dbt_problems
         ):
             return "failed"
-        if any(b["status"] == "quarantined" for b in self.batches):
-            return "quarantined"
+        if any(b["status"] == "quarantined" or (b["rows_rejected"] or 0) > 0 for b in self.batches):
+            return "quarantined"  # a whole file, or some of its rows, set aside
         if self.failed_rules or self.dbt_problems:
             return "warnings"
         return "ok"
@@ -106,8 +106,9 @@ class RunFacts:
 
 
 def _reconciled(status: str, read: int | None, loaded: int | None, rejected: int | None):
-    """True/False for a batch that finished (published or quarantined); None while unfinished."""
-    if status not in ("published", "quarantined") or read is None:
+    """True/False for a batch that finished (published, quarantined, or superseded by a
+    corrected file); None while unfinished."""
+    if status not in ("published", "quarantined", "superseded") or read is None:
         return None
     return read == (loaded or 0) + (rejected or 0)
 

@@ -180,6 +180,30 @@ alter table audit.validation_run
 comment on column audit.validation_run.code_version is
     'Package version (+g<git commit>) that ran the validation; suite_sha256 is the suite''s version.';
 
+-- Append-only like the other history tables: where migration 006's audit.refuse_change() exists
+-- (it is written in parallel), the new tables refuse update, delete and truncate too.
+do $$
+declare
+    history text;
+begin
+    if to_regprocedure('audit.refuse_change()') is null then
+        return;
+    end if;
+    foreach history in array array['dbt_run', 'dbt_result', 'run_report'] loop
+        execute format(
+            'create trigger %I before update or delete on audit.%I '
+            'for each row execute function audit.refuse_change()',
+            history || '_append_only', history
+        );
+        execute format(
+            'create trigger %I before truncate on audit.%I '
+            'for each statement execute function audit.refuse_change()',
+            history || '_no_truncate', history
+        );
+    end loop;
+end;
+$$;
+
 -- dbt writes its own results: a login used by dbt gets this group, which may add rows, nothing else.
 do $$
 begin
