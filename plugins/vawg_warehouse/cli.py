@@ -298,7 +298,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             _say(f"{len(written) - 1} run report(s) and the index in {out}")
             return 0
         if args.run not in reports.runs(conn):
-            _say(f"error: no run {args.run!r} in audit.pipeline_run")
+            _say(f"error: no run {args.run!r} in audit.pipeline_run or audit.run_report")
             return 2
         facts, path = reports.report_run(conn, args.run, out, keep=False)
     _say(f"{facts.status}: {path} (index: {out / 'index.html'})")

@@ -222,11 +222,19 @@ def gather(conn: psycopg.Connection, dag_run_id: str) -> RunFacts:
 
 
 def runs(conn: psycopg.Connection) -> list[str]:
-    """Every pipeline run recorded, newest first."""
+    """Every run recorded, newest first: finished (audit.pipeline_run), or reported only (its
+    finish task failed, the report task ran)."""
     rows = conn.execute(
         """
-        select dag_run_id from audit.pipeline_run
-        group by dag_run_id order by max(finished_at) desc
+        select dag_run_id
+        from (
+            select dag_run_id, finished_at as recorded_at from audit.pipeline_run
+            union all
+            select dag_run_id, generated_at from audit.run_report
+            where dag_run_id not in (select p.dag_run_id from audit.pipeline_run as p)
+        ) as recorded
+        group by dag_run_id
+        order by max(recorded_at) desc
         """
     ).fetchall()
     return [r[0] for r in rows]

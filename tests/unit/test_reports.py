@@ -268,8 +268,11 @@ def test_a_failed_batch_shows_the_error_without_the_value_it_quotes(migrated, tm
             "values (%s, 'failed', 'run-x')",
             (batch_id,),
         )
-        facts, path = reports.report_run(conn, "run-x", tmp_path, keep=False)
+        facts, path = reports.report_run(conn, "run-x", tmp_path)
+        # finish never ran for run-x (no audit.pipeline_run row): the index lists it all the same
+        assert reports.runs(conn) == ["run-x"]
     page = path.read_text()
+    assert "runs/run-x.html" in (tmp_path / "index.html").read_text()
     assert facts.status == "failed" and "1990-01-01" not in page
     assert "invalid input syntax for type date" in html.unescape(page)
     assert facts.batches[0]["reconciled"] is None  # unfinished: neither yes nor no
