@@ -9,7 +9,10 @@
   `source_<family>` also waits for that family's extract, so a family that failed leaves its own
   marts unbuilt (never rebuilt on partial data) while the other families' marts are rebuilt.
 * `test_all` runs every dbt test once over the whole project (whatever was rebuilt).
-* `finish` records what the run took in; `watcher` fails the run if any task failed.
+* `finish` records what the run took in; `data_docs` builds the Great Expectations Data Docs of
+  the run's validations and `report` the auditor's run report (files in, rows reconciled, rules
+  failed, marts rebuilt, versions), both from the audit schema, even after a failure;
+  `watcher` fails the run if any task failed.
 
 Wiring only: every task calls `vawg_warehouse.orchestration` (imported inside the task). Parsing
 reads the constants in `vawg_warehouse.datasets` and dbt's manifest, nothing else.
@@ -124,6 +127,20 @@ def vawg_nightly():
             dag_run.dag_id, dag_run.run_id, logical_date.date(), o.settings_for_task()
         )
 
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def data_docs(dag_run=None) -> str | None:
+        """Great Expectations Data Docs of this run's validations, from the audit schema."""
+        from vawg_warehouse import orchestration as o
+
+        return o.build_data_docs(dag_run.run_id, o.settings_for_task())
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def report(dag_run=None) -> dict:
+        """The auditor's run report, from the audit schema (even after a failure)."""
+        from vawg_warehouse import orchestration as o
+
+        return o.report_run(dag_run.run_id, o.settings_for_task())
+
     @task(trigger_rule=TriggerRule.ONE_FAILED, retries=0)
     def watcher() -> None:
         """Fails the run when any task failed (finish runs anyway and would hide it)."""
@@ -171,7 +188,10 @@ def vawg_nightly():
     transform >> test_all
     done = finish()
     [*extracts.values(), transform, test_all] >> done
-    [*extracts.values(), transform, test_all, done] >> watcher()
+    docs = data_docs()
+    reported = report()
+    done >> docs >> reported
+    [*extracts.values(), transform, test_all, done, docs, reported] >> watcher()
 
 
 dag = vawg_nightly()

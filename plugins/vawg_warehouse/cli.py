@@ -8,6 +8,7 @@ vawg dbt-parse                  write dbt_project/target/manifest.json (the DAG 
 vawg run --date YYYY-MM-DD      run vawg_nightly for that logical date through Airflow
 vawg quarantine list            what is held in quarantine, and the rules it broke
 vawg quarantine release BATCH --reason TEXT   publish a batch's held rows as they are
+vawg report [--run ID] [--out DIR]  rebuild the auditor's run reports from the warehouse
 """
 
 from __future__ import annotations
@@ -282,6 +283,31 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# reports
+# --------------------------------------------------------------------------------------------
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Rebuild run pages and the index from the audit schema; reads the warehouse only."""
+    from vawg_warehouse import reports
+    from vawg_warehouse.warehouse import connect
+
+    settings = get_settings()
+    out = Path(args.out).resolve() if args.out else settings.reports_dir
+    with connect(settings) as conn:
+        if args.run is None:
+            written = reports.report_all(conn, out)
+            _say(f"{len(written) - 1} run report(s) and the index in {out}")
+            return 0
+        if args.run not in reports.runs(conn):
+            _say(f"error: no run {args.run!r} in audit.pipeline_run or audit.run_report")
+            return 2
+        facts, path = reports.report_run(conn, args.run, out, keep=False)
+    _say(f"{facts.status}: {path} (index: {out / 'index.html'})")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
 # demo: the README's main command
 # --------------------------------------------------------------------------------------------
 
@@ -413,6 +439,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run vawg_nightly for a logical date through Airflow")
     run.add_argument("--date", type=_iso_date, required=True)
     run.set_defaults(func=cmd_run)
+
+    report = sub.add_parser("report", help="rebuild the auditor's run reports from the warehouse")
+    report.add_argument("--run", default=None, help="one Airflow run id (default: every run)")
+    report.add_argument("--out", default=None, help="folder (default: $VAWG_REPORTS_DIR)")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

@@ -10,6 +10,7 @@ the tests) asks this module where things are, so one environment variable re-poi
 | ``VAWG_LANDING_DIR`` | where source systems drop their files | ``$VAWG_HOME/landing`` |
 | ``VAWG_EMBEDDED_PORT`` | TCP port of the embedded server on 127.0.0.1 | ``55432`` |
 | ``VAWG_PSEUDONYM_KEY`` | key of the HMAC that pseudonymises people | none (privacy.py) |
+| ``VAWG_REPORTS_DIR`` | run reports and Data Docs for auditors | ``$VAWG_HOME/reports`` |
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Settings:
     landing_dir: Path
     external_warehouse_url: str | None
     embedded_port: int
+    reports_override: Path | None = None
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -64,7 +66,7 @@ class Settings:
 
     @property
     def reports_dir(self) -> Path:
-        return self.home / "reports"
+        return self.reports_override or self.home / "reports"
 
     @property
     def secrets_dir(self) -> Path:
@@ -82,10 +84,12 @@ def get_settings() -> Settings:
     landing = Path(os.environ.get("VAWG_LANDING_DIR") or home / "landing").resolve()
     url = os.environ.get("VAWG_WAREHOUSE_URL") or None
     port = int(os.environ.get("VAWG_EMBEDDED_PORT") or DEFAULT_EMBEDDED_PORT)
+    reports = os.environ.get("VAWG_REPORTS_DIR")
     return Settings(
         project_root=root,
         home=home,
         landing_dir=landing,
         external_warehouse_url=url,
         embedded_port=port,
+        reports_override=Path(reports).resolve() if reports else None,
     )

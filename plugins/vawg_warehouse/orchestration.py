@@ -251,22 +251,58 @@ def finish_run(
     logical_date: date | None,
     settings: Settings | None = None,
 ) -> dict:
-    """Record the run's summary in audit.pipeline_run and log it for the operator."""
+    """Record the run's summary in audit.pipeline_run, stamped with the versions of the code, the
+    suites and the dbt project (vawg_warehouse.versions), and log it for the operator."""
     from psycopg.types.json import Jsonb
 
-    from vawg_warehouse import __version__
+    from vawg_warehouse import versions
 
     settings = settings or get_settings()
     summary = run_summary(run_id, settings)
+    stamp = versions.current(settings)
     with connect(settings) as conn, conn.transaction():
         conn.execute(
             "insert into audit.pipeline_run (dag_id, dag_run_id, logical_date, code_version, "
-            "summary) values (%s, %s, %s, %s, %s)",
-            (dag_id, run_id, logical_date, __version__, Jsonb(summary)),
+            "suites_sha256, dbt_project_sha256, versions, summary) "
+            "values (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                dag_id,
+                run_id,
+                logical_date,
+                stamp.code,
+                stamp.suites_sha256,
+                stamp.dbt_project_sha256,
+                Jsonb(stamp.as_dict()),
+                Jsonb(summary),
+            ),
         )
     for line in format_summary(summary):
         log.info("%s", line)
     return summary
+
+
+def build_data_docs(dag_run_id: str, settings: Settings | None = None) -> str | None:
+    """Great Expectations Data Docs of the run's validations, rebuilt from the audit schema into
+    ``<reports dir>/data_docs/<run>/`` (vawg_warehouse.data_docs); None if nothing was validated."""
+    from vawg_warehouse import data_docs, reports
+
+    settings = settings or get_settings()
+    site = reports.data_docs_index(settings.reports_dir, dag_run_id).parent
+    with connect(settings) as conn:
+        index = data_docs.build(conn, dag_run_id, site)
+    return None if index is None else str(index)
+
+
+def report_run(dag_run_id: str, settings: Settings | None = None) -> dict:
+    """The auditor's report of a run: one HTML page, kept in audit.run_report and written to
+    ``<reports dir>/runs/`` with the index of runs (vawg_warehouse.reports)."""
+    from vawg_warehouse import reports
+
+    settings = settings or get_settings()
+    with connect(settings) as conn:
+        facts, path = reports.report_run(conn, dag_run_id, settings.reports_dir)
+    log.info("run report (%s): %s", facts.status, path)
+    return reports.facts_as_dict(facts)
 
 
 def format_summary(summary: dict) -> list[str]:

@@ -827,11 +827,15 @@ def validate_batch(
 def store_report(conn: psycopg.Connection, report: ValidationReport) -> int:
     """Write the run to audit.validation_run and one row per expectation to audit.validation_result.
 
+    The run is stamped with the code version (vawg_warehouse.versions) and the suite's sha256.
+
     Stores counts, up to 20 line numbers and, for table-level expectations only, GX's observed value
     (row count, column names): never data values. One transaction (a savepoint inside the caller's
     transaction, if any). Returns the validation_run_id.
     """
     from psycopg.types.json import Jsonb
+
+    from vawg_warehouse.versions import code_version
 
     with conn.transaction():
         row = conn.execute(
@@ -839,9 +843,9 @@ def store_report(conn: psycopg.Connection, report: ValidationReport) -> int:
             insert into audit.validation_run (
                 batch_id, suite_name, suite_sha256, gx_version, success,
                 critical_failures, warning_failures, dag_run_id, started_at, finished_at,
-                parameters, result_format
+                parameters, result_format, code_version
             )
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             returning validation_run_id
             """,
             (
@@ -857,6 +861,7 @@ def store_report(conn: psycopg.Connection, report: ValidationReport) -> int:
                 report.finished_at,
                 Jsonb(report.parameters),
                 report.result_format,
+                code_version(),
             ),
         ).fetchone()
         assert row is not None

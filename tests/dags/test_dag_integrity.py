@@ -81,6 +81,12 @@ def test_finish_runs_after_everything_and_the_watcher_reports_failures(dagbag) -
     assert ancestors == set(tasks) - {"watcher"}  # any failure anywhere reaches the watcher
     assert tasks["watcher"]["trigger_rule"] == "one_failed"
     assert tasks["finish"]["trigger_rule"] == "all_done"
+    # Data Docs then the run report follow finish whatever happened; their failures reach the
+    # watcher.
+    assert tasks["data_docs"]["upstream"] == ["finish"]
+    assert tasks["report"]["upstream"] == ["data_docs"]
+    assert tasks["data_docs"]["trigger_rule"] == tasks["report"]["trigger_rule"] == "all_done"
+    assert {"data_docs", "report"} <= set(tasks["watcher"]["upstream"])
 
 
 def test_dag_file_does_no_work_at_import_time() -> None:

@@ -20,6 +20,7 @@ import pytest
 from tests.integration.conftest import RUN_DATE, query, seed_rows, vawg
 from vawg_warehouse.contracts import load_contract
 from vawg_warehouse.load import discover
+from vawg_warehouse.reports import run_page_path, safe_name
 from vawg_warehouse.sample import write_bad_crimes_file
 
 pytestmark = pytest.mark.integration
@@ -107,6 +108,48 @@ def test_the_dag_run_succeeds_and_reports_what_it_took_in(pipeline) -> None:
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "force_crimes" in first.stdout and "published" in first.stdout
     assert "success        transform.mart_reporting_monthly_model_build" in first.stdout
+
+
+def _run_id(db, logical_date: date) -> str:
+    return query(
+        db,
+        "select dag_run_id from audit.pipeline_run where logical_date = %s "
+        "order by pipeline_run_id desc limit 1",
+        logical_date,
+    )[0][0]
+
+
+def test_the_run_has_its_dbt_results_report_and_data_docs(pipeline) -> None:
+    db, reports_dir = pipeline["db"], pipeline["home"] / "reports"
+    run_id = _run_id(db, RUN_DATE)
+    # Every cosmos task's dbt invocation recorded itself, with the Airflow run and task.
+    ((invocations, tasks, results, built),) = query(
+        db,
+        "select count(distinct r.invocation_id), count(distinct r.task_id), count(*), "
+        "count(*) filter (where res.unique_id = 'model.vawg.mart_reporting_monthly' "
+        "and res.status = 'success') "
+        "from audit.dbt_run r join audit.dbt_result res using (invocation_id) "
+        "where r.dag_run_id = %s",
+        run_id,
+    )
+    assert results > 0 and invocations > 10 and tasks == invocations and built == 1
+    assert query(
+        db,
+        "select count(*) from audit.dbt_run where task_id = 'test_all' and dag_run_id = %s",
+        run_id,
+    ) == [(1,)]
+    # The report is kept in the warehouse and written under the reports folder, with the index.
+    ((status, kept),) = query(
+        db,
+        "select status, html from audit.run_report where dag_run_id = %s "
+        "order by report_id desc limit 1",
+        run_id,
+    )
+    page = run_page_path(reports_dir, run_id)
+    assert status in ("ok", "warnings") and page.read_text(encoding="utf-8") == kept
+    assert "mart_reporting_monthly" in kept and "force/crimes/" in kept
+    assert f"runs/{safe_name(run_id)}.html" in (reports_dir / "index.html").read_text()
+    assert (reports_dir / "data_docs" / safe_name(run_id) / "index.html").exists()
 
 
 def test_mart_equals_counts_computed_from_the_files(pipeline) -> None:
@@ -251,3 +294,12 @@ def test_a_rerun_takes_in_only_a_new_file_and_quarantines_it_if_bad(pipeline) ->
         (0,)
     ]
     assert query(db, SNAPSHOT_QUERIES["mart"]) == before["mart"]
+    # The run's report names the file and the critical rule it failed.
+    run_id = _run_id(db, RUN_DATE)  # the newest run of the date: this one
+    page = run_page_path(pipeline["home"] / "reports", run_id).read_text(encoding="utf-8")
+    assert bad_name in page and "ho_offence_code is a known Home Office offence code" in page
+    assert query(
+        db,
+        "select status from audit.run_report where dag_run_id = %s order by report_id desc limit 1",
+        run_id,
+    ) == [("quarantined",)]
