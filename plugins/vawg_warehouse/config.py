@@ -8,6 +8,7 @@ the tests) asks this module where things are, so one environment variable re-poi
 | ``VAWG_WAREHOUSE_URL`` | ``postgresql://`` URL of an external warehouse | the embedded server |
 | ``VAWG_HOME`` | run-time state (embedded data, Airflow home, reports) | ``<project>/.vawg`` |
 | ``VAWG_LANDING_DIR`` | where source systems drop their files | ``$VAWG_HOME/landing`` |
+| ``VAWG_ARCHIVE_DIR`` | read-only copies of the files taken in (shared) | ``$VAWG_HOME/archive`` |
 | ``VAWG_EMBEDDED_PORT`` | TCP port of the embedded server on 127.0.0.1 | ``55432`` |
 | ``VAWG_PSEUDONYM_KEY`` | key of the HMAC that pseudonymises people | none (privacy.py) |
 """
@@ -41,6 +42,8 @@ class Settings:
     landing_dir: Path
     external_warehouse_url: str | None
     embedded_port: int
+    # Like the landing folder, shared storage when tasks run on several workers (archive.py).
+    archive_dir: Path
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -82,10 +85,12 @@ def get_settings() -> Settings:
     landing = Path(os.environ.get("VAWG_LANDING_DIR") or home / "landing").resolve()
     url = os.environ.get("VAWG_WAREHOUSE_URL") or None
     port = int(os.environ.get("VAWG_EMBEDDED_PORT") or DEFAULT_EMBEDDED_PORT)
+    archive = Path(os.environ.get("VAWG_ARCHIVE_DIR") or home / "archive").resolve()
     return Settings(
         project_root=root,
         home=home,
         landing_dir=landing,
         external_warehouse_url=url,
         embedded_port=port,
+        archive_dir=archive,
     )
