@@ -43,7 +43,9 @@ def server() -> ConnectionInfo:
 
 @pytest.fixture
 def database(
-    server: ConnectionInfo, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+    server: ConnectionInfo,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ConnectionInfo]:
     """A new, empty database for one test; VAWG_WAREHOUSE_URL points at it during the test.
 
