@@ -34,3 +34,15 @@
     end
     $$;
 {%- endmacro %}
+
+
+{#- on-run-end: usage on the lineage schema (also granted by migration 008) for auditors only. -#}
+{% macro grant_usage_on_lineage_schema(schema_name="lineage") -%}
+    do $$
+    begin
+        if exists (select from pg_catalog.pg_namespace where nspname = '{{ schema_name }}') then
+            grant usage on schema {{ schema_name }} to vawg_auditor;
+        end if;
+    end
+    $$;
+{%- endmacro %}

@@ -21,3 +21,57 @@ grant usage on schema lineage to vawg_auditor;
 grant select on all tables in schema lineage to vawg_auditor;
 alter default privileges in schema lineage grant select on tables to vawg_auditor;
 revoke all on schema lineage from vawg_bi_reader;
+
+-- The evidence for each load batch in one row, for auditors who use SQL: the file, where its
+-- archived copy is, what happened to it, and the latest validation with the rules that failed.
+-- Join it to a lineage view on batch_id (README, "Lineage and reproducibility").
+create view audit.load_batch_evidence as
+select
+    b.batch_id,
+    b.dataset,
+    b.status,
+    b.file_name,
+    b.file_sha256,
+    b.file_size_bytes,
+    b.archive_path,
+    b.rows_read,
+    b.rows_loaded,
+    b.rows_rejected,
+    b.error_message,
+    b.registered_at,
+    b.published_at,
+    (select count(*) from audit.validation_run as r where r.batch_id = b.batch_id) as validation_runs,
+    v.validation_run_id as last_validation_run_id,
+    v.suite_name,
+    v.suite_sha256,
+    v.success as last_validation_success,
+    v.critical_failures,
+    v.warning_failures,
+    v.finished_at as last_validated_at,
+    coalesce(f.failed_rules, '[]'::jsonb) as failed_rules
+from audit.load_batch as b
+left join lateral (
+    select r.*
+    from audit.validation_run as r
+    where r.batch_id = b.batch_id
+    order by r.finished_at desc, r.validation_run_id desc
+    limit 1
+) as v on true
+left join lateral (
+    select jsonb_agg(
+        jsonb_build_object(
+            'rule', res.rule,
+            'severity', res.severity,
+            'column', res.column_name,
+            'unexpected_count', res.unexpected_count,
+            'failing_row_numbers', res.failing_row_numbers
+        )
+        order by res.expectation_index
+    ) as failed_rules
+    from audit.validation_result as res
+    where res.validation_run_id = v.validation_run_id and not res.success
+) as f on true;
+comment on view audit.load_batch_evidence is
+    'One row per load batch: file, sha256, archive path, status, row counts, and its latest '
+    'validation with the rules that failed (line numbers only, never values).';
+grant select on audit.load_batch_evidence to vawg_auditor;
