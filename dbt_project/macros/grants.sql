@@ -1,7 +1,7 @@
 {#-
     The warehouse roles (NOLOGIN groups, created by migration 001_foundation.sql):
       vawg_bi_reader  BI tools: read the marts, nothing else
-      vawg_auditor    auditors: read the audit trail and the marts
+      vawg_auditor    auditors: read the audit trail, the marts and the lineage views
     Select on each mart table comes from the `grants` config (dbt_project.yml, marts folder);
     usage on the marts schema from the on-run-end hook below.
 -#}

@@ -137,6 +137,8 @@ def trace(
     if unknown:
         raise TraceError(f"{mart} has no column {unknown}; its columns: {', '.join(columns)}")
     keys = _key_columns(conn, mart)
+    if not keys:
+        raise TraceError(f"{mart} has no primary key: was it built with its enforced contract?")
     mart_table = sql.Identifier(MART_SCHEMA, mart)
     view = sql.Identifier(LINEAGE_SCHEMA, lineage_view(mart))
     condition = sql.SQL(" and ").join(
