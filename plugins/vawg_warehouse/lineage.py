@@ -66,6 +66,7 @@ class BatchEvidence:
     warning_failures: int | None
     failed_rules: list[dict[str, Any]]
     fact_rows: dict[str, int] = field(default_factory=dict)
+    validations: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -189,6 +190,7 @@ def _evidence(
             "from audit.load_batch_evidence where batch_id = any(%s) order by batch_id",
             (list(fact_rows),),
         ).fetchall()
+    validations = _validations(conn, list(fact_rows))
     evidence = []
     for row in rows:
         location = present = None
@@ -200,10 +202,44 @@ def _evidence(
                 archive_location=location,
                 archive_present=present,
                 fact_rows=fact_rows[row["batch_id"]],
+                validations=validations.get(row["batch_id"], []),
                 **row,
             )
         )
     return evidence
+
+
+def _validations(conn: psycopg.Connection, batch_ids: list[int]) -> dict[int, list[dict]]:
+    """Every validation run of the batches, oldest first, each with the rules that failed."""
+    with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        runs = cur.execute(
+            """
+            select r.batch_id, r.validation_run_id, r.suite_name, r.success,
+                   r.critical_failures, r.warning_failures, r.finished_at,
+                   coalesce(
+                       jsonb_agg(
+                           jsonb_build_object(
+                               'rule', v.rule, 'severity', v.severity,
+                               'column', v.column_name, 'unexpected_count', v.unexpected_count,
+                               'failing_row_numbers', v.failing_row_numbers
+                           )
+                           order by v.expectation_index
+                       ) filter (where v.validation_run_id is not null),
+                       '[]'::jsonb
+                   ) as failed_rules
+            from audit.validation_run as r
+            left join audit.validation_result as v
+                on v.validation_run_id = r.validation_run_id and not v.success
+            where r.batch_id = any(%s)
+            group by r.validation_run_id
+            order by r.batch_id, r.finished_at, r.validation_run_id
+            """,
+            (batch_ids,),
+        ).fetchall()
+    by_batch: dict[int, list[dict]] = {}
+    for run in runs:
+        by_batch.setdefault(run.pop("batch_id"), []).append(run)
+    return by_batch
 
 
 def format_trace(result: Trace) -> list[str]:
@@ -236,18 +272,20 @@ def format_trace(result: Trace) -> list[str]:
             state = {True: "present", False: "MISSING", None: "archive root not given"}
             where_kept = b.archive_location or b.archive_path
             lines.append(f"    archive  {where_kept} ({state[b.archive_present]})")
-        if b.last_validation_run_id is None:
+        if not b.validations:
             lines.append("    validation  none recorded")
-        else:
-            verdict = "passed" if b.last_validation_success else "FAILED"
+        for run in b.validations:
+            verdict = "passed" if run["success"] else "FAILED"
             lines.append(
-                f"    validation  run {b.last_validation_run_id} ({b.validation_runs} in all), "
-                f"suite {b.suite_name}: {verdict}, {b.critical_failures} critical and "
-                f"{b.warning_failures} warning failure(s)"
+                f"    validation  run {run['validation_run_id']} at "
+                f"{run['finished_at'].isoformat()}, suite {run['suite_name']}: {verdict}, "
+                f"{run['critical_failures']} critical and {run['warning_failures']} warning "
+                "failure(s)"
             )
-        for rule in b.failed_rules:
-            lines.append(
-                f"      failed ({rule['severity']}): {rule['rule']}"
-                f" - {rule['unexpected_count']} row(s)"
-            )
+            for rule in run["failed_rules"]:
+                rows = rule["unexpected_count"]
+                lines.append(
+                    f"      failed ({rule['severity']}): {rule['rule']}"
+                    + (f" - {rows} row(s)" if rows is not None else "")
+                )
     return lines

@@ -175,7 +175,9 @@ def test_trace_and_asof_reproduce_a_mart_before_a_correction(
     for b in result.batches:
         assert b.dataset == "force_crimes" and b.archive_present
         assert file_sha256(Path(b.archive_location)) == b.file_sha256
-        assert b.validation_runs >= 1 and b.last_validation_success is True
+        assert b.validation_runs == len(b.validations) >= 1 and b.last_validation_success
+        assert b.validations[-1]["validation_run_id"] == b.last_validation_run_id
+        assert b.validations[-1]["suite_name"] == "force_crimes"
     # The original file is still archived, under its own checksum, beside the corrected one.
     assert (get_settings().archive_dir / original_sha[:2] / f"{original_sha}.csv").is_file()
 
