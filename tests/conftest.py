@@ -42,10 +42,18 @@ def server() -> ConnectionInfo:
 
 
 @pytest.fixture
-def database(server: ConnectionInfo, monkeypatch: pytest.MonkeyPatch) -> Iterator[ConnectionInfo]:
-    """A new, empty database for one test; VAWG_WAREHOUSE_URL points at it during the test."""
+def database(
+    server: ConnectionInfo,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ConnectionInfo]:
+    """A new, empty database for one test; VAWG_WAREHOUSE_URL points at it during the test.
+
+    The file archive goes to a temporary folder too, never the project's.
+    """
     info = create_database(server)
     monkeypatch.setenv("VAWG_WAREHOUSE_URL", info.url)
+    monkeypatch.setenv("VAWG_ARCHIVE_DIR", str(tmp_path_factory.mktemp("archive")))
     monkeypatch.setenv("VAWG_PSEUDONYM_KEY", TEST_KEY)
     try:
         yield info

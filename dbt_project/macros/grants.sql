@@ -1,7 +1,7 @@
 {#-
     The warehouse roles (NOLOGIN groups, created by migration 001_foundation.sql):
       vawg_bi_reader  BI tools: read the marts, nothing else
-      vawg_auditor    auditors: read the audit trail and the marts
+      vawg_auditor    auditors: read the audit trail, the marts and the lineage views
     Select on each mart table comes from the `grants` config (dbt_project.yml, marts folder);
     usage on the marts schema from the on-run-end hook below.
 -#}
@@ -30,6 +30,18 @@
     begin
         if exists (select from pg_catalog.pg_namespace where nspname = '{{ schema_name }}') then
             grant usage on schema {{ schema_name }} to {{ mart_reader_roles() | join(", ") }};
+        end if;
+    end
+    $$;
+{%- endmacro %}
+
+
+{#- on-run-end: usage on the lineage schema (also granted by migration 008) for auditors only. -#}
+{% macro grant_usage_on_lineage_schema(schema_name="lineage") -%}
+    do $$
+    begin
+        if exists (select from pg_catalog.pg_namespace where nspname = '{{ schema_name }}') then
+            grant usage on schema {{ schema_name }} to vawg_auditor;
         end if;
     end
     $$;

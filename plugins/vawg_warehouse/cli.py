@@ -9,6 +9,8 @@ vawg run --date YYYY-MM-DD      run vawg_nightly for that logical date through A
 vawg quarantine list            what is held in quarantine, and the rules it broke
 vawg quarantine release BATCH --reason TEXT   publish a batch's held rows as they are
 vawg report [--run ID] [--out DIR]  rebuild the auditor's run reports from the warehouse
+vawg trace MART --where col=value [--where ...]   the batches, files and checks behind mart rows
+vawg asof --date YYYY-MM-DD [--select MART]       marts rebuilt as the data stood then (asof_*)
 """
 
 from __future__ import annotations
@@ -358,6 +360,55 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# lineage and reproducibility (lineage.py, asof.py)
+# --------------------------------------------------------------------------------------------
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    import json
+
+    from vawg_warehouse.lineage import TraceError, format_trace, parse_where, trace
+    from vawg_warehouse.warehouse import connect
+
+    settings = get_settings()
+    try:
+        where = parse_where(args.where)
+        with connect(settings) as conn:
+            result = trace(conn, args.mart, where, settings.archive_dir, row_limit=args.limit)
+    except TraceError as exc:
+        _say(f"error: {exc}")
+        return 2
+    if args.json:
+        print(json.dumps(result.as_dict(), default=str, indent=2))
+    else:
+        print("\n".join(format_trace(result)))
+    return 0 if result.matched_rows else 1
+
+
+def cmd_asof(args: argparse.Namespace) -> int:
+    from vawg_warehouse.asof import AsOfError, build_as_of, published_by
+
+    moment = args.at or args.date
+    if moment is None:
+        _say("error: give --date YYYY-MM-DD or --at TIMESTAMP")
+        return 2
+    settings = get_settings()
+    try:
+        with _Step(f"dbt build as of {moment} ({published_by(moment)})"):
+            build = build_as_of(moment, args.select, settings, run_tests=not args.skip_tests)
+    except AsOfError as exc:
+        _say(f"error: {exc}")
+        return 2
+    if build.returncode:
+        print(build.output[-4000:])
+        _say(f"the as-of build failed (exit {build.returncode}); logs in {build.target_dir.parent}")
+        return build.returncode
+    _say(f"built {build.selector} into schemas {build.schema_prefix}*: {build.marts_schema}")
+    _say("the live schemas were not touched; drop the asof_* schemas when done")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
 
 
 def _iso_date(text: str) -> date:
@@ -444,6 +495,27 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--run", default=None, help="one Airflow run id (default: every run)")
     report.add_argument("--out", default=None, help="folder (default: $VAWG_REPORTS_DIR)")
     report.set_defaults(func=cmd_report)
+    tr = sub.add_parser("trace", help="the load batches, files and validations behind mart rows")
+    tr.add_argument("mart", help="a measure mart, e.g. mart_reporting_monthly")
+    tr.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="keep mart rows whose column equals the value (as text); repeatable",
+    )
+    tr.add_argument("--limit", type=int, default=20, help="mart rows to print (default 20)")
+    tr.add_argument("--json", action="store_true", help="print JSON instead of text")
+    tr.set_defaults(func=cmd_trace)
+
+    asof = sub.add_parser("asof", help="rebuild marts as the data stood at a past date")
+    asof.add_argument("--date", type=_iso_date, help="everything published by the end of this day")
+    asof.add_argument("--at", help="or an ISO timestamp (UTC unless it has an offset)")
+    asof.add_argument(
+        "--select", action="append", help="a mart to rebuild (repeatable; default: every measure)"
+    )
+    asof.add_argument("--skip-tests", action="store_true", help="build without dbt's tests")
+    asof.set_defaults(func=cmd_asof)
     return parser
 
 

@@ -8,6 +8,7 @@ the tests) asks this module where things are, so one environment variable re-poi
 | ``VAWG_WAREHOUSE_URL`` | ``postgresql://`` URL of an external warehouse | the embedded server |
 | ``VAWG_HOME`` | run-time state (embedded data, Airflow home, reports) | ``<project>/.vawg`` |
 | ``VAWG_LANDING_DIR`` | where source systems drop their files | ``$VAWG_HOME/landing`` |
+| ``VAWG_ARCHIVE_DIR`` | read-only copies of the files taken in (shared) | ``$VAWG_HOME/archive`` |
 | ``VAWG_EMBEDDED_PORT`` | TCP port of the embedded server on 127.0.0.1 | ``55432`` |
 | ``VAWG_PSEUDONYM_KEY`` | key of the HMAC that pseudonymises people | none (privacy.py) |
 | ``VAWG_REPORTS_DIR`` | run reports and Data Docs for auditors | ``$VAWG_HOME/reports`` |
@@ -43,6 +44,8 @@ class Settings:
     external_warehouse_url: str | None
     embedded_port: int
     reports_override: Path | None = None
+    # Like the landing folder, shared storage when tasks run on several workers (archive.py).
+    archive_dir: Path
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -85,6 +88,7 @@ def get_settings() -> Settings:
     url = os.environ.get("VAWG_WAREHOUSE_URL") or None
     port = int(os.environ.get("VAWG_EMBEDDED_PORT") or DEFAULT_EMBEDDED_PORT)
     reports = os.environ.get("VAWG_REPORTS_DIR")
+    archive = Path(os.environ.get("VAWG_ARCHIVE_DIR") or home / "archive").resolve()
     return Settings(
         project_root=root,
         home=home,
@@ -92,4 +96,5 @@ def get_settings() -> Settings:
         external_warehouse_url=url,
         embedded_port=port,
         reports_override=Path(reports).resolve() if reports else None,
+        archive_dir=archive,
     )

@@ -141,24 +141,35 @@ def _event(conn: psycopg.Connection, batch_id: int, status: str, ctx: RunContext
 
 
 def register(
-    conn: psycopg.Connection, files: Iterable[LandingFile], ctx: RunContext
+    conn: psycopg.Connection,
+    files: Iterable[LandingFile],
+    ctx: RunContext,
+    archive_root: Path | None = None,
 ) -> list[Batch]:
     """Make a batch of every new file; return the batches that need work (new or unfinished).
 
     A file whose checksum was already published or quarantined is skipped and nothing is
-    written, so a re-run over the same landing folder changes nothing.
+    written, so a re-run over the same landing folder changes nothing. With ``archive_root``
+    each new file is first copied into the immutable archive (archive.py) and the copy's path
+    is recorded on its batch (a batch registered before the archive existed gets it on its next
+    registration).
     """
     to_process: list[Batch] = []
     skipped = 0
     for landing_file in files:
         sha = landing_file.sha256()
+        archive_path = None
+        if archive_root is not None:
+            from vawg_warehouse.archive import archive_file
+
+            archive_path = archive_file(landing_file.path, sha, archive_root)
         with conn.transaction():
             row = conn.execute(
                 """
                 insert into audit.load_batch
                     (dataset, file_name, file_sha256, file_size_bytes,
-                     dag_id, dag_run_id, logical_date)
-                values (%s, %s, %s, %s, %s, %s, %s)
+                     dag_id, dag_run_id, logical_date, archive_path)
+                values (%s, %s, %s, %s, %s, %s, %s, %s)
                 on conflict (dataset, file_sha256) do nothing
                 returning batch_id, status
                 """,
@@ -170,16 +181,26 @@ def register(
                     ctx.dag_id,
                     ctx.dag_run_id,
                     ctx.logical_date,
+                    archive_path,
                 ),
             ).fetchone()
             if row:
-                _event(conn, row[0], "registered", ctx, file_name=landing_file.relative_path)
+                _event(
+                    conn,
+                    row[0],
+                    "registered",
+                    ctx,
+                    file_name=landing_file.relative_path,
+                    archive_path=archive_path,
+                )
             else:
                 row = conn.execute(
                     "select batch_id, status from audit.load_batch "
                     "where dataset = %s and file_sha256 = %s",
                     (landing_file.dataset, sha),
                 ).fetchone()
+                if archive_path is not None:
+                    _record_archive_path(conn, row[0], archive_path, ctx)
         batch_id, status = row
         if status in ("published", "quarantined"):
             skipped += 1
@@ -191,6 +212,19 @@ def register(
         "registered %d batch(es) to process, skipped %d already taken in", len(to_process), skipped
     )
     return to_process
+
+
+def _record_archive_path(
+    conn: psycopg.Connection, batch_id: int, archive_path: str, ctx: RunContext
+) -> None:
+    """Give a batch registered before the archive existed its archive path (once)."""
+    updated = conn.execute(
+        "update audit.load_batch set archive_path = %s "
+        "where batch_id = %s and archive_path is null",
+        (archive_path, batch_id),
+    ).rowcount
+    if updated:
+        _event(conn, batch_id, "archived", ctx, archive_path=archive_path)
 
 
 def get_batches(

@@ -82,7 +82,7 @@ def register_files(dataset: str, ctx: RunContext, settings: Settings | None = No
     contract = load_contract(dataset)
     files = discover(settings.landing_dir, [contract])
     with connect(settings) as conn:
-        batches = register(conn, files, ctx)
+        batches = register(conn, files, ctx, archive_root=settings.archive_dir)
     return [b.batch_id for b in batches]
 
 

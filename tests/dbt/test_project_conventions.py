@@ -29,6 +29,7 @@ FOLDER_PREFIXES = {
     "intermediate": ("int_",),
     "marts": ("dim_", "fct_"),
     "marts/measures": ("mart_",),
+    "lineage": ("lineage_",),
 }
 
 
@@ -321,6 +322,7 @@ def test_schemas_follow_the_folders(manifest: dict[str, Any]) -> None:
         "intermediate": "intermediate",
         "marts": "marts",
         "marts/measures": "marts",
+        "lineage": "lineage",
     }
     wrong = [
         f"{m['name']}: {m['schema']}"
@@ -332,4 +334,28 @@ def test_schemas_follow_the_folders(manifest: dict[str, Any]) -> None:
         for n in manifest["nodes"].values()
         if n["resource_type"] == "seed" and n["schema"] != "reference"
     ]
+    assert not wrong, wrong
+
+
+def test_every_measure_mart_has_a_lineage_view_auditors_read(manifest: dict[str, Any]) -> None:
+    """Lineage (models/lineage): one view per measure mart, with the mart's key, built after the
+    mart's family, readable by vawg_auditor only, reconciled with the mart by a singular test."""
+    models = {m["name"]: m for m in _models(manifest)}
+    tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+    wrong = []
+    for mart in (m for m in models.values() if _folder(m) == "marts/measures"):
+        name = "lineage_" + mart["name"].removeprefix("mart_")
+        lineage = models.get(name)
+        if lineage is None:
+            wrong.append(f"{mart['name']}: no {name}")
+            continue
+        missing_keys = set(_primary_key_constraint(mart)) - set(lineage["columns"])
+        if missing_keys or not {"fact_model", "batch_id"} <= set(lineage["columns"]):
+            wrong.append(f"{name}: columns {sorted(lineage['columns'])}")
+        if lineage["tags"] != mart["tags"]:
+            wrong.append(f"{name}: tags {lineage['tags']} (mart: {mart['tags']})")
+        if lineage["config"].get("grants") != {"select": ["vawg_auditor"]}:
+            wrong.append(f"{name}: grants {lineage['config'].get('grants')}")
+        if f"assert_{name}_reconciles_with_mart" not in tests:
+            wrong.append(f"{name}: no reconciliation test")
     assert not wrong, wrong

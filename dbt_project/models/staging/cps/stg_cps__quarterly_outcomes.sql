@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('cps', 'quarterly_outcomes') }}
+    {{- as_of_filter() }}
 
 ),
 

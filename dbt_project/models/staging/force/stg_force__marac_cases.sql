@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('force', 'marac_cases') }}
+    {{- as_of_filter() }}
 
 ),
 

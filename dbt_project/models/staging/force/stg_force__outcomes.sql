@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('force', 'outcomes') }}
+    {{- as_of_filter() }}
 
 ),
 

@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('force', 'protective_order_events') }}
+    {{- as_of_filter() }}
 
 ),
 

@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('force', 'victims_code') }}
+    {{- as_of_filter() }}
 
 ),
 

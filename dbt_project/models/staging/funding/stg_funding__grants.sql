@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('funding', 'grants') }}
+    {{- as_of_filter() }}
 
 ),
 

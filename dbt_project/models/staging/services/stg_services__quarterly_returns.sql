@@ -3,6 +3,7 @@ with
 source as (
 
     select * from {{ source('services', 'quarterly_returns') }}
+    {{- as_of_filter() }}
 
 ),
 
