@@ -43,9 +43,9 @@ class Settings:
     landing_dir: Path
     external_warehouse_url: str | None
     embedded_port: int
-    reports_override: Path | None = None
     # Like the landing folder, shared storage when tasks run on several workers (archive.py).
     archive_dir: Path
+    reports_override: Path | None = None
 
     @property
     def dbt_project_dir(self) -> Path:
