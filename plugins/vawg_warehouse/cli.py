@@ -6,6 +6,7 @@ vawg migrate                    apply pending schema migrations
 vawg sample [--start --end --rows --seed]
 vawg dbt-parse                  write dbt_project/target/manifest.json (the DAG reads it)
 vawg run --date YYYY-MM-DD      run vawg_nightly for that logical date through Airflow
+vawg fetch-policeuk --force lancashire [--month YYYY-MM]   a month from the data.police.uk API
 """
 
 from __future__ import annotations
@@ -330,6 +331,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# public open data
+# --------------------------------------------------------------------------------------------
+
+
+def cmd_fetch_policeuk(args: argparse.Namespace) -> int:
+    from vawg_warehouse.extract.policeuk_api import PoliceUkApi, fetch_month, latest_month
+
+    settings = get_settings()
+    api = PoliceUkApi.from_environment()
+    month = args.month or latest_month(api)
+    with _Step(f"data.police.uk API: {args.force} {month} into {settings.landing_dir}"):
+        result = fetch_month(args.force, month, settings.landing_dir, api, refetch=args.refetch)
+    if result.skipped_reason:
+        _say(f"{args.force} {month}: skipped ({result.skipped_reason}; --refetch to fetch anyway)")
+    else:
+        _say(f"{result.street_rows:,} crimes -> {result.street_path}")
+        _say(f"{result.outcome_rows:,} outcomes -> {result.outcomes_path}")
+    return 0
+
+
+def _month(text: str) -> str:
+    if not re.fullmatch(r"20[0-9]{2}-(0[1-9]|1[0-2])", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month (YYYY-MM)")
+    return text
+
+
+# --------------------------------------------------------------------------------------------
 
 
 def _iso_date(text: str) -> date:
@@ -375,6 +403,15 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run vawg_nightly for a logical date through Airflow")
     run.add_argument("--date", type=_iso_date, required=True)
     run.set_defaults(func=cmd_run)
+
+    fetch = sub.add_parser(
+        "fetch-policeuk",
+        help="write a month from the data.police.uk API as archive files in the landing folder",
+    )
+    fetch.add_argument("--force", required=True, help="data.police.uk force id, e.g. lancashire")
+    fetch.add_argument("--month", type=_month, default=None, help="YYYY-MM (default: latest)")
+    fetch.add_argument("--refetch", action="store_true", help="even if the month is archived")
+    fetch.set_defaults(func=cmd_fetch_policeuk)
     return parser
 
 
@@ -386,11 +423,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a clear message, not a traceback, for expected failures
+        from vawg_warehouse.extract.policeuk_api import PoliceUkApiError
         from vawg_warehouse.load import LoadError
         from vawg_warehouse.privacy import PseudonymKeyError
         from vawg_warehouse.warehouse import WarehouseError
 
-        if isinstance(exc, (WarehouseError, PseudonymKeyError, LoadError)):
+        if isinstance(exc, (WarehouseError, PseudonymKeyError, LoadError, PoliceUkApiError)):
             _say(f"error: {exc}")
             return 2
         raise
