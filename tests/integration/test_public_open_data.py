@@ -539,3 +539,40 @@ def test_peer_comparison_equals_sums_from_the_tables(public_warehouse) -> None:
     # The revised release wins for 2024/25 Q1: its counts are 4 higher for every row.
     assert actual[("2024/25", "Lancashire", "rape")]["quarters_published"] == 1
     assert actual[("2023/24", "Lancashire", "rape")]["quarters_published"] == 4
+
+
+def test_the_sample_generators_public_files_load_clean(server, tmp_path, monkeypatch) -> None:
+    """What `vawg sample` and the demo write passes the contracts and suites: nothing set aside."""
+    from vawg_warehouse.migrations import migrate
+    from vawg_warehouse.sample import generate
+    from vawg_warehouse.sample.public import PublicSource
+
+    database = create_database(server)
+    try:
+        landing = tmp_path / "landing"
+        monkeypatch.setenv("VAWG_WAREHOUSE_URL", database.url)
+        monkeypatch.setenv("VAWG_PSEUDONYM_KEY", TEST_KEY)
+        monkeypatch.setenv("VAWG_LANDING_DIR", str(landing))
+        with psycopg.connect(database.url) as conn:
+            migrate(conn)
+        summary = generate(
+            landing, start=date(2024, 7, 1), end=date(2025, 3, 31), rows=300,
+            sources=[PublicSource],
+        )  # fmt: skip
+        load_public("sample")
+        counts = _query(
+            database,
+            "select dataset, status, count(*), sum(rows_loaded) from audit.load_batch "
+            "group by 1, 2 order by 1, 2",
+        )
+        assert counts == [
+            (d, "published", summary.dataset(d).files, summary.dataset(d).rows)
+            for d in sorted(SOURCES["public"])
+        ]
+        warnings = _query(
+            database,
+            "select distinct r.rule from audit.validation_result as r where not r.success",
+        )
+        assert warnings == []
+    finally:
+        drop_database(database)
