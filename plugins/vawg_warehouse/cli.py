@@ -11,6 +11,7 @@ vawg quarantine release BATCH --reason TEXT   publish a batch's held rows as the
 vawg report [--run ID] [--out DIR]  rebuild the auditor's run reports from the warehouse
 vawg trace MART --where col=value [--where ...]   the batches, files and checks behind mart rows
 vawg asof --date YYYY-MM-DD [--select MART]       marts rebuilt as the data stood then (asof_*)
+vawg fetch-policeuk --force lancashire [--month YYYY-MM]   a month from the data.police.uk API
 """
 
 from __future__ import annotations
@@ -409,6 +410,33 @@ def cmd_asof(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# public open data
+# --------------------------------------------------------------------------------------------
+
+
+def cmd_fetch_policeuk(args: argparse.Namespace) -> int:
+    from vawg_warehouse.extract.policeuk_api import PoliceUkApi, fetch_month, latest_month
+
+    settings = get_settings()
+    api = PoliceUkApi.from_environment()
+    month = args.month or latest_month(api)
+    with _Step(f"data.police.uk API: {args.force} {month} into {settings.landing_dir}"):
+        result = fetch_month(args.force, month, settings.landing_dir, api, refetch=args.refetch)
+    if result.skipped_reason:
+        _say(f"{args.force} {month}: skipped ({result.skipped_reason}; --refetch to fetch anyway)")
+    else:
+        _say(f"{result.street_rows:,} crimes -> {result.street_path}")
+        _say(f"{result.outcome_rows:,} outcomes -> {result.outcomes_path}")
+    return 0
+
+
+def _month(text: str) -> str:
+    if not re.fullmatch(r"20[0-9]{2}-(0[1-9]|1[0-2])", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month (YYYY-MM)")
+    return text
+
+
+# --------------------------------------------------------------------------------------------
 
 
 def _iso_date(text: str) -> date:
@@ -516,6 +544,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     asof.add_argument("--skip-tests", action="store_true", help="build without dbt's tests")
     asof.set_defaults(func=cmd_asof)
+    fetch = sub.add_parser(
+        "fetch-policeuk",
+        help="write a month from the data.police.uk API as archive files in the landing folder",
+    )
+    fetch.add_argument("--force", required=True, help="data.police.uk force id, e.g. lancashire")
+    fetch.add_argument("--month", type=_month, default=None, help="YYYY-MM (default: latest)")
+    fetch.add_argument("--refetch", action="store_true", help="even if the month is archived")
+    fetch.set_defaults(func=cmd_fetch_policeuk)
     return parser
 
 
@@ -527,11 +563,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a clear message, not a traceback, for expected failures
+        from vawg_warehouse.extract.policeuk_api import PoliceUkApiError
         from vawg_warehouse.load import LoadError
         from vawg_warehouse.privacy import PseudonymKeyError
         from vawg_warehouse.warehouse import WarehouseError
 
-        if isinstance(exc, (WarehouseError, PseudonymKeyError, LoadError)):
+        if isinstance(exc, (WarehouseError, PseudonymKeyError, LoadError, PoliceUkApiError)):
             _say(f"error: {exc}")
             return 2
         raise

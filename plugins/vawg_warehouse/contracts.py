@@ -36,6 +36,12 @@ class Column:
     pseudonymise: str | None = None  # the stored column's name when this is a person identifier
     allowed_values: tuple[str, ...] | str | None = None  # a list, or "seed <name>"
     pattern: str | None = None
+    header: str | None = None  # the column's heading in the file, when not ``name``
+
+    @property
+    def file_header(self) -> str:
+        """The column's heading in the file (published formats use their own, e.g. "Crime ID")."""
+        return self.header or self.name
 
     @property
     def stored_name(self) -> str:
@@ -61,10 +67,16 @@ class Contract:
     # Row-level quarantine: the largest share of a batch's rows that may be set aside while the
     # rest is published; None when the dataset allows none (the batch is kept or set aside whole).
     row_quarantine_max_share: float | None = None
+    recursive: bool = False  # files may sit in any sub-folder of landing_path
 
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def file_headers(self) -> list[str]:
+        """The headings a file must have, in contract order (``column_names`` unless renamed)."""
+        return [c.file_header for c in self.columns]
 
     @property
     def stored_names(self) -> list[str]:
@@ -81,7 +93,10 @@ class Contract:
     def matches(self, relative_path: str) -> bool:
         """Whether a landing file (path relative to the landing dir) belongs to this dataset."""
         folder, _, name = relative_path.rpartition("/")
-        return folder == self.landing_path and fnmatch.fnmatchcase(name, self.file_pattern)
+        in_folder = folder == self.landing_path or (
+            self.recursive and folder.startswith(self.landing_path + "/")
+        )
+        return in_folder and fnmatch.fnmatchcase(name, self.file_pattern)
 
     def landing_dir(self, landing_root: Path) -> Path:
         return landing_root / self.landing_path
@@ -99,6 +114,7 @@ def _column(raw: dict) -> Column:
         pseudonymise=raw.get("pseudonymise"),
         allowed_values=allowed,
         pattern=raw.get("pattern"),
+        header=raw.get("header"),
     )
 
 
@@ -123,6 +139,7 @@ def load_contract(dataset: str) -> Contract:
         columns=columns,
         file_format=raw.get("file_format", {}),
         row_quarantine_max_share=_row_quarantine(raw.get("row_quarantine"), path.name),
+        recursive=bool(raw.get("recursive", False)),
     )
 
 

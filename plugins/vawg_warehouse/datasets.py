@@ -19,6 +19,11 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "services": ("services_quarterly_returns",),
     "cps": ("cps_quarterly_outcomes",),
     "funding": ("funding_grants",),
+    "public": (
+        "public_policeuk_street_crimes",
+        "public_policeuk_outcomes",
+        "public_home_office_recorded_crime",
+    ),
 }
 
 

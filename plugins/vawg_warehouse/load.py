@@ -125,7 +125,8 @@ def discover(landing_root: Path, contracts: Iterable[Contract] | None = None) ->
         folder = contract.landing_dir(landing_root)
         if not folder.is_dir():
             continue
-        for path in sorted(folder.iterdir()):
+        paths = folder.rglob("*") if contract.recursive else folder.iterdir()
+        for path in sorted(paths):
             relative = path.relative_to(landing_root).as_posix()
             if path.is_file() and contract.matches(relative):
                 found.append(LandingFile(contract.dataset, relative, path, path.stat().st_size))
@@ -266,8 +267,9 @@ def _header_mapping(
 ) -> list[int]:
     """For each contract column, its index in the file's header (order may differ)."""
     cleaned = [h.strip() for h in header]
-    missing = [c for c in contract.column_names if c not in cleaned]
-    unexpected = [h for h in cleaned if h not in contract.column_names]
+    expected = contract.file_headers
+    missing = [c for c in expected if c not in cleaned]
+    unexpected = [h for h in cleaned if h not in expected]
     duplicated = sorted({h for h in cleaned if cleaned.count(h) > 1})
     problems = []
     if missing:
@@ -280,7 +282,7 @@ def _header_mapping(
         raise LoadError(
             file_name, "; ".join(problems), line=line, rule="header matches the contract"
         )
-    return [cleaned.index(c) for c in contract.column_names]
+    return [cleaned.index(c) for c in expected]
 
 
 Records = Iterator[tuple[int, list[str]]]  # (line or sheet row number, values); header first

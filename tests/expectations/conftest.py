@@ -15,6 +15,7 @@ import pytest
 from psycopg import sql
 
 from tests.expectations import cases_cps_funding as cps_funding_cases
+from tests.expectations import cases_public
 from vawg_warehouse.contracts import load_contract
 from vawg_warehouse.warehouse import ConnectionInfo
 
@@ -116,6 +117,7 @@ CLEAN_ROWS: dict[str, list[dict[str, str | None]]] = {
 }
 
 CLEAN_ROWS.update(cps_funding_cases.CLEAN_ROWS)
+CLEAN_ROWS.update(cases_public.CLEAN_ROWS)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.expectations import cases_cps_funding
+from tests.expectations import cases_cps_funding, cases_public
 from tests.expectations.conftest import PARAMETERS, clean_rows
 from vawg_warehouse import quality
 from vawg_warehouse.contracts import all_contracts, load_contract
@@ -562,6 +562,7 @@ CRITICAL_CASES: list[tuple[str, str, dict]] = [
 ]
 
 CRITICAL_CASES += cases_cps_funding.CRITICAL_CASES
+CRITICAL_CASES += cases_public.CRITICAL_CASES
 
 WARNING_CASES: list[tuple[str, str, dict]] = [
     ("force_crimes", "suspect_pseudonym, when given, is not blank", {"suspect_pseudonym": ""}),
@@ -624,6 +625,7 @@ WARNING_CASES: list[tuple[str, str, dict]] = [
 ]
 
 WARNING_CASES += cases_cps_funding.WARNING_CASES
+WARNING_CASES += cases_public.WARNING_CASES
 
 
 def _validate(dataset: str, table: str, batch_id: int, database: ConnectionInfo):
@@ -650,6 +652,7 @@ def test_every_rule_has_a_case() -> None:
     special |= {"case_reference is unique within the file"}
     special |= {"order_reference and event_sequence are unique within the file"}
     special |= cases_cps_funding.SPECIAL_RULES  # tested in test_suites_cps_funding.py
+    special |= cases_public.SPECIAL_RULES  # tested in test_suites_public.py
     for dataset in DATASETS:
         for expectation in _suite(dataset).expectations:
             rule = expectation["meta"]["rule"]

@@ -17,6 +17,7 @@ from vawg_warehouse.sample.force_orders import ProtectiveOrderSource
 from vawg_warehouse.sample.funding import FundingSource
 from vawg_warehouse.sample.people import PersonPool
 from vawg_warehouse.sample.profile import DEFAULT_PROFILE, SampleProfile
+from vawg_warehouse.sample.public import PublicSource
 from vawg_warehouse.sample.reference import load_reference
 from vawg_warehouse.sample.sampling import rng_stream
 from vawg_warehouse.sample.services import ServicesSource
@@ -34,6 +35,7 @@ SOURCE_FACTORIES: tuple[SourceFactory, ...] = (
     ServicesSource,
     CpsSource,
     FundingSource,
+    PublicSource,
 )
 
 

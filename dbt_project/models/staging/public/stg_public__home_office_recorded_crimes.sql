@@ -1,0 +1,34 @@
+with
+
+source as (
+
+    select * from {{ source('public', 'home_office_recorded_crime') }}
+
+),
+
+renamed as (
+
+    select
+        -- strings
+        cast(financial_year as text) as financial_year,
+        cast(force_name as text) as force_name,
+        cast(offence_description as text) as offence_description,
+        cast(offence_group as text) as offence_group,
+        cast(offence_subgroup as text) as offence_subgroup,
+        cast(btrim(offence_code) as text) as ho_offence_code,
+
+        -- numerics
+        cast(financial_quarter as integer) as financial_quarter_number,
+        -- exported counts are space-padded, zero may be written -00, adjustments are negative
+        cast(btrim(number_of_offences) as integer) as offence_count,
+
+        -- load lineage
+        cast(_batch_id as bigint) as _batch_id,
+        cast(_row_number as bigint) as _row_number,
+        cast(_published_at as timestamptz) as _published_at
+
+    from source
+
+)
+
+select * from renamed

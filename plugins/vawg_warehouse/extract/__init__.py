@@ -1,0 +1,1 @@
+"""Extractors that fetch source data over the network and write it as landing files."""
