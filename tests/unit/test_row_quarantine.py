@@ -205,6 +205,8 @@ def test_rows_that_cannot_be_typed_are_not_released(migrated, landing) -> None:
         "update audit.load_batch set file_sha256 = repeat('0', 64)",
         "update audit.load_batch set file_name = 'other.csv'",
         "delete from audit.schema_migration",
+        "truncate audit.dbt_run cascade",  # empty here: a statement trigger fires all the same
+        "truncate audit.run_report",
     ],
 )
 def test_history_cannot_be_changed_or_removed(migrated, landing, statement: str) -> None:
@@ -248,3 +250,23 @@ def test_operators_list_and_release_quarantine_from_the_command_line(
     assert main(["quarantine", "release", str(batch_id), "--reason", "checked"]) == 2
     assert "cannot be published as they are" in capsys.readouterr().out
     assert batch_row(migrated, batch_id)[3] > 0  # still held
+
+
+def test_every_audit_table_but_load_batch_is_append_only(migrated) -> None:
+    """A table added to schema audit without its triggers fails here, so none is forgotten."""
+    with psycopg.connect(migrated.url) as conn:
+        unguarded = conn.execute(
+            """
+            select c.relname from pg_class as c
+            join pg_namespace as n on n.oid = c.relnamespace
+            where n.nspname = 'audit' and c.relkind = 'r' and c.relname <> 'load_batch'
+              and not exists (
+                  select from pg_trigger as t
+                  join pg_proc as p on p.oid = t.tgfoid
+                  where t.tgrelid = c.oid and p.proname = 'refuse_change'
+                    and t.tgtype & 8 = 8 and t.tgtype & 16 = 16  -- delete and update
+              )
+            order by 1
+            """
+        ).fetchall()
+    assert unguarded == []
