@@ -20,11 +20,7 @@ cps_outcomes as (
 
     select * from {{ ref('int_cps_outcomes_deduplicated') }}
     {%- if is_incremental() %}
-    where
-        _batch_id > (select coalesce(max(_batch_id), 0) from {{ this }})
-        or _published_at > (
-            select coalesce(max(_published_at), '-infinity'::timestamptz) from {{ this }}
-        )
+    where {{ rows_published_since_last_build() }}
     {%- endif %}
 
 ),

@@ -21,12 +21,7 @@ grant_versions as (
     where
         is_current_version
         {%- if is_incremental() %}
-        and (
-            _batch_id > (select coalesce(max(_batch_id), 0) from {{ this }})
-            or _published_at > (
-                select coalesce(max(_published_at), '-infinity'::timestamptz) from {{ this }}
-            )
-        )
+        and {{ rows_published_since_last_build() }}
         {%- endif %}
 
 ),

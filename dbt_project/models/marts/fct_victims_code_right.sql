@@ -28,10 +28,7 @@ records as (
     select * from {{ ref('int_victims_code_records_deduplicated') }}
     {%- if is_incremental() %}
     where
-        _batch_id > (select coalesce(max(_batch_id), 0) from {{ this }})
-        or _published_at > (
-            select coalesce(max(_published_at), '-infinity'::timestamptz) from {{ this }}
-        )
+        {{ rows_published_since_last_build() }}
         or crime_id in (
             select crimes.crime_id
             from crimes
