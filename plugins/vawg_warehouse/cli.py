@@ -174,6 +174,23 @@ def dbt_parse(settings: Settings) -> None:
     )
 
 
+def ensure_manifest(settings: Settings) -> bool:
+    """Parse the dbt project if its manifest is stale; returns whether it parsed.
+
+    Under a file lock, so parallel callers (test workers, a run and a DagBag check) never write
+    or read dbt_project/target while another process is writing it."""
+    import fcntl
+
+    target = settings.dbt_project_dir / "target"
+    target.mkdir(exist_ok=True)
+    with (target / ".parse.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not manifest_is_stale(settings):
+            return False
+        dbt_parse(settings)
+        return True
+
+
 def cmd_dbt_parse(_: argparse.Namespace) -> int:
     settings = get_settings()
     with _Step("dbt parse (writes the manifest the DAG reads)"):
@@ -205,7 +222,7 @@ def prepare_airflow(settings: Settings) -> dict[str, str]:
         marker.touch()
     if manifest_is_stale(settings):
         with _Step("dbt parse (the DAG reads the manifest)"):
-            dbt_parse(settings)
+            ensure_manifest(settings)
     return env
 
 

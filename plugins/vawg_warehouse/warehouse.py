@@ -8,6 +8,7 @@ that server; without it, the project runs its own PostgreSQL (the ``embedded-pos
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import socket
@@ -205,9 +206,23 @@ class EmbeddedServer:
         return result.returncode == 0
 
     # -- commands -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One process at a time starts or stops the server (parallel tasks, test workers)."""
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        with (self.settings.home / "embedded.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
     def up(self) -> ConnectionInfo:
         """Initialise (first time), start (if stopped) and make sure the database exists."""
-        self.settings.home.mkdir(parents=True, exist_ok=True)
+        with self._exclusive():
+            return self._up()
+
+    def _up(self) -> ConnectionInfo:
         self._grant_folders()
         if not self.initialised:
             log.info("initialising the embedded warehouse in %s", self.data_dir)

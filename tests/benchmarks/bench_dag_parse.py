@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 from vawg_warehouse.airflow_env import with_airflow_environment
-from vawg_warehouse.cli import dbt_parse, manifest_is_stale
+from vawg_warehouse.cli import ensure_manifest
 from vawg_warehouse.config import get_settings
 
 CHILD = r"""
@@ -40,8 +40,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     settings = get_settings()
-    if manifest_is_stale(settings):
-        dbt_parse(settings)
+    ensure_manifest(settings)
     env = with_airflow_environment(settings)
     dag_file = str(settings.dags_dir / "vawg_nightly.py")
     runs = []
