@@ -115,8 +115,13 @@ def test_cosmos_reads_the_manifest_rather_than_running_dbt_ls() -> None:
     assert "install_dbt_deps=False" in source
 
 
-def test_the_public_marts_wait_for_the_public_extract_only(dagbag) -> None:
+def test_the_public_marts_and_their_lineage_wait_for_the_public_extract_only(dagbag) -> None:
     tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
     public = {f"extract_public.{d}.publish_batches" for d in SOURCES["public"]}
-    for mart in ("mart_public_crime_monthly", "mart_peer_comparison_yearly"):
-        assert _publishes(tasks, f"transform.{mart}_model_build") == public
+    for model in (
+        "mart_public_crime_monthly",
+        "mart_peer_comparison_yearly",
+        "lineage_public_crime_monthly",
+        "lineage_peer_comparison_yearly",
+    ):
+        assert _publishes(tasks, f"transform.{model}_model_build") == public

@@ -9,6 +9,8 @@ re-published with a revised quarter). It loads them through the orchestration fu
 calls (register, load, validate, publish: no Airflow run), builds the marts with
 ``dbt build --select +mart_public_crime_monthly +mart_peer_comparison_yearly`` and compares
 every mart row with what is computed here, in Python, from the fixture files and seeds alone.
+The same build makes the marts' lineage views and runs their reconciliation tests; the views are
+compared with the files behind each row, and `vawg trace` with what it prints.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import pytest
 from tests.conftest import TEST_KEY, create_database, drop_database
 from tests.integration.conftest import seed_rows
 from vawg_warehouse import orchestration
+from vawg_warehouse.cli import main as vawg_main
 from vawg_warehouse.config import get_settings
 from vawg_warehouse.datasets import SOURCES
 from vawg_warehouse.warehouse import connection_info
@@ -285,6 +288,9 @@ def dbt_build(tmp_path: Path) -> subprocess.CompletedProcess:
             "--select",
             "+mart_public_crime_monthly",
             "+mart_peer_comparison_yearly",
+            # their lineage views, with the tests reconciling them with the marts
+            "lineage_public_crime_monthly",
+            "lineage_peer_comparison_yearly",
             # tests whose parents are all built (a seed's test may point at a model not selected)
             "--indirect-selection",
             "cautious",
@@ -327,34 +333,37 @@ def latest_releases(files_in_order: list[Path], kind: str) -> dict[tuple[str, st
     return winners
 
 
-def expected_crime_mart(files_in_order: list[Path]) -> dict[tuple, dict]:
+def crimes_placed(files_in_order: list[Path]) -> list[tuple[tuple, Path, Path | None]]:
+    """Every crime counted: (its mart key, its street file, the outcomes file of its current
+    outcome or None when the outcome is the street file's or there is none)."""
     la_codes = {
         r["lsoa_local_authority_name"]: r["local_authority_code"]
         for r in seed_rows("policeuk_local_authority_names")
     }
-    la_names = {
-        r["local_authority_code"]: r["local_authority_name"] for r in seed_rows("local_authorities")
-    }
-    current_outcome: dict[str, tuple[str, int, str]] = {}
+    current_outcome: dict[str, tuple[str, int, str, Path]] = {}
     for (_, month), path in sorted(latest_releases(files_in_order, "outcomes").items()):
         for line, row in enumerate(_read(path), start=2):
             key = (month, line)
             seen = current_outcome.get(row["Crime ID"])
             if seen is None or key > seen[:2]:
-                current_outcome[row["Crime ID"]] = (month, line, row["Outcome type"])
-    counts: Counter = Counter()
+                current_outcome[row["Crime ID"]] = (month, line, row["Outcome type"], path)
+    placed = []
     for (force, month), path in latest_releases(files_in_order, "street").items():
         for row in _read(path):
             prefix = row["LSOA name"].rsplit(" ", 1)[0] if row["LSOA name"] else None
             code = la_codes.get(prefix, "-1")
-            outcome = (
-                current_outcome.get(row["Crime ID"], (None, None, None))[2]
-                or row["Last outcome category"]
-                or NO_OUTCOME
-            )
-            counts[
-                (date.fromisoformat(month + "-01"), force, code, row["Crime type"], outcome)
-            ] += 1
+            _, _, outcome, outcome_file = current_outcome.get(row["Crime ID"], (None,) * 4)
+            outcome = outcome or row["Last outcome category"] or NO_OUTCOME
+            key = (date.fromisoformat(month + "-01"), force, code, row["Crime type"], outcome)
+            placed.append((key, path, outcome_file))
+    return placed
+
+
+def expected_crime_mart(files_in_order: list[Path]) -> dict[tuple, dict]:
+    la_names = {
+        r["local_authority_code"]: r["local_authority_name"] for r in seed_rows("local_authorities")
+    }
+    counts = Counter(key for key, _, _ in crimes_placed(files_in_order))
     totals: Counter = Counter()
     for (month, force, code, crime_type, _), n in counts.items():
         totals[(month, force, code, crime_type)] += n
@@ -372,14 +381,30 @@ def expected_crime_mart(files_in_order: list[Path]) -> dict[tuple, dict]:
     return expected
 
 
-def expected_peer_mart(files_in_order: list[Path]) -> dict[tuple, dict]:
-    tables = [p for p in files_in_order if p.parent.name == "recorded_crime"]
-    quarters: dict[tuple[str, str], list[dict]] = {}
-    for path in tables:  # a later release replaces each quarter it holds, as a whole
+def expected_crime_lineage(files_in_order: list[Path]) -> Counter:
+    """(mart key, model, file) -> rows: each crime's street row, and its current outcome's row."""
+    lineage: Counter = Counter()
+    for key, street_file, outcome_file in crimes_placed(files_in_order):
+        lineage[(*key, "int_policeuk_crimes_deduplicated", street_file)] += 1
+        if outcome_file is not None:
+            lineage[(*key, "int_policeuk_crime_outcomes_ranked", outcome_file)] += 1
+    return lineage
+
+
+def winning_quarters(files_in_order: list[Path]) -> dict[tuple[str, str], tuple[Path, list]]:
+    """(year, quarter) -> (the table it comes from, its rows): a later release replaces each
+    quarter it holds, as a whole."""
+    quarters: dict[tuple[str, str], tuple[Path, list]] = {}
+    for path in (p for p in files_in_order if p.parent.name == "recorded_crime"):
         by_quarter = defaultdict(list)
         for row in _read(path):
             by_quarter[(row["Financial Year"], row["Financial Quarter"])].append(row)
-        quarters.update(by_quarter)
+        quarters.update({quarter: (path, rows) for quarter, rows in by_quarter.items()})
+    return quarters
+
+
+def compared_areas() -> tuple[dict[str, tuple[list[str], str | int | None]], dict[str, set]]:
+    """area -> (its member forces, its population), and category -> its offence codes."""
     forces = {r["force_name"]: r for r in seed_rows("police_forces")}
     categories = defaultdict(set)
     for rule in seed_rows("reporting_category_rules"):
@@ -396,6 +421,12 @@ def expected_peer_mart(files_in_order: list[Path]) -> dict[tuple, dict]:
     areas = {n: ([n], forces[n]["population"]) for n in compared}
     areas["Most similar group"] = (group, sum(int(forces[n]["population"]) for n in group))
     areas["England and Wales"] = (territorial, country["population"])
+    return areas, categories
+
+
+def expected_peer_mart(files_in_order: list[Path]) -> dict[tuple, dict]:
+    quarters = {quarter: rows for quarter, (_, rows) in winning_quarters(files_in_order).items()}
+    areas, categories = compared_areas()
 
     expected = {}
     years = sorted({year for year, _ in quarters})
@@ -428,6 +459,24 @@ def expected_peer_mart(files_in_order: list[Path]) -> dict[tuple, dict]:
     return expected
 
 
+def expected_peer_lineage(files_in_order: list[Path]) -> dict[tuple, tuple[int, int]]:
+    """(year, area, category, table) -> (rows summed, their offences)."""
+    areas, categories = compared_areas()
+    lineage: dict[tuple, tuple[int, int]] = {}
+    for (year, _), (path, rows) in winning_quarters(files_in_order).items():
+        for category, codes in categories.items():
+            for area, (members, _) in areas.items():
+                summed = [
+                    int(r["Number of Offences"].strip())
+                    for r in rows
+                    if r["Force Name"] in members and r["Offence Code"] in codes
+                ]
+                if summed:
+                    n, total = lineage.get((year, area, category, path), (0, 0))
+                    lineage[(year, area, category, path)] = (n + len(summed), total + sum(summed))
+    return lineage
+
+
 # --------------------------------------------------------------------------------------------
 
 
@@ -452,7 +501,13 @@ def public_warehouse(server, tmp_path_factory):
             second = load_public("2")
             build = dbt_build(tmp_path)
             assert build.returncode == 0, build.stdout[-4000:]
-        yield {"db": database, "files": files, "first": first, "second": second}
+        yield {
+            "db": database,
+            "files": files,
+            "landing": landing,
+            "first": first,
+            "second": second,
+        }
     finally:
         drop_database(database)
 
@@ -539,6 +594,82 @@ def test_peer_comparison_equals_sums_from_the_tables(public_warehouse) -> None:
     # The revised release wins for 2024/25 Q1: its counts are 4 higher for every row.
     assert actual[("2024/25", "Lancashire", "rape")]["quarters_published"] == 1
     assert actual[("2023/24", "Lancashire", "rape")]["quarters_published"] == 4
+
+
+def test_lineage_views_give_each_figures_files(public_warehouse, monkeypatch, capsys) -> None:
+    """The public marts' lineage views (rows from int_ models, not facts) list, for each mart row,
+    the releases behind it, as computed here from the files; `vawg trace` prints them."""
+    db, files, landing = (
+        public_warehouse["db"],
+        public_warehouse["files"],
+        public_warehouse["landing"],
+    )
+    batch_of = {
+        landing / name: batch_id
+        for batch_id, name in _query(db, "select batch_id, file_name from audit.load_batch")
+    }
+
+    # The build ran both reconciliation tests (lineage against mart, row by row), and they passed.
+    reconciled = _query(
+        db,
+        "select unique_id, status from audit.dbt_result"
+        " where unique_id like 'test.vawg.assert_lineage_%' order by 1",
+    )
+    assert reconciled == [
+        ("test.vawg.assert_lineage_peer_comparison_yearly_reconciles_with_mart", "pass"),
+        ("test.vawg.assert_lineage_public_crime_monthly_reconciles_with_mart", "pass"),
+    ]
+
+    crime_lineage = _query(
+        db,
+        "select l.month_start_date, l.force_code, g.local_authority_code, l.crime_type,"
+        " l.outcome_category, l.fact_model, l.batch_id, l.fact_row_count"
+        " from lineage.lineage_public_crime_monthly as l"
+        " inner join marts.dim_geography as g on l.geography_key = g.geography_key",
+    )
+    assert {r[:7]: r[7] for r in crime_lineage} == {
+        (*key, batch_of[path]): n for (*key, path), n in expected_crime_lineage(files).items()
+    }
+    peer_lineage = _query(
+        db,
+        "select financial_year, area_name, reporting_category, batch_id, fact_row_count,"
+        " offence_count from lineage.lineage_peer_comparison_yearly",
+    )
+    assert {r[:4]: r[4:] for r in peer_lineage} == {
+        (*key, batch_of[path]): counts
+        for (*key, path), counts in expected_peer_lineage(files).items()
+    }
+    # The revised table restates every quarter: the first release is behind no figure any more.
+    assert {r[3] for r in peer_lineage} == {batch_of[files[-1]]}
+
+    # Crime a (Preston, January; twice in the street file) traces to the re-published January and
+    # to February's outcomes file, which gave its current outcome.
+    monkeypatch.setenv("VAWG_WAREHOUSE_URL", db.url)
+    args = [
+        "--where=month_start_date=2025-01-01",
+        "--where=force_code=lancashire",
+        "--where=local_authority_code=E07000123",
+        f"--where=crime_type={VSO}",
+        "--where=outcome_category=Awaiting court outcome",
+    ]
+    assert vawg_main(["trace", "mart_public_crime_monthly", *args]) == 0
+    printed = capsys.readouterr().out
+    assert "1 row(s)" in printed and "crime_count=2" in printed
+    assert "2 row(s) of int_policeuk_crimes_deduplicated" in printed
+    assert "2 row(s) of int_policeuk_crime_outcomes_ranked" in printed
+    assert "policeuk/archive-2025-04/2025-01/2025-01-lancashire-street.csv" in printed
+    assert "policeuk/2025-02/2025-02-lancashire-outcomes.csv" in printed
+    assert "policeuk/2025-01/2025-01-lancashire-street.csv" not in printed  # the first release
+
+    # Auditors read the lineage views; BI readers do not.
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        for view in ("lineage_public_crime_monthly", "lineage_peer_comparison_yearly"):
+            conn.execute("set role vawg_auditor")
+            assert conn.execute(f"select count(*) from lineage.{view}").fetchone()[0]
+            conn.execute("set role vawg_bi_reader")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"select count(*) from lineage.{view}")
+            conn.execute("reset role")
 
 
 def test_the_sample_generators_public_files_load_clean(server, tmp_path, monkeypatch) -> None:

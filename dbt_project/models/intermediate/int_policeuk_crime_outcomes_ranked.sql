@@ -16,6 +16,7 @@ outcomes_ranked as (
         force_code,
         outcome_category,
         outcome_month_start_date,
+        _batch_id,
         row_number() over (
             partition by crime_id
             order by outcome_month_start_date desc, _batch_id desc, _row_number desc
@@ -32,7 +33,8 @@ latest_outcomes as (
         force_code,
         outcome_category,
         cast(outcome_count as integer) as outcome_count,
-        outcome_month_start_date
+        outcome_month_start_date,
+        _batch_id
     from outcomes_ranked
     where outcome_rank = 1
 
