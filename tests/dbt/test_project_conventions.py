@@ -29,6 +29,7 @@ FOLDER_PREFIXES = {
     "intermediate": ("int_",),
     "marts": ("dim_", "fct_"),
     "marts/measures": ("mart_",),
+    "publication": ("pub_mart_",),
 }
 
 
@@ -321,6 +322,7 @@ def test_schemas_follow_the_folders(manifest: dict[str, Any]) -> None:
         "intermediate": "intermediate",
         "marts": "marts",
         "marts/measures": "marts",
+        "publication": "publication",
     }
     wrong = [
         f"{m['name']}: {m['schema']}"
