@@ -29,7 +29,8 @@
     Arguments:
       source_cte          the CTE holding the mart
       key_columns         the mart's key, published as is (also the tie-break order)
-      group_columns       the columns that fix a group of cells with a published total
+      group_columns       the columns that fix a group of cells with a published total, or a
+                          list of such lists (each grouping is applied to every count column)
       count_columns       counts to suppress
       rates               {rate column: [count columns it is computed from]}
       row_totals          [[total column, [part columns]], ...]
@@ -94,21 +95,25 @@ suppression_primary as materialized (
 
 ),
 
+{%- set groupings = [group_columns] if group_columns[0] is string else group_columns %}
 {%- set ns = namespace(previous="suppression_primary") %}
 {%- for round in range(1, rounds + 1) %}
+{%- for grouping in groupings %}
+{%- set step = "suppression_round_" ~ round ~ "_group_" ~ loop.index %}
 
-suppression_round_{{ round }}_ranked as materialized (
+{{ step }}_ranked as materialized (
 
-    -- Secondary suppression, round {{ round }}: for each count, how many cells of its group are
-    -- suppressed, and which unsuppressed cell is the smallest.
+    -- Secondary suppression, round {{ round }}, across {{ grouping | join(" x ") }}: for each
+    -- count, how many cells of its group are suppressed, and which unsuppressed cell is the
+    -- smallest (a non-zero one first).
     select
         *,
         {%- for column in count_columns %}
         count(*) filter (where {{ column }}__suppressed) over (
-            partition by {{ group_columns | join(", ") }}
+            partition by {{ grouping | join(", ") }}
         ) as {{ column }}__group_suppressed,
         row_number() over (
-            partition by {{ group_columns | join(", ") }}
+            partition by {{ grouping | join(", ") }}
             order by
                 {{ column }}__suppressed,
                 {{ column }} = 0,
@@ -120,7 +125,7 @@ suppression_round_{{ round }}_ranked as materialized (
 
 ),
 
-suppression_round_{{ round }}_across as materialized (
+{{ step }} as materialized (
 
     -- A lone suppressed cell in its group takes the group's smallest other cell with it.
     select
@@ -135,10 +140,11 @@ suppression_round_{{ round }}_across as materialized (
             and {{ column }} is not null
         ) as {{ column }}__suppressed{{ "," if not loop.last }}
         {%- endfor %}
-    from suppression_round_{{ round }}_ranked
+    from {{ step }}_ranked
 
 ),
-{%- set ns.previous = "suppression_round_" ~ round ~ "_across" %}
+{%- set ns.previous = step %}
+{%- endfor %}
 
 {%- for total, parts in row_totals %}
 {%- set cells = [total] + parts %}

@@ -1,7 +1,8 @@
 {#-
     Generic test for the publication layer: no suppressed cell can be worked out by subtraction
     from a total, i.e. no group of cells that adds up to a published total holds exactly one
-    suppressed cell. Groups: each count column across the rows sharing group_columns, and each
+    suppressed cell. Groups: each count column across the rows sharing group_columns (or each of
+    a list of such lists), and each
     row's [total, [parts]] of row_totals (see macro suppression_ctes). Skipped when seed
     publication_parameters turns secondary suppression off.
     Usage:
@@ -32,19 +33,24 @@ secondary_method as (
 
 lone_cells as (
 
+    {%- set groupings = [group_columns] if group_columns[0] is string else group_columns %}
+    {%- set row_group = groupings[0] %}
+    {%- for grouping in groupings %}
+    {%- set outer_last = loop.last %}
     {%- for column in count_columns %}
     select
-        '{{ column }} across {{ group_columns | join(", ") }}' as cell_group,
-        concat_ws(' | ', {{ group_columns | join(", ") }}) as cell_group_value
+        '{{ column }} across {{ grouping | join(" x ") }}' as cell_group,
+        concat_ws(' | ', {{ grouping | join(", ") }}) as cell_group_value
     from {{ model }}
-    group by {{ group_columns | join(", ") }}
+    group by {{ grouping | join(", ") }}
     having count(*) filter (where {{ column }}_is_suppressed) = 1 and count(*) > 1
-    {{ "union all" if not loop.last or row_totals }}
+    {{ "union all" if not (loop.last and outer_last) or row_totals }}
+    {%- endfor %}
     {%- endfor %}
     {%- for total, parts in row_totals %}
     select
         '{{ total }} = {{ parts | join(" + ") }}' as cell_group,
-        concat_ws(' | ', {{ group_columns | join(", ") }}) as cell_group_value
+        concat_ws(' | ', {{ row_group | join(", ") }}) as cell_group_value
     from {{ model }}
     where
         {% for cell in [total] + parts -%}
