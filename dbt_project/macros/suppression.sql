@@ -10,8 +10,8 @@
 
     The rules (the threshold and the switches are rows of seed publication_parameters):
       primary     a count below suppression_threshold is suppressed (0 too, unless
-                  suppress_zero_counts is false). A missing or unreadable threshold suppresses
-                  every count: the layer fails closed.
+                  suppress_zero_counts is false). The layer fails closed: a missing threshold
+                  suppresses every count, one that is not an integer fails the build.
       secondary   (secondary_suppression = next_smallest; 'none' turns it off)
                   across cells: within each group of group_columns (the cells that add up to a
                   published total, e.g. month x category across local authorities), when exactly
@@ -21,7 +21,8 @@
                   when exactly one of its cells is suppressed, the smallest other one is too.
                   Both passes repeat `rounds` times, since one pass can leave a new lone cell for
                   the other; test no_lone_suppressed_cell checks that none is left.
-      rates       a rate is suppressed when any count it is computed from is (rates: {rate: [counts]}).
+      rates       a rate is suppressed when any count it is computed from is
+                  (rates: {rate: [counts]}).
     A suppressed value is null and its <column>_is_suppressed flag is true; a report shows "[c]".
     Every step is a materialized CTE: inlined, each pass would repeat the previous passes'
     expressions several times over, and the plan grows exponentially with the rounds.
@@ -56,12 +57,17 @@
 
 suppression_parameters as (
 
-    -- One row: the seed's parameters, typed. Unknown or missing values fail closed.
+    -- One row: the seed's parameters, typed. A missing value fails closed.
     select
-        max(case when parameter = 'suppression_threshold' then cast(parameter_value as integer) end)
-            as suppression_threshold,
+        max(
+            case when parameter = 'suppression_threshold' then cast(parameter_value as integer) end
+        ) as suppression_threshold,
         coalesce(
-            bool_or(case when parameter = 'suppress_zero_counts' then cast(parameter_value as boolean) end),
+            bool_or(
+                case
+                    when parameter = 'suppress_zero_counts' then cast(parameter_value as boolean)
+                end
+            ),
             true
         ) as suppress_zero_counts,
         coalesce(
@@ -83,7 +89,9 @@ suppression_primary as materialized (
         {%- for column in count_columns %}
         case
             when {{ source_cte }}.{{ column }} is null then false
-            when {{ source_cte }}.{{ column }} = 0 and not suppression_parameters.suppress_zero_counts
+            when
+                {{ source_cte }}.{{ column }} = 0
+                and not suppression_parameters.suppress_zero_counts
                 then false
             else not coalesce(
                 {{ source_cte }}.{{ column }} >= suppression_parameters.suppression_threshold, false
@@ -208,7 +216,11 @@ published as (
 
 {#- How many of the cells are suppressed (an integer expression). -#}
 {% macro _suppressed_cell_count(cells) -%}
-    ({% for cell in cells %}cast({{ cell }}__suppressed as integer){{ " + " if not loop.last }}{% endfor %})
+    (
+        {%- for cell in cells %}
+        cast({{ cell }}__suppressed as integer){{ " +" if not loop.last }}
+        {%- endfor %}
+    )
 {%- endmacro %}
 
 
@@ -219,8 +231,17 @@ published as (
 {% macro _smallest_unsuppressed_cell(cells) -%}
     {%- set smallest -%}
         coalesce(
-            least({% for cell in cells %}case when not {{ cell }}__suppressed and {{ cell }} <> 0 then {{ cell }} end{{ ", " if not loop.last }}{% endfor %}),
-            least({% for cell in cells %}case when not {{ cell }}__suppressed then {{ cell }} end{{ ", " if not loop.last }}{% endfor %})
+            least(
+                {%- for cell in cells %}
+                case when not {{ cell }}__suppressed and {{ cell }} <> 0 then {{ cell }} end
+                {{- ", " if not loop.last }}
+                {%- endfor %}
+            ),
+            least(
+                {%- for cell in cells %}
+                case when not {{ cell }}__suppressed then {{ cell }} end{{ ", " if not loop.last }}
+                {%- endfor %}
+            )
         )
     {%- endset -%}
     case

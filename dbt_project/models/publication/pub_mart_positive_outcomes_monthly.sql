@@ -1,4 +1,4 @@
-{#- Measure 2, recorded-cohort basis, for publication: small numbers suppressed (macros/suppression.sql). -#}
+{#- Measure 2, recorded cohort, for publication: small numbers suppressed (macros/suppression.sql) -#}
 with
 
 mart as (
