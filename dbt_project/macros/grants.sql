@@ -1,9 +1,9 @@
 {#-
     The warehouse roles (NOLOGIN groups, created by migration 001_foundation.sql):
-      vawg_bi_reader  BI tools: read the marts, nothing else
-      vawg_auditor    auditors: read the audit trail, the marts and the lineage views
-    Select on each mart table comes from the `grants` config (dbt_project.yml, marts folder);
-    usage on the marts schema from the on-run-end hook below.
+      vawg_bi_reader  BI tools: read the marts and the publication views, nothing else
+      vawg_auditor    auditors: read the audit trail, the marts, the publication and lineage views
+    Select on each mart table and view comes from the `grants` config (dbt_project.yml, marts,
+    publication and lineage folders); usage on their schemas from the on-run-end hooks below.
 -#}
 {% macro mart_reader_roles() -%}
     {{ return(["vawg_bi_reader", "vawg_auditor"]) }}
@@ -24,7 +24,7 @@
 {%- endmacro %}
 
 
-{#- on-run-end: usage on the marts schema, guarded so a run that built no mart (seed only) passes. -#}
+{#- on-run-end: usage on a schema (marts, publication), guarded so a run that built none passes. -#}
 {% macro grant_usage_on_marts_schema(schema_name="marts") -%}
     do $$
     begin

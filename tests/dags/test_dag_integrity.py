@@ -58,6 +58,21 @@ def test_a_familys_models_wait_for_its_own_extract_only(dagbag) -> None:
             assert len(families) <= 1, task_id  # never waits on another family's extract
 
 
+def test_publication_views_are_built_after_their_marts(dagbag) -> None:
+    """A pub_<mart> view (small numbers suppressed) waits for its mart and its family's extract;
+    the closed-basis measure 2 mart waits for the force extract like the recorded-cohort one."""
+    tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
+    force = {f"extract_force.{d}.publish_batches" for d in SOURCES["force"]}
+    publication = [t for t in tasks if t.startswith("transform.pub_mart_")]
+    assert "transform.pub_mart_positive_outcomes_closed_monthly_model_build" in publication
+    for task_id in publication:
+        mart = task_id.removeprefix("transform.pub_")
+        assert f"transform.{mart}" in tasks[task_id]["upstream"], task_id
+        assert _publishes(tasks, task_id) == force, task_id
+    closed = "transform.mart_positive_outcomes_closed_monthly_model_build"
+    assert _publishes(tasks, closed) == force
+
+
 def test_dbt_runs_through_cosmos_a_build_task_per_model(dagbag) -> None:
     tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
     mart = tasks["transform.mart_reporting_monthly_model_build"]

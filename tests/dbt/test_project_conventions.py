@@ -30,6 +30,7 @@ FOLDER_PREFIXES = {
     "marts": ("dim_", "fct_"),
     "marts/measures": ("mart_",),
     "lineage": ("lineage_",),
+    "publication": ("pub_mart_",),
 }
 
 
@@ -323,6 +324,7 @@ def test_schemas_follow_the_folders(manifest: dict[str, Any]) -> None:
         "marts": "marts",
         "marts/measures": "marts",
         "lineage": "lineage",
+        "publication": "publication",
     }
     wrong = [
         f"{m['name']}: {m['schema']}"

@@ -47,3 +47,57 @@ def test_contract_values_match_the_seed(dataset: str, column) -> None:
         assert allowed == f"seed {seed}", f"{dataset}.{column.name}: {allowed}"
         return
     assert set(allowed) == _seed_values(seed, seed_column), f"{dataset}.{column.name}"
+
+
+# Offence codes: seed ho_offence_codes says what a code is (description, Home Office subgroup);
+# seed reporting_category_rules alone says which reporting category it counts in.
+
+
+def _rows(seed: str) -> list[dict[str, str]]:
+    with (SEEDS / f"{seed}.csv").open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _category_codes() -> dict[str, set[str]]:
+    codes: dict[str, set[str]] = {}
+    for rule in _rows("reporting_category_rules"):
+        if rule["selection_rule"] == "offence_code":
+            codes.setdefault(rule["reporting_category"], set()).add(rule["ho_offence_code"])
+    return codes
+
+
+def test_offence_codes_carry_no_category_flags() -> None:
+    """A category flag beside the rules would say the same thing in a second place."""
+    columns = set(_rows("ho_offence_codes")[0])
+    assert columns == {
+        "ho_offence_code",
+        "offence_description",
+        "offence_subgroup",
+        "source",
+        "status",
+    }
+
+
+def test_every_rule_names_a_known_offence_code() -> None:
+    known = {row["ho_offence_code"] for row in _rows("ho_offence_codes")}
+    named = set().union(*_category_codes().values())
+    assert named and named <= known, sorted(named - known)
+
+
+def test_rules_agree_with_the_home_office_subgroups() -> None:
+    """DOMAIN.md section 3: rape is the HO subgroup Rape (19C-19H); sexual offences are rape plus
+    the subgroup Other sexual offences; stalking (8Q) and harassment (8L, 8M) sit in the subgroup
+    Stalking and harassment."""
+    by_subgroup: dict[str, set[str]] = {}
+    for row in _rows("ho_offence_codes"):
+        by_subgroup.setdefault(row["offence_subgroup"], set()).add(row["ho_offence_code"])
+    categories = _category_codes()
+    assert categories["rape"] == by_subgroup["Rape"] == {"19C", "19D", "19E", "19F", "19G", "19H"}
+    assert (
+        categories["sexual_offences"] == by_subgroup["Rape"] | by_subgroup["Other sexual offences"]
+    )
+    assert categories["stalking"] == {"8Q"} and categories["harassment"] == {"8L", "8M"}
+    assert (
+        categories["stalking_and_harassment"] == categories["stalking"] | categories["harassment"]
+    )
+    assert categories["stalking_and_harassment"] <= by_subgroup["Stalking and harassment"]

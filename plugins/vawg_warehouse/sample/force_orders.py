@@ -30,7 +30,7 @@ from vawg_warehouse.sample.context import DatasetSummary, SampleContext
 from vawg_warehouse.sample.force import CrimeBatch, format_references
 from vawg_warehouse.sample.output import extracted_at, landing_file, write_csv
 from vawg_warehouse.sample.recent_crimes import RecentCrimes
-from vawg_warehouse.sample.reference import read_seed
+from vawg_warehouse.sample.reference import category_codes, read_seed
 
 ORDERS = "force_protective_orders"
 REFERENCE_PREFIX = "PO"
@@ -161,9 +161,8 @@ class ProtectiveOrderSource:
                 raise KeyError(f"OrderScheme.crime_kind {scheme.crime_kind!r} not in {KINDS}")
             if set(scheme.decision_weights) - set(DECISIONS):
                 raise KeyError(f"OrderScheme.decision_weights: only {DECISIONS}")
-        offences = read_seed("ho_offence_codes")
         ref = ctx.reference
-        stalking = {r["ho_offence_code"] for r in offences if r["is_stalking"] == "true"}
+        stalking = category_codes().get("stalking", frozenset())
         self.is_stalking = np.array([c in stalking for c in ref.offence_codes])
         self.is_sexual = ref.is_rape | ref.is_other_sexual
         self.female = ref.sexes.index("F")

@@ -57,8 +57,8 @@ class Revision:
 
 
 # Victim groups (age and sex mixes) and outcome groups. A crime's victim group is "da" when it is
-# DA-flagged, otherwise it follows the seed's flags (is_rape, is_other_sexual_offence); its outcome
-# group is "rape" for any rape, otherwise the same.
+# DA-flagged, otherwise it follows seed reporting_category_rules (rape; other sexual offences); its
+# outcome group is "rape" for any rape, otherwise the same.
 GROUPS = ("da", "rape", "other_sexual", "stalking_harassment")
 
 

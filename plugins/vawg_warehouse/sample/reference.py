@@ -33,6 +33,16 @@ def read_seed(name: str, folder: Path | None = None) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+def category_codes(folder: Path | None = None) -> dict[str, frozenset[str]]:
+    """reporting category -> its offence codes, from seed reporting_category_rules (the one place
+    that says which code counts in which category; the DA rule has no code)."""
+    codes: dict[str, set[str]] = {}
+    for rule in read_seed("reporting_category_rules", folder):
+        if rule["selection_rule"] == "offence_code":
+            codes.setdefault(rule["reporting_category"], set()).add(rule["ho_offence_code"])
+    return {category: frozenset(c) for category, c in codes.items()}
+
+
 def _true(text: str) -> bool:
     return text.strip().lower() in ("true", "t", "1", "y", "yes")
 
@@ -60,8 +70,8 @@ class ReferenceData:
 
     offence_codes: tuple[str, ...]
     offence_subgroups: tuple[str, ...]
-    is_rape: np.ndarray  # bool, per offence code
-    is_other_sexual: np.ndarray  # bool, per offence code
+    is_rape: np.ndarray  # bool, per offence code: in reporting category rape
+    is_other_sexual: np.ndarray  # bool, per offence code: in sexual_offences, not rape
     outcome_codes: tuple[str, ...]  # in the seed's sort_order
     open_outcome_code: str  # the seed's is_open outcome ("0": not yet assigned)
     la_codes: tuple[str, ...]
@@ -106,6 +116,9 @@ class ReferenceData:
 @cache
 def _load(folder: Path) -> ReferenceData:
     offences = read_seed("ho_offence_codes", folder)
+    categories = category_codes(folder)
+    rape = categories.get("rape", frozenset())
+    other_sexual = categories.get("sexual_offences", frozenset()) - rape
     outcomes = read_seed("ho_outcome_types", folder)
     las = read_seed("local_authorities", folder)
     population = read_seed("population_mid_year", folder)
@@ -123,8 +136,8 @@ def _load(folder: Path) -> ReferenceData:
     return ReferenceData(
         offence_codes=tuple(r["ho_offence_code"] for r in offences),
         offence_subgroups=tuple(r["offence_subgroup"] for r in offences),
-        is_rape=np.array([_true(r["is_rape"]) for r in offences]),
-        is_other_sexual=np.array([_true(r["is_other_sexual_offence"]) for r in offences]),
+        is_rape=np.array([r["ho_offence_code"] in rape for r in offences]),
+        is_other_sexual=np.array([r["ho_offence_code"] in other_sexual for r in offences]),
         outcome_codes=tuple(
             r["outcome_code"] for r in sorted(outcomes, key=lambda r: int(r["sort_order"]))
         ),

@@ -1,0 +1,58 @@
+{#- Measure 2, recorded cohort, for publication: small numbers suppressed (macros/suppression.sql) -#}
+with
+
+mart as (
+
+    select * from {{ ref('mart_positive_outcomes_monthly') }}
+
+),
+
+publication_parameters as (
+
+    select * from {{ ref('publication_parameters') }}
+
+),
+
+{{ suppression_ctes(
+    source_cte='mart',
+    key_columns=['month_start_date', 'local_authority_code', 'reporting_category'],
+    group_columns=['month_start_date', 'reporting_category'],
+    passthrough_columns=[
+        'category_label', 'local_authority_name', 'division_name', 'financial_year',
+        'headline_rate',
+    ],
+    count_columns=[
+        'crime_count', 'awaiting_outcome_count', 'without_outcome_event_count',
+        'assigned_outcome_count', 'positive_count', 'charge_summons_count', 'diversion_count',
+        'evidential_difficulties_count', 'outcome_14_count', 'outcome_15_count',
+        'outcome_16_count', 'other_outcome_count',
+    ],
+    rates={
+        'awaiting_outcome_pct': ['awaiting_outcome_count', 'crime_count'],
+        'positive_rate_pct': ['positive_count', 'crime_count'],
+        'positive_rate_assigned_pct': ['positive_count', 'assigned_outcome_count'],
+        'charge_summons_rate_pct': ['charge_summons_count', 'crime_count'],
+        'charge_summons_rate_assigned_pct': ['charge_summons_count', 'assigned_outcome_count'],
+        'headline_rate_pct': ['positive_count', 'charge_summons_count', 'crime_count'],
+        'diversion_share_assigned_pct': ['diversion_count', 'assigned_outcome_count'],
+        'evidential_difficulties_share_assigned_pct': [
+            'evidential_difficulties_count', 'assigned_outcome_count',
+        ],
+        'outcome_14_share_assigned_pct': ['outcome_14_count', 'assigned_outcome_count'],
+        'outcome_15_share_assigned_pct': ['outcome_15_count', 'assigned_outcome_count'],
+        'outcome_16_share_assigned_pct': ['outcome_16_count', 'assigned_outcome_count'],
+    },
+    row_totals=[
+        ['crime_count', ['awaiting_outcome_count', 'assigned_outcome_count']],
+        ['assigned_outcome_count', [
+            'positive_count', 'diversion_count', 'evidential_difficulties_count',
+            'other_outcome_count',
+        ]],
+        ['evidential_difficulties_count', [
+            'outcome_14_count', 'outcome_15_count', 'outcome_16_count',
+        ]],
+    ],
+    trailing_columns=['outcomes_as_of_date'],
+) }}
+
+select * from published
