@@ -19,8 +19,9 @@
                   column is suppressed too (a non-zero one first; ties: the lowest key_columns);
                   within a row: for each row_totals entry [total, [parts]] (total = sum of parts),
                   when exactly one of its cells is suppressed, the smallest other one is too.
-                  Both passes repeat `rounds` times, since one pass can leave a new lone cell for
-                  the other; test no_lone_suppressed_cell checks that none is left.
+                  Both passes repeat `rounds` times (8: 3 left a lone cell in the integration
+                  test's data), since one pass can leave a new lone cell for the other; test
+                  no_lone_suppressed_cell fails the build if one is left.
       rates       a rate is suppressed when any count it is computed from is
                   (rates: {rate: [counts]}).
     A suppressed value is null and its <column>_is_suppressed flag is true; a report shows "[c]".
@@ -48,7 +49,7 @@
     row_totals=[],
     passthrough_columns=[],
     trailing_columns=[],
-    rounds=3
+    rounds=8
 ) -%}
 
 {%- set plain_columns = key_columns + passthrough_columns + trailing_columns
