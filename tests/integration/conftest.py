@@ -38,7 +38,7 @@ def vawg(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
         env=env,
         capture_output=True,
         text=True,
-        timeout=1200,
+        timeout=3600,  # a full DAG run on a busy 2-core machine can pass 20 minutes
     )
 
 
