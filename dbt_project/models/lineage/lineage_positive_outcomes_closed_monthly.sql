@@ -48,26 +48,37 @@ outcome_measure_categories as (
 
 ),
 
-current_events as (
+ranked_events as (
 
     -- As in the mart: a crime counts in the month its current outcome (highest sequence) was
     -- assigned, when that outcome is not open.
     select
         outcome_events.crime_key,
         outcome_events._batch_id,
-        dates.month_start_date
+        outcome_events.outcome_key,
+        outcome_events.outcome_date_key,
+        row_number() over (
+            partition by outcome_events.crime_key
+            order by outcome_events.outcome_sequence desc
+        ) as recency_rank
     from outcome_events
+
+),
+
+current_events as (
+
+    select
+        ranked_events.crime_key,
+        ranked_events._batch_id,
+        dates.month_start_date
+    from ranked_events
     inner join outcomes
-        on outcome_events.outcome_key = outcomes.outcome_key
+        on ranked_events.outcome_key = outcomes.outcome_key
     inner join dates
-        on outcome_events.outcome_date_key = dates.date_key
+        on ranked_events.outcome_date_key = dates.date_key
     where
-        not outcomes.is_open
-        and outcome_events.outcome_sequence = (
-            select max(later.outcome_sequence)
-            from outcome_events as later
-            where later.crime_key = outcome_events.crime_key
-        )
+        ranked_events.recency_rank = 1
+        and not outcomes.is_open
 
 ),
 
