@@ -1,38 +1,31 @@
 """Nightly load of the VAWG warehouse: sources -> validated raw tables -> dbt star schema -> marts.
 
-* `extract_<family>`: for each dataset of a source family (force, CPS, victim services, funding):
-  register new files as load batches, stream them pseudonymised into landing tables with COPY,
-  validate them with Great Expectations in SQL (a critical failure quarantines the batch), publish.
-  Families are independent: one failing does not stop the others from loading.
-* `transform`: dbt through cosmos, a task per model (`dbt build`: the model, then its tests).
-  Seeds and conformed dimensions (dbt tag `shared`) run at once; a model tagged
-  `source_<family>` also waits for that family's extract, so a family that failed leaves its own
-  marts unbuilt (never rebuilt on partial data) while the other families' marts are rebuilt.
-* `test_all` runs every dbt test once over the whole project (whatever was rebuilt).
+* `extract_<family>` (force, CPS, victim services, funding, public open data): `register` the
+  family's new files as load batches, `load` them pseudonymised into landing tables with COPY,
+  `validate` them with Great Expectations in SQL (a critical failure quarantines the batch or its
+  failing rows), `publish` them into the typed raw tables. Families are independent: one failing
+  does not stop the others.
+* `transform`: dbt, one in-process invocation per group: `dbt_shared` (reference seeds, conformed
+  dimensions), then `dbt_<family>` once that family's extract succeeded, so a family that failed
+  leaves its own marts unbuilt (never rebuilt on partial data) while the others are rebuilt. A
+  group is rebuilt when its sources published new rows or the dbt project changed, and otherwise
+  only tested: every data test runs once per run, in its group (audit.dbt_group_build says which
+  and why; audit.dbt_result has every node). Trigger with `{"rebuild": true}` to rebuild all.
 * `finish` records what the run took in; `data_docs` builds the Great Expectations Data Docs of
-  the run's validations and `report` the auditor's run report (files in, rows reconciled, rules
-  failed, marts rebuilt, versions), both from the audit schema, even after a failure;
-  `watcher` fails the run if any task failed.
+  the run's validations and `report` the auditor's run report, both from the audit schema, even
+  after a failure; `watcher` fails the run if any task failed.
 
 Wiring only: every task calls `vawg_warehouse.orchestration` (imported inside the task). Parsing
-reads the constants in `vawg_warehouse.datasets` and dbt's manifest, nothing else.
+reads the constants in `vawg_warehouse.datasets`, nothing else: no dbt, no manifest, no I/O.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
-from airflow.sdk import TaskGroup, TriggerRule, dag, task
-from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
-from cosmos.operators.local import DbtTestLocalOperator
-from cosmos.profiles import PostgresUserPasswordProfileMapping
+from airflow.sdk import Param, TaskGroup, TriggerRule, dag, task
 
 from vawg_warehouse.datasets import SOURCES
-
-DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
-WAREHOUSE_CONN_ID = "vawg_warehouse"
 
 default_args = {
     "owner": "vawg-data-engineering",
@@ -42,30 +35,11 @@ default_args = {
     "max_retry_delay": timedelta(minutes=30),
 }
 
-project_config = ProjectConfig(
-    dbt_project_path=DBT_PROJECT,
-    manifest_path=DBT_PROJECT / "target" / "manifest.json",
-    install_dbt_deps=False,
-)
-profile_config = ProfileConfig(
-    profile_name="vawg",
-    target_name="prod",
-    profile_mapping=PostgresUserPasswordProfileMapping(
-        conn_id=WAREHOUSE_CONN_ID, profile_args={"schema": "staging"}
-    ),
-)
-# `dbt build --select <model>` with buildable indirect selection runs each test in the first build
-# where all of its parents exist; test_all (below) then runs every test once more, so a test whose
-# parents no single build covers is never skipped.
-execution_config = ExecutionConfig(
-    invocation_mode=InvocationMode.DBT_RUNNER,
-    test_indirect_selection=TestIndirectSelection.BUILDABLE,
-)
 
+def _context(dag_run, logical_date):
+    from vawg_warehouse import orchestration as o
 
-def family_of(tags: list[str]) -> str | None:
-    """The source family a dbt node belongs to (tag source_<family>); None for shared nodes."""
-    return next((t.removeprefix("source_") for t in tags if t.startswith("source_")), None)
+    return o.run_context(dag_run.dag_id, dag_run.run_id, logical_date.date())
 
 
 @dag(
@@ -75,6 +49,11 @@ def family_of(tags: list[str]) -> str | None:
     catchup=False,
     max_active_runs=1,
     default_args=default_args,
+    params={
+        "rebuild": Param(
+            False, type="boolean", description="Rebuild every dbt group, changed or not."
+        )
+    },
     tags=["vawg", "nightly", "warehouse"],
     doc_md=__doc__,
 )
@@ -82,41 +61,50 @@ def vawg_nightly():
     @task
     def prepare_warehouse() -> list[str]:
         """Reach the warehouse and apply pending schema migrations."""
-        from vawg_warehouse import orchestration
-
-        return orchestration.prepare_warehouse(orchestration.settings_for_task())
-
-    @task
-    def register_files(dataset: str, dag_run=None, logical_date=None) -> list[int]:
-        """New files of the dataset become load batches (same checksum: skipped)."""
         from vawg_warehouse import orchestration as o
 
-        ctx = o.run_context(dag_run.dag_id, dag_run.run_id, logical_date.date())
-        return o.register_files(dataset, ctx, o.settings_for_task())
+        return o.prepare_warehouse(o.settings_for_task())
 
     @task
-    def load_batches(batch_ids: list[int], dag_run=None, logical_date=None) -> list[int]:
+    def register(family: str, dag_run=None, logical_date=None) -> list[int]:
+        """The family's new files become load batches (same checksum: skipped)."""
+        from vawg_warehouse import orchestration as o
+
+        ctx = _context(dag_run, logical_date)
+        return o.register_family(family, ctx, o.settings_for_task())
+
+    @task
+    def load(batch_ids: list[int], dag_run=None, logical_date=None) -> list[int]:
         """Stream each file, pseudonymised, into its landing table with COPY."""
         from vawg_warehouse import orchestration as o
 
-        ctx = o.run_context(dag_run.dag_id, dag_run.run_id, logical_date.date())
+        ctx = _context(dag_run, logical_date)
         return o.load_batches(batch_ids, ctx, o.settings_for_task())
 
     @task
-    def validate_batches(batch_ids: list[int], dag_run=None, logical_date=None) -> list[int]:
+    def validate(batch_ids: list[int], dag_run=None, logical_date=None) -> list[int]:
         """Great Expectations in SQL; a critical failure quarantines the batch."""
         from vawg_warehouse import orchestration as o
 
-        ctx = o.run_context(dag_run.dag_id, dag_run.run_id, logical_date.date())
+        ctx = _context(dag_run, logical_date)
         return o.validate_batches(batch_ids, ctx, o.settings_for_task())
 
     @task
-    def publish_batches(batch_ids: list[int], dag_run=None, logical_date=None) -> int:
+    def publish(batch_ids: list[int], dag_run=None, logical_date=None) -> int:
         """Cast validated rows into the raw tables, one transaction per batch."""
         from vawg_warehouse import orchestration as o
 
-        ctx = o.run_context(dag_run.dag_id, dag_run.run_id, logical_date.date())
+        ctx = _context(dag_run, logical_date)
         return o.publish_batches(batch_ids, ctx, o.settings_for_task())
+
+    @task(retries=0)
+    def dbt_group(group: str, dag_run=None, logical_date=None, params=None, ti=None) -> dict:
+        """dbt build (or, when nothing it reads changed, dbt test) of one group of models."""
+        from vawg_warehouse import orchestration as o
+
+        ctx = _context(dag_run, logical_date)
+        rebuild = bool((params or {}).get("rebuild"))
+        return o.transform_group(group, ctx, o.settings_for_task(), rebuild, ti.task_id)
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
     def finish(dag_run=None, logical_date=None) -> dict:
@@ -148,50 +136,25 @@ def vawg_nightly():
 
     prepared = prepare_warehouse()
     extracts = {}
-    for family, datasets in SOURCES.items():
+    for family in SOURCES:
         with TaskGroup(group_id=f"extract_{family}") as extracts[family]:
-            for dataset in datasets:
-                with TaskGroup(group_id=dataset):
-                    batches = register_files.override(task_id="register_files")(dataset)
-                    prepared >> batches
-                    publish_batches(validate_batches(load_batches(batches)))
+            batches = register.override(task_id="register")(family)
+            prepared >> batches
+            publish(validate(load(batches)))
 
-    # One cosmos group (the manifest is read once); each node also waits for its family's
-    # extract, so a family that failed leaves its own models (and only those) unbuilt.
-    transform = DbtTaskGroup(
-        group_id="transform",
-        project_config=project_config,
-        profile_config=profile_config,
-        render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST,
-            # One task per model running `dbt build` on it: the model, then its tests at once.
-            test_behavior=TestBehavior.BUILD,
-        ),
-        execution_config=execution_config,
-        default_args={"retries": 0},
-    )
-    prepared >> transform
-    for unique_id, node in transform.dbt_graph.filtered_nodes.items():
-        family = family_of(node.tags)
-        if family in extracts and unique_id in transform.tasks_map:
-            extracts[family] >> transform.tasks_map[unique_id]
+    with TaskGroup(group_id="transform") as transform:
+        shared = dbt_group.override(task_id="dbt_shared")("shared")
+        prepared >> shared
+        for family in SOURCES:
+            built = dbt_group.override(task_id=f"dbt_{family}")(family)
+            [shared, extracts[family]] >> built
 
-    test_all = DbtTestLocalOperator(
-        task_id="test_all",
-        project_dir=DBT_PROJECT,
-        profile_config=profile_config,
-        invocation_mode=InvocationMode.DBT_RUNNER,
-        install_deps=False,
-        trigger_rule=TriggerRule.ALL_DONE,
-        retries=0,
-    )
-    transform >> test_all
     done = finish()
-    [*extracts.values(), transform, test_all] >> done
+    [*extracts.values(), transform] >> done
     docs = data_docs()
     reported = report()
     done >> docs >> reported
-    [*extracts.values(), transform, test_all, done, docs, reported] >> watcher()
+    [*extracts.values(), transform, done, docs, reported] >> watcher()
 
 
 dag = vawg_nightly()

@@ -58,6 +58,9 @@ def database(
     try:
         yield info
     finally:
+        from vawg_warehouse.transform import clear_parse_cache
+
+        clear_parse_cache()  # this worker's dbt parse cache for the throwaway database
         drop_database(info)
 
 

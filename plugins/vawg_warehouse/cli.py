@@ -5,7 +5,8 @@ vawg warehouse up|down|url|status
 vawg migrate                    apply pending schema migrations
 vawg sample [--start --end --rows --seed]
 vawg dbt-parse                  write dbt_project/target/manifest.json (the DAG reads it)
-vawg run --date YYYY-MM-DD      run vawg_nightly for that logical date through Airflow
+vawg run --date YYYY-MM-DD [--rebuild]   run vawg_nightly for that logical date through Airflow
+vawg transform [--group G] [--rebuild] [--unit-tests]   the dbt groups, without Airflow
 vawg quarantine list            what is held in quarantine, and the rules it broke
 vawg quarantine release BATCH --reason TEXT   publish a batch's held rows as they are
 vawg report [--run ID] [--out DIR]  rebuild the auditor's run reports from the warehouse
@@ -220,14 +221,12 @@ def prepare_airflow(settings: Settings) -> dict[str, str]:
                 stderr=subprocess.DEVNULL,
             )
         marker.touch()
-    if manifest_is_stale(settings):
-        with _Step("dbt parse (the DAG reads the manifest)"):
-            ensure_manifest(settings)
     return env
 
 
-def run_dag(logical_date: date, settings: Settings | None = None) -> int:
-    """Run vawg_nightly for one logical date through Airflow (``airflow dags test``)."""
+def run_dag(logical_date: date, settings: Settings | None = None, rebuild: bool = False) -> int:
+    """Run vawg_nightly for one logical date through Airflow (``airflow dags test``); with
+    ``rebuild`` every dbt group is rebuilt, changed or not."""
     from vawg_warehouse.orchestration import prepare_warehouse
     from vawg_warehouse.privacy import KEY_ENV, demo_key
 
@@ -241,9 +240,10 @@ def run_dag(logical_date: date, settings: Settings | None = None) -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{DAG_ID}_{logical_date.isoformat()}.log"
     with _Step(f"airflow dags test {DAG_ID} {logical_date} (log: {log_path})"):
-        returncode = _stream_airflow(
-            [_bin("airflow"), "dags", "test", DAG_ID, logical_date.isoformat()], env, log_path
-        )
+        command = [_bin("airflow"), "dags", "test", DAG_ID, logical_date.isoformat()]
+        if rebuild:
+            command += ["--conf", '{"rebuild": true}']
+        returncode = _stream_airflow(command, env, log_path)
     state = _final_state(log_path)
     if returncode != 0 or state != "success":
         _say(f"the run did not succeed (exit {returncode}, state {state}): see {log_path}")
@@ -299,7 +299,28 @@ def _print_run_summary(settings: Settings, logical_date: date) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    return run_dag(args.date)
+    return run_dag(args.date, rebuild=args.rebuild)
+
+
+def cmd_transform(args: argparse.Namespace) -> int:
+    """dbt groups without Airflow, as the DAG's transform tasks run them."""
+    from vawg_warehouse import transform
+    from vawg_warehouse.load import RunContext
+
+    settings = get_settings()
+    groups = tuple(args.group) if args.group else transform.GROUPS
+    ctx = RunContext(dag_id=None, dag_run_id=f"manual:{os.environ.get('USER', 'operator')}")
+    try:
+        for group in groups:
+            with _Step(f"dbt group {group}"):
+                outcome = transform.run_group(
+                    group, ctx, settings, rebuild=args.rebuild, unit_tests=args.unit_tests
+                )
+            _say(outcome.summary())
+    except transform.TransformError as exc:
+        _say(f"error: {exc}")
+        return 1
+    return 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -534,7 +555,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run vawg_nightly for a logical date through Airflow")
     run.add_argument("--date", type=_iso_date, required=True)
+    run.add_argument("--rebuild", action="store_true", help="rebuild every dbt group")
     run.set_defaults(func=cmd_run)
+
+    tr_ = sub.add_parser("transform", help="build (or test) the dbt groups without Airflow")
+    tr_.add_argument(
+        "--group", action="append", help="shared or a source family (repeatable; default: all)"
+    )
+    tr_.add_argument("--rebuild", action="store_true", help="build even if nothing changed")
+    tr_.add_argument("--unit-tests", action="store_true", help="run dbt's unit tests too")
+    tr_.set_defaults(func=cmd_transform)
 
     report = sub.add_parser("report", help="rebuild the auditor's run reports from the warehouse")
     report.add_argument("--run", default=None, help="one Airflow run id (default: every run)")

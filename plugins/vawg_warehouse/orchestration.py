@@ -16,6 +16,7 @@ from datetime import date
 
 from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.datasets import SOURCES
 from vawg_warehouse.load import (
     LoadError,
     RowRejection,
@@ -84,6 +85,16 @@ def register_files(dataset: str, ctx: RunContext, settings: Settings | None = No
     with connect(settings) as conn:
         batches = register(conn, files, ctx, archive_root=settings.archive_dir)
     return [b.batch_id for b in batches]
+
+
+def register_family(family: str, ctx: RunContext, settings: Settings | None = None) -> list[int]:
+    """New (or unfinished) files of every dataset of one source family: their batch ids."""
+    settings = settings or get_settings()
+    return [
+        batch_id
+        for dataset in SOURCES[family]
+        for batch_id in register_files(dataset, ctx, settings)
+    ]
 
 
 def load_batches(
@@ -194,6 +205,21 @@ def publish_batches(batch_ids: list[int], ctx: RunContext, settings: Settings | 
                 mark_failed(conn, batch.batch_id, ctx, f"publish: {exc}")
                 raise
     return total
+
+
+def transform_group(
+    group: str,
+    ctx: RunContext,
+    settings: Settings | None = None,
+    rebuild: bool = False,
+    task_id: str | None = None,
+) -> dict:
+    """dbt build (or test only) of one group of the project (vawg_warehouse.transform); raises
+    TransformError when it does not pass. Returns a small summary for XCom."""
+    from vawg_warehouse import transform
+
+    outcome = transform.run_group(group, ctx, settings, rebuild=rebuild, task_id=task_id)
+    return outcome.as_dict()
 
 
 def run_summary(run_id: str | None, settings: Settings | None = None) -> dict:

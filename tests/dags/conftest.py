@@ -10,7 +10,6 @@ import sys
 import pytest
 
 from vawg_warehouse.airflow_env import with_airflow_environment
-from vawg_warehouse.cli import ensure_manifest
 from vawg_warehouse.config import get_settings
 
 PROBE = r"""
@@ -43,7 +42,6 @@ print(json.dumps(out))
 @pytest.fixture(scope="session")
 def dagbag(tmp_path_factory) -> dict:
     settings = get_settings()
-    ensure_manifest(settings)
     env = with_airflow_environment(settings)
     home = tmp_path_factory.mktemp("airflow_home")
     env.update(

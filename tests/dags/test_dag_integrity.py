@@ -1,4 +1,4 @@
-"""The DAG folder imports cleanly and vawg_nightly is wired as the issue asks."""
+"""The DAG folder imports cleanly and vawg_nightly is wired as the issues ask."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import ast
 from pathlib import Path
 
 from vawg_warehouse.datasets import SOURCES
+from vawg_warehouse.transform import GROUPS
 
 DAG_FILE = Path(__file__).resolve().parents[2] / "dags" / "vawg_nightly.py"
+STEPS = ("register", "load", "validate", "publish")
 
 
 def test_no_import_errors(dagbag) -> None:
@@ -28,60 +30,31 @@ def test_tasks_that_touch_the_outside_retry_with_back_off(dagbag) -> None:
     assert extract and all(t["retries"] >= 2 and t["exponential_backoff"] for t in extract.values())
 
 
-def test_each_dataset_is_registered_loaded_validated_then_published(dagbag) -> None:
+def test_each_family_is_registered_loaded_validated_then_published(dagbag) -> None:
     tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
-    for family, datasets in SOURCES.items():
-        for dataset in datasets:
-            group = f"extract_{family}.{dataset}"
-            assert tasks[f"{group}.register_files"]["upstream"] == ["prepare_warehouse"]
-            assert tasks[f"{group}.load_batches"]["upstream"] == [f"{group}.register_files"]
-            assert tasks[f"{group}.validate_batches"]["upstream"] == [f"{group}.load_batches"]
-            assert tasks[f"{group}.publish_batches"]["upstream"] == [f"{group}.validate_batches"]
+    for family in SOURCES:
+        group = f"extract_{family}"
+        assert tasks[f"{group}.register"]["upstream"] == ["prepare_warehouse"]
+        for before, after in zip(STEPS, STEPS[1:], strict=False):
+            assert tasks[f"{group}.{after}"]["upstream"] == [f"{group}.{before}"]
 
 
-def _publishes(tasks: dict, task_id: str) -> set[str]:
-    return {u for u in tasks[task_id]["upstream"] if u.endswith(".publish_batches")}
+def test_a_handful_of_tasks_whatever_the_size_of_the_dbt_project(dagbag) -> None:
+    """One dbt task per group (shared + one per family), not one per model, seed or test."""
+    tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
+    transform = sorted(t for t in tasks if t.startswith("transform."))
+    assert transform == sorted(f"transform.dbt_{g}" for g in GROUPS)
+    assert len(tasks) == 1 + 4 * len(SOURCES) + len(GROUPS) + 4
 
 
 def test_a_familys_models_wait_for_its_own_extract_only(dagbag) -> None:
     """One family failing does not stop the others; its marts are not rebuilt on partial data."""
     tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
-    force = {f"extract_force.{d}.publish_batches" for d in SOURCES["force"]}
-    assert _publishes(tasks, "transform.mart_reporting_monthly_model_build") == force
-    assert _publishes(tasks, "transform.stg_force__crimes_model_build") == force
-    for shared in ("transform.dim_geography_model_build", "transform.dim_date_model_build"):
-        assert _publishes(tasks, shared) == set()  # conformed dimensions wait for no source
-    assert tasks["transform.dim_date_model_build"]["upstream"] == ["prepare_warehouse"]
-    for task_id in tasks:
-        if task_id.startswith("transform."):
-            families = {p.split(".")[0] for p in _publishes(tasks, task_id)}
-            assert len(families) <= 1, task_id  # never waits on another family's extract
-
-
-def test_publication_views_are_built_after_their_marts(dagbag) -> None:
-    """A pub_<mart> view (small numbers suppressed) waits for its mart and its family's extract;
-    the closed-basis measure 2 mart waits for the force extract like the recorded-cohort one."""
-    tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
-    force = {f"extract_force.{d}.publish_batches" for d in SOURCES["force"]}
-    publication = [t for t in tasks if t.startswith("transform.pub_mart_")]
-    assert "transform.pub_mart_positive_outcomes_closed_monthly_model_build" in publication
-    for task_id in publication:
-        mart = task_id.removeprefix("transform.pub_")
-        assert f"transform.{mart}" in tasks[task_id]["upstream"], task_id
-        assert _publishes(tasks, task_id) == force, task_id
-    closed = "transform.mart_positive_outcomes_closed_monthly_model_build"
-    assert _publishes(tasks, closed) == force
-
-
-def test_dbt_runs_through_cosmos_a_build_task_per_model(dagbag) -> None:
-    tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
-    mart = tasks["transform.mart_reporting_monthly_model_build"]
-    assert mart["operator"] == "DbtBuildLocalOperator"  # the model, then its tests
-    assert not [t for t in tasks if t.endswith(".run")]  # no model runs untested
-    assert tasks["transform.dim_geography_model_build"]["operator"] == "DbtBuildLocalOperator"
-    # ...and every test once more over the whole project, after the builds, before finish.
-    assert tasks["test_all"]["operator"] == "DbtTestLocalOperator"
-    assert "test_all" in tasks["finish"]["upstream"]
+    assert tasks["transform.dbt_shared"]["upstream"] == ["prepare_warehouse"]
+    for family in SOURCES:
+        upstream = tasks[f"transform.dbt_{family}"]["upstream"]
+        assert sorted(upstream) == sorted([f"extract_{family}.publish", "transform.dbt_shared"])
+        assert tasks[f"transform.dbt_{family}"]["trigger_rule"] == "all_success"
 
 
 def test_finish_runs_after_everything_and_the_watcher_reports_failures(dagbag) -> None:
@@ -96,6 +69,7 @@ def test_finish_runs_after_everything_and_the_watcher_reports_failures(dagbag) -
     assert ancestors == set(tasks) - {"watcher"}  # any failure anywhere reaches the watcher
     assert tasks["watcher"]["trigger_rule"] == "one_failed"
     assert tasks["finish"]["trigger_rule"] == "all_done"
+    assert {f"transform.dbt_{family}" for family in SOURCES} <= set(tasks["finish"]["upstream"])
     # Data Docs then the run report follow finish whatever happened; their failures reach the
     # watcher.
     assert tasks["data_docs"]["upstream"] == ["finish"]
@@ -106,37 +80,16 @@ def test_finish_runs_after_everything_and_the_watcher_reports_failures(dagbag) -
 
 def test_dag_file_does_no_work_at_import_time() -> None:
     """Only imports, constants and definitions at module level; of vawg_warehouse, only the
-    constants module (datasets) is imported at parse time, the rest inside tasks."""
+    constants module (datasets) is imported at parse time, the rest inside tasks. No dbt, no
+    manifest: the DAG's shape does not depend on the dbt project."""
     tree = ast.parse(DAG_FILE.read_text())
     top_imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
-    assert not any(
-        isinstance(n, ast.ImportFrom)
-        and (n.module or "").startswith("vawg_warehouse")
-        and n.module != "vawg_warehouse.datasets"
-        for n in top_imports
-    )
+    imported = {(n.module or "") for n in top_imports if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in top_imports if isinstance(n, ast.Import) for a in n.names}
+    assert imported == {"__future__", "datetime", "airflow.sdk", "vawg_warehouse.datasets"}
     called = {
         ast.unparse(n.value.func)
         for n in tree.body
         if isinstance(n, ast.Expr | ast.Assign) and isinstance(n.value, ast.Call)
     }
-    # cosmos's config objects (plain constructors, no I/O) and the DAG itself: nothing else.
-    assert called == {"ProjectConfig", "ProfileConfig", "ExecutionConfig", "vawg_nightly"}
-
-
-def test_cosmos_reads_the_manifest_rather_than_running_dbt_ls() -> None:
-    source = DAG_FILE.read_text()
-    assert "load_method=LoadMode.DBT_MANIFEST" in source
-    assert "install_dbt_deps=False" in source
-
-
-def test_the_public_marts_and_their_lineage_wait_for_the_public_extract_only(dagbag) -> None:
-    tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
-    public = {f"extract_public.{d}.publish_batches" for d in SOURCES["public"]}
-    for model in (
-        "mart_public_crime_monthly",
-        "mart_peer_comparison_yearly",
-        "lineage_public_crime_monthly",
-        "lineage_peer_comparison_yearly",
-    ):
-        assert _publishes(tasks, f"transform.{model}_model_build") == public
+    assert called == {"vawg_nightly"}

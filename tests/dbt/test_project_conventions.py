@@ -361,3 +361,42 @@ def test_every_measure_mart_has_a_lineage_view_auditors_read(manifest: dict[str,
         if f"assert_{name}_reconciles_with_mart" not in tests:
             wrong.append(f"{name}: no reconciliation test")
     assert not wrong, wrong
+
+
+def _group_of(node: dict[str, Any]) -> str | None:
+    """The transform group of a model or seed (vawg_warehouse.transform): its one group tag."""
+    from vawg_warehouse.datasets import SOURCES
+
+    groups = [t for t in node["tags"] if t == "shared" or t.removeprefix("source_") in SOURCES]
+    return groups[0].removeprefix("source_") if len(groups) == 1 else None
+
+
+def test_every_model_and_seed_is_in_exactly_one_transform_group(manifest: dict[str, Any]) -> None:
+    """The nightly DAG builds dbt by group (tag shared or source_<family>): a node without one,
+    or with two, would be built never or twice."""
+    wrong = [
+        f"{n['name']}: tags {n['tags']}"
+        for n in manifest["nodes"].values()
+        if n["resource_type"] in ("model", "seed") and _group_of(n) is None
+    ]
+    assert not wrong, wrong
+
+
+def test_no_model_or_test_spans_two_source_families(manifest: dict[str, Any]) -> None:
+    """A family's group reads only its own nodes and shared ones, so a family whose extract
+    failed leaves only its own marts unbuilt, and the groups partition every data test (each
+    runs in one group's invocation: once per run)."""
+    nodes = manifest["nodes"]
+    wrong = []
+    for node in nodes.values():
+        if node["resource_type"] not in ("model", "test"):
+            continue
+        parents = [nodes[p] for p in node["depends_on"]["nodes"] if p in nodes]
+        families = {_group_of(p) for p in parents} - {"shared"}
+        if node["resource_type"] == "model":
+            families |= {_group_of(node)} - {"shared"}
+            if _group_of(node) == "shared" and families:
+                wrong.append(f"shared model {node['name']} reads {sorted(families)}")
+        if len(families) > 1:
+            wrong.append(f"{node['name']}: {sorted(families)}")
+    assert not wrong, wrong
