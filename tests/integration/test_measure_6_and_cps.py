@@ -172,10 +172,18 @@ CPS_COLUMNS = [
 def test_the_cps_and_funding_files_were_taken_in_and_their_marts_built(pipeline) -> None:
     first = pipeline["first"]
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    for mart in ("mart_cps_outcomes_quarterly", "mart_funding_secured_yearly"):
-        # one line per task as it ends: "success  <group>.<model ...> (1.2 s)", whatever the
-        # DAG's task group layout
-        assert re.search(rf"success\s+\S*\.{mart}[._]\S*", first.stdout), mart
+    for family, mart in (
+        ("cps", "mart_cps_outcomes_quarterly"),
+        ("funding", "mart_funding_secured_yearly"),
+    ):
+        # one line per task as it ends: "success  transform.dbt_<family> (1.2 s)"
+        assert re.search(rf"success\s+transform\.dbt_{family}\b", first.stdout), family
+        built = query(
+            pipeline["db"],
+            "select count(*) from audit.dbt_result where unique_id = %s and status = 'success'",
+            f"model.vawg.{mart}",
+        )
+        assert built == [(1,)], mart
     landing = pipeline["landing"]
     files = {
         CPS_DATASET: sorted((landing / "cps" / "quarterly").glob("*.csv")),

@@ -22,6 +22,7 @@ from vawg_warehouse.contracts import load_contract
 from vawg_warehouse.load import discover
 from vawg_warehouse.reports import run_page_path, safe_name
 from vawg_warehouse.sample import write_bad_crimes_file
+from vawg_warehouse.transform import GROUPS
 
 pytestmark = pytest.mark.integration
 
@@ -107,7 +108,7 @@ def test_the_dag_run_succeeds_and_reports_what_it_took_in(pipeline) -> None:
     first = pipeline["first"]
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "force_crimes" in first.stdout and "published" in first.stdout
-    assert "success        transform.mart_reporting_monthly_model_build" in first.stdout
+    assert "success        transform.dbt_force" in first.stdout
 
 
 def _run_id(db, logical_date: date) -> str:
@@ -122,22 +123,29 @@ def _run_id(db, logical_date: date) -> str:
 def test_the_run_has_its_dbt_results_report_and_data_docs(pipeline) -> None:
     db, reports_dir = pipeline["db"], pipeline["home"] / "reports"
     run_id = _run_id(db, RUN_DATE)
-    # Every cosmos task's dbt invocation recorded itself, with the Airflow run and task.
-    ((invocations, tasks, results, built),) = query(
+    # One dbt invocation per group (shared, then each family), each recorded with its task, each
+    # a build on this first run; every data test ran exactly once, and the measure 1 mart was built.
+    groups = query(
         db,
-        "select count(distinct r.invocation_id), count(distinct r.task_id), count(*), "
+        "select group_name, command, success, task_id from audit.dbt_group_build "
+        "where dag_run_id = %s order by group_build_id",
+        run_id,
+    )
+    assert sorted(g[0] for g in groups) == sorted(GROUPS)
+    assert all(c == "build" and ok and t == f"transform.dbt_{g}" for g, c, ok, t in groups)
+    ((invocations, tasks, tests, distinct_tests, built),) = query(
+        db,
+        "select count(distinct r.invocation_id), count(distinct r.task_id), "
+        "count(*) filter (where res.resource_type = 'test'), "
+        "count(distinct res.unique_id) filter (where res.resource_type = 'test'), "
         "count(*) filter (where res.unique_id = 'model.vawg.mart_reporting_monthly' "
         "and res.status = 'success') "
         "from audit.dbt_run r join audit.dbt_result res using (invocation_id) "
         "where r.dag_run_id = %s",
         run_id,
     )
-    assert results > 0 and invocations > 10 and tasks == invocations and built == 1
-    assert query(
-        db,
-        "select count(*) from audit.dbt_run where task_id = 'test_all' and dag_run_id = %s",
-        run_id,
-    ) == [(1,)]
+    assert invocations == tasks == len(GROUPS) and built == 1
+    assert tests == distinct_tests > 1000  # ~1,200 data tests, each once
     # The report is kept in the warehouse and written under the reports folder, with the index.
     ((status, kept),) = query(
         db,
@@ -294,8 +302,25 @@ def test_a_rerun_takes_in_only_a_new_file_and_quarantines_it_if_bad(pipeline) ->
         (0,)
     ]
     assert query(db, SNAPSHOT_QUERIES["mart"]) == before["mart"]
-    # The run's report names the file and the critical rule it failed.
+    # Nothing was published, so no dbt group was rebuilt: each was tested, every test once.
     run_id = _run_id(db, RUN_DATE)  # the newest run of the date: this one
+    groups = query(
+        db,
+        "select group_name, command, success from audit.dbt_group_build where dag_run_id = %s",
+        run_id,
+    )
+    assert sorted(groups) == sorted((g, "test", True) for g in GROUPS)
+    ((models, tests, distinct_tests),) = query(
+        db,
+        "select count(*) filter (where res.resource_type in ('model', 'seed')), "
+        "count(*) filter (where res.resource_type = 'test'), "
+        "count(distinct res.unique_id) filter (where res.resource_type = 'test') "
+        "from audit.dbt_run r join audit.dbt_result res using (invocation_id) "
+        "where r.dag_run_id = %s",
+        run_id,
+    )
+    assert models == 0 and tests == distinct_tests > 1000
+    # The run's report names the file and the critical rule it failed.
     page = run_page_path(pipeline["home"] / "reports", run_id).read_text(encoding="utf-8")
     assert bad_name in page and "ho_offence_code is a known Home Office offence code" in page
     assert query(
