@@ -13,6 +13,7 @@ vawg report [--run ID] [--out DIR]  rebuild the auditor's run reports from the w
 vawg trace MART --where col=value [--where ...]   the batches, files and checks behind mart rows
 vawg asof --date YYYY-MM-DD [--select MART]       marts rebuilt as the data stood then (asof_*)
 vawg fetch-policeuk --force lancashire [--month YYYY-MM]   a month from the data.police.uk API
+vawg bench [--rows N] [--only NAME]   speed and memory figures -> docs/benchmarks.md
 """
 
 from __future__ import annotations
@@ -468,6 +469,17 @@ def cmd_fetch_policeuk(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from vawg_warehouse.bench import runner
+
+    settings = get_settings()
+    out = None if args.no_write else Path(args.out or settings.project_root / "docs/benchmarks.md")
+    command = "vawg bench" + (f" --rows {args.rows}" if args.rows != runner.FULL_ROWS else "")
+    command += "".join(f" --only {name}" for name in args.only or [])
+    runner.run(args.rows, args.only, out, command)
+    return 0
+
+
 def _month(text: str) -> str:
     if not re.fullmatch(r"20[0-9]{2}-(0[1-9]|1[0-2])", text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a month (YYYY-MM)")
@@ -591,6 +603,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     asof.add_argument("--skip-tests", action="store_true", help="build without dbt's tests")
     asof.set_defaults(func=cmd_asof)
+    bench = sub.add_parser("bench", help="speed and memory figures, each beside its floor")
+    bench.add_argument("--rows", type=int, default=1_000_000, help="crime rows (size)")
+    bench.add_argument("--only", action="append", help="one benchmark (repeatable)")
+    bench.add_argument("--out", help="the page to write (default docs/benchmarks.md)")
+    bench.add_argument("--no-write", action="store_true", help="print only")
+    bench.set_defaults(func=cmd_bench)
     fetch = sub.add_parser(
         "fetch-policeuk",
         help="write a month from the data.police.uk API as archive files in the landing folder",
