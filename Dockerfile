@@ -1,5 +1,6 @@
 # The project's Airflow image: Airflow 3 with dbt, cosmos and Great Expectations from uv.lock,
-# the package installed, the DAGs, dbt project and suites copied in, and the dbt manifest parsed.
+# the package installed, the DAGs, dbt project and suites copied in; the build fails if the dbt
+# project does not parse (tasks parse it again, per warehouse, on first use).
 FROM apache/airflow:3.3.2-python3.11
 
 USER root

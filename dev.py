@@ -3,6 +3,7 @@
 
     python3 dev.py demo     sample data -> embedded PostgreSQL -> a real Airflow run -> the mart
     python3 dev.py test     the test suite (pytest); extra arguments go to pytest
+    python3 dev.py test --fast   the fast tier: everything but the Airflow runs (tests/integration)
 
 Needs only Python 3.11+. It makes a virtual environment in .venv from the lock file (uv.lock),
 with uv installed into a small bootstrap environment of its own, so repeated calls are quick.
@@ -70,6 +71,8 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "demo":
         return subprocess.call([str(bin_of(VENV, "vawg")), "demo", *rest], cwd=ROOT)
+    if "--fast" in rest:
+        rest = [a for a in rest if a != "--fast"] + ["-m", "not integration"]
     return subprocess.call([str(bin_of(VENV, "python")), "-m", "pytest", *rest], cwd=ROOT)
 
 

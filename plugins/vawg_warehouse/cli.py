@@ -4,7 +4,7 @@ vawg demo                       the whole job on the embedded warehouse, with sa
 vawg warehouse up|down|url|status
 vawg migrate                    apply pending schema migrations
 vawg sample [--start --end --rows --seed]
-vawg dbt-parse                  write dbt_project/target/manifest.json (the DAG reads it)
+vawg dbt-parse                  check that the dbt project parses (writes its manifest)
 vawg run --date YYYY-MM-DD [--rebuild]   run vawg_nightly for that logical date through Airflow
 vawg transform [--group G] [--rebuild] [--unit-tests]   the dbt groups, without Airflow
 vawg quarantine list            what is held in quarantine, and the rules it broke
@@ -144,20 +144,6 @@ def _dbt_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def manifest_is_stale(settings: Settings) -> bool:
-    manifest = settings.dbt_project_dir / "target" / "manifest.json"
-    if not manifest.exists():
-        return True
-    built = manifest.stat().st_mtime
-    sources = [
-        p
-        for pattern in ("*.sql", "*.yml", "*.csv")
-        for p in settings.dbt_project_dir.rglob(pattern)
-        if "target" not in p.parts and "logs" not in p.parts
-    ]
-    return any(p.stat().st_mtime > built for p in sources)
-
-
 def dbt_parse(settings: Settings) -> None:
     project = settings.dbt_project_dir
     subprocess.run(
@@ -176,26 +162,9 @@ def dbt_parse(settings: Settings) -> None:
     )
 
 
-def ensure_manifest(settings: Settings) -> bool:
-    """Parse the dbt project if its manifest is stale; returns whether it parsed.
-
-    Under a file lock, so parallel callers (test workers, a run and a DagBag check) never write
-    or read dbt_project/target while another process is writing it."""
-    import fcntl
-
-    target = settings.dbt_project_dir / "target"
-    target.mkdir(exist_ok=True)
-    with (target / ".parse.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not manifest_is_stale(settings):
-            return False
-        dbt_parse(settings)
-        return True
-
-
 def cmd_dbt_parse(_: argparse.Namespace) -> int:
     settings = get_settings()
-    with _Step("dbt parse (writes the manifest the DAG reads)"):
+    with _Step("dbt parse (checks the project; writes dbt_project/target/manifest.json)"):
         dbt_parse(settings)
     return 0
 
