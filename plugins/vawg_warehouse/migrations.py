@@ -109,7 +109,15 @@ def migrate(conn: psycopg.Connection) -> list[str]:
         pending = [m for m in available() if m.version not in done]
         if not pending:
             return applied_now
-        _create_migration_table(conn)
+        try:
+            with conn.transaction():
+                _create_migration_table(conn)
+        except errors.InsufficientPrivilege:
+            login = conn.execute("select session_user").fetchone()[0]
+            raise MigrationError(
+                f"the warehouse has no schema yet and {login} may not create one: run `vawg "
+                f"migrate` as the owner's login, a member of {OWNER_ROLE} ({HOW_TO_SET_UP})"
+            ) from None
         for migration in pending:
             _act_for(conn, migration, pending)
             log.info("applying migration %s", migration.path.name)
