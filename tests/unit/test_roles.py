@@ -119,6 +119,7 @@ def test_the_pipeline_adds_to_the_audit_trail_but_cannot_disable_or_rewrite_it(
             conn,
             "alter table audit.load_batch_event disable trigger load_batch_event_append_only",
         )
+        _refused(conn, "drop trigger load_batch_guard on audit.load_batch")
         _refused(conn, "set session_replication_role = replica")  # skips triggers: superuser only
         _refused(conn, "set role vawg_owner")
         _refused(conn, "grant vawg_owner to current_user")
@@ -287,7 +288,11 @@ def test_a_dba_migrates_as_a_member_of_the_owner(database, server, make_login) -
         left_to_login = conn.execute(
             "select count(*) from pg_class where relowner = session_user::regrole"
         ).fetchone()
+        pipeline_creates_schemas = conn.execute(
+            "select has_database_privilege('vawg_pipeline', current_database(), 'create')"
+        ).fetchone()[0]
     assert owners == [("vawg_owner",)] and left_to_login == (0,)
+    assert pipeline_creates_schemas  # vawg asof builds into schemas of its own
     pipeline = make_login(database, "vawg_pipeline")
     with _connect(pipeline) as conn:
         conn.execute(
