@@ -340,7 +340,8 @@ def test_a_warehouse_migrated_before_the_owner_is_handed_over(
         assert conn.execute("select max(version) from audit.schema_migration").fetchone() == (9,)
         conn.execute(f'grant vawg_owner to "{legacy.user}"')
     with psycopg.connect(legacy.url) as conn:
-        assert migrations.migrate(conn)[-1].startswith("012_")
+        applied = migrations.migrate(conn)
+        assert applied[0].startswith("012_")  # and any later one, as vawg_owner
         owners = dict(
             conn.execute(
                 "select c.oid::regclass::text, c.relowner::regrole::text from pg_class as c "
