@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from vawg_warehouse.warehouse import ConnectionInfo, connection_info, ensure_warehouse
 
@@ -72,3 +73,60 @@ def migrated(database: ConnectionInfo) -> ConnectionInfo:
     with psycopg.connect(database.url) as conn:
         migrate(conn)
     return database
+
+
+def create_login(
+    server: ConnectionInfo, database: ConnectionInfo, *groups: str, **attrs
+) -> ConnectionInfo:
+    """A LOGIN role of the cluster, member of ``groups`` (e.g. ``vawg_pipeline``), with a random
+    password (a trust server ignores it); ``attrs`` adds attributes (``createrole=True``) or
+    admin grants (``admin_of=[...]``). Returns the URL parts for ``database`` as that login."""
+    name = f"vawg_login_{os.getpid()}_{secrets.token_hex(3)}"
+    password = secrets.token_urlsafe(16)
+    admin_of = attrs.pop("admin_of", [])
+    options = sql.SQL(" ").join(sql.SQL(k.upper()) for k, on in attrs.items() if on)
+    with psycopg.connect(server.for_database("postgres").url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("create role {} login password {} {}").format(
+                sql.Identifier(name), sql.Literal(password), options
+            )
+        )
+        for group in groups:
+            conn.execute(
+                sql.SQL("grant {} to {}").format(sql.Identifier(group), sql.Identifier(name))
+            )
+        for group in admin_of:
+            conn.execute(
+                sql.SQL("grant {} to {} with admin option").format(
+                    sql.Identifier(group), sql.Identifier(name)
+                )
+            )
+    return ConnectionInfo(database.host, database.port, name, password, database.dbname)
+
+
+def drop_login(server: ConnectionInfo, login: ConnectionInfo) -> None:
+    """Drop what the login owns or was granted in its database (if still there; the database
+    itself, if the login owns it, goes to the superuser), then the role."""
+    try:
+        with psycopg.connect(server.for_database(login.dbname).url, autocommit=True) as conn:
+            name = sql.Identifier(login.user)
+            conn.execute(sql.SQL("reassign owned by {} to current_user").format(name))
+            conn.execute(sql.SQL("drop owned by {}").format(name))
+    except psycopg.OperationalError:
+        pass  # the database is gone, and what the login had in it
+    with psycopg.connect(server.for_database("postgres").url, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(login.user)))
+
+
+@pytest.fixture
+def make_login(server: ConnectionInfo) -> Iterator[Callable[..., ConnectionInfo]]:
+    """``make_login(database, *groups, **attrs)``: a login for one test, dropped after it."""
+    made: list[ConnectionInfo] = []
+
+    def make(database: ConnectionInfo, *groups: str, **attrs) -> ConnectionInfo:
+        made.append(create_login(server, database, *groups, **attrs))
+        return made[-1]
+
+    yield make
+    for login in reversed(made):
+        drop_login(server, login)

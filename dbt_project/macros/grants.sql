@@ -1,48 +1,39 @@
 {#-
-    The warehouse roles (NOLOGIN groups, created by migration 001_foundation.sql):
-      vawg_bi_reader  BI tools: read the marts and the publication views, nothing else
-      vawg_auditor    auditors: read the audit trail, the marts, the publication and lineage views
-    Select on each mart table and view comes from the `grants` config (dbt_project.yml, marts,
-    publication and lineage folders); usage on their schemas from the on-run-end hooks below.
+    The warehouse roles (NOLOGIN groups, migrations 001, 007 and 012; README "For auditors"):
+      vawg_pipeline   what dbt runs as (profiles.yml, role): owns every relation dbt builds
+      vawg_bi_reader  BI tools: the measure marts, the dimensions they use, the publication views
+      vawg_auditor    auditors: the audit trail, the marts, the publication and lineage views
+    Select on each relation comes from the `grants` config (dbt_project.yml: marts, its
+    dimensions and measures, publication and lineage). Usage on the schemas comes from migration
+    012, which creates them for the owner; the hooks below grant it only where it is missing
+    (a schema dbt created itself), so a run as vawg_pipeline never needs the owner's rights.
 -#}
 {% macro mart_reader_roles() -%}
     {{ return(["vawg_bi_reader", "vawg_auditor"]) }}
 {%- endmacro %}
 
 
-{#- on-run-start: create a role only when it is missing (a database that skipped migration 001). -#}
-{% macro create_warehouse_roles_if_missing() -%}
+{#- on-run-end: usage on a schema for roles that lack it; guarded so a run that built none passes. -#}
+{% macro grant_usage_on_marts_schema(schema_name="marts") -%}
+    {{ grant_schema_usage_where_missing(schema_name, mart_reader_roles()) }}
+{%- endmacro %}
+
+
+{#- on-run-end: usage on the lineage schema for auditors only. -#}
+{% macro grant_usage_on_lineage_schema(schema_name="lineage") -%}
+    {{ grant_schema_usage_where_missing(schema_name, ["vawg_auditor"]) }}
+{%- endmacro %}
+
+
+{% macro grant_schema_usage_where_missing(schema_name, roles) -%}
     do $$
     begin
-    {%- for role in mart_reader_roles() %}
-        if not exists (select from pg_catalog.pg_roles where rolname = '{{ role }}') then
-            create role {{ role }} nologin;
+    {%- for role in roles %}
+        if exists (select from pg_catalog.pg_namespace where nspname = '{{ schema_name }}')
+            and not has_schema_privilege('{{ role }}', '{{ schema_name }}', 'usage') then
+            grant usage on schema {{ schema_name }} to {{ role }};
         end if;
     {%- endfor %}
-    end
-    $$;
-{%- endmacro %}
-
-
-{#- on-run-end: usage on a schema (marts, publication), guarded so a run that built none passes. -#}
-{% macro grant_usage_on_marts_schema(schema_name="marts") -%}
-    do $$
-    begin
-        if exists (select from pg_catalog.pg_namespace where nspname = '{{ schema_name }}') then
-            grant usage on schema {{ schema_name }} to {{ mart_reader_roles() | join(", ") }};
-        end if;
-    end
-    $$;
-{%- endmacro %}
-
-
-{#- on-run-end: usage on the lineage schema (also granted by migration 008) for auditors only. -#}
-{% macro grant_usage_on_lineage_schema(schema_name="lineage") -%}
-    do $$
-    begin
-        if exists (select from pg_catalog.pg_namespace where nspname = '{{ schema_name }}') then
-            grant usage on schema {{ schema_name }} to vawg_auditor;
-        end if;
     end
     $$;
 {%- endmacro %}

@@ -599,10 +599,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a clear message, not a traceback, for expected failures
         from vawg_warehouse.extract.policeuk_api import PoliceUkApiError
         from vawg_warehouse.load import LoadError
+        from vawg_warehouse.migrations import MigrationError
         from vawg_warehouse.privacy import PseudonymKeyError
         from vawg_warehouse.warehouse import WarehouseError
 
-        if isinstance(exc, (WarehouseError, PseudonymKeyError, LoadError, PoliceUkApiError)):
+        expected = (WarehouseError, PseudonymKeyError, LoadError, PoliceUkApiError, MigrationError)
+        if isinstance(exc, expected):
             _say(f"error: {exc}")
             return 2
         raise

@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 
 from vawg_warehouse.quality import ROW_NUMBER_COLUMN
+from vawg_warehouse.reports import make_private, private_folder
 
 log = logging.getLogger(__name__)
 
@@ -185,8 +186,10 @@ def build(conn: psycopg.Connection, dag_run_id: str, site_dir: Path) -> Path | N
     context = g.gx.get_context(mode="ephemeral")
     context.variables.progress_bars = g.ProgressBarsConfig(globally=False)
     context.enable_analytics(False)
+    private_folder(site_dir.parent)  # <reports dir>/data_docs: owner-only before GX writes
     building = site_dir.with_name(site_dir.name + ".building")
     shutil.rmtree(building, ignore_errors=True)
+    private_folder(building)
     context.add_data_docs_site(
         SITE_NAME,
         {
@@ -214,6 +217,7 @@ def build(conn: psycopg.Connection, dag_run_id: str, site_dir: Path) -> Path | N
         store.set(key, result)
     context.build_data_docs(site_names=[SITE_NAME])
     _share_static(building, site_dir.parent / f"static-{g.version}")
+    make_private(building)  # files 0600, folders 0700, whatever GX's umask gave them
     shutil.rmtree(site_dir, ignore_errors=True)
     building.replace(site_dir)
     log.info(
@@ -236,6 +240,7 @@ def _share_static(site: Path, shared: Path) -> None:
         partial = shared.with_name(shared.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
         shutil.copytree(static, partial)
+        make_private(partial)
         partial.replace(shared)
     shutil.rmtree(static)
     try:

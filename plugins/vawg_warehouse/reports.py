@@ -21,6 +21,7 @@ the files from the warehouse without writing to it (an auditor's read-only login
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -321,10 +322,45 @@ def index_entry(facts: RunFacts) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
+# Pages and Data Docs name files, batches and runs: for the service account only (the web server
+# or auditor that shows them reads them as that account, or from audit.run_report).
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+
+
+def private_folder(folder: Path) -> Path:
+    """Create ``folder`` (and its parents) and make it owner-only (0700). A folder of another
+    account (a shared mount point) is left as it is: what is written inside is still 0600."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.chmod(FOLDER_MODE)
+    except PermissionError:
+        pass
+    return folder
+
+
+def make_private(tree: Path) -> None:
+    """Every folder under ``tree`` (itself included) 0700 and every file 0600; symbolic links
+    are not followed (a Data Docs site links to the shared static folder, made private itself)."""
+    tree.chmod(FOLDER_MODE)
+    for root, folders, files in os.walk(tree):
+        for name in folders:
+            path = Path(root, name)
+            if not path.is_symlink():
+                path.chmod(FOLDER_MODE)
+        for name in files:
+            path = Path(root, name)
+            if not path.is_symlink():
+                path.chmod(FILE_MODE)
+
+
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     partial = path.with_suffix(path.suffix + ".partial")
-    partial.write_text(text, encoding="utf-8")
+    partial.unlink(missing_ok=True)  # a leftover keeps its mode: start afresh
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(text)
     partial.replace(path)  # readers never see half a page
 
 
@@ -365,6 +401,7 @@ def store(conn: psycopg.Connection, facts: RunFacts, html: str) -> int:
 
 def write_index(conn: psycopg.Connection, reports_dir: Path, *, limit: int | None = None) -> Path:
     """``index.html``: every recorded run (or the newest ``limit``), newest first."""
+    private_folder(reports_dir)
     entries = [index_entry(gather(conn, run_id)) for run_id in runs(conn)[:limit]]
     path = reports_dir / "index.html"
     _write(path, render_index(entries))

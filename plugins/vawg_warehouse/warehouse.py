@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 import psycopg
+from psycopg import sql
 
 from vawg_warehouse.config import (
     EMBEDDED_DATABASE,
@@ -31,6 +32,7 @@ from vawg_warehouse.config import (
 log = logging.getLogger(__name__)
 
 EMBEDDED_SYSTEM_USER = "embedded_postgres"  # the OS user that runs the server when we are root
+PIPELINE_ROLE = "vawg_pipeline"  # the role the loader and dbt act as (migration 012)
 
 
 class WarehouseError(RuntimeError):
@@ -109,11 +111,16 @@ def connection_info(settings: Settings | None = None) -> ConnectionInfo:
     )
 
 
-def connect(settings: Settings | None = None, **kwargs) -> psycopg.Connection:
-    """A new psycopg 3 connection to the warehouse (the caller closes it)."""
+def connect(
+    settings: Settings | None = None, *, as_pipeline: bool = True, **kwargs
+) -> psycopg.Connection:
+    """A new psycopg 3 connection to the warehouse (the caller closes it).
+
+    With ``as_pipeline`` (the default) the session acts as ``vawg_pipeline`` when the login may
+    (see ``act_as_pipeline``); ``migrations.migrate`` chooses its own role either way."""
     info = connection_info(settings)
     try:
-        return psycopg.connect(info.url, application_name="vawg_warehouse", **kwargs)
+        conn = psycopg.connect(info.url, application_name="vawg_warehouse", **kwargs)
     except psycopg.OperationalError as exc:
         hint = (
             "start it with `vawg warehouse up`"
@@ -121,6 +128,36 @@ def connect(settings: Settings | None = None, **kwargs) -> psycopg.Connection:
             else "check VAWG_WAREHOUSE_URL"
         )
         raise WarehouseError(f"cannot connect to {info.redacted()}: {hint}") from exc
+    if as_pipeline:
+        act_as_pipeline(conn)
+    return conn
+
+
+def act_as_pipeline(conn: psycopg.Connection) -> bool:
+    """``SET ROLE vawg_pipeline`` when the login is a member (or a superuser, as on the embedded
+    server); returns whether it did. A login that is not (an auditor's) stays itself.
+
+    So the loader runs with the pipeline's privileges and no more, on every server, and what it
+    creates (a batch's landing or quarantine table) belongs to the group, not to one login.
+    dbt does the same through its profile (``role``). Committed at once: a later rollback
+    must not undo it."""
+    acted = False
+    try:
+        member = conn.execute(
+            "select pg_has_role(session_user, oid, 'MEMBER') and rolname <> current_user "
+            "from pg_roles where rolname = %s",
+            (PIPELINE_ROLE,),
+        ).fetchone()
+        if member and member[0]:
+            conn.execute(sql.SQL("set role {}").format(sql.Identifier(PIPELINE_ROLE)))
+            acted = True
+    except psycopg.errors.InsufficientPrivilege:
+        # a member without the right to SET ROLE (PostgreSQL 16+: WITH SET FALSE)
+        conn.rollback()
+        return False
+    if not conn.autocommit:
+        conn.commit()
+    return acted
 
 
 @contextlib.contextmanager

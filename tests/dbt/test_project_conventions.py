@@ -400,3 +400,27 @@ def test_no_model_or_test_spans_two_source_families(manifest: dict[str, Any]) ->
         if len(families) > 1:
             wrong.append(f"{node['name']}: {sorted(families)}")
     assert not wrong, wrong
+
+
+def test_bi_readers_are_granted_measure_marts_their_dimensions_and_publication_only(
+    manifest: dict[str, Any],
+) -> None:
+    """vawg_bi_reader (grants config) never on a fact table (crime references, pseudonyms) or
+    anything outside marts and publication; on every measure mart, publication view and
+    dimension a measure mart is built on. tests/dbt/test_roles_after_build.py checks the catalog."""
+    models = {m["unique_id"]: m for m in _models(manifest)}
+    measures = [m for m in models.values() if _folder(m) == "marts/measures"]
+    needed = {m["name"] for m in measures} | {
+        models[p]["name"]
+        for m in measures
+        for p in m["depends_on"]["nodes"]
+        if p in models and models[p]["name"].startswith("dim_")
+    }
+    needed |= {m["name"] for m in models.values() if _folder(m) == "publication"}
+    granted = {
+        m["name"]
+        for m in models.values()
+        if "vawg_bi_reader" in (m["config"].get("grants") or {}).get("select", [])
+    }
+    assert not {g for g in granted if g.startswith("fct_")}
+    assert granted == needed, (sorted(granted - needed), sorted(needed - granted))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import stat
 from datetime import date
 from pathlib import Path
 
@@ -227,6 +228,25 @@ def test_data_docs_show_every_validation_of_the_run_without_values(two_runs) -> 
     link = f"../data_docs/{reports.safe_name(RUN_1)}/index.html"
     assert f'href="{link}"' in page
     assert (reports.run_page_path(two_runs["reports"], RUN_1).parent / link).resolve().exists()
+
+
+def test_pages_and_data_docs_are_for_their_owner_only(two_runs, tmp_path) -> None:
+    """They name files and batches: folders 0700, files 0600 (the shared static files too)."""
+    written = [p for p in two_runs["reports"].rglob("*") if not p.is_symlink()]
+    files = [p for p in written if p.is_file()]
+    assert len(files) > 20 and any(p.suffix == ".css" for p in files)  # GX's own files too
+    modes = {p.relative_to(two_runs["reports"]): stat.S_IMODE(p.stat().st_mode) for p in written}
+    wrong = {
+        p: oct(m)
+        for p, m in modes.items()
+        if m != (0o700 if (two_runs["reports"] / p).is_dir() else 0o600)
+    }
+    assert not wrong, wrong
+    assert stat.S_IMODE(two_runs["reports"].stat().st_mode) == 0o700
+    # A rebuild by `vawg report` into another folder writes the same way.
+    assert vawg(["report", "--out", str(tmp_path / "again")]) == 0
+    rebuilt = [p for p in (tmp_path / "again").rglob("*")]
+    assert rebuilt and {stat.S_IMODE(p.stat().st_mode) for p in rebuilt if p.is_file()} == {0o600}
 
 
 def test_everything_on_the_page_is_escaped() -> None:

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Runs once, when the compose PostgreSQL starts with an empty data volume (docker-entrypoint-
+# initdb.d): Airflow's metadata database, and the warehouse's roles, database and logins as
+# README "Pointing it at a real PostgreSQL and Airflow" describes. Passwords come from the
+# environment (docker-compose.yml, from .env); none has a default.
+set -eu
+
+for name in AIRFLOW_DB_PASSWORD VAWG_MIGRATOR_PASSWORD VAWG_LOADER_PASSWORD; do
+    eval "value=\${$name:-}"
+    case "$value" in
+        "" | change-me*)
+            echo "init-databases: set $name in .env (a random value, not the example's)" >&2
+            exit 1
+            ;;
+    esac
+done
+
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
+    -v airflow_password="$AIRFLOW_DB_PASSWORD" \
+    -v migrator_password="$VAWG_MIGRATOR_PASSWORD" \
+    -v loader_password="$VAWG_LOADER_PASSWORD" <<'SQL'
+create role airflow login password :'airflow_password';
+create database airflow owner airflow;
+
+-- The warehouse's group roles (migration 012 says what each may do).
+create role vawg_owner nologin;
+create role vawg_pipeline nologin;
+grant vawg_pipeline to vawg_owner;
+create role vawg_bi_reader nologin;
+create role vawg_auditor nologin;
+create role vawg_dbt_recorder nologin;
+create database vawg owner vawg_owner;
+
+-- Who runs `vawg migrate`: a member of the owner, with CREATEROLE and admin of the roles the
+-- first migrations comment on.
+create role vawg_migrator login createrole password :'migrator_password' in role vawg_owner;
+grant vawg_bi_reader, vawg_auditor, vawg_dbt_recorder to vawg_migrator with admin option;
+
+-- The pipeline: Airflow's tasks and dbt. Never a member of vawg_owner.
+create role vawg_loader login password :'loader_password' in role vawg_pipeline;
+SQL

@@ -1,0 +1,185 @@
+"""What each role can read once dbt has built everything, checked in the catalog and by logging in.
+
+One real `dbt build` of every seed and model (tests are left to the other dbt tests) into a
+migrated database, run as a login that is only a member of vawg_pipeline: dbt needs nothing
+more. Then the catalog must show that vawg_bi_reader can read exactly the measure marts, the
+dimensions they are built on (from the manifest) and the publication views, so a new fact, raw
+or staging relation that became readable by BI tools fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import errors
+
+from tests.conftest import create_database, create_login, drop_database, drop_login
+from vawg_warehouse.migrations import migrate
+
+DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+DBT = Path(sys.executable).parent / "dbt"
+SYSTEM = ("pg_catalog", "information_schema", "pg_toast")
+
+
+@pytest.fixture(scope="module")
+def built(server, tmp_path_factory):
+    database = create_database(server)
+    with psycopg.connect(database.url) as conn:
+        migrate(conn)
+    logins = {
+        role: create_login(server, database, role)
+        for role in ("vawg_pipeline", "vawg_bi_reader", "vawg_auditor")
+    }
+    target = tmp_path_factory.mktemp("dbt_roles")
+    try:
+        done = subprocess.run(
+            [
+                str(DBT),
+                "build",
+                "--exclude-resource-type",
+                "test",
+                "--exclude-resource-type",
+                "unit_test",
+                "--project-dir",
+                str(DBT_PROJECT),
+                "--profiles-dir",
+                str(DBT_PROJECT),
+                "--target-path",
+                str(target),
+                "--log-path",
+                str(target / "logs"),
+            ],
+            env={
+                **os.environ,
+                **logins["vawg_pipeline"].dbt_env(),
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+            },
+            cwd=DBT_PROJECT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert done.returncode == 0, done.stdout[-6000:]
+        manifest = json.loads((target / "manifest.json").read_text())
+        yield {"db": database, "logins": logins, "manifest": manifest}
+    finally:
+        for login in logins.values():
+            drop_login(server, login)
+        drop_database(database)
+
+
+def _models(manifest: dict) -> dict[str, dict]:
+    return {n["unique_id"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+
+
+def _bi_relations(manifest: dict) -> set[str]:
+    """What BI tools need: measure marts, the dimensions those marts are built on, publication."""
+    models = _models(manifest)
+    measures = [m for m in models.values() if m["name"].startswith("mart_")]
+    dims = {
+        models[parent]["name"]
+        for mart in measures
+        for parent in mart["depends_on"]["nodes"]
+        if parent in models and models[parent]["name"].startswith("dim_")
+    }
+    return (
+        {f"marts.{m['name']}" for m in measures}
+        | {f"marts.{d}" for d in dims}
+        | {f"publication.{m['name']}" for m in models.values() if m["schema"] == "publication"}
+    )
+
+
+def _readable(conn: psycopg.Connection, role: str) -> set[str]:
+    rows = conn.execute(
+        "select n.nspname || '.' || c.relname from pg_class as c "
+        "join pg_namespace as n on n.oid = c.relnamespace "
+        "where c.relkind in ('r', 'p', 'v', 'm', 'f') and n.nspname <> all(%s) "
+        "and has_schema_privilege(%s, n.oid, 'usage') "
+        "and has_table_privilege(%s, c.oid, 'select')",
+        (list(SYSTEM), role, role),
+    ).fetchall()
+    return {name for (name,) in rows}
+
+
+def test_bi_readers_can_read_exactly_the_measure_marts_their_dimensions_and_publication(
+    built,
+) -> None:
+    with psycopg.connect(built["db"].url) as conn:
+        readable = _readable(conn, "vawg_bi_reader")
+    expected = _bi_relations(built["manifest"])
+    facts = {r for r in readable if r.split(".")[1].startswith("fct_")}
+    off_limits = {r for r in readable if r.split(".")[0] not in ("marts", "publication")}
+    assert not facts, f"vawg_bi_reader can read fact tables: {sorted(facts)}"
+    assert not off_limits, f"vawg_bi_reader can read outside marts/publication: {off_limits}"
+    assert readable == expected, (sorted(readable - expected), sorted(expected - readable))
+    assert len(expected) >= 12 + 7 + 5
+
+
+def test_auditors_read_audit_marts_lineage_and_publication_and_nothing_raw(built) -> None:
+    with psycopg.connect(built["db"].url) as conn:
+        readable = _readable(conn, "vawg_auditor")
+        every = conn.execute(
+            "select n.nspname || '.' || c.relname, n.nspname from pg_class as c "
+            "join pg_namespace as n on n.oid = c.relnamespace "
+            "where c.relkind in ('r', 'p', 'v', 'm') and n.nspname = any(%s)",
+            (["audit", "marts", "lineage", "publication"],),
+        ).fetchall()
+    assert {name for name, _ in every} <= readable
+    assert {name.split(".")[0] for name in readable} == {"audit", "marts", "lineage", "publication"}
+
+
+def test_dbt_built_everything_as_the_pipeline_and_recorded_it(built) -> None:
+    with psycopg.connect(built["db"].url) as conn:
+        owners = conn.execute(
+            "select n.nspname, array_agg(distinct c.relowner::regrole::text) from pg_class as c "
+            "join pg_namespace as n on n.oid = c.relnamespace "
+            "where c.relkind in ('r', 'p', 'v', 'm') and n.nspname <> all(%s) group by 1",
+            (list(SYSTEM),),
+        ).fetchall()
+        (runs,) = conn.execute("select count(*) from audit.dbt_run where success").fetchone()
+    by_schema = dict(owners)
+    for schema in ("reference", "staging", "intermediate", "marts", "lineage", "publication"):
+        assert by_schema[schema] == ["vawg_pipeline"], (schema, by_schema[schema])
+    for schema in [s for s in by_schema if s == "audit" or s.startswith("raw_")]:
+        assert by_schema[schema] == ["vawg_owner"], (schema, by_schema[schema])
+    assert runs == 1  # the on-run-end hook, as vawg_pipeline
+
+
+def test_each_login_reads_what_its_role_allows(built) -> None:
+    logins = built["logins"]
+    with psycopg.connect(logins["vawg_bi_reader"].url, autocommit=True) as conn:
+        for allowed in (
+            "marts.mart_reporting_monthly",
+            "marts.dim_geography",
+            "publication.pub_mart_reporting_monthly",
+        ):
+            conn.execute(f"select count(*) from {allowed}")
+        for refused in (
+            "marts.fct_recorded_crime",
+            "marts.fct_marac_case",
+            "raw_force.crimes",
+            "staging.stg_force__crimes",
+            "audit.load_batch",
+            "lineage.lineage_reporting_monthly",
+        ):
+            with pytest.raises(errors.InsufficientPrivilege):
+                conn.execute(f"select count(*) from {refused}")
+    with psycopg.connect(logins["vawg_auditor"].url, autocommit=True) as conn:
+        for allowed in (
+            "marts.fct_recorded_crime",
+            "lineage.lineage_reporting_monthly",
+            "publication.pub_mart_reporting_monthly",
+            "audit.dbt_result",
+        ):
+            conn.execute(f"select count(*) from {allowed}")
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute("select count(*) from raw_force.crimes")
+    with psycopg.connect(logins["vawg_pipeline"].url, autocommit=True) as conn:
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute("alter table audit.dbt_run disable trigger all")
