@@ -15,7 +15,9 @@ rules, and no more than the contract's share, those rows are set aside and the r
 * ``register``: each file whose sha256 is not yet published or quarantined becomes a batch.
 * ``load_batch``: the file is streamed, person identifiers are replaced by keyed HMACs on the way,
   and the rows are COPYed as text into an UNLOGGED table ``landing.<dataset>__b<id>`` together with
-  their line number. Memory stays flat: the file is never held whole.
+  their line number. Memory stays flat: the file is never held whole. A CSV file whose every line
+  is one row takes the columnar path (columnar.py: pyarrow blocks, each distinct identifier hashed
+  once, COPY BINARY); any other CSV file is read row by row (csv module), which is the reference.
 * validation (quality.py) runs in SQL on that table;
 * ``publish_batch`` casts the rows into the typed raw table in one transaction and drops the
   landing table; ``quarantine_batch`` moves the landing table to the ``quarantine`` schema instead.
@@ -26,7 +28,6 @@ Every step is idempotent for its batch: re-running it replaces what a failed att
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import hashlib
 import io
@@ -40,6 +41,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from vawg_warehouse import columnar
 from vawg_warehouse.contracts import Contract, all_contracts, load_contract
 from vawg_warehouse.privacy import Pseudonymiser
 
@@ -401,6 +403,45 @@ def copy_records(
     return LoadResult(batch_id=0, rows_read=rows, malformed_rows=malformed)
 
 
+def _copy_csv_sql(table: sql.Composable, columns: sql.Composable) -> sql.Composed:
+    return sql.SQL("copy {} ({}) from stdin (format csv)").format(table, columns)
+
+
+def copy_csv_file(
+    conn: psycopg.Connection,
+    table: sql.Composable,
+    columns: sql.Composable,
+    path: Path,
+    contract: Contract,
+    pseudonymise: Pseudonymiser,
+    file_name: str,
+) -> LoadResult:
+    """COPY a CSV file: the columnar fast path (columnar.py) when every line is one row, else
+    (or when it gives way half-way: its rows are undone) the exact row-by-row path."""
+    hashed = [contract.column_names.index(c.name) for c in contract.pseudonymised]
+    try:
+        with conn.transaction(), path.open("rb") as stream:
+            header = columnar.read_header(stream)
+            positions = _header_mapping(contract, header, file_name)
+            binary = sql.SQL("copy {} ({}) from stdin (format binary)").format(table, columns)
+            with conn.cursor().copy(binary) as copy:
+                rows = columnar.copy_columnar(
+                    copy.write, stream, len(header), positions, hashed, pseudonymise.many
+                )
+        return LoadResult(batch_id=0, rows_read=rows)
+    except columnar.NotColumnar as exc:
+        reason = exc.reason
+        log.info("%s: read row by row (%s)", file_name, reason)
+    with (
+        path.open(newline="", encoding="utf-8-sig") as source,
+        conn.cursor().copy(_copy_csv_sql(table, columns)) as copy,
+    ):
+        records = csv_records(source, file_name)
+        result = copy_records(copy, records, contract, pseudonymise, file_name)
+    result.notes.append(f"read row by row: {reason}")
+    return result
+
+
 def _first_bad_utf8_line(source: io.TextIOBase) -> int | None:
     """The line holding the first byte that is not UTF-8 (text readers decode in blocks)."""
     name = getattr(source, "name", None)
@@ -440,15 +481,14 @@ def load_batch(
         with conn.transaction():
             table = _create_landing_table(conn, batch)
             columns = sql.SQL(", ").join(map(sql.Identifier, _landing_columns(contract)))
-            copy_sql = sql.SQL("copy {} ({}) from stdin (format csv)").format(table, columns)
-            with contextlib.ExitStack() as stack:
-                if contract.file_format.get("type") == "xlsx":
-                    records = xlsx_records(path, batch.file_name, contract.file_format.get("sheet"))
-                else:
-                    source = stack.enter_context(path.open(newline="", encoding="utf-8-sig"))
-                    records = csv_records(source, batch.file_name)
-                copy = stack.enter_context(conn.cursor().copy(copy_sql))
-                result = copy_records(copy, records, contract, pseudonymise, batch.file_name)
+            if contract.file_format.get("type") == "xlsx":
+                records = xlsx_records(path, batch.file_name, contract.file_format.get("sheet"))
+                with conn.cursor().copy(_copy_csv_sql(table, columns)) as copy:
+                    result = copy_records(copy, records, contract, pseudonymise, batch.file_name)
+            else:
+                result = copy_csv_file(
+                    conn, table, columns, path, contract, pseudonymise, batch.file_name
+                )
             result.batch_id = batch.batch_id
             conn.execute(
                 "update audit.load_batch set status = 'loaded', rows_read = %s, "
