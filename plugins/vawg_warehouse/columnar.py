@@ -43,7 +43,7 @@ def read_header(stream: BinaryIO) -> list[str]:
         first = first[len(_BOM) :]
     if not first.endswith(b"\n"):
         raise NotColumnar("the header is not one whole line")
-    if first.count(b'"') % 2 or b"\r" in first[:-2]:
+    if first.count(b'"') % 2 or b"\r" in first[:-2] or b"\x00" in first:
         raise NotColumnar("the header is not one plain line")
     try:
         text = first.decode("utf-8")
@@ -114,6 +114,8 @@ def copy_columnar(
     write(COPY_HEADER)
     for block in blocks(stream, block_bytes):
         lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+        if b"\x00" in block:
+            raise NotColumnar("a NUL byte")
         if block.count(b"\r") != block.count(b"\r\n"):
             raise NotColumnar("a line ends in a lone carriage return")
         read = pacsv.ReadOptions(column_names=names, use_threads=False, block_size=len(block) + 1)

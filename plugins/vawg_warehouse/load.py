@@ -423,7 +423,7 @@ def csv_records(source: io.TextIOBase, file_name: str) -> Records:
     A row's number is the line it starts on (a quoted field may hold line breaks). Errors name
     the line and the rule, never the text: csv's own messages may quote the row.
     """
-    reader = csv.reader(source)
+    reader = csv.reader(_without_nul(source, file_name))
     start = 1
     try:
         for record in reader:
@@ -438,10 +438,24 @@ def csv_records(source: io.TextIOBase, file_name: str) -> Records:
             rule="file is UTF-8 text",
         ) from None
     except csv.Error as exc:
-        what = "a NUL byte" if "NUL" in str(exc) else "quoting, or a field too long"
+        del exc  # its message may quote the row
         raise LoadError(
-            file_name, f"not readable as CSV: {what}", line=reader.line_num, rule="file is CSV"
+            file_name,
+            "not readable as CSV: quoting, or a field too long",
+            line=reader.line_num,
+            rule="file is CSV",
         ) from None
+
+
+def _without_nul(source: Iterable[str], file_name: str) -> Iterator[str]:
+    """The lines of a text file, refusing a NUL character (a binary file, or a broken export:
+    PostgreSQL text cannot hold one and csv reads it as data)."""
+    for number, line in enumerate(source, start=1):
+        if "\x00" in line:
+            raise LoadError(
+                file_name, "a NUL byte (is this a text file?)", line=number, rule="file is CSV"
+            )
+        yield line
 
 
 def _cell_text(value: object) -> str:
