@@ -19,22 +19,53 @@ and the loader's peak RSS (target: 500 MB, the project's limit for load, validat
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import resource
+import secrets
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from vawg_warehouse.bench import Figure, peak_rss_mb, throwaway_database
+from vawg_warehouse.bench import Figure
+from vawg_warehouse.warehouse import ConnectionInfo, connection_info, ensure_warehouse
 
 DAY = date(2025, 3, 3)
 TARGET_RATIO = 0.5
 TARGET_RSS_MB = 500.0
 # A fixed key for the benchmark's throwaway database only (never a real one).
 BENCH_KEY = "bench-key-" + "0123456789abcdef" * 3
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited over exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextlib.contextmanager
+def throwaway_database(prefix: str = "vawg_bench") -> Iterator[ConnectionInfo]:
+    """A new database on the configured warehouse server, dropped afterwards."""
+    import psycopg
+
+    ensure_warehouse()
+    server = connection_info()
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(server.for_database("postgres").url, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    info = server.for_database(name)
+    try:
+        yield info
+    finally:
+        with psycopg.connect(server.for_database("postgres").url, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 def crimes_file(size: int, workspace: Path) -> tuple[Path, Path]:
@@ -163,7 +194,7 @@ def measure(size: int, workspace: Path, rounds: int = 3) -> list[Figure]:
             name="loader rows/s",
             value=round(loader_rate),
             unit="rows/s",
-            target=round(TARGET_RATIO * floor_rate),
+            target=f">= {TARGET_RATIO}x the floor's rows/s ({TARGET_RATIO * floor_rate:,.0f})",
             floor=round(floor_rate),
             floor_name=floor_name,
             met=ratio >= TARGET_RATIO,
@@ -174,7 +205,7 @@ def measure(size: int, workspace: Path, rounds: int = 3) -> list[Figure]:
             name="loader / bare COPY rows/s",
             value=round(ratio, 3),
             unit="ratio",
-            target=TARGET_RATIO,
+            target=f">= {TARGET_RATIO}x",
             floor=1.0,
             floor_name=floor_name,
             met=ratio >= TARGET_RATIO,
@@ -184,7 +215,7 @@ def measure(size: int, workspace: Path, rounds: int = 3) -> list[Figure]:
             name="loader peak RSS",
             value=round(rss),
             unit="MB",
-            target=TARGET_RSS_MB,
+            target=f"<= {TARGET_RSS_MB:.0f} MB",
             met=rss <= TARGET_RSS_MB,
             note="the loader's process (imports included), VmHWM; largest of the rounds",
             detail={"floor_peak_rss_mb": round(max(r["peak_rss_mb"] for r in floor_runs))},
