@@ -215,6 +215,7 @@ def build(conn: psycopg.Connection, dag_run_id: str, site_dir: Path) -> Path | N
     context.build_data_docs(site_names=[SITE_NAME])
     _share_static(building, site_dir.parent / f"static-{g.version}")
     shutil.rmtree(site_dir, ignore_errors=True)
+    _owner_only(building)
     building.replace(site_dir)
     log.info(
         "Data Docs for %d validation(s) of %s built in %.1f s: %s",
@@ -224,6 +225,16 @@ def build(conn: psycopg.Connection, dag_run_id: str, site_dir: Path) -> Path | N
         site_dir,
     )
     return site_dir / "index.html"
+
+
+def _owner_only(site: Path) -> None:
+    """Pages of a run readable by their owner only (0600 files, 0700 folders), like the run
+    reports; links (the shared static folder) are not followed."""
+    site.chmod(0o700)
+    for path in site.rglob("*"):
+        if path.is_symlink():
+            continue
+        path.chmod(0o700 if path.is_dir() else 0o600)
 
 
 def _share_static(site: Path, shared: Path) -> None:

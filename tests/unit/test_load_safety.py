@@ -663,6 +663,8 @@ def test_marker_identifiers_reach_no_audit_table_landing_quarantine_raw_table_or
     assert any("data_docs" in p.parts for p in pages) and any("runs" in p.parts for p in pages)
     reports = "\n".join(p.read_text(errors="replace") for p in pages)
     assert MARKER not in reports
+    run_pages = [p for p in pages if p.suffix == ".html" and "static" not in str(p)]
+    assert {stat.S_IMODE(p.stat().st_mode) for p in run_pages} == {0o600}  # owner only
     assert MARKER not in "\n".join(summary) and MARKER not in str(listed)
     out = capsys.readouterr()
     assert MARKER not in caplog.text and MARKER not in out.out and MARKER not in out.err
