@@ -539,14 +539,16 @@ def copy_records(
                 malformed += 1
                 if len(malformed_lines) < MALFORMED_LINES_KEPT:
                     malformed_lines.append(line)
-                writer.writerow([""] * len(positions) + [line, "t"])
-                continue
-        values = [record[i] for i in positions]
-        for i in hashed:
-            values[i] = pseudonymise(values[i])
-        values.append(line)
-        values.append("f")
-        writer.writerow(values)
+                record = None
+        if record is None:
+            writer.writerow([""] * len(positions) + [line, "t"])
+        else:
+            values = [record[i] for i in positions]
+            for i in hashed:
+                values[i] = pseudonymise(values[i])
+            values.append(line)
+            values.append("f")
+            writer.writerow(values)
         if buffer.tell() >= COPY_CHUNK_BYTES:
             copy.write(buffer.getvalue())
             buffer.seek(0)
