@@ -21,7 +21,8 @@ import stat
 from pathlib import Path
 
 _BLOCK = 1 << 20
-READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH  # 0o444
+READ_ONLY = stat.S_IRUSR  # 0o400: the copies hold identifiers in clear; owner only
+OWNER_ONLY_DIR = stat.S_IRWXU  # 0o700
 
 
 class ArchiveError(RuntimeError):
@@ -55,10 +56,11 @@ def archive_file(source: Path, sha256: str, archive_root: Path) -> str:
     """
     relative = archive_relative_path(sha256, source.name)
     target = archive_root / relative
+    _owner_only_folder(archive_root)
+    _owner_only_folder(target.parent)
     if target.exists():
         _check_existing(target, source)
         return relative
-    target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.parent / f".{sha256}.{secrets.token_hex(4)}.partial"
     try:
         copied = hashlib.sha256()
@@ -84,10 +86,19 @@ def archive_file(source: Path, sha256: str, archive_root: Path) -> str:
     return relative
 
 
+def _owner_only_folder(folder: Path) -> None:
+    """Make (or tighten) an archive folder: owner only (0700)."""
+    folder.mkdir(mode=OWNER_ONLY_DIR, parents=True, exist_ok=True)
+    if stat.S_IMODE(folder.stat().st_mode) != OWNER_ONLY_DIR:
+        folder.chmod(OWNER_ONLY_DIR)
+
+
 def _check_existing(target: Path, source: Path) -> None:
     info = target.stat()
     if info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
         raise ArchiveError(f"{target}: an archived file is writable; it must be read-only")
+    if info.st_mode & (stat.S_IRGRP | stat.S_IROTH):
+        target.chmod(READ_ONLY)  # a copy made before copies were owner-only
     if info.st_size != source.stat().st_size:
         raise ArchiveError(
             f"{target}: the archived file's size differs from {source.name} of the same checksum"

@@ -473,12 +473,15 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
         if not held:
             _say("nothing is held in quarantine")
         for b in held:
-            print(
-                f"batch {b['batch_id']:>6}  {b['status']:<11} {b['rows_held']:>7,} of "
-                f"{b['rows_read']:>9,} rows held  {b['file_name']}"
+            batch = "-" if b["batch_id"] is None else b["batch_id"]
+            rows = (
+                f"{b['rows_held']:>7,} of {b['rows_read']:>9,} rows held"
+                if b["rows_held"] is not None and b["rows_read"] is not None
+                else f"{'no rows loaded':>27}"
             )
+            print(f"batch {batch:>6}  {b['status']:<14} {rows}  {b['file_name']}")
             for rule in b["rules"]:
-                print(f"{'':>15}broke: {rule.splitlines()[0]}")
+                print(f"{'':>15}broke: {(rule or 'no reason recorded').splitlines()[0]}")
         return 0
     if args.batch is None or not args.reason:
         _say("error: release needs a batch id and --reason")

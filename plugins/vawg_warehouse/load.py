@@ -14,8 +14,11 @@ rules, and no more than the contract's share, those rows are set aside and the r
 
 * ``register``: each file whose sha256 is not yet published or quarantined becomes a batch.
 * ``load_batch``: the file is streamed, person identifiers are replaced by keyed HMACs on the way,
-  and the rows are COPYed as text into an UNLOGGED table ``landing.<dataset>__b<id>`` together with
-  their line number. Memory stays flat: the file is never held whole.
+  and the rows are COPYed as text into a (logged: crash-safe) table ``landing.<dataset>__b<id>``
+  together with their line number. Memory stays flat: the file is never held whole. A CSV file
+  whose every line is one row takes the columnar path (columnar.py: pyarrow blocks, each distinct
+  identifier hashed once, COPY BINARY); any other CSV file is read row by row (csv module), which
+  is the reference. The file read is the archived copy that was checksummed (archive.py).
 * validation (quality.py) runs in SQL on that table;
 * ``publish_batch`` casts the rows into the typed raw table in one transaction and drops the
   landing table; ``quarantine_batch`` moves the landing table to the ``quarantine`` schema instead.
@@ -26,7 +29,6 @@ Every step is idempotent for its batch: re-running it replaces what a failed att
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import hashlib
 import io
@@ -40,12 +42,14 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from vawg_warehouse import columnar
 from vawg_warehouse.contracts import Contract, all_contracts, load_contract
 from vawg_warehouse.privacy import Pseudonymiser
 
 log = logging.getLogger(__name__)
 
 COPY_CHUNK_BYTES = 1 << 20  # send COPY data in 1 MiB pieces
+MALFORMED_LINES_KEPT = 20  # line numbers of rows with the wrong field count kept in the event
 _READ_BLOCK = 1 << 20
 
 
@@ -103,6 +107,7 @@ class LoadResult:
     rows_read: int
     malformed_rows: int = 0
     notes: list[str] = field(default_factory=list)
+    malformed_lines: list[int] = field(default_factory=list)  # the first few
 
 
 def file_sha256(path: Path) -> str:
@@ -118,19 +123,114 @@ def file_sha256(path: Path) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def discover(landing_root: Path, contracts: Iterable[Contract] | None = None) -> list[LandingFile]:
-    """The files in the landing folder that belong to a dataset, oldest name first."""
+@dataclass(frozen=True)
+class Refusal:
+    """A landing entry that is never read: what it is or what it is called (never its content)."""
+
+    dataset: str
+    file_name: str  # escaped: control characters as \n, \x01 ...
+    rule: str
+    message: str
+
+
+_ODD_CHARACTERS = set("\"'`\\") | {chr(c) for c in range(32)} | {"\x7f"}
+
+
+def _escaped(name: str) -> str:
+    return name.encode("unicode_escape").decode("ascii")
+
+
+def _odd_name(relative: str) -> str | None:
+    """Why a landing path's name is refused, or None when it is plain."""
+    if any(c in _ODD_CHARACTERS for c in relative):
+        return "control characters, quotes or backslashes in the name"
+    if ".." in relative:
+        return "'..' in the name"
+    return None
+
+
+def survey(
+    landing_root: Path, contracts: Iterable[Contract] | None = None
+) -> tuple[list[LandingFile], list[Refusal]]:
+    """The files of each dataset's landing folder (oldest name first), and what is refused there.
+
+    A symbolic link is never followed, whatever it points at (a file, a folder, outside the
+    landing folder or not), and a name with control characters, quotes, backslashes or '..' is
+    never read: both are refused and named (escaped), so that nothing is ignored silently.
+    """
     found: list[LandingFile] = []
+    refused: list[Refusal] = []
     for contract in contracts or all_contracts():
         folder = contract.landing_dir(landing_root)
+        if folder.is_symlink():
+            refused.append(
+                Refusal(
+                    contract.dataset,
+                    _escaped(contract.landing_path),
+                    "no symbolic links in the landing folder",
+                    "the dataset's landing folder is a symbolic link: not followed",
+                )
+            )
+            continue
         if not folder.is_dir():
             continue
-        paths = folder.rglob("*") if contract.recursive else folder.iterdir()
-        for path in sorted(paths):
+        for path in sorted(_walk(folder, contract.recursive)):
             relative = path.relative_to(landing_root).as_posix()
+            if path.is_symlink():
+                refused.append(
+                    Refusal(
+                        contract.dataset,
+                        _escaped(relative),
+                        "no symbolic links in the landing folder",
+                        "a symbolic link: not followed; drop the file itself",
+                    )
+                )
+                continue
+            odd = _odd_name(relative)
+            if odd:
+                refused.append(
+                    Refusal(
+                        contract.dataset,
+                        _escaped(relative),
+                        "plain file names only",
+                        f"{odd}: not read; rename the file",
+                    )
+                )
+                continue
             if path.is_file() and contract.matches(relative):
                 found.append(LandingFile(contract.dataset, relative, path, path.stat().st_size))
-    return found
+    return found, refused
+
+
+def _walk(folder: Path, recursive: bool) -> Iterator[Path]:
+    """Entries of a folder (and, when recursive, of its real sub-folders: links are not entered);
+    symbolic links are yielded, never followed."""
+    for entry in folder.iterdir():
+        if recursive and entry.is_dir() and not entry.is_symlink():
+            yield from _walk(entry, recursive)
+        elif not entry.is_dir() or entry.is_symlink():
+            yield entry
+
+
+def discover(landing_root: Path, contracts: Iterable[Contract] | None = None) -> list[LandingFile]:
+    """The files in the landing folder that belong to a dataset, oldest name first (what
+    ``survey`` finds, without its refusals)."""
+    return survey(landing_root, contracts)[0]
+
+
+def record_refusals(conn: psycopg.Connection, refusals: Iterable[Refusal], ctx: RunContext) -> int:
+    """Keep each refusal in audit.refused_file (once per name and rule) and log it; returns how
+    many were new."""
+    new = 0
+    for refusal in refusals:
+        with conn.transaction():
+            new += conn.execute(
+                "insert into audit.refused_file (dataset, file_name, rule, message, dag_run_id) "
+                "values (%s, %s, %s, %s, %s) on conflict do nothing",
+                (refusal.dataset, refusal.file_name, refusal.rule, refusal.message, ctx.dag_run_id),
+            ).rowcount
+        log.warning("REFUSED %s: %s (rule: %s)", refusal.file_name, refusal.message, refusal.rule)
+    return new
 
 
 def _event(conn: psycopg.Connection, batch_id: int, status: str, ctx: RunContext, **detail) -> None:
@@ -196,14 +296,17 @@ def register(
                 )
             else:
                 row = conn.execute(
-                    "select batch_id, status from audit.load_batch "
+                    "select batch_id, status, file_name from audit.load_batch "
                     "where dataset = %s and file_sha256 = %s",
                     (landing_file.dataset, sha),
                 ).fetchone()
                 if archive_path is not None:
                     _record_archive_path(conn, row[0], archive_path, ctx)
+                if row[2] != landing_file.relative_path:
+                    _record_duplicate(conn, row[0], landing_file.relative_path, ctx)
+                row = row[:2]
         batch_id, status = row
-        if status in ("published", "quarantined"):
+        if status in ("published", "quarantined", "superseded"):
             skipped += 1
             continue
         to_process.append(
@@ -213,6 +316,22 @@ def register(
         "registered %d batch(es) to process, skipped %d already taken in", len(to_process), skipped
     )
     return to_process
+
+
+def _record_duplicate(
+    conn: psycopg.Connection, batch_id: int, other_name: str, ctx: RunContext
+) -> None:
+    """The same bytes arrived under another name: not loaded again, but on record (once)."""
+    seen = conn.execute(
+        "select 1 from audit.load_batch_event where batch_id = %s and status = 'duplicate_file' "
+        "and detail ->> 'file_name' = %s",
+        (batch_id, other_name),
+    ).fetchone()
+    if not seen:
+        _event(conn, batch_id, "duplicate_file", ctx, file_name=other_name)
+        log.warning(
+            "%s is byte for byte the file of batch %d: not loaded again", other_name, batch_id
+        )
 
 
 def _record_archive_path(
@@ -256,29 +375,33 @@ def _create_landing_table(conn: psycopg.Connection, batch: Batch) -> sql.Compose
     columns = [sql.SQL("{} text").format(sql.Identifier(n)) for n in batch.contract.stored_names]
     columns += [sql.SQL("_row_number bigint not null"), sql.SQL("_malformed boolean not null")]
     conn.execute(sql.SQL("drop table if exists {}").format(table))
-    conn.execute(
-        sql.SQL("create unlogged table {} ({})").format(table, sql.SQL(", ").join(columns))
-    )
+    conn.execute(sql.SQL("create table {} ({})").format(table, sql.SQL(", ").join(columns)))
     return table
 
 
 def _header_mapping(
     contract: Contract, header: list[str], file_name: str, line: int = 1
 ) -> list[int]:
-    """For each contract column, its index in the file's header (order may differ)."""
+    """For each contract column, its index in the file's header (order may differ).
+
+    The error names only the contract's own column names and counts: the file's first line may
+    be a data row (a file sent without its header), so its cells are never quoted.
+    """
     cleaned = [h.strip() for h in header]
     expected = contract.file_headers
     missing = [c for c in expected if c not in cleaned]
-    unexpected = [h for h in cleaned if h not in expected]
-    duplicated = sorted({h for h in cleaned if cleaned.count(h) > 1})
+    unexpected = sum(1 for h in cleaned if h not in expected)
+    duplicated = sorted({h for h in cleaned if h in expected and cleaned.count(h) > 1})
     problems = []
     if missing:
-        problems.append(f"missing column(s) {missing}")
+        problems.append(f"{len(missing)} of the contract's columns missing: {missing}")
     if unexpected:
-        problems.append(f"unexpected column(s) {unexpected}")
+        problems.append(f"{unexpected} column(s) the contract does not name")
     if duplicated:
         problems.append(f"repeated column(s) {duplicated}")
     if problems:
+        if missing and len(missing) == len(expected):
+            problems.append("is the header row missing?")
         raise LoadError(
             file_name, "; ".join(problems), line=line, rule="header matches the contract"
         )
@@ -288,24 +411,51 @@ def _header_mapping(
 Records = Iterator[tuple[int, list[str]]]  # (line or sheet row number, values); header first
 
 
+# A field may be long (free text): up to 16 MiB is read, so the row meets the contract's rules
+# (a pattern, a code list) instead of the file failing as a whole. Process-wide: csv keeps one.
+FIELD_SIZE_LIMIT = 16 << 20
+csv.field_size_limit(max(csv.field_size_limit(), FIELD_SIZE_LIMIT))
+
+
 def csv_records(source: io.TextIOBase, file_name: str) -> Records:
-    """The rows of a CSV file with their line numbers (blank lines skipped)."""
-    reader = csv.reader(source)
+    """The rows of a CSV file with their line numbers (blank lines skipped).
+
+    A row's number is the line it starts on (a quoted field may hold line breaks). Errors name
+    the line and the rule, never the text: csv's own messages may quote the row.
+    """
+    reader = csv.reader(_without_nul(source, file_name))
+    start = 1
     try:
         for record in reader:
             if record:
-                yield reader.line_num, record
-    except UnicodeDecodeError as exc:
+                yield start, record
+            start = reader.line_num + 1
+    except UnicodeDecodeError:
         raise LoadError(
             file_name,
-            f"not valid UTF-8 ({exc.reason})",
+            "not valid UTF-8 (save the file as UTF-8)",
             line=_first_bad_utf8_line(source),
             rule="file is UTF-8 text",
         ) from None
     except csv.Error as exc:
+        del exc  # its message may quote the row
         raise LoadError(
-            file_name, f"not readable as CSV ({exc})", line=reader.line_num, rule="file is CSV"
+            file_name,
+            "not readable as CSV: quoting, or a field too long",
+            line=reader.line_num,
+            rule="file is CSV",
         ) from None
+
+
+def _without_nul(source: Iterable[str], file_name: str) -> Iterator[str]:
+    """The lines of a text file, refusing a NUL character (a binary file, or a broken export:
+    PostgreSQL text cannot hold one and csv reads it as data)."""
+    for number, line in enumerate(source, start=1):
+        if "\x00" in line:
+            raise LoadError(
+                file_name, "a NUL byte (is this a text file?)", line=number, rule="file is CSV"
+            )
+        yield line
 
 
 def _cell_text(value: object) -> str:
@@ -330,14 +480,15 @@ def xlsx_records(path: Path, file_name: str, sheet: str | None = None) -> Record
     except Exception as exc:  # noqa: BLE001 - any failure to open is a bad file, said plainly
         raise LoadError(
             file_name,
-            f"not readable as an Excel workbook ({exc})",
+            f"not readable as an Excel workbook ({type(exc).__name__})",
             rule="file is an .xlsx workbook",
         ) from None
     try:
         if sheet is not None and sheet not in workbook.sheetnames:
             raise LoadError(
                 file_name,
-                f"no worksheet named {sheet!r} (found {workbook.sheetnames})",
+                f"no worksheet named {sheet!r} (the workbook has "
+                f"{len(workbook.sheetnames)} other sheet(s))",
                 rule="workbook has the contract's worksheet",
             )
         worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
@@ -360,12 +511,15 @@ def copy_records(
 ) -> LoadResult:
     """Check the header, pseudonymise identifiers, write rows to an open COPY in 1 MiB pieces.
 
-    A row with the wrong number of fields is kept (padded or cut) and flagged ``_malformed`` so
-    that validation names it; nothing is dropped here.
+    A row with the wrong number of fields cannot be read by column name: a field missing or
+    added shifts every value after it, so an identifier could sit in a column stored in clear.
+    Such a row keeps its line number and ``_malformed`` set, with every column empty: none of
+    its values is stored (the archived file has them). Validation sets it aside by that flag.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     rows = malformed = 0
+    malformed_lines: list[int] = []
     first = next(records, None)
     if first is None:
         raise LoadError(
@@ -377,28 +531,72 @@ def copy_records(
     hashed = [contract.column_names.index(c.name) for c in contract.pseudonymised]
     for line, record in records:
         rows += 1
-        is_malformed = len(record) != width
-        if is_malformed:
+        if len(record) != width:
             # Excel rows may stop early at empty trailing cells: that is not malformed.
-            short_but_blank = len(record) < width and contract.file_format.get("type") == "xlsx"
-            if not short_but_blank:
-                malformed += 1
+            if len(record) < width and contract.file_format.get("type") == "xlsx":
+                record = record + [""] * (width - len(record))
             else:
-                is_malformed = False
-            record = (record + [""] * width)[:width]
-        values = [record[i] for i in positions]
-        for i in hashed:
-            values[i] = pseudonymise(values[i])
-        values.append(line)
-        values.append("t" if is_malformed else "f")
-        writer.writerow(values)
+                malformed += 1
+                if len(malformed_lines) < MALFORMED_LINES_KEPT:
+                    malformed_lines.append(line)
+                record = None
+        if record is None:
+            writer.writerow([""] * len(positions) + [line, "t"])
+        else:
+            values = [record[i] for i in positions]
+            for i in hashed:
+                values[i] = pseudonymise(values[i])
+            values.append(line)
+            values.append("f")
+            writer.writerow(values)
         if buffer.tell() >= COPY_CHUNK_BYTES:
             copy.write(buffer.getvalue())
             buffer.seek(0)
             buffer.truncate()
     if buffer.tell():
         copy.write(buffer.getvalue())
-    return LoadResult(batch_id=0, rows_read=rows, malformed_rows=malformed)
+    return LoadResult(
+        batch_id=0, rows_read=rows, malformed_rows=malformed, malformed_lines=malformed_lines
+    )
+
+
+def _copy_csv_sql(table: sql.Composable, columns: sql.Composable) -> sql.Composed:
+    return sql.SQL("copy {} ({}) from stdin (format csv)").format(table, columns)
+
+
+def copy_csv_file(
+    conn: psycopg.Connection,
+    table: sql.Composable,
+    columns: sql.Composable,
+    path: Path,
+    contract: Contract,
+    pseudonymise: Pseudonymiser,
+    file_name: str,
+) -> LoadResult:
+    """COPY a CSV file: the columnar fast path (columnar.py) when every line is one row, else
+    (or when it gives way half-way: its rows are undone) the exact row-by-row path."""
+    hashed = [contract.column_names.index(c.name) for c in contract.pseudonymised]
+    try:
+        with conn.transaction(), path.open("rb") as stream:
+            header = columnar.read_header(stream)
+            positions = _header_mapping(contract, header, file_name)
+            binary = sql.SQL("copy {} ({}) from stdin (format binary)").format(table, columns)
+            with conn.cursor().copy(binary) as copy:
+                rows = columnar.copy_columnar(
+                    copy.write, stream, len(header), positions, hashed, pseudonymise.many
+                )
+        return LoadResult(batch_id=0, rows_read=rows)
+    except columnar.NotColumnar as exc:
+        reason = exc.reason
+        log.info("%s: read row by row (%s)", file_name, reason)
+    with (
+        path.open(newline="", encoding="utf-8-sig") as source,
+        conn.cursor().copy(_copy_csv_sql(table, columns)) as copy,
+    ):
+        records = csv_records(source, file_name)
+        result = copy_records(copy, records, contract, pseudonymise, file_name)
+    result.notes.append(f"read row by row: {reason}")
+    return result
 
 
 def _first_bad_utf8_line(source: io.TextIOBase) -> int | None:
@@ -418,37 +616,93 @@ def _first_bad_utf8_line(source: io.TextIOBase) -> int | None:
     return None
 
 
+class FileRefused(LoadError):
+    """The batch's file cannot be taken in at all (vanished, rewritten): the batch is refused."""
+
+
+def _refuse(conn: psycopg.Connection, batch: Batch, ctx: RunContext, message: str, rule: str):
+    error = FileRefused(batch.file_name, message, rule=rule)
+    with conn.transaction():
+        conn.execute(
+            "update audit.load_batch set status = 'refused', error_message = %s "
+            "where batch_id = %s",
+            (str(error), batch.batch_id),
+        )
+        _event(conn, batch.batch_id, "refused", ctx, rule=rule, message=str(error))
+    log.warning("REFUSED batch %d: %s", batch.batch_id, error)
+    return error
+
+
+def source_file(
+    conn: psycopg.Connection,
+    batch: Batch,
+    landing_root: Path,
+    ctx: RunContext,
+    archive_root: Path | None = None,
+) -> Path:
+    """The file to read for a batch: its archived copy (the bytes that were checksummed and kept
+    read-only at registration), else the landing file if it still has the registered checksum.
+    When neither is there the batch ends ``refused`` (FileRefused is raised)."""
+    (archived,) = conn.execute(
+        "select archive_path from audit.load_batch where batch_id = %s", (batch.batch_id,)
+    ).fetchone()
+    if archive_root is not None and archived:
+        copy = archive_root / archived
+        if copy.is_file() and not copy.is_symlink():
+            if file_sha256(copy) == batch.file_sha256:
+                return copy
+            raise _refuse(
+                conn,
+                batch,
+                ctx,
+                "the archived copy no longer has the registered checksum",
+                "the archive keeps what was registered",
+            )
+    path = landing_root / batch.file_name
+    if path.is_symlink() or not path.is_file():
+        raise _refuse(
+            conn,
+            batch,
+            ctx,
+            "the file is no longer in the landing folder and has no archived copy",
+            "a registered file stays until it is loaded",
+        )
+    if file_sha256(path) != batch.file_sha256:
+        raise _refuse(
+            conn,
+            batch,
+            ctx,
+            "the file changed after it was registered and has no archived copy: "
+            "a source must not rewrite a dropped file; drop a new one",
+            "a registered file is never rewritten",
+        )
+    return path
+
+
 def load_batch(
     conn: psycopg.Connection,
     batch: Batch,
     landing_root: Path,
     pseudonymise: Pseudonymiser,
     ctx: RunContext,
+    archive_root: Path | None = None,
 ) -> LoadResult:
-    """Stream one file into its landing table. A file that cannot be read is quarantined whole."""
-    path = landing_root / batch.file_name
-    if not path.exists():
-        raise LoadError(batch.file_name, "the file is no longer in the landing folder")
-    if file_sha256(path) != batch.file_sha256:
-        raise LoadError(
-            batch.file_name,
-            "the file changed after it was registered: "
-            "a source must not rewrite a dropped file; drop a new one",
-        )
+    """Stream one file into its landing table, in one transaction. A file that cannot be read is
+    quarantined whole; one that is gone is refused (both raise a LoadError)."""
+    path = source_file(conn, batch, landing_root, ctx, archive_root)
     contract = batch.contract
     try:
         with conn.transaction():
             table = _create_landing_table(conn, batch)
             columns = sql.SQL(", ").join(map(sql.Identifier, _landing_columns(contract)))
-            copy_sql = sql.SQL("copy {} ({}) from stdin (format csv)").format(table, columns)
-            with contextlib.ExitStack() as stack:
-                if contract.file_format.get("type") == "xlsx":
-                    records = xlsx_records(path, batch.file_name, contract.file_format.get("sheet"))
-                else:
-                    source = stack.enter_context(path.open(newline="", encoding="utf-8-sig"))
-                    records = csv_records(source, batch.file_name)
-                copy = stack.enter_context(conn.cursor().copy(copy_sql))
-                result = copy_records(copy, records, contract, pseudonymise, batch.file_name)
+            if contract.file_format.get("type") == "xlsx":
+                records = xlsx_records(path, batch.file_name, contract.file_format.get("sheet"))
+                with conn.cursor().copy(_copy_csv_sql(table, columns)) as copy:
+                    result = copy_records(copy, records, contract, pseudonymise, batch.file_name)
+            else:
+                result = copy_csv_file(
+                    conn, table, columns, path, contract, pseudonymise, batch.file_name
+                )
             result.batch_id = batch.batch_id
             conn.execute(
                 "update audit.load_batch set status = 'loaded', rows_read = %s, "
@@ -462,6 +716,8 @@ def load_batch(
                 ctx,
                 rows_read=result.rows_read,
                 malformed_rows=result.malformed_rows,
+                malformed_lines=result.malformed_lines,
+                read_from="archive" if path != landing_root / batch.file_name else "landing",
             )
     except LoadError as exc:
         # Unreadable as a whole: nothing can be published, the file itself is the evidence.
@@ -482,8 +738,30 @@ def load_batch(
             )
         log.warning("quarantined %s", exc)
         raise
+    if result.malformed_rows:
+        log.warning(
+            "batch %d (%s): %d row(s) with the wrong number of fields, kept without their "
+            "values (first lines %s)",
+            batch.batch_id,
+            batch.file_name,
+            result.malformed_rows,
+            result.malformed_lines,
+        )
     log.info("loaded batch %d (%s): %d rows", batch.batch_id, batch.file_name, result.rows_read)
     return result
+
+
+def describe_error(exc: BaseException) -> str:
+    """An error as it may be stored or logged: the database's messages may quote a value (a failed
+    cast says which text it could not read), so they are named by class, state and column only."""
+    if isinstance(exc, psycopg.Error):
+        diag = exc.diag
+        column = f", column {diag.column_name}" if diag.column_name else ""
+        table = f", table {diag.table_name}" if diag.table_name else ""
+        return f"database error {type(exc).__name__} (SQLSTATE {exc.sqlstate}{table}{column})"
+    if isinstance(exc, UnicodeError):  # its text holds the bytes it could not read
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {str(exc)[:500]}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -514,8 +792,13 @@ def mark_validated(conn: psycopg.Connection, batch: Batch, ctx: RunContext, **de
         _event(conn, batch.batch_id, "validated", ctx, **detail)
 
 
+class PublishMismatch(RuntimeError):
+    """Publishing did not insert the rows it should have: the batch's transaction is undone."""
+
+
 def _insert_into_raw(conn: psycopg.Connection, batch: Batch, source: sql.Identifier) -> int:
-    """Cast the rows of ``source`` (a landing or quarantine table) into the raw table."""
+    """Cast the rows of ``source`` (a landing or quarantine table) into the raw table. A row
+    flagged ``_malformed`` (wrong field count, values not kept) is never inserted."""
     contract = batch.contract
     schema, table = contract.raw_table.split(".")
     targets = [*contract.stored_names, "_batch_id", "_row_number", "_published_at"]
@@ -526,7 +809,9 @@ def _insert_into_raw(conn: psycopg.Connection, batch: Batch, source: sql.Identif
         sql.SQL("clock_timestamp()"),
     ]
     return conn.execute(
-        sql.SQL("insert into {raw} ({targets}) select {selects} from {source}").format(
+        sql.SQL(
+            "insert into {raw} ({targets}) select {selects} from {source} where not _malformed"
+        ).format(
             raw=sql.Identifier(schema, table),
             targets=sql.SQL(", ").join(map(sql.Identifier, targets)),
             selects=sql.SQL(", ").join(selects),
@@ -549,6 +834,17 @@ def publish_batch(conn: psycopg.Connection, batch: Batch, ctx: RunContext) -> in
     with conn.transaction():
         conn.execute(sql.SQL("delete from {} where _batch_id = %s").format(raw), (batch.batch_id,))
         published = _insert_into_raw(conn, batch, landing)
+        rows_read, set_aside = conn.execute(
+            "select rows_read, coalesce(rows_rejected, 0) from audit.load_batch "
+            "where batch_id = %s",
+            (batch.batch_id,),
+        ).fetchone()
+        if rows_read is None or published != rows_read - set_aside:
+            # e.g. a landing table emptied by a crash, or rows flagged malformed still in it
+            raise PublishMismatch(
+                f"batch {batch.batch_id} ({batch.file_name}): {published} row(s) would be "
+                f"published but {rows_read} were read and {set_aside} set aside; nothing published"
+            )
         conn.execute(sql.SQL("drop table {}").format(landing))
         conn.execute(
             "update audit.load_batch set status = 'published', rows_loaded = %s, "
@@ -716,6 +1012,23 @@ def release_quarantined(
         raise ValueError(
             f"batch {batch_id} ({batch.file_name}) has nothing in quarantine to release "
             f"(status {batch.status})"
+        )
+    (superseded_by,) = conn.execute(
+        "select superseded_by_batch_id from audit.load_batch where batch_id = %s", (batch_id,)
+    ).fetchone()
+    if superseded_by is not None:
+        raise ValueError(
+            f"batch {batch_id} ({batch.file_name}) was corrected by batch {superseded_by}: "
+            "its held rows are out of date and are not released"
+        )
+    (malformed,) = conn.execute(
+        sql.SQL("select count(*) from {} where _malformed").format(held)
+    ).fetchone()
+    if malformed:
+        raise ValueError(
+            f"batch {batch_id} ({batch.file_name}) holds {malformed} row(s) with the wrong "
+            "number of fields (their values were not kept): a release cannot publish them; "
+            "correct the file and drop it again"
         )
     with conn.transaction():
         try:

@@ -18,10 +18,11 @@ from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.contracts import load_contract
 from vawg_warehouse.datasets import SOURCES
 from vawg_warehouse.load import (
+    FileRefused,
     LoadError,
     RowRejection,
     RunContext,
-    discover,
+    describe_error,
     get_batches,
     load_batch,
     mark_failed,
@@ -29,8 +30,10 @@ from vawg_warehouse.load import (
     publish_batch,
     quarantine_batch,
     quarantine_rows,
+    record_refusals,
     register,
     release_quarantined,
+    survey,
 )
 from vawg_warehouse.migrations import migrate
 from vawg_warehouse.privacy import KEY_ENV, Pseudonymiser, resolve_key
@@ -78,11 +81,13 @@ def prepare_warehouse(settings: Settings | None = None) -> list[str]:
 
 
 def register_files(dataset: str, ctx: RunContext, settings: Settings | None = None) -> list[int]:
-    """New (or unfinished) files of one dataset, registered as batches: their ids."""
+    """New (or unfinished) files of one dataset, registered as batches: their ids. Entries the
+    landing folder must not hold (symbolic links, odd names) are refused and recorded."""
     settings = settings or get_settings()
     contract = load_contract(dataset)
-    files = discover(settings.landing_dir, [contract])
-    with connect(settings) as conn:
+    files, refusals = survey(settings.landing_dir, [contract])
+    with connect(settings, autocommit=True) as conn:
+        record_refusals(conn, refusals, ctx)
         batches = register(conn, files, ctx, archive_root=settings.archive_dir)
     return [b.batch_id for b in batches]
 
@@ -97,30 +102,52 @@ def register_family(family: str, ctx: RunContext, settings: Settings | None = No
     ]
 
 
+class BatchesFailed(RuntimeError):
+    """Some batches of a step failed (each is marked ``failed``, with an event); the others went
+    on. The message names batches and error classes, never a value."""
+
+
 def load_batches(
     batch_ids: list[int], ctx: RunContext, settings: Settings | None = None
 ) -> list[int]:
     """Stream each batch into its landing table; returns the ids that loaded.
 
-    A file that cannot be read (bad header, not UTF-8) is quarantined and reported, and the
-    other files still load.
+    Each batch is its own transaction (an autocommit connection): a batch that fails is marked
+    ``failed`` and the others still load and stay loaded; the step then fails naming it. A file
+    that cannot be read (bad header, not UTF-8) is quarantined and reported; one that is gone is
+    refused; neither fails the step.
     """
     settings = settings or get_settings()
     pseudonymise = Pseudonymiser(resolve_key(settings))
     loaded: list[int] = []
-    with connect(settings) as conn:
+    failures: list[str] = []
+    with connect(settings, autocommit=True) as conn:
         for batch in get_batches(conn, batch_ids):
-            if batch.status not in ("registered", "loaded", "failed"):
+            if batch.status not in ("registered", "loaded", "failed", "refused"):
                 continue  # already past this step (a retry after a partial success)
             try:
-                load_batch(conn, batch, settings.landing_dir, pseudonymise, ctx)
+                load_batch(
+                    conn,
+                    batch,
+                    settings.landing_dir,
+                    pseudonymise,
+                    ctx,
+                    archive_root=settings.archive_dir,
+                )
             except LoadError as exc:
-                log.error("QUARANTINED %s", exc)
+                log.error(
+                    "%s %s", "REFUSED" if isinstance(exc, FileRefused) else "QUARANTINED", exc
+                )
                 continue
-            except Exception as exc:
-                mark_failed(conn, batch.batch_id, ctx, f"load: {exc}")
-                raise
+            except Exception as exc:  # noqa: BLE001 - recorded, named, and the step fails below
+                error = describe_error(exc)
+                mark_failed(conn, batch.batch_id, ctx, f"load: {error}")
+                failures.append(f"batch {batch.batch_id} ({batch.file_name}): {error}")
+                log.error("FAILED load of batch %d: %s", batch.batch_id, error)
+                continue
             loaded.append(batch.batch_id)
+    if failures:
+        raise BatchesFailed("load failed for " + "; ".join(failures))
     return loaded
 
 
@@ -194,16 +221,25 @@ def _quarantine_failing_rows(conn, batch, ctx: RunContext, report, validation_ru
 
 
 def publish_batches(batch_ids: list[int], ctx: RunContext, settings: Settings | None = None) -> int:
-    """Publish each validated batch to its raw table; returns the rows published."""
+    """Publish each validated batch to its raw table; returns the rows published.
+
+    Each batch is one transaction of its own; a batch that fails is marked ``failed`` (the others
+    stay published) and the step then fails naming it.
+    """
     settings = settings or get_settings()
     total = 0
-    with connect(settings) as conn:
+    failures: list[str] = []
+    with connect(settings, autocommit=True) as conn:
         for batch in get_batches(conn, batch_ids, status="validated"):
             try:
                 total += publish_batch(conn, batch, ctx)
-            except Exception as exc:
-                mark_failed(conn, batch.batch_id, ctx, f"publish: {exc}")
-                raise
+            except Exception as exc:  # noqa: BLE001 - recorded, named, and the step fails below
+                error = describe_error(exc)
+                mark_failed(conn, batch.batch_id, ctx, f"publish: {error}")
+                failures.append(f"batch {batch.batch_id} ({batch.file_name}): {error}")
+                log.error("FAILED publish of batch %d: %s", batch.batch_id, error)
+    if failures:
+        raise BatchesFailed("publish failed for " + "; ".join(failures))
     return total
 
 
@@ -348,10 +384,12 @@ def format_summary(summary: dict) -> list[str]:
 
 
 def quarantined_batches(settings: Settings | None = None) -> list[dict]:
-    """What is held in quarantine now: batches set aside whole, and published batches with rows
-    set aside, not yet corrected or released; with the rules broken (names, never values)."""
+    """Everything set aside now, and why (names, rules and counts, never values): batches set
+    aside whole (rows held, or a file that could not be read at all), published batches with
+    rows set aside, not yet corrected or released; batches refused (their file vanished or was
+    rewritten); and landing entries refused unread (links, odd names)."""
     settings = settings or get_settings()
-    with connect(settings) as conn:
+    with connect(settings, autocommit=True) as conn:
         rows = conn.execute(
             """
             select b.batch_id, b.dataset, b.file_name, b.status, b.rows_read, b.rows_rejected,
@@ -361,19 +399,41 @@ def quarantined_batches(settings: Settings | None = None) -> list[dict]:
                        array[b.error_message]
                    ) as rules
             from audit.load_batch as b
-            where b.superseded_by_batch_id is null and b.rows_rejected > 0
-              and b.status in ('quarantined', 'published')
-              and to_regclass('quarantine.' || b.dataset || '__b' || b.batch_id) is not null
+            where b.superseded_by_batch_id is null
+              and (
+                  b.status = 'refused'
+                  or (b.status = 'quarantined'
+                      and to_regclass('quarantine.' || b.dataset || '__b' || b.batch_id) is null)
+                  or (b.rows_rejected > 0 and b.status in ('quarantined', 'published')
+                      and to_regclass('quarantine.' || b.dataset || '__b' || b.batch_id)
+                          is not null)
+              )
             order by b.batch_id
             """
         ).fetchall()
+        refused = conn.execute(
+            "select dataset, file_name, rule, message from audit.refused_file order by refusal_id"
+        ).fetchall()
     keys = ("batch_id", "dataset", "file_name", "status", "rows_read", "rows_held", "rules")
-    return [dict(zip(keys, row, strict=True)) for row in rows]
+    held = [dict(zip(keys, row, strict=True)) for row in rows]
+    for dataset, file_name, rule, message in refused:
+        held.append(
+            {
+                "batch_id": None,
+                "dataset": dataset,
+                "file_name": file_name,
+                "status": "refused unread",
+                "rows_read": None,
+                "rows_held": None,
+                "rules": [f"{rule}: {message}"],
+            }
+        )
+    return held
 
 
 def release(batch_id: int, reason: str, released_by: str, settings: Settings | None = None) -> int:
     """An operator's release of a batch's quarantined rows (see load.release_quarantined)."""
     settings = settings or get_settings()
     ctx = RunContext(dag_id=None, dag_run_id=f"manual:{released_by}")
-    with connect(settings) as conn:
+    with connect(settings, autocommit=True) as conn:
         return release_quarantined(conn, batch_id, reason, released_by, ctx)

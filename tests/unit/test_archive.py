@@ -35,7 +35,7 @@ def test_archived_bytes_equal_the_original_and_are_read_only(tmp_path: Path) -> 
     copy = tmp_path / "archive" / relative
     assert relative == f"{sha[:2]}/{sha}.csv"
     assert copy.read_bytes() == source.read_bytes()
-    assert stat.S_IMODE(copy.stat().st_mode) == 0o444
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o400  # owner only: identifiers in clear
     assert verify_archived(tmp_path / "archive", relative)
     assert list(copy.parent.glob(".*partial")) == []  # no temporary file left behind
 

@@ -202,7 +202,7 @@ def test_a_file_missing_a_column_is_quarantined_naming_file_line_and_rule(
         load_batch(conn, batch, landing, Pseudonymiser(TEST_KEY.encode()), CTX)
     message = str(caught.value)
     assert "force/crimes/crimes_2025-01-01.csv, line 1" in message
-    assert "missing column(s) ['victim_sex']" in message
+    assert "1 of the contract's columns missing: ['victim_sex']" in message
     assert "header matches the contract" in message
     status, error = conn.execute(
         "select status, error_message from audit.load_batch where batch_id = %s",

@@ -120,5 +120,5 @@ def test_a_file_with_the_snake_case_names_instead_of_the_published_headings_is_r
 ) -> None:
     write(tmp_path / "homeoffice/recorded_crime/prc.csv", HOME_OFFICE.column_names, [])
     (batch,) = register(conn, discover(tmp_path), CTX)
-    with pytest.raises(LoadError, match="missing column"):
+    with pytest.raises(LoadError, match="columns missing"):
         load_batch(conn, batch, tmp_path, Pseudonymiser(TEST_KEY.encode()), CTX)

@@ -337,7 +337,10 @@ def test_a_warehouse_migrated_before_the_owner_is_handed_over(
         with pytest.raises(migrations.MigrationError, match="012_.*vawg_owner"):
             migrations.migrate(conn)
     with psycopg.connect(database.url) as conn:
-        assert conn.execute("select max(version) from audit.schema_migration").fetchone() == (9,)
+        last_before_012 = max(m.version for m in migrations.available() if m.version < 12)
+        assert conn.execute("select max(version) from audit.schema_migration").fetchone() == (
+            last_before_012,
+        )
         conn.execute(f'grant vawg_owner to "{legacy.user}"')
     with psycopg.connect(legacy.url) as conn:
         applied = migrations.migrate(conn)
