@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -24,13 +21,13 @@ import psycopg
 import pytest
 
 from vawg_warehouse import orchestration as o
+from vawg_warehouse import transform
 from vawg_warehouse.asof import AsOfError, as_of_text, build_as_of, schema_prefix
 from vawg_warehouse.cli import main as vawg_main
 from vawg_warehouse.config import get_settings
 from vawg_warehouse.lineage import TraceError, parse_where, trace
 from vawg_warehouse.load import file_sha256
 from vawg_warehouse.sample import generate
-from vawg_warehouse.warehouse import connection_info
 
 MART = "mart_reporting_monthly"
 KEYS = "month_start_date, local_authority_code, reporting_category"
@@ -56,37 +53,15 @@ def _extract(dataset: str, run_id: str) -> list[int]:
     return passed
 
 
-def _dbt_build(tmp: Path, *selection: str) -> None:
-    settings = get_settings()
-    env = {
-        **os.environ,
-        **connection_info(settings).dbt_env(),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "build",
-            "--project-dir",
-            str(settings.dbt_project_dir),
-            "--profiles-dir",
-            str(settings.dbt_project_dir),
-            "--target-path",
-            str(tmp / "target"),  # never over dbt_project/target (the DAG's manifest)
-            "--log-path",
-            str(tmp / "logs"),
-            "--indirect-selection",
-            "cautious",
-            "--select",
-            *selection,
-        ],
-        env=env,
-        cwd=settings.dbt_project_dir,
-        capture_output=True,
-        text=True,
-        check=False,
+def _dbt_build(*selection: str) -> None:
+    """dbt build in this process, as the DAG's tasks run it (one parse for both builds)."""
+    success, nodes, _, exception = transform.invoke(
+        "build",
+        get_settings(),
+        ["--indirect-selection", "cautious", "--select", *selection],
     )
-    assert result.returncode == 0, result.stdout[-6000:]
+    failed = [n.node.unique_id for n in nodes if str(n.status) in transform.FAILED_STATUSES]
+    assert success and exception is None and not failed, (exception, failed)
 
 
 def _rows(conn: psycopg.Connection, schema: str) -> list[tuple]:
@@ -121,7 +96,7 @@ def test_trace_and_asof_reproduce_a_mart_before_a_correction(
 
     first_batches = _extract("force_crimes", "run-1")
     assert len(first_batches) == 3
-    _dbt_build(tmp_path / "dbt1", *selection)
+    _dbt_build(*selection)
     with psycopg.connect(migrated.url) as conn:
         first = _rows(conn, "marts")
         first_da = conn.execute(
@@ -132,7 +107,7 @@ def test_trace_and_asof_reproduce_a_mart_before_a_correction(
     flipped = _resend_with_flags_corrected(landing)
     assert flipped > 0
     (resent_batch,) = _extract("force_crimes", "run-2")
-    _dbt_build(tmp_path / "dbt2", *selection)
+    _dbt_build(*selection)
 
     build = build_as_of(between, [MART], get_settings())
     assert build.returncode == 0, build.output[-6000:]
