@@ -19,7 +19,7 @@ def airflow_environment(settings: Settings | None = None) -> dict[str, str]:
     settings = settings or get_settings()
     home = settings.airflow_home
     tmp = settings.home / "tmp"
-    for folder in (home, tmp, settings.home / "cosmos"):
+    for folder in (home, tmp):
         folder.mkdir(parents=True, exist_ok=True)
     env = {
         "AIRFLOW_HOME": str(home),
@@ -29,10 +29,6 @@ def airflow_environment(settings: Settings | None = None) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-        "AIRFLOW__COSMOS__USE_DATASET_AIRFLOW3_URI_STANDARD": "True",
-        "AIRFLOW__COSMOS__CACHE_DIR": str(settings.home / "cosmos"),
-        "AIRFLOW__COSMOS__PROPAGATE_LOGS": "False",
         "SCARF_ANALYTICS": "false",
         "DO_NOT_TRACK": "true",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",

@@ -23,8 +23,8 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_EMBEDDED_PORT = 55432
 EMBEDDED_DATABASE = "vawg"
-# The embedded server trusts local connections; a password is still given because cosmos's
-# Postgres profile mapping refuses a connection without one.
+# The embedded server trusts local connections; a password is still given because the dbt profile
+# (dbt_project/profiles.yml) reads VAWG_DB_PASSWORD and an Airflow connection URL carries one.
 EMBEDDED_PASSWORD = "embedded"  # noqa: S105 - not a secret: the embedded server uses trust auth
 
 

@@ -64,7 +64,7 @@ class ConnectionInfo:
             host=parts.hostname,
             port=parts.port or 5432,
             user=unquote(parts.username or "postgres"),
-            # cosmos refuses a connection without a password; a trust server ignores it.
+            # the dbt profile needs a password; a trust server ignores it.
             password=unquote(parts.password or "unused"),
             dbname=(parts.path or "/postgres").lstrip("/") or "postgres",
         )

@@ -69,7 +69,7 @@ def test_dbt_version_follows_model_and_macro_files_not_target_or_timestamps(tmp_
     os.utime(dbt / "models" / "marts" / "m.sql", (time.time() + 60, time.time() + 60))
     versions.clear_cache()
     assert versions.dbt_project_version(dbt) == first
-    # A copy elsewhere (cosmos copies the project per task) has the same version.
+    # A copy elsewhere (another worker's checkout) has the same version.
     copy = tmp_path / "copy"
     shutil.copytree(dbt, copy)
     assert versions.dbt_project_version(copy) == first
