@@ -19,53 +19,21 @@ and the loader's peak RSS (target: 500 MB, the project's limit for load, validat
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import resource
-import secrets
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 from vawg_warehouse.bench import Figure
-from vawg_warehouse.warehouse import ConnectionInfo, connection_info, ensure_warehouse
+from vawg_warehouse.bench._support import BENCH_KEY, peak_rss_mb, throwaway_database
 
 DAY = date(2025, 3, 3)
 TARGET_RATIO = 0.5
 TARGET_RSS_MB = 500.0
-# A fixed key for the benchmark's throwaway database only (never a real one).
-BENCH_KEY = "bench-key-" + "0123456789abcdef" * 3
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited over exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-@contextlib.contextmanager
-def throwaway_database(prefix: str = "vawg_bench") -> Iterator[ConnectionInfo]:
-    """A new database on the configured warehouse server, dropped afterwards."""
-    import psycopg
-
-    ensure_warehouse()
-    server = connection_info()
-    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
-    with psycopg.connect(server.for_database("postgres").url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    info = server.for_database(name)
-    try:
-        yield info
-    finally:
-        with psycopg.connect(server.for_database("postgres").url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 def crimes_file(size: int, workspace: Path) -> tuple[Path, Path]:

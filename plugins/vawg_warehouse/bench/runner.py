@@ -69,7 +69,7 @@ def fmt(value: float | None, unit: str) -> str:
         return f"{value:,.0f} rows/s"
     if unit == "MB":
         return f"{value:,.0f} MB"
-    if unit == "x":
+    if unit in ("x", "ratio"):
         return f"{value:.2f}x"
     return f"{value:,.2f} s" if value < 100 else f"{value:,.0f} s"
 
