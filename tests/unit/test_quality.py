@@ -354,3 +354,29 @@ def test_recent_volumes_compare_a_file_with_its_own_series(migrated) -> None:
         )
     assert recent == [13, 15, 14]  # newest first; same series, published, same dataset
     assert before_q4 == [15, 14]
+
+
+def test_recent_volumes_of_many_batches_in_one_query(migrated) -> None:
+    """recent_volumes_for gives each batch what recent_volumes gives it alone."""
+    with psycopg.connect(migrated.url) as conn:
+        ids = []
+        for i in range(40):
+            dataset = ("force_crimes", "force_outcomes")[i % 2]
+            name = f"force/{dataset[6:]}/{dataset[6:]}_2025-01-{1 + i // 2:02d}.csv"
+            status = ("published", "published", "quarantined", "loaded")[i % 4]
+            (batch_id,) = conn.execute(
+                "insert into audit.load_batch (dataset, file_name, file_sha256, file_size_bytes, "
+                "status, rows_read) values (%s, %s, %s, 1, %s, %s) returning batch_id",
+                (dataset, name, f"{i:064x}", status, 100 + 7 * i),
+            ).fetchone()
+            ids.append(batch_id)
+        many = quality.recent_volumes_for(conn, ids)
+        alone = {
+            b: quality.recent_volumes(conn, dataset, name, b)
+            for b, dataset, name in conn.execute(
+                "select batch_id, dataset, file_name from audit.load_batch"
+            ).fetchall()
+        }
+        assert quality.recent_volumes_for(conn, []) == {}
+    assert many == alone
+    assert max(len(v) for v in many.values()) == 10  # 20 published, half before the last
