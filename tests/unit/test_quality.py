@@ -240,6 +240,48 @@ def test_store_report_writes_the_run_and_one_row_per_expectation(
     assert SECRET not in stored  # no data value reaches the audit trail
 
 
+def test_store_reports_writes_each_report_as_store_report_does(
+    landing_table,  # noqa: F811
+    _gx_database,  # noqa: F811
+) -> None:
+    """Many reports in one call: ids in order, each run with its own rows, as one by one."""
+    reports = []
+    for change in ({}, {"victim_sex": SECRET}, {"suspect_pseudonym": " "}):
+        rows = clean_rows("force_crimes")
+        rows[1].update(change)
+        batch_id, table = landing_table("force_crimes", rows)
+        reports.append(_validate(_gx_database, table, batch_id))
+
+    def stored(conn, run_ids):
+        return [
+            conn.execute(
+                "select v.batch_id, v.success, v.critical_failures, v.warning_failures, "
+                "v.parameters, v.result_format, r.expectation_index, r.rule, r.success, "
+                "r.element_count, r.unexpected_count, r.unexpected_percent, "
+                "r.failing_row_numbers, r.observed_value, r.kwargs, r.error "
+                "from audit.validation_run as v join audit.validation_result as r "
+                "using (validation_run_id) where validation_run_id = %s "
+                "order by r.expectation_index",
+                (run_id,),
+            ).fetchall()
+            for run_id in run_ids
+        ]
+
+    with psycopg.connect(_gx_database.url) as conn:
+        many = quality.store_reports(conn, reports)
+        one_by_one = [quality.store_report(conn, report) for report in reports]
+        assert quality.store_reports(conn, []) == []
+        assert stored(conn, many) == stored(conn, one_by_one)
+        batches = [rows[0][0] for rows in stored(conn, many)]
+        assert batches == [r.batch_id for r in reports] and many == sorted(many)
+        (secret,) = conn.execute(
+            "select count(*) from audit.validation_result where failing_row_numbers = '{3}' "
+            "and rule = 'victim_sex is F, M or U' and validation_run_id = any(%s)",
+            (many,),
+        ).fetchone()
+        assert secret == 1
+
+
 def test_format_failures_names_the_file_rules_counts_and_lines(
     landing_table,  # noqa: F811
     _gx_database,  # noqa: F811
