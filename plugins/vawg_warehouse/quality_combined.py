@@ -24,7 +24,7 @@ could not evaluate) is validated again on its own by :meth:`quality.BatchValidat
 its failures, line numbers and failing-rows query come from its own table and no failure is ever
 attributed to another batch. Which batches broke a rule GX failed is counted in the database, with
 the rule's condition written in SQL (bound parameters; no cell value leaves the database), and
-the counts must add up to GX's count of unexpected rows: if they do not, every batch of the run
+the counts must add up to GX's count of unexpected rows: if they do not, every batch of the group
 is validated alone. (GX's own failing-rows SQL cannot serve: it writes a value with an apostrophe
 in double quotes, and for uniqueness over two columns it writes a cross join.)
 
@@ -268,7 +268,7 @@ def _as_columns(file: SuiteFile, kinds: Sequence[str], params: dict[int, dict]) 
         if kind == "row" and e["type"] == ISO_BETWEEN:
             for bound in ("min_value", "max_value"):
                 name = _parameter(e["kwargs"].get(bound))
-                if name in varying and all(isinstance(p[name], str) for p in params.values()):
+                if name in varying and all(isinstance(p.get(name), str) for p in params.values()):
                     found.add(name)
     return found
 

@@ -176,3 +176,41 @@ def test_big_batches_and_suites_it_cannot_combine_are_validated_alone(
             other.close()
     finally:
         validator.close()
+
+
+def test_parameters_that_differ_by_batch(landing_table, _gx_database: ConnectionInfo) -> None:
+    """A date bound that differs by batch becomes a column; any other parameter that differs
+    (here an allowed-value list given to two batches) splits the batches into runs of their own.
+    Each batch still gets what it gets alone."""
+    contract = load_contract("force_crimes")
+    narrow = {"contract_victim_sex": ["F", "U"]}  # lines 3 and 8 are M: they fail
+    early = {"as_of": "2025-03-03T01:00:00Z"}  # before every row's extracted_at
+    given = [{}, narrow, {}, narrow, early, {}, {"extract_date": "2025-03-03"}]
+    batches = []
+    for extra in given:
+        rows = clean_rows("force_crimes") + clean_rows("force_crimes")
+        for i, row in enumerate(rows):
+            row["crime_reference"] = f"LC-2025-{i:07d}"
+        batch_id, table = landing_table("force_crimes", rows)
+        batches.append(BatchToValidate(batch_id, table, {**PARAMETERS, **extra}))
+    validator = quality.BatchValidator(_gx_database)
+    try:
+        reports = validator.validate_many(contract, batches, as_of=AS_OF)
+        for batch, report in zip(batches, reports, strict=True):
+            assert report.results == _alone(validator, contract, batch).results
+            assert report.parameters["as_of"] == batch.parameters["as_of"]
+    finally:
+        validator.close()
+    failed = [r.failed_rules() for r in reports]
+    assert failed == [
+        [],
+        ["victim_sex is F, M or U"],
+        [],
+        ["victim_sex is F, M or U"],
+        ["extracted_at is not in the future"],
+        [],
+        [],
+    ]
+    assert reports[1].failures[0].failing_row_numbers == (3, 8)
+    combined = [r.result_format == quality_combined.COMBINED for r in reports]
+    assert combined == [True, False, True, False, False, True, True]
