@@ -27,6 +27,7 @@ from vawg_warehouse.load import (
     load_batch,
     mark_failed,
     mark_validated,
+    mark_validated_many,
     publish_batch,
     quarantine_batch,
     quarantine_rows,
@@ -155,12 +156,20 @@ def validate_batches(
     batch_ids: list[int],
     ctx: RunContext,
     settings: Settings | None = None,
+    *,
+    together: bool = True,
 ) -> list[int]:
     """Validate each loaded batch with its Great Expectations suite, in SQL.
 
-    Results go to audit.validation_run / validation_result. A batch that fails a critical
-    expectation is quarantined (the report names the file, the rules and the failing lines);
-    warnings are recorded and the batch goes on. Returns the ids that may be published.
+    Results go to audit.validation_run / validation_result, one run per batch. A batch that
+    fails a critical expectation is quarantined (the report names the file, the rules and the
+    failing lines); warnings are recorded and the batch goes on. Returns the ids that may be
+    published.
+
+    ``together`` (the default): the small batches of a dataset are validated in one GX run and
+    any batch with something to report again on its own (quality_combined.py), each keeping the
+    report it would have had alone; every batch of the call is judged at the same ``as_of``.
+    ``together=False``: one GX run per batch, as before (kept for comparison: bench/validation.py).
     """
     from vawg_warehouse import quality  # Great Expectations is slow to import: only here
 
@@ -174,37 +183,106 @@ def validate_batches(
             return passed
         validator = quality.BatchValidator(connection_info(settings))
         try:
+            if together:
+                reports = _validate_together(conn, validator, todo, ctx)
+                # Without a critical failure nothing is set aside: stored and marked in bulk.
+                going_on = [b for b in todo if not reports[b.batch_id].critical_failures]
+                _record_validations(conn, going_on, ctx, reports)
+                held = {
+                    b.batch_id
+                    for b in todo
+                    if reports[b.batch_id].critical_failures
+                    and not _record_validation(conn, b, ctx, reports[b.batch_id])
+                }
+                return passed + [b.batch_id for b in todo if b.batch_id not in held]
             for batch in todo:
                 recent = quality.recent_volumes(
                     conn, batch.dataset, batch.file_name, batch.batch_id
                 )
-                parameters = quality.volume_bounds(recent)
-                extract_date = quality.extract_date_from_file_name(batch.file_name)
-                if extract_date:
-                    parameters["extract_date"] = extract_date
                 report = validator.validate(
                     batch.contract,
                     f"landing.{batch.landing_table}",
                     batch_id=batch.batch_id,
-                    parameters=parameters,
+                    parameters=_validation_parameters(batch, recent),
                     dag_run_id=ctx.dag_run_id,
                 )
-                failed = [r.rule for r in report.failures]
-                with conn.transaction():
-                    run_id = quality.store_report(conn, report)
-                    held = _quarantine_failing_rows(conn, batch, ctx, report, run_id)
-                    if report.critical_failures and held is None:
-                        message = quality.format_failures(report, batch.file_name)
-                        log.error("QUARANTINED %s", message)
-                        quarantine_batch(conn, batch, ctx, message, rules=failed)
-                        continue
-                    if report.failures:
-                        log.warning("%s", quality.format_failures(report, batch.file_name, held))
-                    mark_validated(conn, batch, ctx, warnings=failed, rows_quarantined=held or 0)
-                passed.append(batch.batch_id)
+                if _record_validation(conn, batch, ctx, report):
+                    passed.append(batch.batch_id)
         finally:
             validator.close()
     return passed
+
+
+def _validation_parameters(batch, recent_rows: list[int]) -> dict:
+    """A batch's own suite parameters: volume bounds from its series, its file's date."""
+    from vawg_warehouse import quality
+
+    parameters = quality.volume_bounds(recent_rows)
+    extract_date = quality.extract_date_from_file_name(batch.file_name)
+    if extract_date:
+        parameters["extract_date"] = extract_date
+    return parameters
+
+
+def _validate_together(conn, validator, todo: list, ctx: RunContext) -> dict:
+    """Each dataset's batches in one call of validate_many (one volume query for them all)."""
+    from vawg_warehouse import quality
+    from vawg_warehouse.quality_combined import BatchToValidate
+
+    recent = quality.recent_volumes_for(conn, [b.batch_id for b in todo])
+    datasets: dict[str, list] = {}
+    for batch in todo:
+        datasets.setdefault(batch.dataset, []).append(batch)
+    reports = {}
+    for dataset, batches in datasets.items():
+        inputs = [
+            BatchToValidate(
+                batch_id=b.batch_id,
+                table=f"landing.{b.landing_table}",
+                parameters=_validation_parameters(b, recent[b.batch_id]),
+            )
+            for b in batches
+        ]
+        found = validator.validate_many(load_contract(dataset), inputs, dag_run_id=ctx.dag_run_id)
+        reports.update({r.batch_id: r for r in found})
+    return reports
+
+
+def _record_validations(conn, batches: list, ctx: RunContext, reports: dict) -> None:
+    """Store the reports of batches with no critical failure and mark them validated, all in
+    one transaction (what _record_validation does for each, without a round trip per row)."""
+    from vawg_warehouse import quality
+
+    with conn.transaction():
+        quality.store_reports(conn, [reports[b.batch_id] for b in batches])
+        details = []
+        for batch in batches:
+            report = reports[batch.batch_id]
+            failed = [r.rule for r in report.failures]
+            if failed:
+                log.warning("%s", quality.format_failures(report, batch.file_name, None))
+            details.append({"warnings": failed, "rows_quarantined": 0})
+        mark_validated_many(conn, batches, ctx, details)
+
+
+def _record_validation(conn, batch, ctx: RunContext, report) -> bool:
+    """Store the batch's report, then quarantine it (whole or its failing rows) or mark it
+    validated, in one transaction; True when the batch may be published."""
+    from vawg_warehouse import quality
+
+    failed = [r.rule for r in report.failures]
+    with conn.transaction():
+        run_id = quality.store_report(conn, report)
+        held = _quarantine_failing_rows(conn, batch, ctx, report, run_id)
+        if report.critical_failures and held is None:
+            message = quality.format_failures(report, batch.file_name)
+            log.error("QUARANTINED %s", message)
+            quarantine_batch(conn, batch, ctx, message, rules=failed)
+            return False
+        if report.failures:
+            log.warning("%s", quality.format_failures(report, batch.file_name, held))
+        mark_validated(conn, batch, ctx, warnings=failed, rows_quarantined=held or 0)
+    return True
 
 
 def _quarantine_failing_rows(conn, batch, ctx: RunContext, report, validation_run_id: int):

@@ -28,6 +28,7 @@ import hashlib
 import json
 import logging
 import math
+import operator
 import re
 import statistics
 import time
@@ -367,6 +368,39 @@ def recent_volumes(
     return [int(r[0]) for r in rows]
 
 
+def recent_volumes_for(conn: psycopg.Connection, batch_ids: list[int]) -> dict[int, list[int]]:
+    """:func:`recent_volumes` of many registered batches in one query (each batch's own dataset
+    and file name, as audit.load_batch has them): batch id -> rows read, newest first."""
+    if not batch_ids:
+        return {}
+    rows = conn.execute(
+        """
+        with run as (
+            select batch_id, dataset, regexp_replace(file_name, '[0-9]', '#', 'g') as series
+            from audit.load_batch
+            where batch_id = any(%(ids)s)
+        ),
+        history as materialized (
+            select h.batch_id, h.dataset, h.rows_read,
+                   regexp_replace(h.file_name, '[0-9]', '#', 'g') as series
+            from audit.load_batch as h
+            where h.status = 'published' and h.rows_read is not null
+              and h.dataset in (select run.dataset from run)
+        )
+        select run.batch_id, array(
+            select history.rows_read from history
+            where history.dataset = run.dataset and history.series = run.series
+              and history.batch_id < run.batch_id
+            order by history.batch_id desc
+            limit %(window)s
+        )
+        from run
+        """,
+        {"ids": list(batch_ids), "window": VOLUME_WINDOW},
+    ).fetchall()
+    return {int(batch_id): [int(n) for n in recent] for batch_id, recent in rows}
+
+
 # --------------------------------------------------------------------------------------------
 # Great Expectations, imported on first use
 # --------------------------------------------------------------------------------------------
@@ -391,6 +425,18 @@ def _gx() -> SimpleNamespace:
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
+    def iso_text_between(column, min_bound, max_bound):
+        """The condition of both ISO rules: each bound a text literal or a column (or None)."""
+        within = []
+        for bound, is_within in ((min_bound, operator.ge), (max_bound, operator.le)):
+            if isinstance(bound, sa.ColumnElement):
+                within.append(is_within(sa.func.left(column, sa.func.length(bound)), bound))
+            elif bound is not None:
+                within.append(is_within(sa.func.left(column, len(bound)), sa.literal(bound)))
+        # A value that does not start like a date is the format rule's business, not this one's.
+        not_a_date = sa.not_(column.op("~")(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"))
+        return sa.or_(not_a_date, sa.and_(*within))
+
     class ColumnValuesIsoTextBetween(ColumnMapMetricProvider):
         """ISO 8601 text compared with ISO 8601 bounds, at the precision of each bound."""
 
@@ -399,14 +445,22 @@ def _gx() -> SimpleNamespace:
 
         @column_condition_partial(engine=SqlAlchemyExecutionEngine)
         def _sqlalchemy(cls, column, min_value=None, max_value=None, **kwargs):
-            within = []
-            if min_value is not None:
-                within.append(sa.func.left(column, len(min_value)) >= sa.literal(min_value))
-            if max_value is not None:
-                within.append(sa.func.left(column, len(max_value)) <= sa.literal(max_value))
-            # A value that does not start like a date is the format rule's business, not this one's.
-            not_a_date = sa.not_(column.op("~")(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"))
-            return sa.or_(not_a_date, sa.and_(*within))
+            return iso_text_between(column, min_value, max_value)
+
+    class ColumnValuesIsoTextBetweenColumns(ColumnMapMetricProvider):
+        """The same comparison, where a bound may be another column of the row: the batch's own
+        parameter, when several batches are validated in one table (quality_combined.py)."""
+
+        condition_metric_name = "column_values.iso_text_between_columns"
+        condition_value_keys = ("min_value", "max_value", "min_column", "max_column")
+
+        @column_condition_partial(engine=SqlAlchemyExecutionEngine)
+        def _sqlalchemy(
+            cls, column, min_value=None, max_value=None, min_column=None, max_column=None, **kwargs
+        ):
+            low = sa.column(min_column) if min_column else min_value
+            high = sa.column(max_column) if max_column else max_value
+            return iso_text_between(column, low, high)
 
     class ExpectColumnValuesToBeIsoTextBetween(ColumnMapExpectation):
         """Expect ISO 8601 dates or timestamps held as text to lie between two ISO 8601 bounds.
@@ -432,8 +486,26 @@ def _gx() -> SimpleNamespace:
                 raise ValueError("min_value and max_value cannot both be None")
             return values
 
+    class ExpectColumnValuesToBeIsoTextBetweenColumns(ColumnMapExpectation):
+        """Internal, never in a suite file: expect_column_values_to_be_iso_text_between for many
+        batches in one table, a bound that differs by batch (extract_date) read from the column
+        ``min_column`` / ``max_column`` of each row instead of a suite parameter."""
+
+        min_value: str | SuiteParameterDict | None = None
+        max_value: str | SuiteParameterDict | None = None
+        min_column: str | None = None
+        max_column: str | None = None
+
+        map_metric = "column_values.iso_text_between_columns"
+        success_keys = ("min_value", "max_value", "min_column", "max_column", "mostly")
+        args_keys = ("column", "min_value", "max_value")
+
     # This module's annotations are strings (PEP 563); resolve them against the local names.
-    ExpectColumnValuesToBeIsoTextBetween.update_forward_refs(SuiteParameterDict=SuiteParameterDict)
+    for expectation in (
+        ExpectColumnValuesToBeIsoTextBetween,
+        ExpectColumnValuesToBeIsoTextBetweenColumns,
+    ):
+        expectation.update_forward_refs(SuiteParameterDict=SuiteParameterDict)
 
     return SimpleNamespace(
         gx=gx,
@@ -441,6 +513,7 @@ def _gx() -> SimpleNamespace:
         ExpectationSuite=ExpectationSuite,
         ProgressBarsConfig=ProgressBarsConfig,
         ExpectColumnValuesToBeIsoTextBetween=ExpectColumnValuesToBeIsoTextBetween,
+        ExpectColumnValuesToBeIsoTextBetweenColumns=ExpectColumnValuesToBeIsoTextBetweenColumns,
     )
 
 
@@ -600,6 +673,21 @@ class BatchValidator:
             finished_at=finished_at,
             dag_run_id=dag_run_id,
         )
+
+    def validate_many(
+        self,
+        contract: Contract,
+        batches: list[Any],
+        *,
+        as_of: datetime | str | None = None,
+        dag_run_id: str | None = None,
+    ) -> list[ValidationReport]:
+        """Several landing tables of ``contract``'s dataset (``quality_combined.BatchToValidate``),
+        judged at one ``as_of``: the small ones in one GX run, each batch still getting the
+        report it would have had alone (see quality_combined.py); in the order given."""
+        from vawg_warehouse.quality_combined import validate_together
+
+        return validate_together(self, contract, batches, as_of=as_of, dag_run_id=dag_run_id)
 
     def _batch_definition(self, asset_name: str, schema: str, name: str) -> Any:
         try:
@@ -833,12 +921,23 @@ def store_report(conn: psycopg.Connection, report: ValidationReport) -> int:
     (row count, column names): never data values. One transaction (a savepoint inside the caller's
     transaction, if any). Returns the validation_run_id.
     """
+    (run_id,) = store_reports(conn, [report])
+    return run_id
+
+
+def store_reports(conn: psycopg.Connection, reports: list[ValidationReport]) -> list[int]:
+    """:func:`store_report` of many reports in one transaction and a few round trips (the
+    statements pipelined): one validation_run each, their ids in the order given."""
     from psycopg.types.json import Jsonb
 
     from vawg_warehouse.versions import code_version
 
-    with conn.transaction():
-        row = conn.execute(
+    if not reports:
+        return []
+    version = code_version()
+    run_ids: list[int] = []
+    with conn.transaction(), conn.cursor() as cur:
+        cur.executemany(
             """
             insert into audit.validation_run (
                 batch_id, suite_name, suite_sha256, gx_version, success,
@@ -848,55 +947,58 @@ def store_report(conn: psycopg.Connection, report: ValidationReport) -> int:
             values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             returning validation_run_id
             """,
-            (
-                report.batch_id,
-                report.suite_name,
-                report.suite_sha256,
-                report.gx_version,
-                report.success,
-                len(report.critical_failures),
-                len(report.warning_failures),
-                report.dag_run_id,
-                report.started_at,
-                report.finished_at,
-                Jsonb(report.parameters),
-                report.result_format,
-                code_version(),
-            ),
-        ).fetchone()
-        assert row is not None
-        run_id = int(row[0])
-        with conn.cursor() as cur:
-            cur.executemany(
-                """
-                insert into audit.validation_result (
-                    validation_run_id, expectation_index, rule, expectation_type, column_name,
-                    severity, success, element_count, unexpected_count, unexpected_percent,
-                    failing_row_numbers, observed_value, kwargs, error
+            [
+                (
+                    report.batch_id,
+                    report.suite_name,
+                    report.suite_sha256,
+                    report.gx_version,
+                    report.success,
+                    len(report.critical_failures),
+                    len(report.warning_failures),
+                    report.dag_run_id,
+                    report.started_at,
+                    report.finished_at,
+                    Jsonb(report.parameters),
+                    report.result_format,
+                    version,
                 )
-                values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-                """,
-                [
-                    (
-                        run_id,
-                        r.index,
-                        r.rule,
-                        r.expectation_type,
-                        r.column,
-                        r.severity,
-                        r.success,
-                        r.element_count,
-                        r.unexpected_count,
-                        r.unexpected_percent,
-                        list(r.failing_row_numbers) or None,
-                        None if r.observed_value is None else Jsonb(r.observed_value),
-                        Jsonb(r.kwargs),
-                        r.error,
+                for report in reports
+            ],
+            returning=True,
+        )
+        while True:
+            row = cur.fetchone()
+            assert row is not None
+            run_ids.append(int(row[0]))
+            if not cur.nextset():
+                break
+        with cur.copy(
+            "copy audit.validation_result (validation_run_id, expectation_index, rule, "
+            "expectation_type, column_name, severity, success, element_count, unexpected_count, "
+            "unexpected_percent, failing_row_numbers, observed_value, kwargs, error) from stdin"
+        ) as copy:
+            for run_id, report in zip(run_ids, reports, strict=True):
+                for r in report.results:
+                    copy.write_row(
+                        (
+                            run_id,
+                            r.index,
+                            r.rule,
+                            r.expectation_type,
+                            r.column,
+                            r.severity,
+                            r.success,
+                            r.element_count,
+                            r.unexpected_count,
+                            r.unexpected_percent,
+                            list(r.failing_row_numbers) or None,
+                            None if r.observed_value is None else Jsonb(r.observed_value),
+                            Jsonb(r.kwargs),
+                            r.error,
+                        )
                     )
-                    for r in report.results
-                ],
-            )
-    return run_id
+    return run_ids
 
 
 def format_failures(

@@ -240,6 +240,48 @@ def test_store_report_writes_the_run_and_one_row_per_expectation(
     assert SECRET not in stored  # no data value reaches the audit trail
 
 
+def test_store_reports_writes_each_report_as_store_report_does(
+    landing_table,  # noqa: F811
+    _gx_database,  # noqa: F811
+) -> None:
+    """Many reports in one call: ids in order, each run with its own rows, as one by one."""
+    reports = []
+    for change in ({}, {"victim_sex": SECRET}, {"suspect_pseudonym": " "}):
+        rows = clean_rows("force_crimes")
+        rows[1].update(change)
+        batch_id, table = landing_table("force_crimes", rows)
+        reports.append(_validate(_gx_database, table, batch_id))
+
+    def stored(conn, run_ids):
+        return [
+            conn.execute(
+                "select v.batch_id, v.success, v.critical_failures, v.warning_failures, "
+                "v.parameters, v.result_format, r.expectation_index, r.rule, r.success, "
+                "r.element_count, r.unexpected_count, r.unexpected_percent, "
+                "r.failing_row_numbers, r.observed_value, r.kwargs, r.error "
+                "from audit.validation_run as v join audit.validation_result as r "
+                "using (validation_run_id) where validation_run_id = %s "
+                "order by r.expectation_index",
+                (run_id,),
+            ).fetchall()
+            for run_id in run_ids
+        ]
+
+    with psycopg.connect(_gx_database.url) as conn:
+        many = quality.store_reports(conn, reports)
+        one_by_one = [quality.store_report(conn, report) for report in reports]
+        assert quality.store_reports(conn, []) == []
+        assert stored(conn, many) == stored(conn, one_by_one)
+        batches = [rows[0][0] for rows in stored(conn, many)]
+        assert batches == [r.batch_id for r in reports] and many == sorted(many)
+        (secret,) = conn.execute(
+            "select count(*) from audit.validation_result where failing_row_numbers = '{3}' "
+            "and rule = 'victim_sex is F, M or U' and validation_run_id = any(%s)",
+            (many,),
+        ).fetchone()
+        assert secret == 1
+
+
 def test_format_failures_names_the_file_rules_counts_and_lines(
     landing_table,  # noqa: F811
     _gx_database,  # noqa: F811
@@ -354,3 +396,29 @@ def test_recent_volumes_compare_a_file_with_its_own_series(migrated) -> None:
         )
     assert recent == [13, 15, 14]  # newest first; same series, published, same dataset
     assert before_q4 == [15, 14]
+
+
+def test_recent_volumes_of_many_batches_in_one_query(migrated) -> None:
+    """recent_volumes_for gives each batch what recent_volumes gives it alone."""
+    with psycopg.connect(migrated.url) as conn:
+        ids = []
+        for i in range(40):
+            dataset = ("force_crimes", "force_outcomes")[i % 2]
+            name = f"force/{dataset[6:]}/{dataset[6:]}_2025-01-{1 + i // 2:02d}.csv"
+            status = ("published", "published", "quarantined", "loaded")[i % 4]
+            (batch_id,) = conn.execute(
+                "insert into audit.load_batch (dataset, file_name, file_sha256, file_size_bytes, "
+                "status, rows_read) values (%s, %s, %s, 1, %s, %s) returning batch_id",
+                (dataset, name, f"{i:064x}", status, 100 + 7 * i),
+            ).fetchone()
+            ids.append(batch_id)
+        many = quality.recent_volumes_for(conn, ids)
+        alone = {
+            b: quality.recent_volumes(conn, dataset, name, b)
+            for b, dataset, name in conn.execute(
+                "select batch_id, dataset, file_name from audit.load_batch"
+            ).fetchall()
+        }
+        assert quality.recent_volumes_for(conn, []) == {}
+    assert many == alone
+    assert max(len(v) for v in many.values()) == 10  # 20 published, half before the last

@@ -4,7 +4,7 @@ trail: the task functions against a real database, with real Great Expectations.
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
@@ -27,10 +27,11 @@ def landing(migrated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return landing
 
 
-def extract(dataset: str = "force_crimes", ctx=CTX) -> list[int]:
+def extract(dataset: str = "force_crimes", ctx=CTX, together: bool = True) -> list[int]:
     """One dataset through register, load, validate and publish; returns the registered ids."""
     ids = o.register_files(dataset, ctx)
-    o.publish_batches(o.validate_batches(o.load_batches(ids, ctx), ctx), ctx)
+    loaded = o.load_batches(ids, ctx)
+    o.publish_batches(o.validate_batches(loaded, ctx, together=together), ctx)
     return ids
 
 
@@ -185,6 +186,68 @@ def test_rows_that_cannot_be_typed_are_not_released(migrated, landing) -> None:
             release_quarantined(conn, batch_id, "try anyway", "analyst", CTX)
         assert "X" not in str(caught.value).split("(")[-1]  # no value in the message
     assert batch_row(migrated, batch_id)[0] == "quarantined"
+
+
+def _audit_trail(db) -> dict[str, list]:
+    """What a run leaves for auditors and for dbt, without generated ids, times and as_of."""
+    queries = {
+        "batches": "select batch_id, file_name, status, rows_read, rows_loaded, rows_rejected, "
+        "error_message from audit.load_batch order by batch_id",
+        "events": "select batch_id, status, detail from audit.load_batch_event "
+        "order by batch_id, event_id",
+        "runs": "select batch_id, suite_name, suite_sha256, gx_version, success, "
+        "critical_failures, warning_failures, dag_run_id, parameters - 'as_of' "
+        "from audit.validation_run order by batch_id",
+        "results": "select v.batch_id, r.expectation_index, r.rule, r.expectation_type, "
+        "r.column_name, r.severity, r.success, r.element_count, r.unexpected_count, "
+        "r.unexpected_percent, r.failing_row_numbers, r.observed_value, r.kwargs, r.error "
+        "from audit.validation_result as r join audit.validation_run as v "
+        "using (validation_run_id) order by 1, 2",
+        "rejected": "select batch_id, row_number, rule, expectation_type from audit.rejected_row "
+        "order by 1, 2, 3",
+        "published": "select _batch_id, _row_number from raw_force.crimes order by 1, 2",
+        "held": "select table_name from information_schema.tables "
+        "where table_schema in ('landing', 'quarantine') order by 1",
+    }
+    with psycopg.connect(db.url) as conn:
+        return {name: conn.execute(query).fetchall() for name, query in queries.items()}
+
+
+def test_a_night_of_many_files_leaves_the_same_trail_together_as_one_by_one(
+    migrated, landing, server, monkeypatch
+) -> None:
+    """Eight daily files, clean and bad mixed (a few bad rows set aside, a file set aside whole,
+    a warning), through the whole extract twice: batches validated together, and one GX run per
+    batch (as before), each into a database of its own. Every audit row is the same."""
+    from tests.conftest import create_database, drop_database
+    from vawg_warehouse.migrations import migrate
+
+    generate(landing, start=DAY, end=DAY + timedelta(days=7), rows=8 * 60, seed=3)
+    write_bad_crimes_file(landing, DAY + timedelta(days=2), rows=80)  # rows set aside
+    write_bad_crimes_file(landing, DAY + timedelta(days=5), rows=16)  # the whole file
+    warned = next((landing / "force" / "crimes").glob(f"crimes_{DAY + timedelta(days=6)}*.csv"))
+    rewrite(warned, lambda line, row: [*row[:2], "2099-01-01", *row[3:]] if line == 4 else row)
+
+    extract(together=True)
+    together = _audit_trail(migrated)
+    one_by_one_db = create_database(server)
+    try:
+        monkeypatch.setenv("VAWG_WAREHOUSE_URL", one_by_one_db.url)
+        with psycopg.connect(one_by_one_db.url) as conn:
+            migrate(conn)
+        extract(together=False)
+        one_by_one = _audit_trail(one_by_one_db)
+    finally:
+        drop_database(one_by_one_db)
+
+    statuses = [(b[2], b[5] > 0) for b in together["batches"]]
+    assert statuses.count(("published", True)) == 1  # the file with a few bad rows
+    assert statuses.count(("quarantined", True)) == 1  # the file set aside whole
+    assert len(together["rejected"]) == len(CRIME_VIOLATIONS) - 1
+    warned_rules = [r[2] for r in together["results"] if not r[6] and r[5] == "warning"]
+    assert "offence_date is not after recorded_date" in warned_rules
+    for name in together:
+        assert together[name] == one_by_one[name], name
 
 
 # --------------------------------------------------------------------------------------------
