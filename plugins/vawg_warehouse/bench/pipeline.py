@@ -100,7 +100,11 @@ def _marts_against_ctas() -> dict:
     ok, nodes, _, exc = transform.invoke("compile", settings, select)
     if not ok:
         raise RuntimeError(f"dbt compile failed: {exc}")
-    compiled = {n.node.name: n.node.compiled_code for n in nodes if n.node.compiled_code}
+    compiled = {
+        n.node.name: n.node.compiled_code
+        for n in nodes
+        if str(n.node.resource_type) == "model" and n.node.compiled_code
+    }
     started = time.perf_counter()
     with psycopg.connect(connection_info(settings).url) as conn:
         for name, code in compiled.items():
