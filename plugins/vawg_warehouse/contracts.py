@@ -35,6 +35,9 @@ class Column:
     description: str
     pseudonymise: str | None = None  # the stored column's name when this is a person identifier
     allowed_values: tuple[str, ...] | str | None = None  # a list, or "seed <name>"
+    # What a value outside allowed_values costs: critical (the batch, or its rows, set aside) or
+    # warning (published and flagged: a public source's new wording must not cost a month).
+    allowed_values_severity: str = "critical"
     pattern: str | None = None
     header: str | None = None  # the column's heading in the file, when not ``name``
 
@@ -113,6 +116,7 @@ def _column(raw: dict) -> Column:
         description=" ".join(str(raw.get("description", "")).split()),
         pseudonymise=raw.get("pseudonymise"),
         allowed_values=allowed,
+        allowed_values_severity=str(raw.get("allowed_values_severity", "critical")),
         pattern=raw.get("pattern"),
         header=raw.get("header"),
     )
@@ -125,6 +129,9 @@ def load_contract(dataset: str) -> Contract:
         raise KeyError(f"no data contract for dataset {dataset!r} (looked for {path.name})")
     raw = yaml.safe_load(path.read_text())
     columns = tuple(_column(c) for c in raw["columns"])
+    severities = {c.allowed_values_severity for c in columns} - {"critical", "warning"}
+    if severities:
+        raise ValueError(f"{path.name}: allowed_values_severity must be critical or warning")
     unknown = {c.type for c in columns} - SQL_TYPES.keys()
     if unknown:
         raise ValueError(f"{path.name}: unknown column types {sorted(unknown)}")

@@ -134,7 +134,7 @@ def test_every_contract_column_is_covered(dataset: str) -> None:
             parameter = quality.allowed_value_parameter(name, column.allowed_values)
             in_set = [e for e in checks if e["type"] == "expect_column_values_to_be_in_set"]
             assert [e["kwargs"]["value_set"] for e in in_set] == [{"$PARAMETER": parameter}]
-            assert in_set[0]["severity"] == "critical"
+            assert in_set[0]["severity"] == column.allowed_values_severity, name
 
 
 @pytest.mark.parametrize("dataset", DATASETS)

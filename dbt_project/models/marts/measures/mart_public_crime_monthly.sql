@@ -113,7 +113,8 @@ final as (
         -- strings
         cast(geographies.local_authority_code as text) as local_authority_code,
         cast(geographies.local_authority_name as text) as local_authority_name,
-        cast(outcome_categories.outcome_group as text) as outcome_group,
+        -- A wording the seed lacks (published with a warning by the suite) is in group 'other'.
+        cast(coalesce(outcome_categories.outcome_group, 'other') as text) as outcome_group,
 
         -- numerics
         cast(crime_types.display_order as integer) as crime_type_display_order,
