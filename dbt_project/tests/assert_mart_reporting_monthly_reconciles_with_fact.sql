@@ -39,8 +39,9 @@ fact_totals as (
         count(*) filter (where recorded_crimes.is_domestic_abuse) as domestic_abuse,
         count(*) filter (where offences.is_sexual_offence) as sexual_offences,
         count(*) filter (where offences.is_rape) as rape,
+        -- the Home Office subgroup (8Q, 8L, 8M, 8R, 8U), from seed ho_offence_codes
         count(*) filter (
-            where offences.is_stalking or offences.is_harassment
+            where offences.offence_subgroup = 'Stalking and harassment'
         ) as stalking_and_harassment,
         count(*) filter (where offences.is_stalking) as stalking,
         count(*) filter (where offences.is_harassment) as harassment,

@@ -87,7 +87,8 @@ def test_every_rule_names_a_known_offence_code() -> None:
 def test_rules_agree_with_the_home_office_subgroups() -> None:
     """DOMAIN.md section 3: rape is the HO subgroup Rape (19C-19H); sexual offences are rape plus
     the subgroup Other sexual offences; stalking (8Q) and harassment (8L, 8M) sit in the subgroup
-    Stalking and harassment."""
+    Stalking and harassment, and stalking_and_harassment IS that subgroup (8Q, 8L, 8M, 8R, 8U),
+    so it compares with the Home Office's published figure."""
     by_subgroup: dict[str, set[str]] = {}
     for row in _rows("ho_offence_codes"):
         by_subgroup.setdefault(row["offence_subgroup"], set()).add(row["ho_offence_code"])
@@ -97,7 +98,14 @@ def test_rules_agree_with_the_home_office_subgroups() -> None:
         categories["sexual_offences"] == by_subgroup["Rape"] | by_subgroup["Other sexual offences"]
     )
     assert categories["stalking"] == {"8Q"} and categories["harassment"] == {"8L", "8M"}
-    assert (
-        categories["stalking_and_harassment"] == categories["stalking"] | categories["harassment"]
-    )
-    assert categories["stalking_and_harassment"] <= by_subgroup["Stalking and harassment"]
+    assert categories["stalking_and_harassment"] == by_subgroup["Stalking and harassment"]
+    assert categories["stalking"] | categories["harassment"] < categories["stalking_and_harassment"]
+
+
+def test_every_category_divides_by_a_population_of_every_sex() -> None:
+    """Issue 12: every category counts victims of every sex (the force extract and the Home Office
+    tables alike), so a female population would divide them by women. One basis per category,
+    read by mart_reporting_monthly and mart_peer_comparison_yearly alike, stated in words."""
+    rows = _rows("reporting_categories")
+    assert {r["population_basis"] for r in rows} <= {"persons", "persons_16_plus"}
+    assert all(r["rate_definition"].startswith("all victims per 1,000 people") for r in rows)

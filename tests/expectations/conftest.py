@@ -86,7 +86,8 @@ CLEAN_ROWS: dict[str, list[dict[str, str | None]]] = {
             "crime_reference": f"LC-2025-{i:07d}",
             "victim_pseudonym": f"{i:064x}",
             "right_number": str([1, 4, 7, 8, 12][i - 1]),
-            "status": ["met", "not_met", "not_applicable", "met", "not_met"][i - 1],
+            # the last: triggered, no status recorded yet
+            "status": ["met", "not_met", "not_applicable", "met", None][i - 1],
             "date_due": "2025-02-27" if i % 2 else "2025-03-10",
             "date_completed": [None, "2025-02-26", "2025-03-01", None, "2025-03-02", None][i],
             "recorded_by_unit": ["Response", "Victim Care Unit", "Witness Care Unit", "CID", "PSD"][

@@ -451,7 +451,6 @@ CRITICAL_CASES: list[tuple[str, str, dict]] = [
             "crime_reference",
             "victim_pseudonym",
             "right_number",
-            "status",
             "date_due",
             "recorded_by_unit",
             "extracted_at",

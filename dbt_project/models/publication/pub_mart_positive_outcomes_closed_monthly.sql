@@ -1,9 +1,11 @@
 {#- Measure 2, closed basis, for publication: small numbers suppressed (macros/suppression.sql). -#}
-with
+with recursive
 
 mart as (
 
+    -- Complete months with the history the closed basis needs; the others are withheld.
     select * from {{ ref('mart_positive_outcomes_closed_monthly') }}
+    where is_complete_period and has_full_history
 
 ),
 
@@ -47,7 +49,7 @@ publication_parameters as (
             'outcome_14_count', 'outcome_15_count', 'outcome_16_count',
         ]],
     ],
-    trailing_columns=['outcomes_as_of_date'],
+    trailing_columns=['outcomes_as_of_date', 'data_as_of_date'],
 ) }}
 
 select * from published

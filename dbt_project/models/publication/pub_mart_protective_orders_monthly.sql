@@ -1,9 +1,11 @@
 {#- Measure 5 for publication: small numbers suppressed (macros/suppression.sql). -#}
-with
+with recursive
 
 mart as (
 
+    -- Complete months only.
     select * from {{ ref('mart_protective_orders_monthly') }}
+    where is_complete_period
 
 ),
 
@@ -28,6 +30,7 @@ publication_parameters as (
     rates={
         'conversion_rate': ['notices_converted', 'notices_issued'],
     },
+    trailing_columns=['data_as_of_date'],
 ) }}
 
 select * from published

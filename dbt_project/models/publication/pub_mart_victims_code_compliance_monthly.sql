@@ -4,11 +4,15 @@
     of a month and local authority add up to its right 0 row (all rights together), which is a
     cell of that group like the others.
 -#}
-with
+with recursive
 
 mart as (
 
+    -- Complete months only: every right due in them measured. met_late_count and
+    -- overdue_without_status_count stay in the mart (with not_met_count they would reveal
+    -- the rest of it, a cell no table publishes).
     select * from {{ ref('mart_victims_code_compliance_monthly') }}
+    where is_complete_period
 
 ),
 
@@ -35,7 +39,7 @@ publication_parameters as (
     row_totals=[
         ['applicable_count', ['met_count', 'not_met_count']],
     ],
-    trailing_columns=['data_as_of_date'],
+    trailing_columns=['data_as_of_date', 'measured_through_date'],
 ) }}
 
 select * from published

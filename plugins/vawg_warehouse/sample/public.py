@@ -164,6 +164,11 @@ class PublicSource:
             r["lsoa_local_authority_name"] for r in read_seed("policeuk_local_authority_names")
         ]
         self.forces = read_seed("police_forces")
+        # each force's latest estimate of its resident population (seed police_force_populations)
+        self.populations: dict[str, int] = {}
+        for row in sorted(read_seed("police_force_populations"), key=lambda r: r["reference_year"]):
+            if row["population_basis"] == "persons":
+                self.populations[row["force_name"]] = int(row["population"])
         self.crimes: dict[date, list[_Crime]] = {}
         self.outcomes_by_month: dict[date, list[list[str]]] = {}
         self.counts = {d: [0, 0] for d in self.contracts}  # files, rows
@@ -280,7 +285,7 @@ class PublicSource:
             for force in self.forces:
                 if force["area_type"] == "country":
                     continue
-                population = int(force["population"] or p.default_force_population)
+                population = self.populations.get(force["force_name"], p.default_force_population)
                 if force["area_type"] == "national_body":
                     population = int(p.default_force_population * p.national_body_share)
                 for code, (description, group, subgroup, rate) in p.home_office_codes.items():

@@ -5,10 +5,11 @@ Every crime the force generator records gets one record per right of the Code (s
 right is triggered by the crime's recording (e.g. referral to support services, due within two
 days) or by its outcome (e.g. information about the trial, only when someone is charged); it is
 met (delivered by its due date), not met (delivered late or never) or not applicable. A record is
-written on the day its status is recorded: when the right was delivered, some days after it fell
-due undelivered, or when it was found not to apply; a few not-met records are restated as met
-later, after a review (the latest file wins). Records whose status would be recorded after the
-run's end are never written, as in a real extract.
+first written, with no status, on the day its right is triggered (the crime's recording or its
+outcome), then again on the day its status is recorded: when the right was delivered, some days
+after it fell due undelivered, or when it was found not to apply; a few not-met records are
+restated as met later, after a review (the latest file wins). A status that would be recorded
+after the run's end is never written, as in a real extract: the record stays without one.
 
 Compliance is realistic, not uniform: 60-95% by right (lower for the Victim Personal Statement,
 compensation and the offender after conviction), shifted per local authority.
@@ -41,7 +42,7 @@ from vawg_warehouse.sample.reference import read_seed
 VICTIMS_CODE = "force_victims_code"
 RECORD_PREFIX = "VC"
 STATUSES = ("met", "not_met", "not_applicable")  # the contract's allowed values
-MET, NOT_MET, NOT_APPLICABLE = range(3)
+MET, NOT_MET, NOT_APPLICABLE, NO_STATUS = range(4)  # NO_STATUS: written as an empty field
 NO_DATE = -1
 RECORD_FIELDS = ("day", "key", "victim", "right", "status", "due", "completed", "unit")
 
@@ -189,7 +190,7 @@ class VictimsCodeSource:
         self.la_shift = ctx.rng("victims-code-areas").normal(0, profile.la_spread, n_la)
         self.unit_names = sorted({u for r in profile.rights.values() for u in r.units})
         self.unit_labels = plain_labels(self.unit_names)
-        self.status_labels = plain_labels(STATUSES)
+        self.status_labels = plain_labels([*STATUSES, ""])
         longest = max(r.due_days + r.lead_days for r in profile.rights.values())
         self.dates = DateStrings(ctx.start, ctx.end + timedelta(days=longest + 1))
         self.end = ctx.end.toordinal()
@@ -249,6 +250,18 @@ class VictimsCodeSource:
                 "unit": unit,
             }
             parts.append(record)
+            # the record exists from the day its right is triggered, with no status until one
+            # is recorded (a right still open at the run's end stays so)
+            # (a trial right of a crime nobody was charged for is never triggered)
+            opened = (written > anchor) & (applies if rp.applies == "charged" else True)
+            parts.append(
+                {
+                    **{k: v[opened] for k, v in record.items()},
+                    "day": anchor[opened],
+                    "status": np.full(int(opened.sum()), NO_STATUS),
+                    "completed": np.full(int(opened.sum()), NO_DATE),
+                }
+            )
             # a review finds a not-met right was delivered after all: restated as met
             restate = (status == NOT_MET) & (rng.random(n) < p.restated_share)
             low, high = p.restated_days

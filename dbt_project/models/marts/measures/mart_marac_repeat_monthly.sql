@@ -1,8 +1,14 @@
 with
 
-marac_cases as (
+flagged_cases as (
 
-    select * from {{ ref('fct_marac_case') }}
+    select * from {{ ref('int_marac_cases_flagged') }}
+
+),
+
+extracts as (
+
+    select * from {{ ref('int_force_extracts_dated') }}
 
 ),
 
@@ -32,101 +38,60 @@ measure_parameters as (
 
 parameters_typed as (
 
-    -- One row: the seed's parameters (window, date compared, perpetrator matching, population).
+    -- One row: the seed's parameters (window, population, SafeLives' annual benchmark).
     select
         cast(
             max(case when parameter = 'window_months' then parameter_value end) as integer
         ) as window_months,
-        max(case when parameter = 'date_basis' then parameter_value end) as date_basis,
+        max(case when parameter = 'population_basis' then parameter_value end) as population_basis,
         cast(
-            max(case when parameter = 'match_perpetrator' then parameter_value end) as boolean
-        ) as match_perpetrator,
-        max(case when parameter = 'population_basis' then parameter_value end) as population_basis
+            max(
+                case
+                    when parameter = 'benchmark_cases_per_10000_women_a_year'
+                        then parameter_value
+                end
+            ) as numeric(8, 2)
+        ) as benchmark_cases_per_10000_women_a_year
     from measure_parameters
-
-),
-
-cases_compared as (
-
-    -- Each case with the date the window compares and who it must match to be a repeat: the
-    -- same victim, and (only when match_perpetrator) the same perpetrator, unknown matching unknown.
-    select
-        marac_cases.case_id,
-        marac_cases.geography_key,
-        marac_cases.heard_date_key,
-        marac_cases.victim_pseudonym,
-        case
-            when parameters_typed.match_perpetrator
-                then coalesce(marac_cases.perpetrator_pseudonym, '')
-            else ''
-        end as perpetrator_match,
-        case
-            when parameters_typed.date_basis = 'date_heard' then marac_cases.heard_date
-            else marac_cases.referred_date
-        end as compared_date,
-        marac_cases.heard_date,
-        parameters_typed.window_months
-    from marac_cases
-    cross join parameters_typed
-
-),
-
-cases_with_last_referral as (
-
-    -- The victim's LAST referral before this one, over the whole history of cases (a repeat in
-    -- January can follow a referral of last March), not only the month heard.
-    select
-        *,
-        lag(compared_date) over (
-            partition by victim_pseudonym, perpetrator_match
-            order by compared_date, heard_date, case_id
-        ) as last_referral_date
-    from cases_compared
-
-),
-
-cases_flagged as (
-
-    -- SafeLives: a repeat is a case referred again within window_months of the last referral.
-    select
-        geography_key,
-        heard_date_key,
-        window_months,
-        coalesce(
-            compared_date
-            <= cast(last_referral_date + make_interval(months => window_months) as date),
-            false
-        ) as is_repeat
-    from cases_with_last_referral
 
 ),
 
 monthly_counts as (
 
     select
-        cases_flagged.geography_key,
-        dates.month_start_date,
+        geography_key,
+        month_start_date,
         count(*) as cases_heard,
-        count(*) filter (where cases_flagged.is_repeat) as repeat_cases
-    from cases_flagged
-    inner join dates
-        on cases_flagged.heard_date_key = dates.date_key
-    where dates.month_start_date is not null
-    group by cases_flagged.geography_key, dates.month_start_date
+        count(*) filter (where is_repeat) as repeat_cases
+    from flagged_cases
+    group by geography_key, month_start_date
 
 ),
 
 reporting_months as (
 
     -- Every month from the first month heard to the last, so months without cases show 0.
+    {{ reporting_months(
+        'select min(month_start_date) from flagged_cases',
+        'select max(month_start_date) from flagged_cases',
+    ) }}
+
+),
+
+history as (
+
+    -- A case is a repeat only if the victim's last referral is in the data: a month has the
+    -- look-back it needs when it starts at least window_months after the first month of the
+    -- extract's referrals. The data are as of the MARAC extract's as-of date.
     select
-        dates.financial_year,
-        dates.month_start_date
-    from dates
-    where
-        dates.calendar_date = dates.month_start_date
-        and dates.month_start_date >= (select min(month_start_date) from monthly_counts)
-        and dates.month_start_date <= (select max(month_start_date) from monthly_counts)
+        cast(
+            date_trunc('month', (select min(compared_date) from flagged_cases))
+            + make_interval(months => parameters_typed.window_months)
+            as date
+        ) as full_history_from_month,
+        (select data_as_of_date from extracts where dataset_name = 'force_marac_cases')
+            as data_as_of_date
+    from parameters_typed
 
 ),
 
@@ -154,7 +119,8 @@ grid_counted as (
         cast(coalesce(monthly_counts.repeat_cases, 0) as integer) as repeat_cases,
         populations.population,
         populations.reference_year as population_reference_year,
-        parameters_typed.window_months
+        parameters_typed.window_months,
+        parameters_typed.benchmark_cases_per_10000_women_a_year
     from grid
     cross join parameters_typed
     left join monthly_counts
@@ -170,34 +136,62 @@ grid_counted as (
 
 ),
 
+rolling_year as (
+
+    -- The twelve months up to and including the month (the grid has every month, so twelve
+    -- rows); null until twelve months are in the data, like SafeLives' annual benchmark.
+    select
+        *,
+        case
+            when count(*) over last_twelve_months = 12
+                then sum(cases_heard) over last_twelve_months
+        end as cases_heard_12_months
+    from grid_counted
+    window last_twelve_months as (
+        partition by geography_key
+        order by month_start_date
+        rows between 11 preceding and current row
+    )
+
+),
+
 measures as (
 
     select
         -- ids
-        local_authority_code,
+        rolling_year.local_authority_code,
 
         -- strings
-        local_authority_name,
-        division_name,
-        financial_year,
+        rolling_year.local_authority_name,
+        rolling_year.division_name,
+        rolling_year.financial_year,
 
         -- numerics
-        cases_heard,
-        repeat_cases,
-        cast(
-            round(cast(repeat_cases as numeric) / nullif(cases_heard, 0), 4) as numeric(6, 4)
-        ) as repeat_rate,
-        population as population_women,
-        population_reference_year,
-        cast(
-            round(10000.0 * cases_heard / nullif(population, 0), 4) as numeric(12, 4)
-        ) as cases_per_10000_women,
-        window_months as repeat_window_months,
+        rolling_year.cases_heard,
+        rolling_year.repeat_cases,
+        {{ pct('rolling_year.repeat_cases', 'rolling_year.cases_heard') }} as repeat_rate_pct,
+        rolling_year.population as population_women,
+        rolling_year.population_reference_year,
+        {{ rate_per('rolling_year.cases_heard', 'rolling_year.population', 10000) }}
+            as cases_per_10000_women,
+        cast(rolling_year.cases_heard_12_months as integer) as cases_heard_12_months,
+        {{ rate_per('rolling_year.cases_heard_12_months', 'rolling_year.population', 10000, places=1, data_type='numeric(12, 1)') }}
+            as cases_per_10000_women_12_months,
+        rolling_year.benchmark_cases_per_10000_women_a_year,
+        rolling_year.window_months as repeat_window_months,
+
+        -- booleans
+        {{ is_complete_period('rolling_year.month_start_date', 'history.data_as_of_date') }}
+            as is_complete_period,
+        coalesce(rolling_year.month_start_date >= history.full_history_from_month, false)
+            as has_full_history,
 
         -- dates
-        month_start_date
+        rolling_year.month_start_date,
+        history.data_as_of_date
 
-    from grid_counted
+    from rolling_year
+    cross join history
 
 )
 

@@ -1,14 +1,20 @@
 with
 
-current_outcomes as (
+cohort_crimes as (
 
-    select * from {{ ref('fct_crime_current_outcome') }}
+    select * from {{ ref('int_cohort_crimes_classified') }}
 
 ),
 
 outcome_events as (
 
     select * from {{ ref('fct_crime_outcome_event') }}
+
+),
+
+extracts as (
+
+    select * from {{ ref('int_force_extracts_dated') }}
 
 ),
 
@@ -24,12 +30,6 @@ geographies as (
 
 ),
 
-offences as (
-
-    select * from {{ ref('dim_offence') }}
-
-),
-
 outcomes as (
 
     select * from {{ ref('dim_outcome') }}
@@ -42,12 +42,6 @@ reporting_categories as (
 
 ),
 
-reporting_category_rules as (
-
-    select * from {{ ref('reporting_category_rules') }}
-
-),
-
 outcome_measure_categories as (
 
     select * from {{ ref('outcome_measure_categories') }}
@@ -56,8 +50,7 @@ outcome_measure_categories as (
 
 measured_categories as (
 
-    -- The categories measure 2 reports (seed outcome_measure_categories: domestic abuse, rape,
-    -- stalking); which crimes fall in each is reporting_category_rules, as for measure 1.
+    -- The categories measure 2 reports (seed outcome_measure_categories).
     select
         reporting_categories.reporting_category,
         reporting_categories.category_label
@@ -67,85 +60,17 @@ measured_categories as (
 
 ),
 
-crimes_by_month as (
-
-    -- Each crime with its recorded month (the cohort), offence code and current outcome.
-    select
-        current_outcomes.crime_key,
-        current_outcomes.geography_key,
-        current_outcomes.current_outcome_key,
-        offences.offence_code,
-        current_outcomes.is_domestic_abuse,
-        current_outcomes.has_outcome_event,
-        dates.month_start_date
-    from current_outcomes
-    inner join dates
-        on current_outcomes.recorded_date_key = dates.date_key
-    inner join offences
-        on current_outcomes.offence_key = offences.offence_key
-    where dates.month_start_date is not null
-
-),
-
-crimes_by_offence_rule as (
-
-    -- Crimes in a measured category by their offence code (seed reporting_category_rules).
-    select
-        crimes_by_month.crime_key,
-        crimes_by_month.geography_key,
-        crimes_by_month.current_outcome_key,
-        crimes_by_month.has_outcome_event,
-        crimes_by_month.month_start_date,
-        reporting_category_rules.reporting_category
-    from crimes_by_month
-    inner join reporting_category_rules
-        on crimes_by_month.offence_code = reporting_category_rules.ho_offence_code
-    inner join measured_categories
-        on reporting_category_rules.reporting_category = measured_categories.reporting_category
-    where reporting_category_rules.selection_rule = 'offence_code'
-
-),
-
-crimes_by_flag_rule as (
-
-    -- Crimes in a measured category by the domestic abuse flag, whatever the offence.
-    select
-        crimes_by_month.crime_key,
-        crimes_by_month.geography_key,
-        crimes_by_month.current_outcome_key,
-        crimes_by_month.has_outcome_event,
-        crimes_by_month.month_start_date,
-        reporting_category_rules.reporting_category
-    from crimes_by_month
-    inner join reporting_category_rules
-        on reporting_category_rules.selection_rule = 'domestic_abuse_flag'
-    inner join measured_categories
-        on reporting_category_rules.reporting_category = measured_categories.reporting_category
-    where crimes_by_month.is_domestic_abuse
-
-),
-
-categorised_crimes as (
-
-    -- A crime counts once in every category it falls in, by its one current outcome (union
-    -- removes a crime matched twice in one category).
-    select * from crimes_by_offence_rule
-    union
-    select * from crimes_by_flag_rule
-
-),
-
 outcome_counts as (
 
     select
         geography_key,
         reporting_category,
         month_start_date,
-        current_outcome_key as outcome_key,
+        outcome_key,
         count(*) as crime_count,
         count(*) filter (where not has_outcome_event) as without_outcome_event_count
-    from categorised_crimes
-    group by geography_key, reporting_category, month_start_date, current_outcome_key
+    from cohort_crimes
+    group by geography_key, reporting_category, month_start_date, outcome_key
 
 ),
 
@@ -154,40 +79,34 @@ cohort_counts as (
     -- The denominators: every crime of the cohort, and those whose outcome is assigned (open
     -- crimes, current outcome 0 or no event yet, never count as assigned).
     select
-        categorised_crimes.geography_key,
-        categorised_crimes.reporting_category,
-        categorised_crimes.month_start_date,
+        geography_key,
+        reporting_category,
+        month_start_date,
         count(*) as cohort_crime_count,
-        count(*) filter (where not outcomes.is_open) as assigned_crime_count
-    from categorised_crimes
-    inner join outcomes
-        on categorised_crimes.current_outcome_key = outcomes.outcome_key
-    group by
-        categorised_crimes.geography_key,
-        categorised_crimes.reporting_category,
-        categorised_crimes.month_start_date
+        count(*) filter (where not is_open) as assigned_crime_count
+    from cohort_crimes
+    group by geography_key, reporting_category, month_start_date
 
 ),
 
 reporting_months as (
 
     -- Every month from the first recorded month to the last, so months without crimes show 0.
-    select
-        dates.financial_year,
-        dates.month_start_date
-    from dates
-    where
-        dates.calendar_date = dates.month_start_date
-        and dates.month_start_date >= (select min(month_start_date) from crimes_by_month)
-        and dates.month_start_date <= (select max(month_start_date) from crimes_by_month)
+    {{ reporting_months(
+        "select min(month_start_date) from cohort_crimes",
+        "select max(month_start_date) from cohort_crimes",
+    ) }}
 
 ),
 
-outcomes_as_of as (
+data_as_of as (
 
-    -- The latest outcome date in the data: the rates are as of this day.
-    select max(outcome_date) as outcomes_as_of_date
-    from outcome_events
+    -- The crimes extract's as-of date (a cohort month is complete when it covers the month's last
+    -- day) and the latest outcome date in the data (the outcomes are as of then).
+    select
+        (select data_as_of_date from extracts where dataset_name = 'force_crimes')
+            as data_as_of_date,
+        (select max(outcome_date) from outcome_events) as outcomes_as_of_date
 
 ),
 
@@ -266,20 +185,12 @@ measures as (
         grid_counted.without_outcome_event_count,
         grid_counted.cohort_crime_count,
         grid_counted.assigned_crime_count,
-        cast(
-            round(100.0 * grid_counted.crime_count / nullif(grid_counted.cohort_crime_count, 0), 1)
-            as numeric(5, 1)
-        ) as share_of_cohort_pct,
-        cast(
-            case
-                when not grid_counted.is_open
-                    then round(
-                        100.0 * grid_counted.crime_count
-                        / nullif(grid_counted.assigned_crime_count, 0),
-                        1
-                    )
-            end as numeric(5, 1)
-        ) as share_of_assigned_pct,
+        {{ pct('grid_counted.crime_count', 'grid_counted.cohort_crime_count') }}
+            as share_of_cohort_pct,
+        case
+            when not grid_counted.is_open
+                then {{ pct('grid_counted.crime_count', 'grid_counted.assigned_crime_count') }}
+        end as share_of_assigned_pct,
 
         -- booleans
         grid_counted.is_open,
@@ -287,13 +198,16 @@ measures as (
         grid_counted.is_charge_summons,
         grid_counted.is_diversion,
         grid_counted.is_evidential_difficulties,
+        {{ is_complete_period('grid_counted.month_start_date', 'data_as_of.data_as_of_date') }}
+            as is_complete_period,
 
         -- dates
         grid_counted.month_start_date,
-        outcomes_as_of.outcomes_as_of_date
+        data_as_of.outcomes_as_of_date,
+        data_as_of.data_as_of_date
 
     from grid_counted
-    cross join outcomes_as_of
+    cross join data_as_of
 
 )
 

@@ -6,15 +6,21 @@ recorded_crimes as (
 
 ),
 
-police_forces as (
+categorised_offences as (
 
-    select * from {{ ref('police_forces') }}
+    select * from {{ ref('int_home_office_offences_categorised') }}
 
 ),
 
-category_rules as (
+area_members as (
 
-    select * from {{ ref('reporting_category_rules') }}
+    select * from {{ ref('int_peer_areas_composed') }}
+
+),
+
+force_populations as (
+
+    select * from {{ ref('police_force_populations') }}
 
 ),
 
@@ -24,22 +30,25 @@ reporting_categories as (
 
 ),
 
-offence_categories as (
+category_rules as (
 
-    -- The VAWG categories defined by offence code (the DA flag is not in Home Office tables).
-    select
-        reporting_category,
-        ho_offence_code
-    from category_rules
-    where selection_rule = 'offence_code'
+    select * from {{ ref('reporting_category_rules') }}
 
 ),
 
 years as (
 
+    -- A year is complete when all four of its quarters are published; the data are as of the
+    -- end of the latest quarter published (quarter 1 = April to June).
     select
         financial_year,
-        count(distinct financial_quarter_number) as quarters_published
+        cast(left(financial_year, 4) as integer) as financial_year_start_year,
+        count(distinct financial_quarter_number) as quarters_published,
+        cast(
+            make_date(cast(left(financial_year, 4) as integer), 4, 1)
+            + make_interval(months => 3 * max(financial_quarter_number))
+            as date
+        ) - 1 as latest_quarter_end_date
     from recorded_crimes
     group by financial_year
 
@@ -50,79 +59,81 @@ force_totals as (
     -- Offences per financial year, force and category, over the quarters published (negative
     -- adjustments included, as the Home Office publishes them).
     select
-        recorded_crimes.financial_year,
-        recorded_crimes.force_name,
-        offence_categories.reporting_category,
-        sum(recorded_crimes.offence_count) as offence_count
-    from recorded_crimes
-    inner join offence_categories
-        on recorded_crimes.ho_offence_code = offence_categories.ho_offence_code
-    group by
-        recorded_crimes.financial_year,
-        recorded_crimes.force_name,
-        offence_categories.reporting_category
+        financial_year,
+        force_name,
+        reporting_category,
+        sum(offence_count) as offence_count
+    from categorised_offences
+    group by financial_year, force_name, reporting_category
 
 ),
 
-area_members as (
+populations_by_year as (
 
-    -- Which forces make up each compared area: Lancashire and each of its most similar group
-    -- (as themselves), the group (members with a population, Lancashire excluded), and England
-    -- and Wales (every territorial force; national bodies never).
-    select
-        force_name as area_name,
-        'force' as area_level,
-        case when is_home_force then 1 else 2 end as area_order,
-        force_name,
-        population
-    from police_forces
-    where area_type = 'territorial_force' and (is_home_force or is_most_similar_group_member)
-
-    union all
-
-    select
-        'Most similar group' as area_name,
-        'most_similar_group' as area_level,
-        3 as area_order,
-        force_name,
-        population
-    from police_forces
-    where
-        area_type = 'territorial_force'
-        and is_most_similar_group_member
-        and not is_home_force
-        and population is not null
-
-    union all
-
-    select
-        'England and Wales' as area_name,
-        'england_and_wales' as area_level,
-        4 as area_order,
-        force_name,
-        null as population
-    from police_forces
-    where area_type = 'territorial_force'
+    -- Each force's estimate of each basis for each financial year: the latest at or before the
+    -- year it starts in, else the earliest (seed police_force_populations).
+    select distinct on (
+        years.financial_year, force_populations.force_name, force_populations.population_basis
+    )
+        years.financial_year,
+        force_populations.force_name,
+        force_populations.population_basis,
+        force_populations.population,
+        force_populations.reference_year
+    from years
+    cross join force_populations
+    order by
+        years.financial_year,
+        force_populations.force_name,
+        force_populations.population_basis,
+        force_populations.reference_year <= years.financial_year_start_year desc,
+        case
+            when force_populations.reference_year <= years.financial_year_start_year
+                then -force_populations.reference_year
+            else force_populations.reference_year
+        end
 
 ),
 
 areas as (
 
     select
-        area_members.area_name,
-        area_members.area_level,
-        area_members.area_order,
-        count(*) as forces_in_area,
-        case
-            when area_members.area_level = 'england_and_wales'
-                then (
-                    select max(police_forces.population) from police_forces
-                    where police_forces.area_type = 'country'
-                )
-            else sum(area_members.population)
-        end as population
+        area_name,
+        area_level,
+        area_order,
+        count(*) as forces_in_area
     from area_members
-    group by area_members.area_name, area_members.area_level, area_members.area_order
+    group by area_name, area_level, area_order
+
+),
+
+area_populations as (
+
+    -- The area's population of each basis for the year: the sum over the distinct estimates
+    -- behind it; null when one of them is missing.
+    select
+        years.financial_year,
+        population_areas.area_name,
+        bases.population_basis,
+        case
+            when count(populations_by_year.population) = count(*)
+                then sum(populations_by_year.population)
+        end as population,
+        max(populations_by_year.reference_year) as population_reference_year
+    from years
+    cross join (
+        select distinct
+            area_name,
+            population_area_name
+        from area_members
+    ) as population_areas
+    cross join (select distinct population_basis from reporting_categories) as bases
+    left join populations_by_year
+        on
+            years.financial_year = populations_by_year.financial_year
+            and population_areas.population_area_name = populations_by_year.force_name
+            and bases.population_basis = populations_by_year.population_basis
+    group by years.financial_year, population_areas.area_name, bases.population_basis
 
 ),
 
@@ -145,18 +156,23 @@ grid as (
     select
         years.financial_year,
         years.quarters_published,
+        years.latest_quarter_end_date,
         areas.area_name,
         areas.area_level,
         areas.area_order,
         areas.forces_in_area,
-        areas.population,
         reporting_categories.reporting_category,
-        reporting_categories.category_label
+        reporting_categories.category_label,
+        reporting_categories.population_basis,
+        reporting_categories.rate_definition
     from years
     cross join areas
     cross join reporting_categories
     where reporting_categories.reporting_category in (
-        select offence_categories.reporting_category from offence_categories
+        -- the categories defined by offence code (the DA flag is not in Home Office tables)
+        select category_rules.reporting_category
+        from category_rules
+        where category_rules.selection_rule = 'offence_code'
     )
 
 ),
@@ -172,17 +188,26 @@ final as (
         -- strings
         cast(grid.area_level as text) as area_level,
         cast(grid.category_label as text) as category_label,
+        cast(grid.population_basis as text) as population_basis,
+        cast(grid.rate_definition as text) as rate_definition,
 
         -- numerics
         cast(grid.area_order as integer) as area_order,
         cast(grid.forces_in_area as integer) as forces_in_area,
         cast(grid.quarters_published as integer) as quarters_published,
         cast(coalesce(area_totals.offence_count, 0) as integer) as offence_count,
-        cast(grid.population as integer) as population,
-        cast(
-            round(1000.0 * coalesce(area_totals.offence_count, 0) / nullif(grid.population, 0), 3)
-            as numeric
-        ) as rate_per_1000
+        cast(area_populations.population as integer) as population,
+        cast(area_populations.population_reference_year as integer) as population_reference_year,
+        {{ rate_per(
+            'coalesce(area_totals.offence_count, 0)', 'area_populations.population', 1000,
+            places=3, data_type='numeric',
+        ) }} as rate_per_1000,
+
+        -- booleans
+        grid.quarters_published = 4 as is_complete_period,
+
+        -- dates
+        max(grid.latest_quarter_end_date) over () as data_as_of_date
 
     from grid
     left join area_totals
@@ -190,6 +215,11 @@ final as (
             grid.financial_year = area_totals.financial_year
             and grid.area_name = area_totals.area_name
             and grid.reporting_category = area_totals.reporting_category
+    left join area_populations
+        on
+            grid.financial_year = area_populations.financial_year
+            and grid.area_name = area_populations.area_name
+            and grid.population_basis = area_populations.population_basis
 
 )
 

@@ -26,6 +26,8 @@ monthly_counts as (
         financial_year,
         month_start_date,
         outcomes_as_of_date,
+        data_as_of_date,
+        is_complete_period,
         sum(crime_count) as crime_count,
         sum(crime_count) filter (where is_open) as awaiting_outcome_count,
         sum(without_outcome_event_count) as without_outcome_event_count,
@@ -50,7 +52,9 @@ monthly_counts as (
         division_name,
         financial_year,
         month_start_date,
-        outcomes_as_of_date
+        outcomes_as_of_date,
+        data_as_of_date,
+        is_complete_period
 
 ),
 
@@ -80,8 +84,10 @@ counts_typed as (
         cast(coalesce(monthly_counts.outcome_15_count, 0) as integer) as outcome_15_count,
         cast(coalesce(monthly_counts.outcome_16_count, 0) as integer) as outcome_16_count,
         cast(coalesce(monthly_counts.other_outcome_count, 0) as integer) as other_outcome_count,
+        monthly_counts.is_complete_period,
         monthly_counts.month_start_date,
-        monthly_counts.outcomes_as_of_date
+        monthly_counts.outcomes_as_of_date,
+        monthly_counts.data_as_of_date
     from monthly_counts
     inner join outcome_measure_categories
         on monthly_counts.reporting_category = outcome_measure_categories.reporting_category
@@ -90,40 +96,23 @@ counts_typed as (
 
 rates as (
 
-    -- Percentages rounded to 1 decimal place; null when the denominator is 0. "rate" is over every
-    -- crime of the cohort (DOMAIN.md: positive / crimes in the cohort), "rate_assigned" and
+    -- Percentages rounded to 1 decimal place (macro pct); null when the denominator is 0. "rate"
+    -- is over every crime of the cohort (positive / crimes in the cohort), "rate_assigned" and
     -- "share_assigned" over the crimes whose outcome is assigned (never the open ones).
     select
         *,
-        cast(round(100.0 * awaiting_outcome_count / nullif(crime_count, 0), 1) as numeric(5, 1))
-            as awaiting_outcome_pct,
-        cast(round(100.0 * positive_count / nullif(crime_count, 0), 1) as numeric(5, 1))
-            as positive_rate_pct,
-        cast(
-            round(100.0 * positive_count / nullif(assigned_outcome_count, 0), 1) as numeric(5, 1)
-        ) as positive_rate_assigned_pct,
-        cast(round(100.0 * charge_summons_count / nullif(crime_count, 0), 1) as numeric(5, 1))
-            as charge_summons_rate_pct,
-        cast(
-            round(100.0 * charge_summons_count / nullif(assigned_outcome_count, 0), 1)
-            as numeric(5, 1)
-        ) as charge_summons_rate_assigned_pct,
-        cast(
-            round(100.0 * diversion_count / nullif(assigned_outcome_count, 0), 1) as numeric(5, 1)
-        ) as diversion_share_assigned_pct,
-        cast(
-            round(100.0 * evidential_difficulties_count / nullif(assigned_outcome_count, 0), 1)
-            as numeric(5, 1)
-        ) as evidential_difficulties_share_assigned_pct,
-        cast(
-            round(100.0 * outcome_14_count / nullif(assigned_outcome_count, 0), 1) as numeric(5, 1)
-        ) as outcome_14_share_assigned_pct,
-        cast(
-            round(100.0 * outcome_15_count / nullif(assigned_outcome_count, 0), 1) as numeric(5, 1)
-        ) as outcome_15_share_assigned_pct,
-        cast(
-            round(100.0 * outcome_16_count / nullif(assigned_outcome_count, 0), 1) as numeric(5, 1)
-        ) as outcome_16_share_assigned_pct
+        {{ pct('awaiting_outcome_count', 'crime_count') }} as awaiting_outcome_pct,
+        {{ pct('positive_count', 'crime_count') }} as positive_rate_pct,
+        {{ pct('positive_count', 'assigned_outcome_count') }} as positive_rate_assigned_pct,
+        {{ pct('charge_summons_count', 'crime_count') }} as charge_summons_rate_pct,
+        {{ pct('charge_summons_count', 'assigned_outcome_count') }}
+            as charge_summons_rate_assigned_pct,
+        {{ pct('diversion_count', 'assigned_outcome_count') }} as diversion_share_assigned_pct,
+        {{ pct('evidential_difficulties_count', 'assigned_outcome_count') }}
+            as evidential_difficulties_share_assigned_pct,
+        {{ pct('outcome_14_count', 'assigned_outcome_count') }} as outcome_14_share_assigned_pct,
+        {{ pct('outcome_15_count', 'assigned_outcome_count') }} as outcome_15_share_assigned_pct,
+        {{ pct('outcome_16_count', 'assigned_outcome_count') }} as outcome_16_share_assigned_pct
     from counts_typed
 
 ),
@@ -171,9 +160,13 @@ measures as (
         outcome_15_share_assigned_pct,
         outcome_16_share_assigned_pct,
 
+        -- booleans
+        is_complete_period,
+
         -- dates
         month_start_date,
-        outcomes_as_of_date
+        outcomes_as_of_date,
+        data_as_of_date
 
     from rates
 

@@ -1,8 +1,14 @@
 with
 
-order_events as (
+classified_events as (
 
-    select * from {{ ref('fct_protective_order_event') }}
+    select * from {{ ref('int_protective_order_events_classified') }}
+
+),
+
+extracts as (
+
+    select * from {{ ref('int_force_extracts_dated') }}
 
 ),
 
@@ -24,89 +30,40 @@ order_types as (
 
 ),
 
-events_by_month as (
+data_as_of as (
 
-    -- Each event with its month (events outside the calendar have no month).
-    select
-        order_events.order_event_key,
-        order_events.order_id,
-        order_events.geography_key,
-        order_events.order_type_key,
-        order_events.event_type,
-        dates.month_start_date
-    from order_events
-    inner join dates
-        on order_events.event_date_key = dates.date_key
-    where dates.month_start_date is not null
-
-),
-
-granted_orders as (
-
-    -- The order types each order case was granted, at any time (a DVPN issued on 31 January
-    -- whose DVPO is granted on 1 February converted).
-    select distinct
-        order_events.order_id,
-        order_types.order_type
-    from order_events
-    inner join order_types
-        on order_events.order_type_key = order_types.order_type_key
-    where order_events.event_type = 'granted'
-
-),
-
-notices_converted as (
-
-    -- Notices whose case was granted the order the notice leads to (seed order_types:
-    -- leads_to_order_type, e.g. DVPN -> DVPO).
-    select events_by_month.order_event_key
-    from events_by_month
-    inner join order_types
-        on events_by_month.order_type_key = order_types.order_type_key
-    inner join granted_orders
-        on
-            events_by_month.order_id = granted_orders.order_id
-            and order_types.leads_to_order_type = granted_orders.order_type
-    where events_by_month.event_type = 'notice_issued'
+    -- One row, even before the extract's first file (max of nothing is null).
+    select max(data_as_of_date) as data_as_of_date
+    from extracts
+    where dataset_name = 'force_protective_orders'
 
 ),
 
 monthly_counts as (
 
     select
-        events_by_month.geography_key,
-        events_by_month.order_type_key,
-        events_by_month.month_start_date,
-        count(*) filter (where events_by_month.event_type = 'notice_issued') as notices_issued,
-        count(*) filter (where events_by_month.event_type = 'applied') as applications,
-        count(*) filter (where events_by_month.event_type = 'granted') as orders_granted,
-        count(*) filter (where events_by_month.event_type = 'refused') as orders_refused,
-        count(*) filter (
-            where events_by_month.event_type = 'withdrawn'
-        ) as applications_withdrawn,
-        count(*) filter (where events_by_month.event_type = 'breached') as breaches,
-        count(notices_converted.order_event_key) as notices_converted
-    from events_by_month
-    left join notices_converted
-        on events_by_month.order_event_key = notices_converted.order_event_key
-    group by
-        events_by_month.geography_key,
-        events_by_month.order_type_key,
-        events_by_month.month_start_date
+        geography_key,
+        order_type_key,
+        month_start_date,
+        count(*) filter (where event_type = 'notice_issued') as notices_issued,
+        count(*) filter (where event_type = 'applied') as applications,
+        count(*) filter (where event_type = 'granted') as orders_granted,
+        count(*) filter (where event_type = 'refused') as orders_refused,
+        count(*) filter (where event_type = 'withdrawn') as applications_withdrawn,
+        count(*) filter (where event_type = 'breached') as breaches,
+        count(*) filter (where is_notice_converted) as notices_converted
+    from classified_events
+    group by geography_key, order_type_key, month_start_date
 
 ),
 
 reporting_months as (
 
     -- Every month from the first event's to the last's, so months without events show 0.
-    select
-        dates.financial_year,
-        dates.month_start_date
-    from dates
-    where
-        dates.calendar_date = dates.month_start_date
-        and dates.month_start_date >= (select min(month_start_date) from events_by_month)
-        and dates.month_start_date <= (select max(month_start_date) from events_by_month)
+    {{ reporting_months(
+        'select min(month_start_date) from classified_events',
+        'select max(month_start_date) from classified_events',
+    ) }}
 
 ),
 
@@ -183,11 +140,15 @@ measures as (
 
         -- booleans
         is_pilot_only,
+        {{ is_complete_period('month_start_date', 'data_as_of.data_as_of_date') }}
+            as is_complete_period,
 
         -- dates
-        month_start_date
+        month_start_date,
+        data_as_of.data_as_of_date
 
     from grid_counted
+    cross join data_as_of
 
 )
 

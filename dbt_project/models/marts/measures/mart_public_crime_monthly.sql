@@ -1,14 +1,8 @@
 with
 
-policeuk_crimes as (
+crimes_placed as (
 
-    select * from {{ ref('int_policeuk_crimes_deduplicated') }}
-
-),
-
-crime_outcomes as (
-
-    select * from {{ ref('int_policeuk_crime_outcomes_ranked') }}
+    select * from {{ ref('int_policeuk_crimes_placed') }}
 
 ),
 
@@ -24,68 +18,35 @@ outcome_categories as (
 
 ),
 
-local_authority_names as (
-
-    select * from {{ ref('policeuk_local_authority_names') }}
-
-),
-
 geographies as (
 
     select * from {{ ref('dim_geography') }}
 
 ),
 
-no_outcome as (
+forces_as_of as (
 
-    -- The seed's label for a crime without any outcome in the files (and anti-social behaviour).
-    select min(outcome_category) as outcome_category
-    from outcome_categories
-    where outcome_group = 'none'
-
-),
-
-crimes_placed as (
-
-    -- Every row is a crime as police.uk counts it (a repeated Crime ID counts each time; anti-social
-    -- behaviour has none). Local authority: the LSOA name less its code ("Preston 012B" -> Preston),
-    -- so 2011 and 2021 LSOAs map alike; no LSOA ("No Location") or one outside the force area ->
-    -- the unknown member. Outcome: the latest in the outcomes files, else the street file's last
-    -- outcome category, else the seed's "no outcome" label.
+    -- police.uk publishes a force's month whole, once the month is over: every month in the files
+    -- is complete, and the force's data are as of the last day of its latest month.
     select
-        policeuk_crimes.force_code,
-        policeuk_crimes.crime_month_start_date,
-        policeuk_crimes.crime_type,
-        coalesce(geographies.geography_key, {{ unknown_member_key() }}) as geography_key,
-        coalesce(
-            crime_outcomes.outcome_category,
-            policeuk_crimes.last_outcome_category,
-            no_outcome.outcome_category
-        ) as outcome_category
-    from policeuk_crimes
-    cross join no_outcome
-    left join crime_outcomes
-        on policeuk_crimes.crime_id = crime_outcomes.crime_id
-    left join local_authority_names
-        on
-            regexp_replace(policeuk_crimes.lsoa_name, ' [0-9]{3}[A-Z]$', '')
-            = local_authority_names.lsoa_local_authority_name
-    left join geographies
-        on local_authority_names.local_authority_code = geographies.local_authority_code
+        force_code,
+        cast(max(month_start_date) + interval '1 month' as date) - 1 as data_as_of_date
+    from crimes_placed
+    group by force_code
 
 ),
 
 cells as (
 
     select
-        crime_month_start_date,
+        month_start_date,
         force_code,
         geography_key,
         crime_type,
         outcome_category,
         count(*) as crime_count
     from crimes_placed
-    group by crime_month_start_date, force_code, geography_key, crime_type, outcome_category
+    group by month_start_date, force_code, geography_key, crime_type, outcome_category
 
 ),
 
@@ -94,7 +55,7 @@ cells_with_totals as (
     select
         *,
         sum(crime_count) over (
-            partition by crime_month_start_date, force_code, geography_key, crime_type
+            partition by month_start_date, force_code, geography_key, crime_type
         ) as crime_type_count
     from cells
 
@@ -104,7 +65,7 @@ final as (
 
     select
         -- keys
-        cells_with_totals.crime_month_start_date as month_start_date,
+        cells_with_totals.month_start_date,
         cast(cells_with_totals.force_code as text) as force_code,
         cast(cells_with_totals.geography_key as text) as geography_key,
         cast(cells_with_totals.crime_type as text) as crime_type,
@@ -126,9 +87,15 @@ final as (
         ) as outcome_share_pct,
 
         -- booleans
-        cast(crime_types.is_vawg_relevant as boolean) as is_vawg_relevant
+        cast(crime_types.is_vawg_relevant as boolean) as is_vawg_relevant,
+        true as is_complete_period,
+
+        -- dates
+        forces_as_of.data_as_of_date
 
     from cells_with_totals
+    inner join forces_as_of
+        on cells_with_totals.force_code = forces_as_of.force_code
     left join geographies
         on cells_with_totals.geography_key = geographies.geography_key
     left join crime_types

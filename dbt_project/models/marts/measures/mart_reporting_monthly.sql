@@ -1,8 +1,14 @@
 with
 
-recorded_crimes as (
+categorised_crimes as (
 
-    select * from {{ ref('fct_recorded_crime') }}
+    select * from {{ ref('int_crimes_categorised') }}
+
+),
+
+extracts as (
+
+    select * from {{ ref('int_force_extracts_dated') }}
 
 ),
 
@@ -18,12 +24,6 @@ geographies as (
 
 ),
 
-offences as (
-
-    select * from {{ ref('dim_offence') }}
-
-),
-
 populations as (
 
     select * from {{ ref('int_populations_unpivoted') }}
@@ -36,73 +36,18 @@ reporting_categories as (
 
 ),
 
-reporting_category_rules as (
-
-    select * from {{ ref('reporting_category_rules') }}
-
-),
-
 trend_breaks as (
 
     select * from {{ ref('trend_breaks') }}
 
 ),
 
-crimes_by_month as (
+data_as_of as (
 
-    -- Each crime with its recorded month and offence code (crimes outside the calendar have no month).
-    select
-        recorded_crimes.crime_key,
-        recorded_crimes.geography_key,
-        offences.offence_code,
-        recorded_crimes.is_domestic_abuse,
-        dates.month_start_date
-    from recorded_crimes
-    inner join dates
-        on recorded_crimes.recorded_date_key = dates.date_key
-    inner join offences
-        on recorded_crimes.offence_key = offences.offence_key
-    where dates.month_start_date is not null
-
-),
-
-crimes_by_offence_rule as (
-
-    -- Crimes in a category by their offence code (seed reporting_category_rules).
-    select
-        crimes_by_month.crime_key,
-        crimes_by_month.geography_key,
-        reporting_category_rules.reporting_category,
-        crimes_by_month.month_start_date
-    from crimes_by_month
-    inner join reporting_category_rules
-        on crimes_by_month.offence_code = reporting_category_rules.ho_offence_code
-    where reporting_category_rules.selection_rule = 'offence_code'
-
-),
-
-crimes_by_flag_rule as (
-
-    -- Crimes in a category by the domestic abuse flag, whatever the offence.
-    select
-        crimes_by_month.crime_key,
-        crimes_by_month.geography_key,
-        reporting_category_rules.reporting_category,
-        crimes_by_month.month_start_date
-    from crimes_by_month
-    inner join reporting_category_rules
-        on reporting_category_rules.selection_rule = 'domestic_abuse_flag'
-    where crimes_by_month.is_domestic_abuse
-
-),
-
-categorised_crimes as (
-
-    -- A crime counts once in every category it falls in: a DA-flagged rape counts in
-    -- domestic_abuse, rape and sexual_offences (union removes a crime matched twice in one).
-    select * from crimes_by_offence_rule
-    union
-    select * from crimes_by_flag_rule
+    -- One row, even before the extract's first file (max of nothing is null).
+    select max(data_as_of_date) as data_as_of_date
+    from extracts
+    where dataset_name = 'force_crimes'
 
 ),
 
@@ -114,6 +59,7 @@ monthly_counts as (
         month_start_date,
         count(*) as crime_count
     from categorised_crimes
+    where month_start_date is not null
     group by geography_key, reporting_category, month_start_date
 
 ),
@@ -121,14 +67,10 @@ monthly_counts as (
 reporting_months as (
 
     -- Every month from the first recorded month to the last, so months without crimes show 0.
-    select
-        dates.financial_year,
-        dates.month_start_date
-    from dates
-    where
-        dates.calendar_date = dates.month_start_date
-        and dates.month_start_date >= (select min(month_start_date) from crimes_by_month)
-        and dates.month_start_date <= (select max(month_start_date) from crimes_by_month)
+    {{ reporting_months(
+        'select min(month_start_date) from categorised_crimes',
+        'select max(month_start_date) from categorised_crimes',
+    ) }}
 
 ),
 
@@ -211,11 +153,16 @@ trend_breaks_by_month as (
 
 compared_with_last_year as (
 
-    -- Same month last year: null when that month is before the first recorded month.
+    -- Same month last year: null when that month is before the first recorded month. A month
+    -- is complete when the extract covers its last day (int_force_extracts_dated).
     select
         this_year.*,
-        last_year.crime_count as crime_count_same_month_last_year
+        last_year.crime_count as crime_count_same_month_last_year,
+        data_as_of.data_as_of_date,
+        {{ is_complete_period('this_year.month_start_date', 'data_as_of.data_as_of_date') }}
+            as is_complete_period
     from grid_counted as this_year
+    cross join data_as_of
     left join grid_counted as last_year
         on
             this_year.geography_key = last_year.geography_key
@@ -244,36 +191,36 @@ measures as (
         compared_with_last_year.crime_count,
         compared_with_last_year.population,
         compared_with_last_year.population_reference_year,
-        cast(
-            round(
-                1000.0 * compared_with_last_year.crime_count
-                / nullif(compared_with_last_year.population, 0),
-                4
-            ) as numeric(12, 4)
-        ) as rate_per_1000,
+        {{ rate_per('compared_with_last_year.crime_count', 'compared_with_last_year.population', 1000) }}
+            as rate_per_1000,
         compared_with_last_year.crime_count_same_month_last_year,
-        compared_with_last_year.crime_count
-        - compared_with_last_year.crime_count_same_month_last_year as change_on_last_year,
-        cast(
-            round(
-                100.0
-                * (
+        -- An incomplete month is not compared with a whole one: the change is null.
+        case
+            when compared_with_last_year.is_complete_period
+                then
                     compared_with_last_year.crime_count
                     - compared_with_last_year.crime_count_same_month_last_year
-                )
-                / nullif(compared_with_last_year.crime_count_same_month_last_year, 0),
-                1
-            ) as numeric(12, 1)
-        ) as change_on_last_year_pct,
+        end as change_on_last_year,
+        case
+            when compared_with_last_year.is_complete_period
+                then {{ pct(
+                    'compared_with_last_year.crime_count'
+                    ~ ' - compared_with_last_year.crime_count_same_month_last_year',
+                    'compared_with_last_year.crime_count_same_month_last_year',
+                    data_type='numeric(12, 1)',
+                ) }}
+        end as change_on_last_year_pct,
 
         -- booleans
         (
             compared_with_last_year.crime_count_same_month_last_year is not null
             and coalesce(trend_breaks_by_month.has_break_in_last_year, false)
         ) as is_change_across_trend_break,
+        compared_with_last_year.is_complete_period,
 
         -- dates
-        compared_with_last_year.month_start_date
+        compared_with_last_year.month_start_date,
+        compared_with_last_year.data_as_of_date
 
     from compared_with_last_year
     left join trend_breaks_by_month

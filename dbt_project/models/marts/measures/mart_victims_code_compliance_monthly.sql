@@ -1,8 +1,8 @@
 with
 
-victims_code_records as (
+assessed_rights as (
 
-    select * from {{ ref('fct_victims_code_right') }}
+    select * from {{ ref('int_victims_code_rights_assessed') }}
 
 ),
 
@@ -26,37 +26,11 @@ rights as (
 
 data_as_of as (
 
-    -- The latest date the data speaks for: the last right delivered, or the last one recorded
-    -- as not met (recorded only after it fell due). Rights due after it are not yet due: some
-    -- were delivered early, none can have been missed yet, so they are left out until then.
+    -- The extract's as-of date and the latest due date measured (as-of less the recording lag).
     select
-        greatest(
-            max(completed_date),
-            max(due_date) filter (where is_not_met)
-        ) as data_as_of_date
-    from victims_code_records
-
-),
-
-records_by_month as (
-
-    -- Each record due by data_as_of_date with the month it was due in (records outside the
-    -- calendar have no month).
-    select
-        victims_code_records.geography_key,
-        rights.right_number,
-        victims_code_records.is_met,
-        victims_code_records.is_not_met,
-        victims_code_records.is_applicable,
-        dates.month_start_date
-    from victims_code_records
-    inner join dates
-        on victims_code_records.due_date_key = dates.date_key
-    inner join rights
-        on victims_code_records.victims_code_right_key = rights.victims_code_right_key
-    where
-        dates.month_start_date is not null
-        and dates.calendar_date <= (select data_as_of.data_as_of_date from data_as_of)
+        max(data_as_of_date) as data_as_of_date,
+        max(measured_through_date) as measured_through_date
+    from assessed_rights
 
 ),
 
@@ -68,8 +42,10 @@ counts_by_right as (
         month_start_date,
         count(*) filter (where is_met) as met_count,
         count(*) filter (where is_not_met) as not_met_count,
-        count(*) filter (where not is_applicable) as not_applicable_count
-    from records_by_month
+        count(*) filter (where is_met_late) as met_late_count,
+        count(*) filter (where is_overdue_without_status) as overdue_without_status_count,
+        count(*) filter (where is_not_applicable) as not_applicable_count
+    from assessed_rights
     group by geography_key, right_number, month_start_date
 
 ),
@@ -83,6 +59,8 @@ counts_all_rights as (
         month_start_date,
         sum(met_count) as met_count,
         sum(not_met_count) as not_met_count,
+        sum(met_late_count) as met_late_count,
+        sum(overdue_without_status_count) as overdue_without_status_count,
         sum(not_applicable_count) as not_applicable_count
     from counts_by_right
     group by geography_key, month_start_date
@@ -99,16 +77,12 @@ monthly_counts as (
 
 reporting_months as (
 
-    -- Every month from the first month a record was due in to the last (the month of
-    -- data_as_of_date), so quiet months show 0.
-    select
-        dates.financial_year,
-        dates.month_start_date
-    from dates
-    where
-        dates.calendar_date = dates.month_start_date
-        and dates.month_start_date >= (select min(month_start_date) from records_by_month)
-        and dates.month_start_date <= (select max(month_start_date) from records_by_month)
+    -- Every month from the first month a measured right was due in to the last (the month of
+    -- measured_through_date), so quiet months show 0.
+    {{ reporting_months(
+        'select min(month_start_date) from assessed_rights',
+        'select max(month_start_date) from assessed_rights',
+    ) }}
 
 ),
 
@@ -121,7 +95,7 @@ reported_rights as (
     from rights
     where
         right_number > 0
-        or right_number in (select records_by_month.right_number from records_by_month)
+        or right_number in (select assessed_rights.right_number from assessed_rights)
     union all
     select
         0 as right_number,
@@ -168,6 +142,9 @@ measures as (
             as integer
         ) as applicable_count,
         cast(coalesce(monthly_counts.not_applicable_count, 0) as integer) as not_applicable_count,
+        cast(coalesce(monthly_counts.met_late_count, 0) as integer) as met_late_count,
+        cast(coalesce(monthly_counts.overdue_without_status_count, 0) as integer)
+            as overdue_without_status_count,
         cast(
             round(
                 1.0 * monthly_counts.met_count
@@ -176,9 +153,14 @@ measures as (
             ) as numeric(6, 4)
         ) as compliance_rate,
 
+        -- booleans
+        {{ is_complete_period('grid.month_start_date', 'data_as_of.measured_through_date') }}
+            as is_complete_period,
+
         -- dates
         grid.month_start_date,
-        data_as_of.data_as_of_date
+        data_as_of.data_as_of_date,
+        data_as_of.measured_through_date
 
     from grid
     cross join data_as_of
