@@ -12,11 +12,7 @@ versions_ranked as (
     -- date wins (the later load batch breaks a tie, e.g. a corrected file for the same day).
     select
         *,
-        row_number() over (
-            partition by grant_id
-            order by register_date desc, _batch_id desc
-        ) as version_rank,
-        count(*) over (partition by grant_id) as version_count,
+        {{ version_rank(['grant_id'], 'register_date desc, _batch_id desc') }},
         lag(grant_status) over (
             partition by grant_id
             order by register_date, _batch_id

@@ -12,11 +12,7 @@ versions_ranked as (
     -- (the last row of the file breaks a tie, which the file contract rules out).
     select
         *,
-        row_number() over (
-            partition by case_id
-            order by _batch_id desc, _row_number desc
-        ) as version_rank,
-        count(*) over (partition by case_id) as version_count
+        {{ version_rank(['case_id']) }}
     from marac_cases
 
 ),

@@ -12,13 +12,7 @@ versions_ranked as (
     -- the highest load batch wins (the contract rules out a repeated key within a workbook).
     select
         *,
-        row_number() over (
-            partition by service_code, financial_year, financial_quarter, area_code
-            order by _batch_id desc, _row_number desc
-        ) as version_rank,
-        count(*) over (
-            partition by service_code, financial_year, financial_quarter, area_code
-        ) as version_count
+        {{ version_rank(['service_code', 'financial_year', 'financial_quarter', 'area_code']) }}
     from service_returns
 
 ),

@@ -12,11 +12,7 @@ versions_ranked as (
     -- the row of the highest load batch wins (the file contract rules out a tie within a file).
     select
         *,
-        row_number() over (
-            partition by record_id
-            order by _batch_id desc, _row_number desc
-        ) as version_rank,
-        count(*) over (partition by record_id) as version_count
+        {{ version_rank(['record_id']) }}
     from records
 
 ),

@@ -2,7 +2,7 @@ with
 
 grants as (
 
-    select * from {{ ref('fct_grant') }}
+    select * from {{ ref('int_grants_classified') }}
 
 ),
 
@@ -34,14 +34,16 @@ financial_years as (
 
 ),
 
-grants_by_year as (
+batches_behind as (
 
-    -- Each grant's current version under the financial year, funder and scheme the mart sums it in.
+    -- The grants mart_funding_secured_yearly adds up (the same model), by load batch.
     select
-        grants._batch_id,
         financial_years.financial_year,
         funders.funder_name,
-        schemes.scheme_name
+        schemes.scheme_name,
+        cast('fct_grant' as text) as fact_model,
+        grants._batch_id as batch_id,
+        cast(count(*) as integer) as fact_row_count
     from grants
     inner join financial_years
         on grants.financial_year_start_year = financial_years.financial_year_start_year
@@ -49,20 +51,7 @@ grants_by_year as (
         on grants.funder_key = funders.funder_key
     inner join schemes
         on grants.funding_scheme_key = schemes.funding_scheme_key
-
-),
-
-batches_behind as (
-
-    select
-        financial_year,
-        funder_name,
-        scheme_name,
-        cast('fct_grant' as text) as fact_model,
-        _batch_id as batch_id,
-        cast(count(*) as integer) as fact_row_count
-    from grants_by_year
-    group by financial_year, funder_name, scheme_name, _batch_id
+    group by financial_years.financial_year, funders.funder_name, schemes.scheme_name, grants._batch_id
 
 )
 

@@ -16,6 +16,7 @@ schemes_keyed as (
         -- strings
         cast(funder as text) as funder_name,
         cast(status as text) as classification_status,
+        cast(allocation_type as text) as allocation_type,
 
         -- numerics
         cast(sort_order as integer) as sort_order,
@@ -35,6 +36,7 @@ unknown_member as (
         '-1' as scheme_name,
         '-1' as funder_name,
         'U' as classification_status,
+        'core_allocation' as allocation_type,
         999 as sort_order,
         false as is_competitive
 

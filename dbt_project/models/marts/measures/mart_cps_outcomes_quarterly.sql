@@ -1,62 +1,14 @@
 with
 
-cps_outcomes as (
+categorised_outcomes as (
 
-    select * from {{ ref('fct_cps_outcome') }}
-
-),
-
-areas as (
-
-    select * from {{ ref('cps_areas') }}
+    select * from {{ ref('int_cps_outcomes_categorised') }}
 
 ),
 
 case_categories as (
 
     select * from {{ ref('cps_case_categories') }}
-
-),
-
-measures as (
-
-    select * from {{ ref('cps_measures') }}
-
-),
-
-reporting_area_outcomes as (
-
-    -- The figures of the area the mart reports (seed cps_areas.is_reporting_area: Lancashire),
-    -- never the CPS Area's (North West), which include it.
-    select cps_outcomes.*
-    from cps_outcomes
-    inner join areas
-        on cps_outcomes.area_name = areas.area_name
-    where areas.is_reporting_area
-
-),
-
-categorised_outcomes as (
-
-    -- Each CPS case category adds into its reporting category (seed cps_case_categories:
-    -- stalking and harassment into stalking_and_harassment; adult rape, part of rape, into none),
-    -- and each measure counts where the seed cps_measures' flags say.
-    select
-        reporting_area_outcomes.quarter_start_date,
-        case_categories.reporting_category,
-        reporting_area_outcomes.volume,
-        reporting_area_outcomes.published_date,
-        measures.is_legal_decision,
-        measures.is_charged,
-        measures.is_administrative_finalisation,
-        measures.is_completed_prosecution,
-        measures.is_conviction
-    from reporting_area_outcomes
-    inner join case_categories
-        on reporting_area_outcomes.case_category = case_categories.case_category
-    inner join measures
-        on reporting_area_outcomes.measure = measures.measure
-    where case_categories.reporting_category is not null
 
 ),
 
@@ -73,19 +25,28 @@ quarterly_totals as (
         coalesce(sum(volume) filter (where is_conviction), 0) as convictions,
         max(published_date) as published_date
     from categorised_outcomes
+    where reporting_category is not null
     group by quarter_start_date, reporting_category
 
 ),
 
 reporting_quarters as (
 
-    -- The quarters the reporting area has figures for.
+    -- The quarters the reporting area has figures for. A CPS release publishes whole quarters:
+    -- every quarter here is complete, and the data are as of the end of the latest one.
     select distinct
         quarter_start_date,
         financial_year,
         financial_quarter,
         area_name
-    from reporting_area_outcomes
+    from categorised_outcomes
+
+),
+
+data_as_of as (
+
+    select cast(max(quarter_start_date) + interval '3 months' as date) - 1 as data_as_of_date
+    from categorised_outcomes
 
 ),
 
@@ -138,29 +99,25 @@ measured as (
         -- numerics
         cast(quarterly_totals.legal_decisions as integer) as legal_decisions,
         cast(quarterly_totals.charged as integer) as charged,
-        cast(
-            round(100.0 * quarterly_totals.charged / nullif(quarterly_totals.legal_decisions, 0), 1)
-            as numeric(5, 1)
-        ) as charge_rate_pct,
+        {{ pct('quarterly_totals.charged', 'quarterly_totals.legal_decisions') }}
+            as charge_rate_pct,
         cast(quarterly_totals.administrative_finalisations as integer)
             as administrative_finalisations,
         cast(quarterly_totals.completed_prosecutions as integer) as completed_prosecutions,
         cast(quarterly_totals.convictions as integer) as convictions,
-        cast(
-            round(
-                100.0 * quarterly_totals.convictions
-                / nullif(quarterly_totals.completed_prosecutions, 0),
-                1
-            ) as numeric(5, 1)
-        ) as conviction_rate_pct,
+        {{ pct('quarterly_totals.convictions', 'quarterly_totals.completed_prosecutions') }}
+            as conviction_rate_pct,
 
         -- booleans
         quarterly_totals.reporting_category is not null as has_figures,
+        true as is_complete_period,
 
         -- dates
-        quarterly_totals.published_date
+        quarterly_totals.published_date,
+        data_as_of.data_as_of_date
 
     from grid
+    cross join data_as_of
     left join quarterly_totals
         on
             grid.quarter_start_date = quarterly_totals.quarter_start_date

@@ -2,7 +2,7 @@ with
 
 grants as (
 
-    select * from {{ ref('fct_grant') }}
+    select * from {{ ref('int_grants_classified') }}
 
 ),
 
@@ -15,6 +15,18 @@ funders as (
 schemes as (
 
     select * from {{ ref('dim_funding_scheme') }}
+
+),
+
+additionality_rules as (
+
+    select * from {{ ref('funding_additionality_rules') }}
+
+),
+
+measure_parameters as (
+
+    select * from {{ ref('funding_measure_parameters') }}
 
 ),
 
@@ -40,6 +52,32 @@ yearly_totals as (
         coalesce(sum(amount_received), 0) as amount_received
     from grants
     group by financial_year_start_year, funder_key, funding_scheme_key
+
+),
+
+register_as_of as (
+
+    -- The data are as of the latest register snapshot; a financial year is complete once a
+    -- snapshot is dated on or after its last day (31 March).
+    select max(register_date) as data_as_of_date
+    from grants
+
+),
+
+baseline_rule as (
+
+    -- The baseline of a core allocation (seed funding_measure_parameters): the previous
+    -- financial year's award, or the award of a fixed financial year (e.g. 2024/25).
+    select
+        max(parameter_value) = 'previous_financial_year' as is_previous_year,
+        cast(
+            case
+                when max(parameter_value) ~ '^20[0-9]{2}/[0-9]{2}$'
+                    then left(max(parameter_value), 4)
+            end as integer
+        ) as baseline_start_year
+    from measure_parameters
+    where parameter = 'core_allocation_baseline'
 
 ),
 
@@ -91,18 +129,37 @@ grid as (
 
 compared_with_previous_year as (
 
-    -- The previous financial year: null when it is before the first year in the register.
+    -- The previous financial year: null when it is before the first year in the register. The
+    -- baseline of a core allocation: the previous year's award, or the fixed year's (null when
+    -- that year is not in the register). A year is complete once the register covers its end.
     select
         this_year.*,
         previous_year.amount_applied as amount_applied_previous_year,
         previous_year.amount_awarded as amount_awarded_previous_year,
-        previous_year.amount_received as amount_received_previous_year
+        previous_year.amount_received as amount_received_previous_year,
+        case
+            when baseline_rule.is_previous_year then previous_year.amount_awarded
+            else fixed_year.amount_awarded
+        end as baseline_amount_awarded,
+        {{ is_complete_period(
+            'make_date(this_year.financial_year_start_year, 4, 1)',
+            'register_as_of.data_as_of_date',
+            period='1 year',
+        ) }} as is_complete_period,
+        register_as_of.data_as_of_date
     from grid as this_year
+    cross join baseline_rule
+    cross join register_as_of
     left join grid as previous_year
         on
             this_year.funder_key = previous_year.funder_key
             and this_year.funding_scheme_key = previous_year.funding_scheme_key
             and previous_year.financial_year_start_year = this_year.financial_year_start_year - 1
+    left join grid as fixed_year
+        on
+            this_year.funder_key = fixed_year.funder_key
+            and this_year.funding_scheme_key = fixed_year.funding_scheme_key
+            and fixed_year.financial_year_start_year = baseline_rule.baseline_start_year
 
 ),
 
@@ -117,6 +174,8 @@ measured as (
         -- strings
         funders.funder_type,
         funders.classification_status as funder_type_status,
+        schemes.allocation_type,
+        additionality_rules.additional_rule,
 
         -- numerics
         compared_with_previous_year.financial_year_start_year,
@@ -132,38 +191,74 @@ measured as (
         cast(compared_with_previous_year.amount_received_previous_year as numeric(14, 2))
             as amount_received_previous_year,
         cast(
-            compared_with_previous_year.amount_applied
-            - compared_with_previous_year.amount_applied_previous_year as numeric(14, 2)
+            case
+                when compared_with_previous_year.is_complete_period
+                    then
+                        compared_with_previous_year.amount_applied
+                        - compared_with_previous_year.amount_applied_previous_year
+            end as numeric(14, 2)
         ) as change_in_applied,
         cast(
-            compared_with_previous_year.amount_awarded
-            - compared_with_previous_year.amount_awarded_previous_year as numeric(14, 2)
+            case
+                when compared_with_previous_year.is_complete_period
+                    then
+                        compared_with_previous_year.amount_awarded
+                        - compared_with_previous_year.amount_awarded_previous_year
+            end as numeric(14, 2)
         ) as change_in_awarded,
         cast(
-            compared_with_previous_year.amount_received
-            - compared_with_previous_year.amount_received_previous_year as numeric(14, 2)
+            case
+                when compared_with_previous_year.is_complete_period
+                    then
+                        compared_with_previous_year.amount_received
+                        - compared_with_previous_year.amount_received_previous_year
+            end as numeric(14, 2)
         ) as change_in_received,
+        case
+            when compared_with_previous_year.is_complete_period
+                then {{ pct(
+                    'compared_with_previous_year.amount_awarded'
+                    ~ ' - compared_with_previous_year.amount_awarded_previous_year',
+                    'compared_with_previous_year.amount_awarded_previous_year',
+                    data_type='numeric(12, 1)',
+                ) }}
+        end as change_in_awarded_pct,
+        -- Additional (seed funding_additionality_rules): the whole award of a competitive or new
+        -- award; of a core allocation, only its uplift on the baseline (never below 0; null when
+        -- the baseline year is not in the register).
+        cast(compared_with_previous_year.baseline_amount_awarded as numeric(14, 2))
+            as baseline_amount_awarded,
         cast(
-            round(
-                100.0
-                * (
-                    compared_with_previous_year.amount_awarded
-                    - compared_with_previous_year.amount_awarded_previous_year
-                )
-                / nullif(compared_with_previous_year.amount_awarded_previous_year, 0),
-                1
-            ) as numeric(12, 1)
-        ) as change_in_awarded_pct,
+            case additionality_rules.additional_rule
+                when 'whole_award' then compared_with_previous_year.amount_awarded
+                when 'uplift_on_baseline'
+                    -- (greatest ignores a null: the baseline must be there)
+                    then case
+                        when compared_with_previous_year.baseline_amount_awarded is not null
+                            then greatest(
+                                compared_with_previous_year.amount_awarded
+                                - compared_with_previous_year.baseline_amount_awarded,
+                                0
+                            )
+                    end
+            end as numeric(14, 2)
+        ) as additional_amount_awarded,
 
         -- booleans
         funders.is_government_funder as is_government_funding,
-        schemes.is_competitive
+        schemes.is_competitive,
+        compared_with_previous_year.is_complete_period,
+
+        -- dates
+        compared_with_previous_year.data_as_of_date
 
     from compared_with_previous_year
     inner join funders
         on compared_with_previous_year.funder_key = funders.funder_key
     inner join schemes
         on compared_with_previous_year.funding_scheme_key = schemes.funding_scheme_key
+    left join additionality_rules
+        on schemes.allocation_type = additionality_rules.allocation_type
 
 )
 

@@ -136,10 +136,13 @@ measures as (
 
         -- booleans
         returns_by_service_quarter.service_key is not null as is_return_received,
+        -- a quarterly return covers its whole quarter: a quarter is complete when it is in
+        returns_by_service_quarter.service_key is not null as is_complete_period,
 
         -- dates
         grid.quarter_start_date,
-        returns_by_service_quarter.latest_submitted_date
+        returns_by_service_quarter.latest_submitted_date,
+        max(returns_by_service_quarter.latest_submitted_date) over () as data_as_of_date
 
     from grid
     left join returns_by_service_quarter
