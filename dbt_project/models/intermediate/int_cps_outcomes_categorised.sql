@@ -41,6 +41,8 @@ categorised_outcomes as (
         cps_outcomes.financial_year,
         cps_outcomes.financial_quarter,
         cps_outcomes.area_name,
+        cps_outcomes.case_category,
+        cps_outcomes.measure,
         case_categories.reporting_category,
         cps_outcomes.volume,
         cps_outcomes.published_date,
