@@ -1,0 +1,276 @@
+"""Small-number suppression of the published tables, checked in Python on crafted marts.
+
+The three tables that publish measures 1 and 2 (pub_mart_reporting_monthly,
+pub_mart_positive_outcomes_monthly, pub_mart_outcomes_by_type_monthly) share cells: a count by
+outcome type here is a sum or a copy there. The test writes exact marts with two traps, builds
+the publication tables with dbt, and then works out here, independently of the dbt test
+no_lone_suppressed_cell, whether any suppressed cell could be recovered by subtraction:
+
+* across tables: rape in one local authority has outcome 1A = 3 (below the threshold), outcome 1 =
+  10 and outcome 18 = 7. Suppressed table by table, 1A's secondary cell in the by-type table is
+  18 (the smallest), so outcome 1 (10) and charge/summons (13) are both published, and 1A =
+  13 - 10.
+* a staircase longer than any fixed number of rounds: domestic abuse in fifteen local
+  authorities, where each secondary suppression makes the next one (across local authorities,
+  then across outcome types), 27 steps; the eight rounds of two passes the publication tables
+  used to run stopped half way and left a lone cell.
+
+Neither is found when every table takes its flags from one suppression run to a fixed point
+(int_published_crime_cells_suppressed).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from vawg_warehouse import transform
+from vawg_warehouse.config import get_settings
+
+SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "reference"
+MONTH = date(2025, 1, 1)
+LAS = [
+    "E06000008", "E06000009", "E07000117", "E07000118", "E07000119", "E07000120",
+    "E07000121", "E07000122", "E07000123", "E07000124", "E07000125", "E07000126",
+    "E07000127", "E07000128", "-1",
+]  # fmt: skip
+FLAGS = (
+    "is_open",
+    "is_positive",
+    "is_charge_summons",
+    "is_diversion",
+    "is_evidential_difficulties",
+)
+
+
+def _outcome_types() -> dict[str, dict[str, bool]]:
+    with (SEEDS / "ho_outcome_types.csv").open(newline="") as fh:
+        return {r["outcome_code"]: {f: r[f] == "true" for f in FLAGS} for r in csv.DictReader(fh)}
+
+
+TYPES = _outcome_types()
+CODES = list(TYPES)
+
+
+def _crafted_counts() -> dict[tuple[str, str], dict[str, int]]:
+    """(category, local authority) -> {outcome code: crimes}."""
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    # Staircase (rows: local authorities, columns: outcome types in seed order; 50 + column
+    # elsewhere). Row 0 holds two primaries (1, 1): its row is covered, each column is not.
+    # Column 1's cell goes to the last authority, whose row already has a primary (column 2),
+    # and column 2's to row 0: that branch ends at once. Column 0's goes to row 1, whose row
+    # takes its column 3, whose column takes row 2's, ... one step per pass through rows
+    # 1..13, then the last authority's column 15 closes it: 27 steps; eight rounds of two
+    # passes (across authorities, across types) stopped half way, leaving a lone cell.
+    last = len(LAS) - 1
+    for la in LAS:
+        counts[("domestic_abuse", la)] = {code: 50 + j for j, code in enumerate(CODES)}
+    grid = {la: counts[("domestic_abuse", la)] for la in LAS}
+
+    def put(i: int, j: int, value: int) -> None:
+        grid[LAS[i]][CODES[j]] = value
+
+    put(0, 0, 1)
+    put(0, 1, 1)
+    put(last, 1, 5)
+    put(last, 2, 1)
+    put(0, 2, 5)
+    put(1, 0, 5)
+    put(1, 3, 5)
+    for i in range(2, last):
+        put(i, i + 1, 5)
+        put(i, i + 2, 5)
+    put(last, last + 1, 5)
+    # Across tables: 1A = 3, 1 = 10, 18 = 7 in the first authority; plenty everywhere else.
+    first = {code: 40 for code in CODES}
+    first.update({"1": 10, "1A": 3, "18": 7})
+    counts[("rape", LAS[0])] = first
+    counts[("rape", LAS[1])] = {code: 30 for code in CODES}
+    return counts
+
+
+def _insert(conn: psycopg.Connection, table: str, rows: list[dict]) -> None:
+    columns = {
+        r[0]
+        for r in conn.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'marts' and table_name = %s",
+            (table,),
+        ).fetchall()
+    }
+    conn.execute(f"truncate marts.{table}")
+    for row in rows:
+        kept = {k: v for k, v in row.items() if k in columns}
+        names = ", ".join(kept)
+        marks = ", ".join(["%s"] * len(kept))
+        conn.execute(f"insert into marts.{table} ({names}) values ({marks})", list(kept.values()))
+
+
+def _write_marts(conn: psycopg.Connection) -> None:
+    reporting, positive, by_type = [], [], []
+    for (category, la), row in _crafted_counts().items():
+        key = {
+            "month_start_date": MONTH,
+            "local_authority_code": la,
+            "reporting_category": category,
+            "financial_year": "2024/25",
+            "local_authority_name": la,
+            "is_complete_period": True,
+            "is_change_across_trend_break": False,
+            "population_basis": "persons",
+        }
+        cohort = sum(row.values())
+        reporting.append({**key, "crime_count": cohort})
+        assigned = sum(n for c, n in row.items() if not TYPES[c]["is_open"])
+
+        def of(flag: str, row=row) -> int:
+            return sum(n for c, n in row.items() if TYPES[c][flag])
+
+        evidential = of("is_evidential_difficulties")
+        positive.append({
+            **key,
+            "headline_rate": "charge_summons",
+            "crime_count": cohort,
+            "awaiting_outcome_count": of("is_open"),
+            "without_outcome_event_count": 0,
+            "assigned_outcome_count": assigned,
+            "positive_count": of("is_positive"),
+            "charge_summons_count": of("is_charge_summons"),
+            "diversion_count": of("is_diversion"),
+            "evidential_difficulties_count": evidential,
+            "outcome_14_count": row["14"],
+            "outcome_15_count": row["15"],
+            "outcome_16_count": row["16"],
+            "other_outcome_count": assigned - of("is_positive") - of("is_diversion") - evidential,
+        })  # fmt: skip
+        for code, n in row.items():
+            by_type.append({
+                **key,
+                "outcome_code": code,
+                "crime_count": n,
+                "without_outcome_event_count": 0,
+                "cohort_crime_count": cohort,
+                "assigned_crime_count": assigned,
+                **TYPES[code],
+            })  # fmt: skip
+    _insert(conn, "mart_reporting_monthly", reporting)
+    _insert(conn, "mart_positive_outcomes_monthly", positive)
+    _insert(conn, "mart_outcomes_by_type_monthly", by_type)
+
+
+def _invoke(command: str, *args: str) -> None:
+    success, nodes, _, exception = transform.invoke(command, get_settings(), list(args))
+    failed = [n.node.unique_id for n in nodes if str(n.status) in transform.FAILED_STATUSES]
+    assert success and exception is None and not failed, (exception, failed)
+
+
+PUBLICATION = [
+    "pub_mart_reporting_monthly",
+    "pub_mart_positive_outcomes_monthly",
+    "pub_mart_outcomes_by_type_monthly",
+]
+
+
+@pytest.fixture
+def published(migrated):
+    _invoke("seed")
+    _invoke("run", "--select", *(f"+{m}" for m in PUBLICATION))
+    with psycopg.connect(migrated.url, autocommit=True) as conn:
+        _write_marts(conn)
+    # Only the suppression and the publication tables again, on the crafted marts.
+    _invoke("run", "--select", "int_published_crime_cells_suppressed", *PUBLICATION)
+    with psycopg.connect(migrated.url) as conn:
+        conn.row_factory = psycopg.rows.dict_row
+        tables = {t: conn.execute(f"select * from publication.{t}").fetchall() for t in PUBLICATION}
+        engine = "intermediate.int_published_crime_cells_suppressed"
+        rounds = None
+        if conn.execute("select to_regclass(%s) as r", (engine,)).fetchone()["r"]:
+            rounds = conn.execute(f"select max(suppression_rounds) as n from {engine}").fetchone()
+        yield {**tables, "rounds": rounds and rounds["n"]}
+
+
+def _lone(groups: dict[tuple, list[bool]]) -> list[tuple]:
+    return [key for key, flags in groups.items() if len(flags) > 1 and sum(flags) == 1]
+
+
+def test_no_table_alone_holds_a_lone_suppressed_cell(published) -> None:
+    by_type = published["pub_mart_outcomes_by_type_monthly"]
+    across_authorities: dict[tuple, list[bool]] = defaultdict(list)
+    across_types: dict[tuple, list[bool]] = defaultdict(list)
+    for r in by_type:
+        across_authorities[(r["reporting_category"], r["outcome_code"])].append(
+            r["crime_count_is_suppressed"]
+        )
+        across_types[(r["reporting_category"], r["local_authority_code"])].append(
+            r["crime_count_is_suppressed"]
+        )
+    # the cohort is published beside its types: the types of an authority plus the cohort
+    for r in published["pub_mart_positive_outcomes_monthly"]:
+        across_types[(r["reporting_category"], r["local_authority_code"])].append(
+            r["crime_count_is_suppressed"]
+        )
+    assert any(r["crime_count_is_suppressed"] for r in by_type)  # the traps were sprung
+    assert _lone(across_authorities) == [] and _lone(across_types) == []
+    assert published["rounds"] > 8  # the staircase needed more rounds than the old fixed 8
+
+
+def test_no_cell_can_be_worked_out_from_another_table(published) -> None:
+    by_type = defaultdict(dict)
+    for r in published["pub_mart_outcomes_by_type_monthly"]:
+        by_type[(r["reporting_category"], r["local_authority_code"])][r["outcome_code"]] = r
+    equations: dict[tuple, list[bool]] = {}
+    mismatched = []
+    for r in published["pub_mart_positive_outcomes_monthly"]:
+        key = (r["reporting_category"], r["local_authority_code"])
+        types = by_type[key]
+
+        def hidden(flag: str, types=types) -> list[bool]:
+            return [t["crime_count_is_suppressed"] for t in types.values() if t[flag]]
+
+        sums = {
+            "charge_summons_count": hidden("is_charge_summons"),
+            "positive_count": hidden("is_positive"),
+            "evidential_difficulties_count": hidden("is_evidential_difficulties"),
+            "awaiting_outcome_count": hidden("is_open"),
+            "assigned_outcome_count": [
+                t["crime_count_is_suppressed"] for t in types.values() if not t["is_open"]
+            ],
+            "crime_count": [t["crime_count_is_suppressed"] for t in types.values()],
+        }
+        for column, parts in sums.items():
+            equations[(*key, column)] = [r[f"{column}_is_suppressed"], *parts]
+        for code in ("14", "15", "16"):
+            if r[f"outcome_{code}_count_is_suppressed"] != types[code]["crime_count_is_suppressed"]:
+                mismatched.append((*key, code))
+    assert _lone(equations) == [], "a cell of one table is the difference of another's"
+    assert mismatched == [], "the same figure hidden in one table and shown in another"
+
+
+def test_charge_summons_does_not_give_outcome_1a_away(published) -> None:
+    (row,) = [
+        r
+        for r in published["pub_mart_outcomes_by_type_monthly"]
+        if r["reporting_category"] == "rape"
+        and r["local_authority_code"] == LAS[0]
+        and r["outcome_code"] == "1A"
+    ]
+    assert row["crime_count_is_suppressed"]
+    (charged,) = [
+        r
+        for r in published["pub_mart_positive_outcomes_monthly"]
+        if r["reporting_category"] == "rape" and r["local_authority_code"] == LAS[0]
+    ]
+    outcome_1 = [
+        r
+        for r in published["pub_mart_outcomes_by_type_monthly"]
+        if r["reporting_category"] == "rape"
+        and r["local_authority_code"] == LAS[0]
+        and r["outcome_code"] == "1"
+    ][0]
+    # 1A = charge/summons - outcome 1 would need both published
+    assert charged["charge_summons_count_is_suppressed"] or outcome_1["crime_count_is_suppressed"]
