@@ -1,6 +1,6 @@
 -- A service reports a quarter either by local authority or county-wide (seed services,
 -- return_breakdown), never both: a county-wide row beside local authority rows would double count
--- in mart_victim_services_quarterly (DOMAIN.md section 8: a total beside its parts).
+-- in mart_victim_services_quarterly (docs/measures.md: a total beside its parts).
 -- Returns the service-quarters that have both.
 
 with

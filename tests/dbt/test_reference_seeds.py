@@ -85,7 +85,7 @@ def test_every_rule_names_a_known_offence_code() -> None:
 
 
 def test_rules_agree_with_the_home_office_subgroups() -> None:
-    """DOMAIN.md section 3: rape is the HO subgroup Rape (19C-19H); sexual offences are rape plus
+    """docs/measures.md: rape is the HO subgroup Rape (19C-19H); sexual offences are rape plus
     the subgroup Other sexual offences; stalking (8Q) and harassment (8L, 8M) sit in the subgroup
     Stalking and harassment, and stalking_and_harassment IS that subgroup (8Q, 8L, 8M, 8R, 8U),
     so it compares with the Home Office's published figure."""

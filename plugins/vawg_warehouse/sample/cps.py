@@ -11,7 +11,7 @@ Volumes follow the force's crimes: the suspects the CPS charges in a quarter are
 charges the force profile implies for the category's crimes (DA-flagged crimes, rapes, stalking 8Q,
 harassment 8L/8M), times the run's scale; the other figures follow from the charge rate,
 administrative finalisations, completed prosecutions and the conviction rate (``CpsProfile``: all
-assumptions, DOMAIN.md section 6). The CPS Area (North West) is the reporting area (Lancashire)
+assumptions, docs/measures.md). The CPS Area (North West) is the reporting area (Lancashire)
 plus the other forces' figures. A quarter's figures are drawn from a stream of their own and only
 grow a little from one release to the next (more is recorded), so every release of a run agrees
 with the one before. The files hold counts of suspects and defendants only: no person appears in
@@ -54,7 +54,7 @@ class CategoryRule:
 
 @dataclass(frozen=True)
 class CpsProfile:
-    """Assumptions for synthetic CPS figures (DOMAIN.md sections 6 and 9; none is official)."""
+    """Assumptions for synthetic CPS figures (docs/measures.md; none is official)."""
 
     publication_lag_days: int  # from the quarter's last day to the release
     quarters_restated: int  # earlier quarters a release restates

@@ -7,7 +7,7 @@ Re-referrals are a little over a third of the cases heard; most come within 12 m
 victim's last referral, some later (those are not repeats by the SafeLives definition), so
 about a third of the cases are repeats once the run has a year of history. The file has no
 repeat flag: the warehouse works repeats out from the history of cases. Volume: about 40 cases a
-year per 10,000 women aged 16 and over (SafeLives benchmark, DOMAIN.md section 9), from the
+year per 10,000 women aged 16 and over (SafeLives benchmark, docs/measures.md), from the
 population seed, times the run's scale. The first meetings of a run hear fewer cases: only
 crimes of the run can be referred.
 
@@ -47,7 +47,7 @@ def _frozen(d: Mapping) -> Mapping:
 class MaracProfile:
     cases_per_10000_women: float = 40.0  # a year, per 10,000 women aged 16+ (SafeLives, C)
     # cases that re-refer a victim heard before; ~80% of them within 12 months of the last
-    # referral (history_days), so about a third of cases are repeats (DOMAIN.md section 9, U)
+    # referral (history_days), so about a third of cases are repeats (docs/measures.md, U)
     rereferral_share: float = 0.37
     repeat_min_gap_days: int = 14  # a victim is heard again at least this long after
     history_days: int = 450  # how far back a re-referral reaches (beyond 12 months: no repeat)

@@ -11,7 +11,7 @@ file; events after the run's end are never kept. Lancashire is not a DAPN/DAPO p
 no scheme produces them (an order type no scheme names never appears).
 
 Volumes are ASSUMPTIONS for synthetic data (``OrdersProfile``): about 160 DVPOs a year, i.e.
-~2.7% of ~6,000 a year nationally (DOMAIN.md section 9), few stalking protection and sexual risk
+~2.7% of ~6,000 a year nationally (docs/measures.md), few stalking protection and sexual risk
 orders, more restraining and non-molestation orders; all times the run's scale.
 """
 

@@ -1,7 +1,7 @@
 """The parameters of the synthetic data: every proportion, mix and delay in one place.
 
 These are ASSUMPTIONS for synthetic data, chosen to be of the right order for Lancashire
-(docs: DOMAIN.md section 9): about 2,000 domestic-abuse-flagged crimes a month, rape on the order
+(docs: docs/measures.md): about 2,000 domestic-abuse-flagged crimes a month, rape on the order
 of 150 a month, a few hundred other sexual offences, several hundred stalking and harassment
 crimes; low charge rates (DA about 11%, rape about 5%); outcome 16 the largest for DA; outcomes
 weeks to months after recording (rape median about 100 days). None of it is an official figure.

@@ -49,7 +49,7 @@ def _frozen(d: Mapping) -> Mapping:
 
 @dataclass(frozen=True)
 class PublicProfile:
-    """Assumptions for the synthetic public files (formats: DOMAIN.md 7; figures invented)."""
+    """Assumptions for the synthetic public files (formats: docs/measures.md; figures invented)."""
 
     force_code: str = "lancashire"
     force_label: str = "Lancashire Constabulary"
