@@ -424,3 +424,28 @@ def test_bi_readers_are_granted_measure_marts_their_dimensions_and_publication_o
     }
     assert not {g for g in granted if g.startswith("fct_")}
     assert granted == needed, (sorted(granted - needed), sorted(needed - granted))
+
+
+def test_docs_measures_covers_every_mart_and_each_mart_links_to_it(
+    manifest: dict[str, Any],
+) -> None:
+    """docs/measures.md defines every measure mart and names its lineage and publication tables;
+    each mart's yml points to it, and nothing cites a document outside the repository."""
+    doc = (PROJECT_ROOT / "docs" / "measures.md").read_text()
+    models = {m["name"]: m for m in _models(manifest)}
+    wrong = []
+    for mart in (m for m in models.values() if _folder(m) == "marts/measures"):
+        related = [mart["name"], "lineage_" + mart["name"].removeprefix("mart_")]
+        if "pub_" + mart["name"] in models:
+            related.append("pub_" + mart["name"])
+        wrong += [f"docs/measures.md lacks {name}" for name in related if f"`{name}`" not in doc]
+        if "docs/measures.md" not in mart["description"]:
+            wrong.append(f"{mart['name']}: its description does not link docs/measures.md")
+    cited = [
+        str(path.relative_to(PROJECT_ROOT))
+        for path in DBT_PROJECT.rglob("*")
+        if path.suffix in {".sql", ".yml", ".csv"}
+        and "target" not in path.parts
+        and "DOMAIN.md" in path.read_text(encoding="utf-8")
+    ]
+    assert not wrong and not cited, (wrong, cited)
