@@ -20,6 +20,7 @@ from tests.integration.conftest import query, seed_rows
 pytestmark = pytest.mark.integration
 
 FOUR_PLACES = Decimal("0.0001")
+ONE_PLACE = Decimal("0.1")
 ORDER_COUNTS = {
     "notice_issued": "notices_issued",
     "applied": "applications",
@@ -67,6 +68,28 @@ def _ratio(numerator: int, denominator: int | None) -> Decimal | None:
     return (Decimal(numerator) / Decimal(denominator)).quantize(FOUR_PLACES, ROUND_HALF_UP)
 
 
+def _pct(numerator: int | None, denominator: int | None) -> Decimal | None:
+    """100 x numerator / denominator to 1 decimal place (the marts' macro pct)."""
+    if numerator is None or not denominator:
+        return None
+    return (Decimal(100 * numerator) / Decimal(denominator)).quantize(ONE_PLACE, ROUND_HALF_UP)
+
+
+def data_as_of(landing: Path, folder: str, pattern: str) -> date:
+    """The last whole day an extract covers: the day before its latest extraction (every row
+    of every file counts, restated or not)."""
+    latest = max(
+        row["extracted_at"]
+        for path in (landing / folder).glob(pattern)
+        for row in csv.DictReader(path.open(newline=""))
+    )
+    return date.fromisoformat(latest[:10]) - timedelta(days=1)
+
+
+def _month_end(month: date) -> date:
+    return _add_months(month, 1) - timedelta(days=1)
+
+
 def _population(basis: str) -> dict[tuple[str, int], int]:
     """(LA, year) -> the estimate applying to that year: the latest reference year at or
     before it, the earliest for years before every estimate."""
@@ -104,6 +127,10 @@ def expected_marac(landing: Path) -> dict[tuple[date, str], dict]:
         by_person[(case["victim_id"], perpetrator)].append(case)
     heard: Counter = Counter()
     repeats: Counter = Counter()
+    first_compared = min(date.fromisoformat(c[compared]) for c in cases)
+    full_history_from = _add_months(first_compared.replace(day=1), window)
+    as_of = data_as_of(landing, "force/marac", "marac_*.csv")
+    benchmark = Decimal(parameters["benchmark_cases_per_10000_women_a_year"])
     for history in by_person.values():
         history.sort(key=lambda c: (c[compared], c["date_heard"], c["case_reference"]))
         last_referral = None
@@ -116,30 +143,40 @@ def expected_marac(landing: Path) -> dict[tuple[date, str], dict]:
             last_referral = this
 
     expected = {}
-    for month in _months(min(k[0] for k in heard), max(k[0] for k in heard)):
+    months = _months(min(k[0] for k in heard), max(k[0] for k in heard))
+    for i, month in enumerate(months):
         for la in authorities:
             n, r = heard[(month, la)], repeats[(month, la)]
             women = population[(la, month.year)]
+            # the twelve months of the grid up to this one; none until twelve are in the data
+            year = sum(heard[(m, la)] for m in months[i - 11 : i + 1]) if i >= 11 else None
             expected[(month, la)] = {
                 "cases_heard": n,
                 "repeat_cases": r,
-                "repeat_rate": _ratio(r, n),
+                "repeat_rate_pct": _pct(r, n),
                 "population_women": women,
                 "cases_per_10000_women": _ratio(10_000 * n, women),
+                "cases_heard_12_months": year,
+                "cases_per_10000_women_12_months": _pct(100 * year, women)
+                if year is not None
+                else None,
+                "benchmark_cases_per_10000_women_a_year": benchmark,
                 "repeat_window_months": window,
+                "is_complete_period": _month_end(month) <= as_of,
+                "has_full_history": month >= full_history_from,
+                "data_as_of_date": as_of,
             }
     return expected
 
 
 def test_marac_mart_equals_the_measure_computed_from_the_files(pipeline) -> None:
     expected = expected_marac(pipeline["landing"])
+    columns = list(next(iter(expected.values())))
     rows = query(
         pipeline["db"],
-        "select month_start_date, local_authority_code, cases_heard, repeat_cases, repeat_rate, "
-        "population_women, cases_per_10000_women, repeat_window_months "
+        f"select month_start_date, local_authority_code, {', '.join(columns)} "
         "from marts.mart_marac_repeat_monthly where local_authority_code <> '-1'",
     )
-    columns = list(next(iter(expected.values())))
     actual = {(r[0], r[1]): dict(zip(columns, r[2:], strict=True)) for r in rows}
     assert len(actual) == len(rows)  # the grain holds
     assert actual == expected
@@ -193,6 +230,7 @@ def expected_orders(landing: Path) -> dict[tuple[date, str, str], dict]:
         if event["event_type"] == "notice_issued" and leads_to in granted[event["order_reference"]]:
             counts[cell]["notices_converted"] += 1
 
+    as_of = data_as_of(landing, "force/orders", "orders_*.csv")
     expected = {}
     for month in _months(min(k[0] for k in counts), max(k[0] for k in counts)):
         for la in authorities:
@@ -201,6 +239,8 @@ def expected_orders(landing: Path) -> dict[tuple[date, str, str], dict]:
                 row = {column: found[column] for column in ORDER_COUNTS.values()}
                 row["notices_converted"] = found["notices_converted"]
                 row["conversion_rate"] = _ratio(found["notices_converted"], found["notices_issued"])
+                row["is_complete_period"] = _month_end(month) <= as_of
+                row["data_as_of_date"] = as_of
                 expected[(month, la, order_type)] = row
     return expected
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -150,6 +150,14 @@ def expected_cps_mart(landing: Path) -> dict[tuple[date, str], dict]:
                     figures["convictions"], figures["completed_prosecutions"]
                 )
             expected[(start, category)] = row
+    last_quarter = max(start for start, _ in expected)
+    next_quarter = date(
+        last_quarter.year + (last_quarter.month + 2) // 12, (last_quarter.month + 2) % 12 + 1, 1
+    )
+    as_of = next_quarter - timedelta(days=1)
+    for row in expected.values():
+        row["is_complete_period"] = True  # a release publishes whole quarters
+        row["data_as_of_date"] = as_of
     return expected
 
 
@@ -166,6 +174,8 @@ CPS_COLUMNS = [
     "conviction_rate_pct",
     "has_figures",
     "published_date",
+    "is_complete_period",
+    "data_as_of_date",
 ]
 
 
@@ -245,7 +255,16 @@ def _money(text: str) -> Decimal:
 def expected_funding_mart(landing: Path) -> dict[tuple[str, str, str], dict]:
     """mart_funding_secured_yearly from the register snapshots and the seeds."""
     funders = {f["funder"]: f for f in seed_rows("funders")}
-    competitive = {s["scheme"]: s["is_competitive"] == "true" for s in seed_rows("funding_schemes")}
+    schemes = {s["scheme"]: s for s in seed_rows("funding_schemes")}
+    rules = {
+        r["allocation_type"]: r["additional_rule"] for r in seed_rows("funding_additionality_rules")
+    }
+    (baseline,) = [
+        r["parameter_value"]
+        for r in seed_rows("funding_measure_parameters")
+        if r["parameter"] == "core_allocation_baseline"
+    ]
+    assert baseline == "previous_financial_year"  # what this recomputation implements
     totals: dict[tuple[int, str, str], dict] = defaultdict(
         lambda: {
             "grant_count": 0,
@@ -255,7 +274,9 @@ def expected_funding_mart(landing: Path) -> dict[tuple[str, str, str], dict]:
             "amount_received": Decimal(0),
         }
     )
-    for grant in current_grants(landing).values():
+    grants = current_grants(landing)
+    as_of = max(date.fromisoformat(g["register_date"]) for g in grants.values())
+    for grant in grants.values():
         cell = totals[(int(grant["financial_year"][:4]), grant["funder"], grant["scheme"])]
         cell["grant_count"] += 1
         cell["awarded_grant_count"] += bool(grant["amount_awarded"])
@@ -276,19 +297,33 @@ def expected_funding_mart(landing: Path) -> dict[tuple[str, str, str], dict]:
         for funder, scheme in pairs:
             this = totals.get((year, funder, scheme), empty)
             last = totals.get((year - 1, funder, scheme), empty) if year > years[0] else None
+            complete = date(year + 1, 3, 31) <= as_of
+            rule = rules[schemes[scheme]["allocation_type"]]
+            base = None if last is None else last["amount_awarded"]
+            if rule == "whole_award":
+                additional = this["amount_awarded"]
+            else:  # uplift_on_baseline: above the previous year's award, never below 0
+                additional = None if base is None else max(this["amount_awarded"] - base, 0)
             row = {
                 **this,
                 "funder_type": funders[funder]["funder_type"],
                 "financial_year_start_year": year,
                 "is_government_funding": funders[funder]["funder_type"] == "government",
-                "is_competitive": competitive[scheme],
+                "is_competitive": schemes[scheme]["is_competitive"] == "true",
+                "allocation_type": schemes[scheme]["allocation_type"],
+                "additional_rule": rule,
+                "baseline_amount_awarded": base,
+                "additional_amount_awarded": additional,
+                "is_complete_period": complete,
+                "data_as_of_date": as_of,
             }
+            compared = last is not None and complete  # an incomplete year is not compared
             for measure in ("applied", "awarded", "received"):
                 column = f"amount_{measure}"
                 row[f"{column}_previous_year"] = None if last is None else last[column]
-                row[f"change_in_{measure}"] = None if last is None else this[column] - last[column]
+                row[f"change_in_{measure}"] = this[column] - last[column] if compared else None
             row["change_in_awarded_pct"] = (
-                None if last is None else _pct(row["change_in_awarded"], last["amount_awarded"])
+                _pct(row["change_in_awarded"], last["amount_awarded"]) if compared else None
             )
             expected[(_financial_year(year), funder, scheme)] = row
     return expected
@@ -311,6 +346,12 @@ FUNDING_COLUMNS = [
     "amount_received_previous_year",
     "change_in_received",
     "change_in_awarded_pct",
+    "allocation_type",
+    "additional_rule",
+    "baseline_amount_awarded",
+    "additional_amount_awarded",
+    "is_complete_period",
+    "data_as_of_date",
 ]
 
 
@@ -328,6 +369,12 @@ def test_funding_mart_equals_the_latest_snapshot_of_each_grant(pipeline) -> None
     # snapshot that restated grants of the earlier one
     government = sum(r["amount_awarded"] for r in expected.values() if r["is_government_funding"])
     assert government > 5_000_000
+    # additional money is far less than the money: core allocations count by their uplift only
+    additional = sum(
+        r["additional_amount_awarded"] or 0 for r in expected.values() if r["is_government_funding"]
+    )
+    assert 0 < additional < government / 2
+    assert any(not r["is_complete_period"] for r in expected.values())  # the current year
     snapshots = sorted((pipeline["landing"] / "funding" / "grants").glob("*.csv"))
     assert len(snapshots) == 2
     first, last = ({r["grant_reference"] for r in _read(p)} for p in snapshots)

@@ -403,9 +403,15 @@ def winning_quarters(files_in_order: list[Path]) -> dict[tuple[str, str], tuple[
     return quarters
 
 
-def compared_areas() -> tuple[dict[str, tuple[list[str], str | int | None]], dict[str, set]]:
-    """area -> (its member forces, its population), and category -> its offence codes."""
+def compared_areas() -> tuple[dict[str, tuple[list[str], list[str]]], dict[str, set]]:
+    """area -> (its member forces, whose population estimates add up to it), and
+    category -> its offence codes."""
     forces = {r["force_name"]: r for r in seed_rows("police_forces")}
+    with_persons = {
+        r["force_name"]
+        for r in seed_rows("police_force_populations")
+        if r["population_basis"] == "persons"
+    }
     categories = defaultdict(set)
     for rule in seed_rows("reporting_category_rules"):
         if rule["selection_rule"] == "offence_code":
@@ -413,27 +419,47 @@ def compared_areas() -> tuple[dict[str, tuple[list[str], str | int | None]], dic
     compared = [n for n, f in forces.items() if f["is_home_force"] == "true"] + [
         n for n, f in forces.items() if f["is_most_similar_group_member"] == "true"
     ]
-    group = [
-        n for n in compared if forces[n]["population"] and forces[n]["is_home_force"] != "true"
-    ]
+    group = [n for n in compared if n in with_persons and forces[n]["is_home_force"] != "true"]
     territorial = [n for n, f in forces.items() if f["area_type"] == "territorial_force"]
-    (country,) = [f for f in forces.values() if f["area_type"] == "country"]
-    areas = {n: ([n], forces[n]["population"]) for n in compared}
-    areas["Most similar group"] = (group, sum(int(forces[n]["population"]) for n in group))
-    areas["England and Wales"] = (territorial, country["population"])
+    (country,) = [n for n, f in forces.items() if f["area_type"] == "country"]
+    areas = {n: ([n], [n]) for n in compared}
+    areas["Most similar group"] = (group, group)
+    areas["England and Wales"] = (territorial, [country])
     return areas, categories
+
+
+def population_of(names: list[str], basis: str, start_year: int) -> tuple[int | None, int | None]:
+    """The summed estimates of ``basis`` (the latest at or before ``start_year``, else the
+    earliest) of ``names``, and the latest reference year; None when one has none."""
+    total, years = 0, []
+    for name in names:
+        estimates = sorted(
+            (int(r["reference_year"]), int(r["population"]))
+            for r in seed_rows("police_force_populations")
+            if r["force_name"] == name and r["population_basis"] == basis
+        )
+        if not estimates:
+            return None, None
+        usable = [e for e in estimates if e[0] <= start_year] or [estimates[0]]
+        year, value = usable[-1]
+        total += value
+        years.append(year)
+    return (total, max(years)) if names else (None, None)
 
 
 def expected_peer_mart(files_in_order: list[Path]) -> dict[tuple, dict]:
     quarters = {quarter: rows for quarter, (_, rows) in winning_quarters(files_in_order).items()}
     areas, categories = compared_areas()
+    bases = {
+        c["reporting_category"]: c["population_basis"] for c in seed_rows("reporting_categories")
+    }
 
     expected = {}
     years = sorted({year for year, _ in quarters})
     for year in years:
         published = sum(1 for y, _ in quarters if y == year)
         for category, codes in categories.items():
-            for area, (members, population) in areas.items():
+            for area, (members, population_areas) in areas.items():
                 offences = sum(
                     int(row["Number of Offences"].strip())
                     for (y, _), rows in quarters.items()
@@ -441,7 +467,7 @@ def expected_peer_mart(files_in_order: list[Path]) -> dict[tuple, dict]:
                     for row in rows
                     if row["Force Name"] in members and row["Offence Code"] in codes
                 )
-                population = int(population) if population else None
+                population, _ = population_of(population_areas, bases[category], int(year[:4]))
                 rate = (
                     (Decimal(1000) * offences / population).quantize(
                         Decimal("0.001"), rounding=ROUND_HALF_UP
@@ -451,10 +477,12 @@ def expected_peer_mart(files_in_order: list[Path]) -> dict[tuple, dict]:
                 )
                 expected[(year, area, category)] = {
                     "offence_count": offences,
+                    "population_basis": bases[category],
                     "population": population,
                     "rate_per_1000": rate,
                     "quarters_published": published,
                     "forces_in_area": len(members),
+                    "is_complete_period": published == 4,
                 }
     return expected
 
@@ -577,20 +605,18 @@ def test_peer_comparison_equals_sums_from_the_tables(public_warehouse) -> None:
     expected = expected_peer_mart(files)
     rows = _query(
         db,
-        "select financial_year, area_name, reporting_category, offence_count, population,"
-        " rate_per_1000, quarters_published, forces_in_area from marts.mart_peer_comparison_yearly",
+        "select financial_year, area_name, reporting_category, offence_count, population_basis,"
+        " population, rate_per_1000, quarters_published, forces_in_area, is_complete_period"
+        " from marts.mart_peer_comparison_yearly",
     )
-    actual = {
-        r[:3]: {
-            "offence_count": r[3],
-            "population": r[4],
-            "rate_per_1000": r[5],
-            "quarters_published": r[6],
-            "forces_in_area": r[7],
-        }
-        for r in rows
-    }
+    names = list(next(iter(expected.values())))
+    actual = {r[:3]: dict(zip(names, r[3:], strict=True)) for r in rows}
     assert actual == expected
+    # one population basis per category, the same as measure 1's (seed reporting_categories)
+    bases = {
+        c["reporting_category"]: c["population_basis"] for c in seed_rows("reporting_categories")
+    }
+    assert all(v["population_basis"] == bases[k[2]] for k, v in actual.items())
     # The revised release wins for 2024/25 Q1: its counts are 4 higher for every row.
     assert actual[("2024/25", "Lancashire", "rape")]["quarters_published"] == 1
     assert actual[("2023/24", "Lancashire", "rape")]["quarters_published"] == 4

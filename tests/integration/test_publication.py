@@ -41,7 +41,7 @@ VIEWS = {
         ["month_start_date", "local_authority_code"],
         ["month_start_date"],
         ["cases_heard", "repeat_cases"],
-        {"repeat_rate": ["repeat_cases", "cases_heard"]},
+        {"repeat_rate_pct": ["repeat_cases", "cases_heard"]},
     ),
 }
 
@@ -62,9 +62,19 @@ def test_small_numbers_are_suppressed_and_the_rest_is_the_mart(pipeline, mart: s
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     keys, grouping, counts, rates = VIEWS[mart]
     threshold, suppress_zero = _parameters()
+    # publication shows complete periods only, and for MARAC and the closed basis only months
+    # with the history they need
+    withheld = ["is_complete_period"] + (
+        ["has_full_history"]
+        if mart in ("mart_marac_repeat_monthly", "mart_positive_outcomes_closed_monthly")
+        else []
+    )
     exact = {
         tuple(r[k] for k in keys): r
-        for r in _rows(pipeline["db"], "marts", mart, keys + counts + list(rates)).values()
+        for r in _rows(
+            pipeline["db"], "marts", mart, keys + counts + list(rates) + withheld
+        ).values()
+        if all(r[flag] for flag in withheld)
     }
     flags = [f"{c}_is_suppressed" for c in counts + list(rates)]
     published = {
@@ -94,7 +104,9 @@ def test_small_numbers_are_suppressed_and_the_rest_is_the_mart(pipeline, mart: s
             hidden = any(row[f"{c}_is_suppressed"] for c in its_counts)
             assert row[f"{rate}_is_suppressed"] == hidden
             assert row[rate] == (None if hidden else exact[key][rate]), (key, rate)
-    assert primary > 0  # the data has small numbers, so the check has substance
+    # the data has small numbers, so the check has substance (MARAC's first year lacks the
+    # look-back and is withheld: it may publish nothing from two Januaries of data)
+    assert primary > 0 or (mart == "mart_marac_repeat_monthly" and not published)
     assert not [group for group, n in suppressed_in_group.items() if n == 1]
 
 
