@@ -142,7 +142,9 @@ def test_victims_code_compliance_mart_equals_the_files(pipeline) -> None:
     assert sum(v["applicable_count"] for v in overall) > 5000
     assert {k[2] for k, v in expected.items() if v["applicable_count"]} >= set(range(0, 10))
     met = sum(v["met_count"] for v in overall)
-    assert 0.7 < met / sum(v["applicable_count"] for v in overall) < 0.95  # realistic
+    # realistic, though lower than the generator's 75-92%: the first January's extract stops at
+    # its end, so its rights still open then stay open, and are counted not met
+    assert 0.6 < met / sum(v["applicable_count"] for v in overall) < 0.95
     # rights still without a status once measured count, as not met
     assert sum(v["overdue_without_status_count"] for v in overall) > 0
 

@@ -80,9 +80,11 @@ records_keyed as (
         records.right_number,
 
         -- booleans
-        records.status = 'met' as is_met,
-        records.status = 'not_met' as is_not_met,
-        records.status in ('met', 'not_met') as is_applicable,
+        -- as recorded (a record with no status yet is none of them; the measure's rules are in
+        -- int_victims_code_rights_assessed)
+        coalesce(records.status = 'met', false) as is_met,
+        coalesce(records.status = 'not_met', false) as is_not_met,
+        coalesce(records.status in ('met', 'not_met'), false) as is_applicable,
         coalesce(records.completed_date > records.due_date, false) as is_completed_late,
 
         -- dates
