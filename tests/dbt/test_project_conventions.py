@@ -449,3 +449,41 @@ def test_docs_measures_covers_every_mart_and_each_mart_links_to_it(
         and "DOMAIN.md" in path.read_text(encoding="utf-8")
     ]
     assert not wrong and not cited, (wrong, cited)
+
+
+def test_each_measure_s_logic_is_written_once(manifest: dict[str, Any]) -> None:
+    """Issue 12: a lineage table reads the intermediate model its mart counts (never a fact
+    table, where it would repeat the mart's selection), and that model carries _batch_id; the
+    mart reads it too (directly or through the mart it is built on)."""
+    models = {m["unique_id"]: m for m in _models(manifest)}
+    by_name = {m["name"]: m for m in models.values()}
+
+    def parents(model: dict[str, Any]) -> set[str]:
+        return {models[p]["name"] for p in model["depends_on"]["nodes"] if p in models}
+
+    def upstream(name: str) -> set[str]:
+        seen, todo = set(), [name]
+        while todo:
+            for parent in parents(by_name[todo.pop()]):
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
+        return seen
+
+    wrong = []
+    for mart in (m for m in models.values() if _folder(m) == "marts/measures"):
+        lineage = by_name["lineage_" + mart["name"].removeprefix("mart_")]
+        read = parents(lineage)
+        if any(p.startswith("fct_") for p in read):
+            wrong.append(f"{lineage['name']} reads a fact: {sorted(read)}")
+        shared = {p for p in read if p.startswith(("int_", "lineage_"))}
+        if not shared:
+            wrong.append(f"{lineage['name']} reads no intermediate model")
+        batched = False
+        for name in (p for p in shared if p.startswith("int_")):
+            if name not in upstream(mart["name"]):
+                wrong.append(f"{mart['name']} does not read {name}, its lineage's model")
+            batched |= any(c.endswith("batch_id") for c in by_name[name]["columns"])
+        if shared and not batched and not any(p.startswith("lineage_") for p in shared):
+            wrong.append(f"{lineage['name']}: no intermediate model it reads carries _batch_id")
+    assert not wrong, wrong

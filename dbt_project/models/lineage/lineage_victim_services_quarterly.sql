@@ -2,33 +2,13 @@ with
 
 service_returns as (
 
-    select * from {{ ref('fct_service_return') }}
-
-),
-
-services as (
-
-    select * from {{ ref('dim_service') }}
-
-),
-
-returns_by_quarter as (
-
-    -- Each return (a service's area in a quarter) under the service and quarter the mart sums.
-    select
-        service_returns._batch_id,
-        service_returns.financial_year,
-        service_returns.financial_quarter,
-        services.service_code
-    from service_returns
-    inner join services
-        on service_returns.service_key = services.service_key
-    where service_returns.quarter_start_date is not null
+    select * from {{ ref('int_service_returns_placed') }}
 
 ),
 
 batches_behind as (
 
+    -- The returns mart_victim_services_quarterly adds up (the same model), by load batch.
     select
         financial_year,
         financial_quarter,
@@ -36,7 +16,7 @@ batches_behind as (
         cast('fct_service_return' as text) as fact_model,
         _batch_id as batch_id,
         cast(count(*) as integer) as fact_row_count
-    from returns_by_quarter
+    from service_returns
     group by financial_year, financial_quarter, service_code, _batch_id
 
 )

@@ -2,7 +2,7 @@ with
 
 service_returns as (
 
-    select * from {{ ref('fct_service_return') }}
+    select * from {{ ref('int_service_returns_placed') }}
 
 ),
 
@@ -46,7 +46,6 @@ returns_by_service_quarter as (
         sum(cases_closed_positive) as cases_closed_positive,
         max(submitted_date) as latest_submitted_date
     from service_returns
-    where quarter_start_date is not null
     group by service_key, financial_year, financial_quarter
 
 ),
