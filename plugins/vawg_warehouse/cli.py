@@ -423,6 +423,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     for r in rows:
         print("  " + " | ".join("" if v is None else str(v) for v in r))
+    page = settings.reports_dir / "scorecard" / "index.html"
+    if page.exists():
+        print(f"\nThe measures scorecard for the Police and Crime Panel: {page}")
     return 0
 
 

@@ -60,6 +60,7 @@ def dagbag(tmp_path_factory) -> dict:
     settings = get_settings()
     env = with_airflow_environment(settings)
     home = tmp_path_factory.mktemp("airflow_home")
+    env.pop("VAWG_DEADLINE_ALERT")  # the DAG as deployed: with its deadline alert
     env.update(
         AIRFLOW_HOME=str(home),
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}",

@@ -150,4 +150,30 @@ def test_dag_file_does_no_work_at_import_time() -> None:
         for n in tree.body
         if isinstance(n, ast.Expr | ast.Assign) and isinstance(n.value, ast.Call)
     }
-    assert called == {"vawg_nightly", "DeadlineAlert"}
+    assert called == {"vawg_nightly"}
+
+
+def test_vawg_run_leaves_the_deadline_out(tmp_path) -> None:
+    """`vawg run` runs the DAG with `airflow dags test`, which on Airflow 3.3.2 fails after a
+    successful run of a DAG with a deadline alert: its environment switches the alert off."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.dags.conftest import PROBE
+    from vawg_warehouse.airflow_env import with_airflow_environment
+    from vawg_warehouse.config import get_settings
+
+    env = with_airflow_environment(get_settings())
+    assert env["VAWG_DEADLINE_ALERT"] == "off"
+    env.update(
+        AIRFLOW_HOME=str(tmp_path),
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{tmp_path / 'airflow.db'}",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    dag = json.loads(done.stdout.strip().splitlines()[-1])["dags"]["vawg_nightly"]
+    assert dag["deadlines"] == []
+    assert all(t["on_failure"] for t in dag["tasks"].values())  # failures still alert
