@@ -1,9 +1,14 @@
-# The project's Airflow image: Airflow 3 with dbt, cosmos and Great Expectations from uv.lock,
-# the package installed, the DAGs, dbt project and suites copied in; the build fails if the dbt
-# project does not parse (tasks parse it again, per warehouse, on first use).
+# The project's Airflow image: Airflow 3 with dbt and Great Expectations from uv.lock, the package
+# installed, the DAGs, dbt project, suites and the UI plugin copied in; the build fails if the dbt
+# project does not parse (tasks parse it again, per warehouse, on first use). The official image
+# brings the FAB auth manager and the Celery provider the compose file uses. Chromium (Debian)
+# prints the measures scorecard to PDF.
 FROM apache/airflow:3.3.2-python3.11
 
 USER root
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends chromium fonts-dejavu-core \
+ && apt-get clean && rm -rf /var/lib/apt/lists/*
 COPY --chown=airflow:0 . /opt/vawg
 USER airflow
 WORKDIR /opt/vawg

@@ -11,9 +11,17 @@
   group is rebuilt when its sources published new rows or the dbt project changed, and otherwise
   only tested: every data test runs once per run, in its group (audit.dbt_group_build says which
   and why; audit.dbt_result has every node). Trigger with `{"rebuild": true}` to rebuild all.
+* `source_freshness` runs `dbt source freshness` once the extracts are done and records it: a
+  source that has gone quiet is a warning, never a failure. `dbt_docs` writes dbt's docs as one
+  static page after the transform.
 * `finish` records what the run took in; `data_docs` builds the Great Expectations Data Docs of
   the run's validations and `report` the auditor's run report, both from the audit schema, even
-  after a failure; `watcher` fails the run if any task failed.
+  after a failure; `scorecard` then writes the Police and Crime Panel's measures scorecard (HTML
+  and PDF); `watcher` fails the run if any task failed.
+* Alerts (vawg_warehouse.notify, configured by environment): every task's failure goes to the
+  configured webhook or email; a deadline alert fires when the run has not finished (the marts
+  are not fresh) by VAWG_MARTS_FRESH_BY (default 07:00 UTC); VAWG_DEADLINE_ALERT=off leaves it
+  out (`vawg run` does: `airflow dags test` cannot run a DAG with one on Airflow 3.3.2).
 
 Wiring only: every task calls `vawg_warehouse.orchestration` (imported inside the task). Parsing
 reads the constants in `vawg_warehouse.datasets`, nothing else: no dbt, no manifest, no I/O.
@@ -23,9 +31,24 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import Param, TaskGroup, TriggerRule, dag, task
+from airflow.sdk import (
+    AsyncCallback,
+    DeadlineAlert,
+    DeadlineReference,
+    Param,
+    TaskGroup,
+    TriggerRule,
+    dag,
+    task,
+)
 
 from vawg_warehouse.datasets import SOURCES
+from vawg_warehouse.notify import (
+    deadline_after_schedule,
+    deadline_alert_enabled,
+    marts_late,
+    task_failed,
+)
 
 default_args = {
     "owner": "vawg-data-engineering",
@@ -33,7 +56,21 @@ default_args = {
     "retry_delay": timedelta(minutes=2),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=30),
+    "on_failure_callback": task_failed,
 }
+
+# The marts are due by VAWG_MARTS_FRESH_BY (UTC): that long after the scheduled start. Left out
+# under `vawg run` (airflow dags test, which fails on a DAG with a deadline in Airflow 3.3.2).
+marts_deadline = (
+    DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        interval=deadline_after_schedule(),
+        callback=AsyncCallback(marts_late),
+        name="marts_fresh_by",
+    )
+    if deadline_alert_enabled()
+    else None
+)
 
 
 def _context(dag_run, logical_date):
@@ -49,6 +86,7 @@ def _context(dag_run, logical_date):
     catchup=False,
     max_active_runs=1,
     default_args=default_args,
+    deadline=marts_deadline,
     params={
         "rebuild": Param(
             False, type="boolean", description="Rebuild every dbt group, changed or not."
@@ -129,6 +167,28 @@ def vawg_nightly():
 
         return o.report_run(dag_run.run_id, o.settings_for_task())
 
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def source_freshness(dag_run=None, logical_date=None, ti=None) -> dict:
+        """dbt source freshness, recorded in audit.source_freshness: stale warns, never fails."""
+        from vawg_warehouse import orchestration as o
+
+        ctx = _context(dag_run, logical_date)
+        return o.check_source_freshness(ctx, o.settings_for_task(), ti.task_id)
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def dbt_docs() -> str:
+        """dbt docs as one static page in the reports folder (the Airflow UI links to it)."""
+        from vawg_warehouse import orchestration as o
+
+        return o.build_dbt_docs(o.settings_for_task())
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def scorecard(dag_run=None) -> dict:
+        """The Police and Crime Panel's measures scorecard (HTML and PDF) from the warehouse."""
+        from vawg_warehouse import orchestration as o
+
+        return o.build_scorecard(dag_run.run_id, o.settings_for_task())
+
     @task(trigger_rule=TriggerRule.ONE_FAILED, retries=0)
     def watcher() -> None:
         """Fails the run when any task failed (finish runs anyway and would hide it)."""
@@ -149,12 +209,17 @@ def vawg_nightly():
             built = dbt_group.override(task_id=f"dbt_{family}")(family)
             [shared, extracts[family]] >> built
 
+    fresh = source_freshness()
+    [*extracts.values()] >> fresh
+    dbt_pages = dbt_docs()
+    transform >> dbt_pages
     done = finish()
-    [*extracts.values(), transform] >> done
+    [*extracts.values(), transform, fresh, dbt_pages] >> done
     docs = data_docs()
     reported = report()
-    done >> docs >> reported
-    [*extracts.values(), transform, done, docs, reported] >> watcher()
+    card = scorecard()
+    done >> docs >> reported >> card
+    [*extracts.values(), transform, fresh, dbt_pages, done, docs, reported, card] >> watcher()
 
 
 dag = vawg_nightly()

@@ -1,11 +1,12 @@
 #!/bin/sh
-# Runs once, when the compose PostgreSQL starts with an empty data volume (docker-entrypoint-
-# initdb.d): Airflow's metadata database, and the warehouse's roles, database and logins as
-# README "Pointing it at a real PostgreSQL and Airflow" describes. Passwords come from the
-# environment (docker-compose.yml, from .env); none has a default.
+# Runs once, when the compose warehouse PostgreSQL (warehouse-db) starts with an empty data volume
+# (docker-entrypoint-initdb.d): the warehouse's roles, database and logins as README "Pointing
+# it at a real PostgreSQL and Airflow" describes. Airflow's metadata is on another server
+# (airflow-db, deploy/init-metadata-db.sh). Passwords come from the environment
+# (docker-compose.yml, from .env); none has a default.
 set -eu
 
-for name in AIRFLOW_DB_PASSWORD VAWG_MIGRATOR_PASSWORD VAWG_LOADER_PASSWORD; do
+for name in VAWG_MIGRATOR_PASSWORD VAWG_LOADER_PASSWORD VAWG_METABASE_DB_PASSWORD; do
     eval "value=\${$name:-}"
     case "$value" in
         "" | change-me*)
@@ -16,12 +17,9 @@ for name in AIRFLOW_DB_PASSWORD VAWG_MIGRATOR_PASSWORD VAWG_LOADER_PASSWORD; do
 done
 
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
-    -v airflow_password="$AIRFLOW_DB_PASSWORD" \
     -v migrator_password="$VAWG_MIGRATOR_PASSWORD" \
-    -v loader_password="$VAWG_LOADER_PASSWORD" <<'SQL'
-create role airflow login password :'airflow_password';
-create database airflow owner airflow;
-
+    -v loader_password="$VAWG_LOADER_PASSWORD" \
+    -v metabase_password="$VAWG_METABASE_DB_PASSWORD" <<'SQL'
 -- The warehouse's group roles (migration 012 says what each may do).
 create role vawg_owner nologin;
 create role vawg_pipeline nologin;
@@ -38,4 +36,7 @@ grant vawg_bi_reader, vawg_auditor, vawg_dbt_recorder to vawg_migrator with admi
 
 -- The pipeline: Airflow's tasks and dbt. Never a member of vawg_owner.
 create role vawg_loader login password :'loader_password' in role vawg_pipeline;
+
+-- Metabase's connection: a member of vawg_bi_reader, which reads schema bi only.
+create role vawg_metabase login password :'metabase_password' in role vawg_bi_reader;
 SQL

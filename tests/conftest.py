@@ -130,3 +130,25 @@ def make_login(server: ConnectionInfo) -> Iterator[Callable[..., ConnectionInfo]
     yield make
     for login in reversed(made):
         drop_login(server, login)
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(server: ConnectionInfo, tmp_path_factory: pytest.TempPathFactory):
+    """A warehouse with ~20 months of sample data loaded by the real loader and built by dbt
+    (tests/sample_warehouse.py), once per test session (mark users
+    ``xdist_group("sample_warehouse")`` so one worker builds it); dropped at the end."""
+    from tests import sample_warehouse as sample
+
+    built = sample.build(server, tmp_path_factory.mktemp("sample_warehouse"))
+    try:
+        yield built
+    finally:
+        drop_database(built.database)
+
+
+@pytest.fixture
+def on_sample_warehouse(sample_warehouse, monkeypatch: pytest.MonkeyPatch):
+    """The environment points at the sample warehouse during the test."""
+    for key, value in sample_warehouse.environment().items():
+        monkeypatch.setenv(key, value)
+    return sample_warehouse

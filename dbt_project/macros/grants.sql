@@ -1,15 +1,16 @@
 {#-
     The warehouse roles (NOLOGIN groups, migrations 001, 007 and 012; README "For auditors"):
       vawg_pipeline   what dbt runs as (profiles.yml, role): owns every relation dbt builds
-      vawg_bi_reader  BI tools: the measure marts, the dimensions they use, the publication views
-      vawg_auditor    auditors: the audit trail, the marts, the publication and lineage views
-    Select on each relation comes from the `grants` config (dbt_project.yml: marts, its
-    dimensions and measures, publication and lineage). Usage on the schemas comes from migration
-    012, which creates them for the owner; the hooks below grant it only where it is missing
-    (a schema dbt created itself), so a run as vawg_pipeline never needs the owner's rights.
+      vawg_bi_reader  BI tools: schema bi only (views with display names, models/bi; migration 015)
+      vawg_auditor    auditors: the audit trail, the marts, the publication, lineage and bi views
+    Select on each relation comes from the `grants` config (dbt_project.yml: marts, publication,
+    lineage and bi). Usage on the schemas comes from migrations 012 and 015, which create them
+    for the owner; the hooks below grant it only where it is missing (a schema dbt created
+    itself), so a run as vawg_pipeline never needs the owner's rights.
 -#}
+{#- Who reads marts and publication directly: auditors. BI tools read them through schema bi. -#}
 {% macro mart_reader_roles() -%}
-    {{ return(["vawg_bi_reader", "vawg_auditor"]) }}
+    {{ return(["vawg_auditor"]) }}
 {%- endmacro %}
 
 

@@ -14,6 +14,10 @@ vawg trace MART --where col=value [--where ...]   the batches, files and checks 
 vawg asof --date YYYY-MM-DD [--select MART]       marts rebuilt as the data stood then (asof_*)
 vawg fetch-policeuk --force lancashire [--month YYYY-MM]   a month from the data.police.uk API
 vawg bench [--rows N] [--only NAME]   speed and memory figures -> docs/benchmarks.md
+vawg scorecard [--out DIR] [--png]    the Police and Crime Panel's measures scorecard (HTML, PDF)
+vawg status                     the last run per source, row counts, failures, dbt, freshness
+vawg docs [--out DIR]           dbt docs as one static page (for the Airflow UI)
+vawg metabase                   create or update the Metabase questions and dashboard (its API)
 """
 
 from __future__ import annotations
@@ -318,6 +322,60 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scorecard(args: argparse.Namespace) -> int:
+    """Rebuild the scorecard from the warehouse (read-only)."""
+    from vawg_warehouse import orchestration
+
+    settings = get_settings()
+    out = Path(args.out).resolve() if args.out else None
+    result = orchestration.build_scorecard(None, settings, out_dir=out, png=args.png)
+    for m in result["measures"]:
+        value = "-" if m["value"] is None else f"{m['value']:,.4g}"
+        _say(f"  {m['measure']:<18} {m['period'] or '-':<10} {value:>10}  {m['status']}")
+        if m["error"]:
+            _say(f"    not shown: {m['error']}")
+    _say(f"scorecard: {result['html']}")
+    if result["pdf"]:
+        _say(f"PDF: {result['pdf']}")
+    elif result["pdf_skipped"]:
+        _say(f"no PDF: {result['pdf_skipped']}")
+    return 0
+
+
+def cmd_status(_: argparse.Namespace) -> int:
+    from vawg_warehouse import status
+    from vawg_warehouse.warehouse import connect
+
+    with connect(get_settings()) as conn:
+        report = status.collect(conn)
+    print("\n".join(status.format_status(report)))
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from vawg_warehouse import orchestration
+
+    out = Path(args.out).resolve() if args.out else None
+    with _Step("dbt docs generate --static"):
+        page = orchestration.build_dbt_docs(get_settings(), out_dir=out)
+    _say(f"dbt docs: {page}")
+    return 0
+
+
+def cmd_metabase(args: argparse.Namespace) -> int:
+    from vawg_warehouse import metabase
+
+    try:
+        setup = metabase.MetabaseSetup.from_environment()
+        outcome = setup.run()
+    except metabase.MetabaseError as exc:
+        _say(f"error: {exc}")
+        return 2
+    for line in outcome.lines():
+        _say(line)
+    return 0
+
+
 # --------------------------------------------------------------------------------------------
 # demo: the README's main command
 # --------------------------------------------------------------------------------------------
@@ -365,6 +423,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     for r in rows:
         print("  " + " | ".join("" if v is None else str(v) for v in r))
+    page = settings.reports_dir / "scorecard" / "index.html"
+    if page.exists():
+        print(f"\nThe measures scorecard for the Police and Crime Panel: {page}")
     return 0
 
 
@@ -581,6 +642,19 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", help="the page to write (default docs/benchmarks.md)")
     bench.add_argument("--no-write", action="store_true", help="print only")
     bench.set_defaults(func=cmd_bench)
+    card = sub.add_parser("scorecard", help="the measures scorecard (HTML and PDF) for the Panel")
+    card.add_argument("--out", default=None, help="folder (default: $VAWG_REPORTS_DIR/scorecard)")
+    card.add_argument("--png", action="store_true", help="also a PNG screenshot (Chromium)")
+    card.set_defaults(func=cmd_scorecard)
+    sub.add_parser(
+        "status", help="the last run per source: files, rows, failures; dbt groups; freshness"
+    ).set_defaults(func=cmd_status)
+    docs = sub.add_parser("docs", help="dbt docs as one static page")
+    docs.add_argument("--out", default=None, help="folder (default: $VAWG_REPORTS_DIR/dbt_docs)")
+    docs.set_defaults(func=cmd_docs)
+    sub.add_parser(
+        "metabase", help="create or update the measures' questions and dashboard in Metabase"
+    ).set_defaults(func=cmd_metabase)
     fetch = sub.add_parser(
         "fetch-policeuk",
         help="write a month from the data.police.uk API as archive files in the landing folder",

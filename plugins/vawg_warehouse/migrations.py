@@ -54,8 +54,8 @@ GROUP_ROLES: dict[str, str] = {
         "to the audit trail; cannot change, delete or disable it."
     ),
     "vawg_bi_reader": (
-        "BI tools (Power BI, Metabase): the measure marts, the dimensions they use and the "
-        "publication views. No fact table, nothing raw, no audit or lineage."
+        "BI tools (Power BI, Metabase): schema bi only (views with display names over the "
+        "publication tables, the public and funding marts and the dimensions they need)."
     ),
     "vawg_auditor": (
         "Auditors: read the audit trail, the marts, the lineage and publication views; nothing raw."

@@ -515,3 +515,47 @@ def release(batch_id: int, reason: str, released_by: str, settings: Settings | N
     ctx = RunContext(dag_id=None, dag_run_id=f"manual:{released_by}")
     with connect(settings, autocommit=True) as conn:
         return release_quarantined(conn, batch_id, reason, released_by, ctx)
+
+
+def check_source_freshness(
+    ctx: RunContext, settings: Settings | None = None, task_id: str | None = None
+) -> dict:
+    """dbt source freshness, recorded in audit.source_freshness; a stale source is a warning,
+    never a failure (vawg_warehouse.freshness)."""
+    from vawg_warehouse import freshness
+
+    return freshness.check_sources(ctx, settings or get_settings(), task_id).as_dict()
+
+
+def build_scorecard(
+    dag_run_id: str | None, settings: Settings | None = None, out_dir=None, png: bool = False
+) -> dict:
+    """The Police and Crime Panel's measures scorecard, HTML and PDF, in
+    ``<reports dir>/scorecard/`` (vawg_warehouse.scorecard); read-only on the warehouse."""
+    from vawg_warehouse import scorecard
+
+    settings = settings or get_settings()
+    out = out_dir or scorecard.scorecard_dir(settings.reports_dir)
+    with connect(settings) as conn:
+        result = scorecard.build(conn, out, run_id=dag_run_id, png=png)
+    for panel in result.panels:
+        log.info(
+            "scorecard %s: %s %s (%s)",
+            panel.measure.id,
+            panel.latest_label or "-",
+            panel.latest_text or "-",
+            panel.status_key,
+        )
+    log.info("scorecard: %s%s", result.html, f", {result.pdf}" if result.pdf else "")
+    return result.as_dict()
+
+
+def build_dbt_docs(settings: Settings | None = None, out_dir=None) -> str:
+    """dbt docs (models, columns, tests, lineage and exposures), one static page in
+    ``<reports dir>/dbt_docs/index.html`` (vawg_warehouse.dbt_docs)."""
+    from vawg_warehouse import dbt_docs
+
+    settings = settings or get_settings()
+    page = dbt_docs.generate(settings, out_dir or dbt_docs.docs_dir(settings.reports_dir))
+    log.info("dbt docs: %s", page)
+    return str(page)

@@ -250,9 +250,10 @@ def selection_args(group: str, unit_tests: bool = False) -> list[str]:
 def invoke(
     command: str, settings: Settings, args: list[str]
 ) -> tuple[bool, list[Any], str | None, BaseException | None]:
-    """Run one dbt command in this process on the parsed manifest; returns (success, node
-    results, invocation id, exception). Artefacts go to a temporary folder, dropped after; no
-    run_results.json is kept (the on-run-end hook has put every result in the audit schema)."""
+    """Run one dbt command (e.g. "build", "test", "source freshness") in this process on the
+    parsed manifest; returns (success, node results, invocation id, exception). Artefacts go to
+    a temporary folder, dropped after; no run_results.json is kept (the on-run-end hook has put
+    every result in the audit schema)."""
     from dbt.cli.main import dbtRunner
     from dbt_common.invocation import get_invocation_id
 
@@ -262,7 +263,7 @@ def invoke(
     with tempfile.TemporaryDirectory(prefix="vawg-dbt-") as tmp:
         result = dbtRunner(manifest=manifest).invoke(
             [
-                command,
+                *command.split(),
                 *_project_args(settings),
                 "--threads",
                 threads,

@@ -31,10 +31,26 @@ for dag_id, dag in bag.dags.items():
                 "upstream": sorted(t.upstream_task_ids),
                 "operator": type(t).__name__,
                 "trigger_rule": str(getattr(t.trigger_rule, "value", t.trigger_rule)),
+                "on_failure": [
+                    f"{c.__module__}.{c.__qualname__}"
+                    for c in (t.on_failure_callback if isinstance(t.on_failure_callback, list)
+                              else [t.on_failure_callback] if t.on_failure_callback else [])
+                ],
             }
             for t in dag.tasks
         },
+        "deadlines": [
+            {
+                "reference": type(d.reference).__name__,
+                "interval_seconds": d.interval.total_seconds(),
+                "callback": d.callback.path,
+                "callback_kind": type(d.callback).__name__,
+            }
+            for d in (dag.deadline or [])
+        ],
     }
+    from airflow.serialization.serialized_objects import DagSerialization
+    out["dags"][dag_id]["serialized"] = bool(DagSerialization.to_dict(dag))
 print(json.dumps(out))
 """
 
@@ -44,6 +60,7 @@ def dagbag(tmp_path_factory) -> dict:
     settings = get_settings()
     env = with_airflow_environment(settings)
     home = tmp_path_factory.mktemp("airflow_home")
+    env.pop("VAWG_DEADLINE_ALERT")  # the DAG as deployed: with its deadline alert
     env.update(
         AIRFLOW_HOME=str(home),
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}",

@@ -44,7 +44,8 @@ def test_a_handful_of_tasks_whatever_the_size_of_the_dbt_project(dagbag) -> None
     tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
     transform = sorted(t for t in tasks if t.startswith("transform."))
     assert transform == sorted(f"transform.dbt_{g}" for g in GROUPS)
-    assert len(tasks) == 1 + 4 * len(SOURCES) + len(GROUPS) + 4
+    # + finish, data_docs, report, watcher, source_freshness, dbt_docs, scorecard
+    assert len(tasks) == 1 + 4 * len(SOURCES) + len(GROUPS) + 7
 
 
 def test_a_familys_models_wait_for_its_own_extract_only(dagbag) -> None:
@@ -76,20 +77,103 @@ def test_finish_runs_after_everything_and_the_watcher_reports_failures(dagbag) -
     assert tasks["report"]["upstream"] == ["data_docs"]
     assert tasks["data_docs"]["trigger_rule"] == tasks["report"]["trigger_rule"] == "all_done"
     assert {"data_docs", "report"} <= set(tasks["watcher"]["upstream"])
+    # The Panel's scorecard after the report; freshness once the extracts are done; dbt docs
+    # after the transform. Each runs whatever happened, and its failure reaches the watcher.
+    assert tasks["scorecard"]["upstream"] == ["report"]
+    assert sorted(tasks["source_freshness"]["upstream"]) == sorted(
+        f"extract_{family}.publish" for family in SOURCES
+    )
+    assert sorted(tasks["dbt_docs"]["upstream"]) == sorted(  # the transform group's leaves
+        f"transform.dbt_{family}" for family in SOURCES
+    )
+    assert {"source_freshness", "dbt_docs"} <= set(tasks["finish"]["upstream"])
+    for name in ("scorecard", "source_freshness", "dbt_docs"):
+        assert tasks[name]["trigger_rule"] == "all_done"
+        assert name in tasks["watcher"]["upstream"]
+
+
+def test_every_task_alerts_on_failure_and_the_marts_have_a_deadline(dagbag) -> None:
+    """default_args give every task the configured notifier; a deadline alert (Airflow 3's
+    DeadlineAlert, run by the triggerer) fires when the run has not finished by the hour the
+    marts are due (VAWG_MARTS_FRESH_BY, 07:00 UTC when unset: 4.5 h after the 02:30 start)."""
+    dag = dagbag["dags"]["vawg_nightly"]
+    assert all(
+        t["on_failure"] == ["vawg_warehouse.notify.task_failed"] for t in dag["tasks"].values()
+    )
+    assert dag["deadlines"] == [
+        {
+            "reference": "DagRunLogicalDateDeadline",
+            "interval_seconds": 4.5 * 3600,
+            "callback": "vawg_warehouse.notify.marts_late",
+            "callback_kind": "AsyncCallback",
+        }
+    ]
+    assert dag["serialized"]  # the deadline survives the DAG's serialisation
 
 
 def test_dag_file_does_no_work_at_import_time() -> None:
     """Only imports, constants and definitions at module level; of vawg_warehouse, only the
-    constants module (datasets) is imported at parse time, the rest inside tasks. No dbt, no
-    manifest: the DAG's shape does not depend on the dbt project."""
+    constants module (datasets) and the alerts (notify: the standard library only) are imported
+    at parse time, the rest inside tasks. No dbt, no manifest: the DAG's shape does not depend
+    on the dbt project."""
     tree = ast.parse(DAG_FILE.read_text())
     top_imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
     imported = {(n.module or "") for n in top_imports if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in top_imports if isinstance(n, ast.Import) for a in n.names}
-    assert imported == {"__future__", "datetime", "airflow.sdk", "vawg_warehouse.datasets"}
+    assert imported == {
+        "__future__",
+        "datetime",
+        "airflow.sdk",
+        "vawg_warehouse.datasets",
+        "vawg_warehouse.notify",
+    }
+    notify = ast.parse((DAG_FILE.parents[1] / "plugins/vawg_warehouse/notify.py").read_text())
+    notify_imports = {
+        (n.module if isinstance(n, ast.ImportFrom) else n.names[0].name).split(".")[0]
+        for n in notify.body
+        if isinstance(n, ast.Import | ast.ImportFrom)
+    }
+    assert notify_imports <= {
+        "__future__",
+        "json",
+        "logging",
+        "os",
+        "smtplib",
+        "ssl",
+        "urllib",
+        "dataclasses",
+        "datetime",
+        "email",
+    }
     called = {
         ast.unparse(n.value.func)
         for n in tree.body
         if isinstance(n, ast.Expr | ast.Assign) and isinstance(n.value, ast.Call)
     }
     assert called == {"vawg_nightly"}
+
+
+def test_vawg_run_leaves_the_deadline_out(tmp_path) -> None:
+    """`vawg run` runs the DAG with `airflow dags test`, which on Airflow 3.3.2 fails after a
+    successful run of a DAG with a deadline alert: its environment switches the alert off."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.dags.conftest import PROBE
+    from vawg_warehouse.airflow_env import with_airflow_environment
+    from vawg_warehouse.config import get_settings
+
+    env = with_airflow_environment(get_settings())
+    assert env["VAWG_DEADLINE_ALERT"] == "off"
+    env.update(
+        AIRFLOW_HOME=str(tmp_path),
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{tmp_path / 'airflow.db'}",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    dag = json.loads(done.stdout.strip().splitlines()[-1])["dags"]["vawg_nightly"]
+    assert dag["deadlines"] == []
+    assert all(t["on_failure"] for t in dag["tasks"].values())  # failures still alert

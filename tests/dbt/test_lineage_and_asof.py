@@ -164,13 +164,14 @@ def test_trace_and_asof_reproduce_a_mart_before_a_correction(
     assert resent.file_sha256 in printed and "validation  run" in printed
     assert vawg_main(["trace", MART, "--where", "no_such_column=1"]) == 2
 
-    # Auditors read the lineage; BI readers do not (they read the marts only).
+    # Auditors read the lineage and the marts; BI readers neither (they read schema bi only).
     with psycopg.connect(migrated.url) as conn:
         conn.execute("set role vawg_auditor")
         assert conn.execute("select count(*) from lineage.lineage_reporting_monthly").fetchone()[0]
         assert conn.execute("select count(*) from audit.load_batch_evidence").fetchone()[0] == 4
+        assert conn.execute(f"select count(*) from marts.{MART}").fetchone()[0] == len(live)
         conn.execute("reset role")
         conn.execute("set role vawg_bi_reader")
-        assert conn.execute(f"select count(*) from marts.{MART}").fetchone()[0] == len(live)
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute("select count(*) from lineage.lineage_reporting_monthly")
+        for relation in (f"marts.{MART}", "lineage.lineage_reporting_monthly"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+                conn.execute(f"select count(*) from {relation}")

@@ -31,6 +31,7 @@ FOLDER_PREFIXES = {
     "marts/measures": ("mart_",),
     "lineage": ("lineage_",),
     "publication": ("pub_mart_",),
+    "bi": ("bi_",),
 }
 
 
@@ -118,17 +119,23 @@ def _tests_by_model(manifest: dict[str, Any]) -> dict[str, list[dict[str, Any]]]
     return tests
 
 
+def _unquoted(column: str | None) -> str | None:
+    """A column with display name (quote: true, the bi views) is tested as '"Month"'."""
+    return column.strip('"') if column else column
+
+
 def _column_tests(tests: list[dict[str, Any]], column: str) -> set[str]:
     return {
         t["test_metadata"]["name"]
         for t in tests
-        if (t.get("column_name") or t["test_metadata"]["kwargs"].get("column_name")) == column
+        if _unquoted(t.get("column_name") or t["test_metadata"]["kwargs"].get("column_name"))
+        == column
     }
 
 
 def _grain_tests(tests: list[dict[str, Any]]) -> list[list[str]]:
     return [
-        list(t["test_metadata"]["kwargs"]["combination_of_columns"])
+        [_unquoted(c) for c in t["test_metadata"]["kwargs"]["combination_of_columns"]]
         for t in tests
         if t["test_metadata"]["name"] == "unique_combination_of_columns"
     ]
@@ -325,6 +332,7 @@ def test_schemas_follow_the_folders(manifest: dict[str, Any]) -> None:
         "marts/measures": "marts",
         "lineage": "lineage",
         "publication": "publication",
+        "bi": "bi",
     }
     wrong = [
         f"{m['name']}: {m['schema']}"
@@ -402,28 +410,63 @@ def test_no_model_or_test_spans_two_source_families(manifest: dict[str, Any]) ->
     assert not wrong, wrong
 
 
-def test_bi_readers_are_granted_measure_marts_their_dimensions_and_publication_only(
-    manifest: dict[str, Any],
-) -> None:
-    """vawg_bi_reader (grants config) never on a fact table (crime references, pseudonyms) or
-    anything outside marts and publication; on every measure mart, publication view and
-    dimension a measure mart is built on. tests/dbt/test_roles_after_build.py checks the catalog."""
-    models = {m["unique_id"]: m for m in _models(manifest)}
-    measures = [m for m in models.values() if _folder(m) == "marts/measures"]
-    needed = {m["name"] for m in measures} | {
-        models[p]["name"]
-        for m in measures
-        for p in m["depends_on"]["nodes"]
-        if p in models and models[p]["name"].startswith("dim_")
-    }
-    needed |= {m["name"] for m in models.values() if _folder(m) == "publication"}
+def test_bi_readers_are_granted_the_bi_views_only(manifest: dict[str, Any]) -> None:
+    """vawg_bi_reader (grants config) on every view of schema bi and on nothing else: not a mart,
+    a dimension or a publication table (it reads those through bi). tests/dbt/
+    test_roles_after_build.py checks the catalog."""
+    models = _models(manifest)
     granted = {
         m["name"]
-        for m in models.values()
+        for m in models
         if "vawg_bi_reader" in (m["config"].get("grants") or {}).get("select", [])
     }
-    assert not {g for g in granted if g.startswith("fct_")}
-    assert granted == needed, (sorted(granted - needed), sorted(needed - granted))
+    bi = {m["name"] for m in models if _folder(m) == "bi"}
+    assert bi and granted == bi, (sorted(granted - bi), sorted(bi - granted))
+    assert all(m["config"]["materialized"] == "view" for m in models if _folder(m) == "bi")
+
+
+def test_every_publication_table_public_and_funding_mart_has_a_bi_view(
+    manifest: dict[str, Any],
+) -> None:
+    models = {m["unique_id"]: m for m in _models(manifest)}
+    read_by_bi = {
+        models[p]["name"]
+        for m in models.values()
+        if _folder(m) == "bi"
+        for p in m["depends_on"]["nodes"]
+        if p in models
+    }
+    wanted = {m["name"] for m in models.values() if _folder(m) == "publication"}
+    wanted |= {"mart_funding_secured_yearly", "mart_peer_comparison_yearly", "dim_date"}
+    assert wanted <= read_by_bi, sorted(wanted - read_by_bi)
+    for m in models.values():  # a bi view is built in the group of what it reads
+        if _folder(m) == "bi":
+            parents = [models[p] for p in m["depends_on"]["nodes"] if p in models]
+            assert {_group_of(p) for p in parents} - {"shared"} <= {_group_of(m)}, m["name"]
+
+
+def test_descriptions_are_persisted_as_comments(manifest: dict[str, Any]) -> None:
+    wrong = [
+        m["name"]
+        for m in _models(manifest)
+        if (m["config"].get("persist_docs") or {}) != {"relation": True, "columns": True}
+    ]
+    assert not wrong, wrong
+
+
+def test_exposures_name_the_scorecard_and_the_dashboards(manifest: dict[str, Any]) -> None:
+    exposures = {e["name"]: e for e in manifest["exposures"].values()}
+    assert {
+        "measures_scorecard",
+        "metabase_measures_dashboard",
+        "power_bi_measures_report",
+    } <= set(exposures)
+    for exposure in exposures.values():
+        assert exposure["description"].strip() and exposure["owner"]["name"]
+        assert exposure["depends_on"]["nodes"], exposure["name"]
+    bi_only = ("metabase_measures_dashboard", "power_bi_measures_report")
+    for name in bi_only:  # BI tools read schema bi only
+        assert all(".bi_" in n for n in exposures[name]["depends_on"]["nodes"]), name
 
 
 def test_docs_measures_covers_every_mart_and_each_mart_links_to_it(

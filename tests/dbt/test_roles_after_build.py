@@ -2,9 +2,9 @@
 
 One real `dbt build` of every seed and model (tests are left to the other dbt tests) into a
 migrated database, run as a login that is only a member of vawg_pipeline: dbt needs nothing
-more. Then the catalog must show that vawg_bi_reader can read exactly the measure marts, the
-dimensions they are built on (from the manifest) and the publication views, so a new fact, raw
-or staging relation that became readable by BI tools fails here.
+more. Then the catalog must show that vawg_bi_reader can read exactly the views of schema bi
+(from the manifest) and nothing else, so a mart, fact, raw or staging relation that became
+readable by BI tools fails here; and that every description reached PostgreSQL as a comment.
 """
 
 from __future__ import annotations
@@ -79,20 +79,10 @@ def _models(manifest: dict) -> dict[str, dict]:
 
 
 def _bi_relations(manifest: dict) -> set[str]:
-    """What BI tools need: measure marts, the dimensions those marts are built on, publication."""
-    models = _models(manifest)
-    measures = [m for m in models.values() if m["name"].startswith("mart_")]
-    dims = {
-        models[parent]["name"]
-        for mart in measures
-        for parent in mart["depends_on"]["nodes"]
-        if parent in models and models[parent]["name"].startswith("dim_")
+    """What BI tools read: the views of schema bi (models/bi), by the name dbt gives them."""
+    return {
+        f"bi.{m['alias'] or m['name']}" for m in _models(manifest).values() if m["schema"] == "bi"
     }
-    return (
-        {f"marts.{m['name']}" for m in measures}
-        | {f"marts.{d}" for d in dims}
-        | {f"publication.{m['name']}" for m in models.values() if m["schema"] == "publication"}
-    )
 
 
 def _readable(conn: psycopg.Connection, role: str) -> set[str]:
@@ -107,18 +97,56 @@ def _readable(conn: psycopg.Connection, role: str) -> set[str]:
     return {name for (name,) in rows}
 
 
-def test_bi_readers_can_read_exactly_the_measure_marts_their_dimensions_and_publication(
-    built,
-) -> None:
+def test_bi_readers_can_read_exactly_the_views_of_schema_bi(built) -> None:
     with psycopg.connect(built["db"].url) as conn:
         readable = _readable(conn, "vawg_bi_reader")
     expected = _bi_relations(built["manifest"])
-    facts = {r for r in readable if r.split(".")[1].startswith("fct_")}
-    off_limits = {r for r in readable if r.split(".")[0] not in ("marts", "publication")}
-    assert not facts, f"vawg_bi_reader can read fact tables: {sorted(facts)}"
-    assert not off_limits, f"vawg_bi_reader can read outside marts/publication: {off_limits}"
+    off_limits = {r for r in readable if r.split(".")[0] != "bi"}
+    assert not off_limits, f"vawg_bi_reader can read outside schema bi: {sorted(off_limits)}"
     assert readable == expected, (sorted(readable - expected), sorted(expected - readable))
-    assert len(expected) >= 12 + 7 + 5
+    assert {"bi.date", "bi.data_as_of", "bi.local_authorities", "bi.reporting_monthly"} <= readable
+    assert len(expected) >= 7 + 2 + 4
+
+
+def test_every_description_is_a_postgresql_comment_bi_tools_can_read(built) -> None:
+    """persist_docs: relations and columns of every model carry their yml description; the bi
+    views' columns carry the description of the column they show (macros/bi.sql)."""
+    with psycopg.connect(built["db"].url) as conn:
+        relations = conn.execute(
+            "select n.nspname || '.' || c.relname, obj_description(c.oid, 'pg_class') "
+            "from pg_class as c join pg_namespace as n on n.oid = c.relnamespace "
+            "where n.nspname in ('bi', 'marts', 'publication') and c.relkind in ('r', 'v')"
+        ).fetchall()
+        bi_columns = conn.execute(
+            "select c.relname || '.' || a.attname, col_description(c.oid, a.attnum) "
+            "from pg_class as c join pg_namespace as n on n.oid = c.relnamespace "
+            "join pg_attribute as a on a.attrelid = c.oid and a.attnum > 0 "
+            "and not a.attisdropped where n.nspname = 'bi'"
+        ).fetchall()
+    with psycopg.connect(built["logins"]["vawg_bi_reader"].url) as conn:
+        seen_by_bi = conn.execute(
+            "select col_description('bi.reporting_monthly'::regclass, 1), "
+            "obj_description('bi.date'::regclass, 'pg_class')"
+        ).fetchone()
+    assert len(relations) > 40
+    assert not [name for name, comment in relations if not comment]
+    assert len(bi_columns) > 200
+    assert not [name for name, comment in bi_columns if not comment]
+    assert all(seen_by_bi)
+
+
+def test_the_bi_date_table_has_every_day_and_no_null_date(built) -> None:
+    with psycopg.connect(built["logins"]["vawg_bi_reader"].url) as conn:
+        days, nulls, first, last, distinct = conn.execute(
+            'select count(*), count(*) filter (where "Date" is null), min("Date"), max("Date"), '
+            'count(distinct "Date") from bi.date'
+        ).fetchone()
+        quarter = conn.execute(
+            'select "Financial year", "Financial quarter", "Financial year and quarter", '
+            '"Quarter" from bi.date where "Date" = date \'2025-04-01\''
+        ).fetchone()
+    assert nulls == 0 and distinct == days == (last - first).days + 1
+    assert quarter == ("2025/26", "Q1", "2025/26 Q1", "2025 Q2")
 
 
 def test_auditors_read_audit_marts_lineage_and_publication_and_nothing_raw(built) -> None:
@@ -131,7 +159,13 @@ def test_auditors_read_audit_marts_lineage_and_publication_and_nothing_raw(built
             (["audit", "marts", "lineage", "publication"],),
         ).fetchall()
     assert {name for name, _ in every} <= readable
-    assert {name.split(".")[0] for name in readable} == {"audit", "marts", "lineage", "publication"}
+    assert {name.split(".")[0] for name in readable} == {
+        "audit",
+        "marts",
+        "lineage",
+        "publication",
+        "bi",
+    }
 
 
 def test_dbt_built_everything_as_the_pipeline_and_recorded_it(built) -> None:
@@ -144,7 +178,7 @@ def test_dbt_built_everything_as_the_pipeline_and_recorded_it(built) -> None:
         ).fetchall()
         (runs,) = conn.execute("select count(*) from audit.dbt_run where success").fetchone()
     by_schema = dict(owners)
-    for schema in ("reference", "staging", "intermediate", "marts", "lineage", "publication"):
+    for schema in ("reference", "staging", "intermediate", "marts", "lineage", "publication", "bi"):
         assert by_schema[schema] == ["vawg_pipeline"], (schema, by_schema[schema])
     for schema in [s for s in by_schema if s == "audit" or s.startswith("raw_")]:
         assert by_schema[schema] == ["vawg_owner"], (schema, by_schema[schema])
@@ -154,13 +188,12 @@ def test_dbt_built_everything_as_the_pipeline_and_recorded_it(built) -> None:
 def test_each_login_reads_what_its_role_allows(built) -> None:
     logins = built["logins"]
     with psycopg.connect(logins["vawg_bi_reader"].url, autocommit=True) as conn:
-        for allowed in (
+        for allowed in ("bi.reporting_monthly", "bi.local_authorities", "bi.date", "bi.data_as_of"):
+            conn.execute(f"select count(*) from {allowed}")
+        for refused in (
             "marts.mart_reporting_monthly",
             "marts.dim_geography",
             "publication.pub_mart_reporting_monthly",
-        ):
-            conn.execute(f"select count(*) from {allowed}")
-        for refused in (
             "marts.fct_recorded_crime",
             "marts.fct_marac_case",
             "raw_force.crimes",

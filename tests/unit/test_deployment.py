@@ -1,9 +1,12 @@
 """The deployment files keep secrets out: docker-compose.yml has none of its own (each comes from
 .env, documented in .env.example), .env is neither committed nor copied into the image, and the
-pipeline's login is never the warehouse owner's."""
+pipeline's login is never the warehouse owner's. The stack is what production needs: Airflow 3's
+four components after airflow-init, health checks, one JWT secret, separate metadata and
+warehouse databases, Metabase as a BI login, a logs volume, and a CeleryExecutor profile."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -17,6 +20,14 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 EXAMPLE = ROOT / ".env.example"
 INIT = ROOT / "deploy" / "init-databases.sh"
+INIT_METADATA = ROOT / "deploy" / "init-metadata-db.sh"
+PROFILES = (None, "celery")
+AIRFLOW_COMPONENTS = (
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+)
 DOCKER_COMPOSE = shutil.which("docker-compose")
 needs_compose = pytest.mark.skipif(
     DOCKER_COMPOSE is None,
@@ -33,11 +44,12 @@ def _example() -> dict[str, str]:
     return {name.strip(): value.strip() for name, value in pairs}
 
 
-def _config(env_file: Path) -> subprocess.CompletedProcess:
+def _config(env_file: Path, profile: str | None = None) -> subprocess.CompletedProcess:
     """`docker-compose config` with only ``env_file`` for secrets (none from our environment)."""
     env = {k: v for k, v in os.environ.items() if k not in _example()}
+    profiles = ["--profile", profile] if profile else []
     return subprocess.run(
-        [DOCKER_COMPOSE, "-f", str(COMPOSE), "--env-file", str(env_file), "config"],
+        [DOCKER_COMPOSE, "-f", str(COMPOSE), "--env-file", str(env_file), *profiles, "config"],
         env=env,
         capture_output=True,
         text=True,
@@ -47,10 +59,13 @@ def _config(env_file: Path) -> subprocess.CompletedProcess:
 
 
 @needs_compose
-def test_compose_is_valid_with_the_example_env_and_takes_every_secret_from_it(tmp_path) -> None:
+@pytest.mark.parametrize("profile", PROFILES)
+def test_compose_is_valid_with_the_example_env_and_takes_every_secret_from_it(
+    tmp_path, profile
+) -> None:
     env_file = tmp_path / ".env"
     shutil.copy(EXAMPLE, env_file)
-    done = _config(env_file)
+    done = _config(env_file, profile)
     assert done.returncode == 0, done.stderr
     services = yaml.safe_load(done.stdout)["services"]
     rendered = done.stdout
@@ -58,17 +73,74 @@ def test_compose_is_valid_with_the_example_env_and_takes_every_secret_from_it(tm
         assert value in rendered, f"{name} from .env is not used"
 
     def login(url: str) -> str:
-        return re.match(r"postgresql://([^:]+):", url).group(1)
+        return re.match(r"[a-z+]+://([^:]+):", url).group(1)
 
     for name, service in services.items():
         env = service.get("environment", {})
         if name == "vawg-migrate":
             assert login(env["VAWG_WAREHOUSE_URL"]) == "vawg_migrator"
             assert "VAWG_PSEUDONYM_KEY" not in env and "AIRFLOW_CONN_VAWG_WAREHOUSE" not in env
-        elif name.startswith("airflow"):
+        elif name.startswith("airflow-") and name != "airflow-db":
             assert login(env["VAWG_WAREHOUSE_URL"]) == "vawg_loader"
             assert login(env["AIRFLOW_CONN_VAWG_WAREHOUSE"]) == "vawg_loader"
+        elif name.startswith("metabase"):
+            # Metabase sees the warehouse only as a BI login; never the pipeline's or the key.
+            assert "VAWG_PSEUDONYM_KEY" not in env and "VAWG_WAREHOUSE_URL" not in env
+            assert "vawg_loader" not in json.dumps(env)
+    assert services["metabase-setup"]["environment"]["VAWG_METABASE_DB_USER"] == "vawg_metabase"
     assert "vawg-migrate" in services
+
+
+@needs_compose
+@pytest.mark.parametrize("profile", PROFILES)
+def test_the_stack_is_airflow_3_with_init_ordering_health_checks_and_its_own_databases(
+    tmp_path, profile
+) -> None:
+    env_file = tmp_path / ".env"
+    text = EXAMPLE.read_text()
+    if profile == "celery":
+        text = text.replace("AIRFLOW_EXECUTOR=LocalExecutor", "AIRFLOW_EXECUTOR=CeleryExecutor")
+    env_file.write_text(text)
+    done = _config(env_file, profile)
+    assert done.returncode == 0, done.stderr
+    services = yaml.safe_load(done.stdout)["services"]
+    airflow = {n: s for n, s in services.items() if n.startswith("airflow-") and n != "airflow-db"}
+    assert set(AIRFLOW_COMPONENTS) <= set(airflow)
+    executor = "CeleryExecutor" if profile == "celery" else "LocalExecutor"
+    jwt = {s["environment"]["AIRFLOW__API_AUTH__JWT_SECRET"] for s in airflow.values()}
+    assert len(jwt) == 1 and jwt != {""}, "api-server, scheduler and workers share one JWT secret"
+    for name in (*AIRFLOW_COMPONENTS, "airflow-worker"):
+        service = services[name]
+        env = service["environment"]
+        assert env["AIRFLOW__CORE__EXECUTOR"] == executor
+        assert "healthcheck" in service and service["healthcheck"]["test"], name
+        assert (
+            service["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
+        )
+        assert (
+            service["depends_on"]["vawg-migrate"]["condition"] == "service_completed_successfully"
+        )
+        assert service["depends_on"]["airflow-db"]["condition"] == "service_healthy"
+        assert any(
+            v.endswith(":/opt/airflow/logs") or "/opt/airflow/logs" in str(v)
+            for v in service["volumes"]
+        ), f"{name} writes logs to the shared volume"
+        assert "FabAuthManager" in env["AIRFLOW__CORE__AUTH_MANAGER"]  # not the dev-only auth
+    assert services["airflow-init"]["environment"]["_AIRFLOW_DB_MIGRATE"] == "true"
+    # The metadata database is a server of its own: Airflow never reaches the warehouse's.
+    metadata = services["airflow-apiserver"]["environment"]["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    assert "@airflow-db:" in metadata and "warehouse-db" not in metadata
+    assert "@warehouse-db:" in services["airflow-apiserver"]["environment"]["VAWG_WAREHOUSE_URL"]
+    for name in ("airflow-db", "warehouse-db", "metabase", "redis"):
+        assert services[name]["healthcheck"]["test"], name
+    assert services["metabase"]["environment"]["MB_DB_HOST"] == "airflow-db"
+    assert services["metabase-setup"]["depends_on"]["metabase"]["condition"] == "service_healthy"
+    # Redis and the Celery workers belong to the celery profile only.
+    assert services["redis"]["profiles"] == ["celery"]
+    assert services["airflow-worker"]["profiles"] == ["celery"]
+    assert services["airflow-worker"]["depends_on"]["redis"]["condition"] == "service_healthy"
+    unprofiled = [n for n, s in services.items() if n not in ("redis", "airflow-worker")]
+    assert all("profiles" not in services[n] for n in unprofiled)
 
 
 @needs_compose
@@ -83,15 +155,18 @@ def test_compose_refuses_to_run_without_each_secret(tmp_path) -> None:
 
 
 def test_every_secret_is_a_required_variable_documented_in_the_example() -> None:
+    """Every variable must be in .env (``:?`` refuses it missing or empty; ``?``, for the alert
+    settings that may be empty, refuses it missing)."""
     text = COMPOSE.read_text()
-    used = set(re.findall(r"\$\{([A-Z0-9_]+)", text))
-    required = set(re.findall(r"\$\{([A-Z0-9_]+):\?", text))
+    used = set(re.findall(r"(?<!\$)\$\{([A-Z0-9_]+)", text))  # $${X}: the container's own
+    required = set(re.findall(r"(?<!\$)\$\{([A-Z0-9_]+):?\?", text))
     assert used == required, f"variables with a default: {sorted(used - required)}"
     assert used == set(_example()), (sorted(used - set(_example())), sorted(set(_example()) - used))
     # no password written into a URL or a setting
     assert not re.search(r"://[^:/\s]+:(?!\$\{)[^@\s]+@", text)
     assert not re.search(r"^\s*[A-Z_]*(PASSWORD|SECRET|KEY)[A-Z_]*:\s*(?!\$\{)\S", text, re.M)
-    assert "password '" not in INIT.read_text()  # the init script takes them from the environment
+    for script in (INIT, INIT_METADATA):  # the init scripts take them from the environment
+        assert "password '" not in script.read_text()
 
 
 def test_dot_env_is_never_committed_nor_copied_into_the_image() -> None:
@@ -107,14 +182,18 @@ def test_dot_env_is_never_committed_nor_copied_into_the_image() -> None:
         assert ".env" in (ROOT / ".gitignore").read_text().split()
 
 
-def test_the_database_init_script_refuses_the_examples_passwords() -> None:
+@pytest.mark.parametrize(
+    ("script", "first"),
+    [(INIT, "VAWG_MIGRATOR_PASSWORD"), (INIT_METADATA, "AIRFLOW_DB_PASSWORD")],
+)
+def test_the_database_init_scripts_refuse_the_examples_passwords(script, first) -> None:
     env = {
         "PATH": os.environ["PATH"],
         "POSTGRES_USER": "postgres",
         **{k: v for k, v in _example().items() if k.endswith("_PASSWORD")},
     }
     done = subprocess.run(
-        ["sh", str(INIT)], env=env, capture_output=True, text=True, timeout=30, check=False
+        ["sh", str(script)], env=env, capture_output=True, text=True, timeout=30, check=False
     )
     assert done.returncode == 1
-    assert "set AIRFLOW_DB_PASSWORD in .env" in done.stderr
+    assert f"set {first} in .env" in done.stderr

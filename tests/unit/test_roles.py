@@ -31,6 +31,7 @@ WAREHOUSE_SCHEMAS = (
     "intermediate",
     "marts",
     "publication",
+    "bi",
 )
 GROUP_ROLES = list(migrations.GROUP_ROLES)
 READER_ROLES = ["vawg_bi_reader", "vawg_auditor", "vawg_dbt_recorder"]
@@ -251,14 +252,16 @@ def test_bi_readers_and_auditors_read_nothing_raw(migrated, make_login) -> None:
             "where has_schema_privilege(r, n.oid, 'usage') and n.nspname = any(%s) group by r",
             (_warehouse_schemas(conn),),
         ).fetchall()
+    # BI tools read schema bi only (migration 015); auditors read it too.
     assert dict(usable) == {
-        "vawg_bi_reader": ["marts", "publication"],
-        "vawg_auditor": ["audit", "lineage", "marts", "publication"],
+        "vawg_bi_reader": ["bi"],
+        "vawg_auditor": ["audit", "bi", "lineage", "marts", "publication"],
     }
     with _connect(bi) as conn:
         for relation in ("raw_force.crimes", "audit.load_batch", "audit.load_batch_evidence"):
             _refused(conn, f"select count(*) from {relation}")
         _refused(conn, "create table marts.mine (i int)")
+        _refused(conn, "create table bi.mine (i int)")
     with _connect(auditor) as conn:
         assert conn.execute("select count(*) from audit.load_batch_evidence").fetchone() == (0,)
         assert conn.execute("select count(*) from audit.schema_migration").fetchone()[0] >= 10
@@ -309,7 +312,7 @@ def test_a_warehouse_migrated_before_the_owner_is_handed_over(
     """Before 012 the pipeline's login owned everything (as in the first docker-compose file).
     012 refuses until that login is made a member of vawg_owner, then hands every schema,
     table and function to vawg_owner, dbt's relations to vawg_pipeline, and takes the fact
-    tables away from BI readers."""
+    tables away from BI readers (and 015 the marts too: BI tools read schema bi only)."""
     _create_group_roles(server)
     # CREATEROLE (and, from PostgreSQL 16, admin of the roles 001 and 007 comment on)
     legacy = make_login(database, createrole=True, admin_of=READER_ROLES)
@@ -370,4 +373,4 @@ def test_a_warehouse_migrated_before_the_owner_is_handed_over(
         "landing.force_crimes__b1": "vawg_pipeline",
     }
     assert still_legacy == (0,)
-    assert bi == (False, True)
+    assert bi == (False, False)

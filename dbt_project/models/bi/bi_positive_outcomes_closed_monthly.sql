@@ -1,0 +1,2 @@
+{#- Measure 2 (positive outcome rates, month the outcome was assigned) for BI tools: pub_mart_positive_outcomes_closed_monthly with display names (macros/bi.sql). -#}
+{{ bi_view(ref('pub_mart_positive_outcomes_closed_monthly')) }}

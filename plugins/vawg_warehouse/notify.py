@@ -1,0 +1,261 @@
+"""Alerts for operators: a task that failed, and marts that are not fresh by the hour they are due.
+
+Where alerts go is configuration, from the environment (docker-compose passes it from .env):
+
+| variable | meaning |
+|---|---|
+| ``VAWG_ALERT_WEBHOOK_URL`` | POST a JSON message here (a chat's incoming webhook) |
+| ``VAWG_ALERT_SMTP_HOST`` | send an email through this SMTP server (with the variables below) |
+| ``VAWG_ALERT_SMTP_PORT`` | default 587 (STARTTLS); 465 for SMTP over TLS; 25 for none |
+| ``VAWG_ALERT_SMTP_USER``, ``VAWG_ALERT_SMTP_PASSWORD`` | login, when the server needs one |
+| ``VAWG_ALERT_EMAIL_FROM``, ``VAWG_ALERT_EMAIL_TO`` | sender; recipients, comma-separated |
+| ``VAWG_MARTS_FRESH_BY`` | HH:MM (UTC) by which the nightly marts must be rebuilt; default 07:00 |
+| ``VAWG_DEADLINE_ALERT`` | ``off``: no deadline alert in the DAG (``vawg run`` sets it) |
+
+Neither configured: alerts are only logged. A message names the DAG, run, task, try and the
+error's class and first line (the project's errors name files, lines and rules, never a cell
+value), and where its log is; nothing else. Sending never raises: an alert that cannot be
+delivered is logged, and the task's own failure stands.
+
+The core never imports Airflow: the DAG's ``on_failure_callback`` calls :func:`task_failed` with
+Airflow's context and the deadline alert calls :func:`marts_late` (in the triggerer).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import smtplib
+import ssl
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from email.message import EmailMessage
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_ENV = "VAWG_ALERT_WEBHOOK_URL"
+SMTP_HOST_ENV = "VAWG_ALERT_SMTP_HOST"
+FRESH_BY_ENV = "VAWG_MARTS_FRESH_BY"
+DEADLINE_ENV = "VAWG_DEADLINE_ALERT"
+DEFAULT_FRESH_BY = time(7, 0)
+SCHEDULED_AT = time(2, 30)  # the nightly DAG's cron (dags/vawg_nightly.py: "30 2 * * *")
+MAX_FIELD = 300
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    webhook_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    email_from: str | None = None
+    email_to: tuple[str, ...] = field(default_factory=tuple)
+    timeout: float = 10.0
+
+    @classmethod
+    def from_environment(cls) -> AlertSettings:
+        env = os.environ
+        to = tuple(a.strip() for a in env.get("VAWG_ALERT_EMAIL_TO", "").split(",") if a.strip())
+        return cls(
+            webhook_url=env.get(WEBHOOK_ENV) or None,
+            smtp_host=env.get(SMTP_HOST_ENV) or None,
+            smtp_port=int(env.get("VAWG_ALERT_SMTP_PORT") or 587),
+            smtp_user=env.get("VAWG_ALERT_SMTP_USER") or None,
+            smtp_password=env.get("VAWG_ALERT_SMTP_PASSWORD") or None,
+            email_from=env.get("VAWG_ALERT_EMAIL_FROM") or None,
+            email_to=to,
+        )
+
+    @property
+    def channels(self) -> list[str]:
+        found = []
+        if self.webhook_url:
+            found.append("webhook")
+        if self.smtp_host and self.email_to and self.email_from:
+            found.append("email")
+        return found
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str  # "task_failed" or "marts_late"
+    title: str
+    lines: tuple[str, ...]
+    facts: dict[str, str]
+
+    def text(self) -> str:
+        return "\n".join([self.title, *self.lines])
+
+    def payload(self) -> dict:
+        # "text" is what Slack, Teams (workflows) and Mattermost incoming webhooks display.
+        return {"text": self.text(), "kind": self.kind, "title": self.title, "facts": self.facts}
+
+
+def _short(value: object) -> str:
+    text = str(value).strip().splitlines()[0] if str(value).strip() else ""
+    return text if len(text) <= MAX_FIELD else text[: MAX_FIELD - 3] + "..."
+
+
+def send(alert: Alert, settings: AlertSettings | None = None) -> list[str]:
+    """Deliver to every configured channel; returns the channels that took it."""
+    settings = settings or AlertSettings.from_environment()
+    delivered = []
+    if not settings.channels:
+        log.warning(
+            "ALERT (no channel configured: set %s or %s) %s",
+            WEBHOOK_ENV,
+            SMTP_HOST_ENV,
+            alert.text(),
+        )
+        return delivered
+    if settings.webhook_url:
+        try:
+            _post(settings.webhook_url, alert.payload(), settings.timeout)
+            delivered.append("webhook")
+        except Exception as exc:  # noqa: BLE001 - an alert must never fail the caller
+            log.error("alert webhook failed: %s: %s", type(exc).__name__, _short(exc))
+    if "email" in settings.channels:
+        try:
+            _mail(settings, alert)
+            delivered.append("email")
+        except Exception as exc:  # noqa: BLE001 - an alert must never fail the caller
+            log.error("alert email failed: %s: %s", type(exc).__name__, _short(exc))
+    log.info("alert %s sent to %s", alert.kind, ", ".join(delivered) or "no channel")
+    return delivered
+
+
+def _post(url: str, payload: dict, timeout: float) -> None:
+    if not url.startswith(("https://", "http://")):
+        raise ValueError(f"{WEBHOOK_ENV} must be an http(s) URL")
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(payload).encode("utf-8"),
+        headers={"Content-Type": "application/json", "User-Agent": "vawg-warehouse-alerts"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only
+        if response.status >= 300:
+            raise RuntimeError(f"webhook answered {response.status}")
+
+
+def _mail(settings: AlertSettings, alert: Alert) -> None:
+    message = EmailMessage()
+    message["Subject"] = alert.title
+    message["From"] = settings.email_from
+    message["To"] = ", ".join(settings.email_to)
+    message.set_content(alert.text())
+    if settings.smtp_port == 465:
+        smtp = smtplib.SMTP_SSL(
+            settings.smtp_host, 465, timeout=settings.timeout, context=ssl.create_default_context()
+        )
+    else:
+        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout)
+    with smtp:
+        if settings.smtp_port == 587:
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password or "")
+        smtp.send_message(message)
+
+
+# --------------------------------------------------------------------------------------------
+# What the DAG calls
+# --------------------------------------------------------------------------------------------
+
+
+def task_failure_alert(context: dict) -> Alert:
+    ti = context.get("ti") or context.get("task_instance")
+    dag_run = context.get("dag_run")
+    exception = context.get("exception")
+    facts = {
+        "dag": str(getattr(ti, "dag_id", None) or getattr(dag_run, "dag_id", "")),
+        "run": str(getattr(dag_run, "run_id", None) or context.get("run_id", "")),
+        "task": str(getattr(ti, "task_id", "")),
+        "try": str(getattr(ti, "try_number", "")),
+        "error": f"{type(exception).__name__}: {_short(exception)}" if exception else "unknown",
+    }
+    log_url = getattr(ti, "log_url", None)
+    if log_url:
+        facts["log"] = str(log_url)
+    return Alert(
+        "task_failed",
+        f"VAWG warehouse: task {facts['task']} failed ({facts['dag']})",
+        tuple(f"{k}: {v}" for k, v in facts.items()),
+        facts,
+    )
+
+
+def task_failed(context: dict) -> None:
+    """``on_failure_callback`` of every task of the nightly DAG (default_args)."""
+    try:
+        send(task_failure_alert(context))
+    except Exception as exc:  # noqa: BLE001 - never mask the task's own failure
+        log.error("could not build the failure alert: %s", type(exc).__name__)
+
+
+def fresh_by() -> time:
+    """The hour (UTC) by which the marts must be rebuilt: VAWG_MARTS_FRESH_BY, HH:MM."""
+    raw = os.environ.get(FRESH_BY_ENV, "").strip()
+    if not raw:
+        return DEFAULT_FRESH_BY
+    try:
+        return time.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"{FRESH_BY_ENV} must be HH:MM (UTC), not {raw!r}") from None
+
+
+def deadline_alert_enabled() -> bool:
+    """Whether the DAG carries its deadline alert. ``airflow dags test`` in Airflow 3.3.2 fails
+    after a successful run of a DAG that has one (its test loop hands the serialised alert, not
+    its id, to DeadlineAlertModel.get_by_id), so ``vawg run``, the demo and the tests, which run
+    the DAG that way, set VAWG_DEADLINE_ALERT=off (airflow_env.py); a deployment leaves it on."""
+    return os.environ.get(DEADLINE_ENV, "on").strip().lower() not in ("off", "false", "0", "no")
+
+
+def deadline_after_schedule(
+    scheduled_at: time = SCHEDULED_AT, due: time | None = None
+) -> timedelta:
+    """How long after the run's logical date (the scheduled start) the marts are due: the
+    DAG's deadline alert interval. A due time earlier than the start means the next day."""
+    due = due or fresh_by()
+    start = datetime.combine(datetime(2000, 1, 1), scheduled_at)
+    end = datetime.combine(datetime(2000, 1, 1), due)
+    if end <= start:
+        end += timedelta(days=1)
+    return end - start
+
+
+def marts_late_alert(context: dict, due: str | None = None) -> Alert:
+    # The triggerer passes the run as a dict (Airflow's DAGRunResponse, dumped to JSON).
+    dag_run = context.get("dag_run") or {}
+    if not isinstance(dag_run, dict):
+        dag_run = {"dag_id": dag_run.dag_id, "dag_run_id": dag_run.run_id}
+    dag_id = dag_run.get("dag_id")
+    run_id = dag_run.get("dag_run_id") or dag_run.get("run_id") or ""
+    facts = {
+        "dag": str(dag_id or "vawg_nightly"),
+        "run": str(run_id),
+        "due": due or fresh_by().strftime("%H:%M UTC"),
+        "now": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    return Alert(
+        "marts_late",
+        f"VAWG warehouse: the nightly marts are not fresh by {facts['due']}",
+        (
+            *(f"{k}: {v}" for k, v in facts.items()),
+            "The nightly run has not finished: the marts, the scorecard and the BI views still "
+            "show the previous night's data. See the run in Airflow.",
+        ),
+        facts,
+    )
+
+
+async def marts_late(context: dict, due: str | None = None) -> None:
+    """The nightly DAG's deadline alert (an AsyncCallback: runs in the triggerer)."""
+    import asyncio
+
+    alert = marts_late_alert(context or {}, due)
+    await asyncio.to_thread(send, alert)
