@@ -3,7 +3,7 @@
 
     python3 dev.py demo     sample data -> embedded PostgreSQL -> a real Airflow run -> the mart
     python3 dev.py test     the test suite (pytest); extra arguments go to pytest
-    python3 dev.py test --fast   the fast tier: everything but the Airflow runs (tests/integration)
+    python3 dev.py test --fast   the fast tier: no Airflow run, nothing marked slow
 
 Needs only Python 3.11+. It makes a virtual environment in .venv from the lock file (uv.lock),
 with uv installed into a small bootstrap environment of its own, so repeated calls are quick.
@@ -72,7 +72,7 @@ def main(argv: list[str]) -> int:
     if command == "demo":
         return subprocess.call([str(bin_of(VENV, "vawg")), "demo", *rest], cwd=ROOT)
     if "--fast" in rest:
-        rest = [a for a in rest if a != "--fast"] + ["-m", "not integration"]
+        rest = [a for a in rest if a != "--fast"] + ["-m", "not integration and not slow"]
     return subprocess.call([str(bin_of(VENV, "python")), "-m", "pytest", *rest], cwd=ROOT)
 
 

@@ -7,6 +7,7 @@ throwaway database there and drops it at the end; nothing is mocked.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -37,6 +38,26 @@ def drop_database(info: ConnectionInfo) -> None:
         conn.execute(f'drop database if exists "{info.dbname}" with (force)')
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep the tests of a module that share a module-scoped fixture (a dbt build, a parse) on
+    one xdist worker, so the fixture is made once, not once per worker (--dist loadgroup; tests
+    already in a group keep theirs). Tests on the sample warehouse are marked slow: the fast
+    tier leaves them to the full suite."""
+    for item in items:
+        if "sample_warehouse" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)  # ~1 min to build, once per session
+        if item.get_closest_marker("xdist_group"):
+            continue
+        definitions = getattr(item, "_fixtureinfo", None)
+        if definitions is None:
+            continue
+        if any(
+            defs[-1].scope == "module" for defs in definitions.name2fixturedefs.values() if defs
+        ):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
 @pytest.fixture(scope="session")
 def server() -> ConnectionInfo:
     return _server()
@@ -63,6 +84,29 @@ def database(
 
         clear_parse_cache()  # this worker's dbt parse cache for the throwaway database
         drop_database(info)
+
+
+@contextlib.contextmanager
+def migrated_for_module(
+    server: ConnectionInfo, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ConnectionInfo]:
+    """``database`` + ``migrated`` for a module-scoped fixture: a migrated database of its own,
+    the environment pointing at it while the fixture lives, dropped after."""
+    from vawg_warehouse.migrations import migrate
+    from vawg_warehouse.transform import clear_parse_cache
+
+    info = create_database(server)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VAWG_WAREHOUSE_URL", info.url)
+        patch.setenv("VAWG_ARCHIVE_DIR", str(tmp_path_factory.mktemp("archive")))
+        patch.setenv("VAWG_PSEUDONYM_KEY", TEST_KEY)
+        try:
+            with psycopg.connect(info.url) as conn:
+                migrate(conn)
+            yield info
+        finally:
+            clear_parse_cache()
+            drop_database(info)
 
 
 @pytest.fixture

@@ -84,6 +84,7 @@ def _resend_with_flags_corrected(landing: Path) -> int:
     return flipped
 
 
+@pytest.mark.slow  # two loads, two dbt builds and an as-of build: about a minute
 def test_trace_and_asof_reproduce_a_mart_before_a_correction(
     migrated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:

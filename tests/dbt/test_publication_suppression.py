@@ -29,6 +29,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.conftest import migrated_for_module
 from vawg_warehouse import transform
 from vawg_warehouse.config import get_settings
 
@@ -176,8 +177,14 @@ PUBLICATION = [
 ]
 
 
-@pytest.fixture
-def published(migrated):
+@pytest.fixture(scope="module")
+def published(server, tmp_path_factory):
+    """The publication tables on crafted marts, once for the module (the tests only read)."""
+    with migrated_for_module(server, tmp_path_factory) as migrated:
+        yield from _published(migrated)
+
+
+def _published(migrated):
     _invoke("seed")
     _invoke("run", "--select", *(f"+{m}" for m in PUBLICATION))
     with psycopg.connect(migrated.url, autocommit=True) as conn:

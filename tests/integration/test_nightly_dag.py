@@ -331,3 +331,72 @@ def test_a_rerun_takes_in_only_a_new_file_and_quarantines_it_if_bad(pipeline) ->
         "select status from audit.run_report where dag_run_id = %s order by report_id desc limit 1",
         run_id,
     ) == [("quarantined",)]
+
+
+def _clear_identifiers(landing: Path) -> set[str]:
+    """Every person identifier the force sent in clear, in every file of every force dataset."""
+    found: set[str] = set()
+    for contract in (load_contract(d) for d in DATASETS_WITH_PEOPLE):
+        names = [c.name for c in contract.pseudonymised]
+        for path in sorted(contract.landing_dir(landing).rglob("*.csv")):
+            with path.open(newline="") as fh:
+                found |= {row[n] for row in csv.DictReader(fh) for n in names if row.get(n)}
+    return found
+
+
+DATASETS_WITH_PEOPLE = (
+    "force_crimes",
+    "force_marac_cases",
+    "force_protective_orders",
+    "force_victims_code",
+)
+IDENTIFIER_SHAPE = re.compile(rb"P\d{9}")  # the sample generator's person ids (P + 9 digits)
+
+
+def test_no_clear_identifier_reaches_the_database_a_report_data_docs_or_a_log(pipeline) -> None:
+    """The leak test through Airflow: after both DAG runs (the second with a file set aside
+    whole), no identifier the force sent in clear is anywhere but the landing folder and the
+    archive: not in any table of any schema (audit, landing, quarantine, raw, marts, ...), not
+    in the run reports, Data Docs, dbt docs or scorecard, not in Airflow's metadata database or
+    its task logs, not in what `vawg run` printed."""
+    identifiers = _clear_identifiers(pipeline["landing"])
+    assert len(identifiers) > 1000 and all(
+        IDENTIFIER_SHAPE.fullmatch(i.encode()) for i in identifiers
+    )
+
+    def leaked(data: bytes) -> set[str]:
+        return {m.decode() for m in IDENTIFIER_SHAPE.findall(data)} & identifiers
+
+    # Every table of every schema of the warehouse, as text.
+    db_leaks = {}
+    tables = query(
+        pipeline["db"],
+        "select quote_ident(schemaname) || '.' || quote_ident(tablename) from pg_tables "
+        "where schemaname not in ('pg_catalog', 'information_schema')",
+    )
+    assert len(tables) > 50
+    for (table,) in tables:
+        (text,) = query(
+            pipeline["db"], f"select coalesce(string_agg(t::text, chr(10)), '') from {table} t"
+        )[0]
+        if found := leaked(text.encode()):
+            db_leaks[table] = len(found)
+    assert not db_leaks, f"clear identifiers in {db_leaks}"
+
+    # Every file under VAWG_HOME but the two places clear files belong.
+    home = pipeline["home"]
+    allowed = {home / "landing", Path(pipeline["env"].get("VAWG_ARCHIVE_DIR", home / "archive"))}
+    scanned, file_leaks = [], {}
+    for path in home.rglob("*"):
+        if not path.is_file() or any(a in path.parents for a in allowed):
+            continue
+        scanned.append(path.relative_to(home).as_posix())
+        if found := leaked(path.read_bytes()):
+            file_leaks[path.relative_to(home).as_posix()] = len(found)
+    assert not file_leaks, f"clear identifiers in {file_leaks}"
+    # The scan covered what it claims: Airflow's metadata and logs, the reports and Data Docs.
+    assert any(p.endswith("airflow.db") for p in scanned)
+    assert any(p.startswith("logs/") for p in scanned)
+    assert any("/runs/" in f"/{p}" for p in scanned) and any("data_docs" in p for p in scanned)
+    first = pipeline["first"]
+    assert not leaked((first.stdout + first.stderr).encode())

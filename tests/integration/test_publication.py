@@ -110,10 +110,20 @@ def test_small_numbers_are_suppressed_and_the_rest_is_the_mart(pipeline, mart: s
     assert not [group for group, n in suppressed_in_group.items() if n == 1]
 
 
-def test_the_bi_role_reads_the_publication_views(pipeline) -> None:
+def test_the_bi_role_reads_the_bi_views_over_publication_and_not_publication(pipeline) -> None:
+    """BI logins read schema bi, one view per publication view, and nothing behind it."""
     with psycopg.connect(pipeline["db"].url) as conn:
         conn.execute("set role vawg_bi_reader")
         for mart in VIEWS:
-            conn.execute(f"select count(*) from publication.pub_{mart}").fetchone()
+            bi_view = mart.removeprefix("mart_")  # models/bi/bi_<name>.sql, alias <name>
+            published = conn.execute(f"select count(*) from bi.{bi_view}").fetchone()[0]
+            conn.execute("reset role")
+            expected = conn.execute(f"select count(*) from publication.pub_{mart}").fetchone()[0]
+            conn.execute("set role vawg_bi_reader")
+            assert published == expected, bi_view
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"select count(*) from publication.pub_{mart}")
+            conn.rollback()
+            conn.execute("set role vawg_bi_reader")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("select count(*) from reference.publication_parameters")

@@ -563,7 +563,7 @@ def test_a_loader_killed_mid_copy_leaves_nothing_and_the_rerun_is_a_clean_run(
     path.parent.mkdir(parents=True)
     with path.open("w") as fh:
         fh.write(",".join(HEADER) + "\n")
-        for n in range(1, 400_001):
+        for n in range(1, 250_001):
             fh.write(",".join(crime(n, suspect=f"S{n % 977}")) + "\n")
         fh.write("\n")  # a blank last line: the slower row-by-row path, more time to kill it
     (batch_id,) = o.register_files("force_crimes", CTX)
@@ -613,8 +613,8 @@ def test_a_loader_killed_mid_copy_leaves_nothing_and_the_rerun_is_a_clean_run(
     after_kill = conn.execute(digest.format(f"landing.force_crimes__b{batch_id}")).fetchone()
     assert o.load_batches([batch_id], CTX) == [batch_id]  # a clean run of the same batch
     clean = conn.execute(digest.format(f"landing.force_crimes__b{batch_id}")).fetchone()
-    assert after_kill == clean and after_kill[0] == 400_000
-    assert batch_state(conn, batch_id)[:2] == ("loaded", 400_000)
+    assert after_kill == clean and after_kill[0] == 250_000
+    assert batch_state(conn, batch_id)[:2] == ("loaded", 250_000)
 
 
 # ------------------------------------------------------------------------------------------------

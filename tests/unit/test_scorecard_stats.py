@@ -119,3 +119,29 @@ def test_the_configuration_names_six_measures_each_with_polarity_and_expectation
         assert m.expectation.kind in ("none", "at_least", "at_most", "between")
         if m.expectation.kind != "none":
             assert m.expectation.source, f"{m.id}: an expectation says where it comes from"
+
+
+def _documented_columns() -> dict[str, set[str]]:
+    import yaml
+
+    from vawg_warehouse.config import get_settings
+
+    columns: dict[str, set[str]] = {}
+    for path in (get_settings().dbt_project_dir / "models").rglob("*.yml"):
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models") or []:
+            columns[model["name"]] = {c["name"] for c in model.get("columns") or []}
+    return columns
+
+
+def test_every_column_the_scorecard_reads_is_a_documented_column_of_its_model() -> None:
+    """A renamed mart column must fail here, not leave a panel saying "Not shown"."""
+    documented = _documented_columns()
+    missing = []
+    for m in load_config().measures:
+        mart = m.mart.split(".")[1]
+        missing += [(m.id, mart, c) for c in m.columns_needed if c not in documented[mart]]
+        if m.publication:
+            publication = m.publication.split(".")[1]
+            needed = [c.column for c in m.local_authorities] + list(m.local_authority_filter)
+            missing += [(m.id, publication, c) for c in needed if c not in documented[publication]]
+    assert not missing
