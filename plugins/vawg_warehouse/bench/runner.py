@@ -173,6 +173,19 @@ def page(figures: list[Figure], command: str, facts: dict[str, str], seconds: fl
     return "\n".join(lines) + "\n"
 
 
+KEPT_MARKER = "<!-- vawg bench keeps what follows: figures timed by other commands -->"
+
+
+def _kept_section(out: Path) -> str:
+    """What the page holds below KEPT_MARKER (the demo and the suite, timed from a fresh clone;
+    a pipeline run at another size), carried over when the page is written again."""
+    if not out.exists():
+        return ""
+    text = out.read_text()
+    at = text.find(KEPT_MARKER)
+    return "" if at < 0 else "\n" + text[at:]
+
+
 def run(
     rows: int,
     only: list[str] | None = None,
@@ -199,6 +212,7 @@ def run(
     took = time.perf_counter() - started
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(page(figures, command, facts, took))
+        kept = _kept_section(out)
+        out.write_text(page(figures, command, facts, took) + kept)
         print(f"[bench] written to {out}", flush=True)
     return figures

@@ -262,11 +262,13 @@ def _one_big_batch(server: ConnectionInfo, settings: Settings, rows: int) -> dic
     together and one by one, each on its own copy of the database."""
     from vawg_warehouse import orchestration as o
     from vawg_warehouse.migrations import migrate
+    from vawg_warehouse.warehouse import act_as_pipeline
 
     timings: dict = {}
     with _database(server) as base:
         with psycopg.connect(base.url) as conn:
             migrate(conn)
+            act_as_pipeline(conn)  # the landing table is the pipeline's, as the loader's are
             (batch_id,) = conn.execute(
                 "insert into audit.load_batch (dataset, file_name, file_sha256, "
                 "file_size_bytes, status, rows_read) values (%s, %s, %s, 0, 'loaded', %s) "
@@ -290,7 +292,7 @@ def _one_big_batch(server: ConnectionInfo, settings: Settings, rows: int) -> dic
 
 # A landing table as the loader makes it (every column text), rows as bench_quality builds them.
 BIG_TABLE = """
-create unlogged table {table} as
+create table {table} as
 select 'LC-2025-' || lpad(g::text, 7, '0') as crime_reference,
     '2025-03-02' as recorded_date,
     case when g % 3 = 0 then null else '2025-02-' || lpad((1 + g % 28)::text, 2, '0') end

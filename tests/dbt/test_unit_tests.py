@@ -1,0 +1,33 @@
+"""dbt's unit tests (the measures' rules on crafted rows: completeness, history, rolling year,
+Victims' Code lag, funding additionality, suppression across tables, ...) run here, in the full
+suite. The nightly run leaves them out (dbt's advice: they test code, not data), so without this
+module they would run nowhere.
+
+dbt compiles a unit test against its parents' relations, so the project is first built empty
+(``--empty``: every model with its columns and no rows), then the unit tests run alone.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from vawg_warehouse import transform
+from vawg_warehouse.config import get_settings
+
+pytestmark = pytest.mark.slow
+
+
+def test_every_dbt_unit_test_passes(migrated) -> None:
+    settings = get_settings()
+    built, nodes, _, error = transform.invoke(
+        "build",
+        settings,
+        ["--empty", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"],
+    )
+    assert built and error is None, error
+    assert len(nodes) > 100
+    passed, nodes, _, error = transform.invoke("test", settings, ["--select", "test_type:unit"])
+    failed = [n.node.unique_id for n in nodes if str(n.status) != "pass"]
+    assert error is None and not failed, (error, failed)
+    every = transform.parsed_manifest(settings).unit_tests
+    assert passed and len(every) >= 30 and len(nodes) == len(every)
