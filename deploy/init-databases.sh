@@ -31,12 +31,21 @@ create database vawg owner vawg_owner;
 
 -- Who runs `vawg migrate`: a member of the owner, with CREATEROLE and admin of the roles the
 -- first migrations comment on.
-create role vawg_migrator login createrole password :'migrator_password' in role vawg_owner;
+create role vawg_migrator login createrole in role vawg_owner;
 grant vawg_bi_reader, vawg_auditor, vawg_dbt_recorder to vawg_migrator with admin option;
 
 -- The pipeline: Airflow's tasks and dbt. Never a member of vawg_owner.
-create role vawg_loader login password :'loader_password' in role vawg_pipeline;
+create role vawg_loader login in role vawg_pipeline;
 
 -- Metabase's connection: a member of vawg_bi_reader, which reads schema bi only.
-create role vawg_metabase login password :'metabase_password' in role vawg_bi_reader;
+create role vawg_metabase login in role vawg_bi_reader;
+
+-- Each login's password, from the psql variables above (the environment, i.e. .env), quoted by
+-- format(); the script itself holds none.
+select format('alter role %I password %L', login, secret)
+from (values
+    ('vawg_migrator', :'migrator_password'),
+    ('vawg_loader', :'loader_password'),
+    ('vawg_metabase', :'metabase_password')
+) as logins (login, secret) \gexec
 SQL

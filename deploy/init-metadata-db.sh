@@ -18,8 +18,12 @@ done
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
     -v airflow_password="$AIRFLOW_DB_PASSWORD" \
     -v metabase_password="$METABASE_DB_PASSWORD" <<'SQL'
-create role airflow login password :'airflow_password';
+create role airflow login;
 create database airflow owner airflow;
-create role metabase login password :'metabase_password';
+create role metabase login;
 create database metabase owner metabase;
+-- The passwords from the psql variables above (the environment, i.e. .env), quoted by format().
+select format('alter role %I password %L', login, secret)
+from (values ('airflow', :'airflow_password'), ('metabase', :'metabase_password'))
+    as logins (login, secret) \gexec
 SQL
