@@ -44,9 +44,10 @@ class SampleWarehouse:
 
 
 def build(server: ConnectionInfo, workspace: Path) -> SampleWarehouse:
-    from vawg_warehouse import load, transform
     from vawg_warehouse import orchestration as o
-    from vawg_warehouse.datasets import SOURCES
+    from vawg_warehouse.dbt_run import transform
+    from vawg_warehouse.ingest import load
+    from vawg_warehouse.ingest.datasets import SOURCES
     from vawg_warehouse.migrations import migrate
     from vawg_warehouse.sample import generate
 

@@ -201,8 +201,8 @@ def prepare_airflow(settings: Settings) -> dict[str, str]:
 def run_dag(logical_date: date, settings: Settings | None = None, rebuild: bool = False) -> int:
     """Run vawg_nightly for one logical date through Airflow (``airflow dags test``); with
     ``rebuild`` every dbt group is rebuilt, changed or not."""
+    from vawg_warehouse.ingest.privacy import KEY_ENV, demo_key
     from vawg_warehouse.orchestration import prepare_warehouse
-    from vawg_warehouse.privacy import KEY_ENV, demo_key
 
     settings = settings or get_settings()
     if settings.uses_embedded_warehouse and not os.environ.get(KEY_ENV):
@@ -278,8 +278,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_transform(args: argparse.Namespace) -> int:
     """dbt groups without Airflow, as the DAG's transform tasks run them."""
-    from vawg_warehouse import transform
-    from vawg_warehouse.load import RunContext
+    from vawg_warehouse.dbt_run import transform
+    from vawg_warehouse.ingest.load import RunContext
 
     settings = get_settings()
     groups = tuple(args.group) if args.group else transform.GROUPS
@@ -304,7 +304,7 @@ def cmd_transform(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Rebuild run pages and the index from the audit schema; reads the warehouse only."""
-    from vawg_warehouse import reports
+    from vawg_warehouse.outputs import reports
     from vawg_warehouse.warehouse import connect
 
     settings = get_settings()
@@ -363,7 +363,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_metabase(args: argparse.Namespace) -> int:
-    from vawg_warehouse import metabase
+    from vawg_warehouse.outputs import metabase
 
     try:
         setup = metabase.MetabaseSetup.from_environment()
@@ -456,7 +456,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def cmd_asof(args: argparse.Namespace) -> int:
-    from vawg_warehouse.asof import AsOfError, build_as_of, published_by
+    from vawg_warehouse.dbt_run.asof import AsOfError, build_as_of, published_by
 
     moment = args.at or args.date
     if moment is None:
@@ -484,7 +484,7 @@ def cmd_asof(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch_policeuk(args: argparse.Namespace) -> int:
-    from vawg_warehouse.extract.policeuk_api import PoliceUkApi, fetch_month, latest_month
+    from vawg_warehouse.ingest.policeuk_api import PoliceUkApi, fetch_month, latest_month
 
     settings = get_settings()
     api = PoliceUkApi.from_environment()
@@ -674,10 +674,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a clear message, not a traceback, for expected failures
-        from vawg_warehouse.extract.policeuk_api import PoliceUkApiError
-        from vawg_warehouse.load import LoadError
+        from vawg_warehouse.ingest.load import LoadError
+        from vawg_warehouse.ingest.policeuk_api import PoliceUkApiError
+        from vawg_warehouse.ingest.privacy import PseudonymKeyError
         from vawg_warehouse.migrations import MigrationError
-        from vawg_warehouse.privacy import PseudonymKeyError
         from vawg_warehouse.warehouse import WarehouseError
 
         expected = (WarehouseError, PseudonymKeyError, LoadError, PoliceUkApiError, MigrationError)

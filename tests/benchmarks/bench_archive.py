@@ -25,8 +25,8 @@ from pathlib import Path
 import psycopg
 
 from vawg_warehouse.cli import DEMO_END, DEMO_START
-from vawg_warehouse.contracts import all_contracts
-from vawg_warehouse.load import RunContext, discover, register
+from vawg_warehouse.ingest.contracts import all_contracts
+from vawg_warehouse.ingest.load import RunContext, discover, register
 from vawg_warehouse.migrations import migrate
 from vawg_warehouse.sample import generate
 from vawg_warehouse.warehouse import connection_info, ensure_warehouse

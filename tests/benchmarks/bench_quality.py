@@ -18,8 +18,8 @@ from tests.expectations.conftest import (  # noqa: F401 - fixtures
     _gx_database,
     landing_table,
 )
-from vawg_warehouse import quality
-from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.validate import quality
 
 CRIMES = load_contract("force_crimes")
 

@@ -1,5 +1,6 @@
 """dbt's results reach the audit trail: the on-run-end hook in a real `dbt build`, and the same
-results again from its run_results.json (vawg_warehouse.dbt_results), into a second database."""
+results again from its run_results.json (vawg_warehouse.dbt_run.dbt_results), into a second
+database."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import psycopg
 import pytest
 
 from tests.conftest import create_database, drop_database
-from vawg_warehouse.dbt_results import record_run_results, results_of_run, run_document
+from vawg_warehouse.dbt_run.dbt_results import record_run_results, results_of_run, run_document
 from vawg_warehouse.migrations import migrate
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"

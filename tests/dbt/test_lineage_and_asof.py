@@ -21,12 +21,12 @@ import psycopg
 import pytest
 
 from vawg_warehouse import orchestration as o
-from vawg_warehouse import transform
-from vawg_warehouse.asof import AsOfError, as_of_text, build_as_of, schema_prefix
 from vawg_warehouse.cli import main as vawg_main
 from vawg_warehouse.config import get_settings
+from vawg_warehouse.dbt_run import transform
+from vawg_warehouse.dbt_run.asof import AsOfError, as_of_text, build_as_of, schema_prefix
+from vawg_warehouse.ingest.load import file_sha256
 from vawg_warehouse.lineage import TraceError, parse_where, trace
-from vawg_warehouse.load import file_sha256
 from vawg_warehouse.sample import generate
 
 MART = "mart_reporting_monthly"

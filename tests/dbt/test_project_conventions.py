@@ -372,8 +372,9 @@ def test_every_measure_mart_has_a_lineage_view_auditors_read(manifest: dict[str,
 
 
 def _group_of(node: dict[str, Any]) -> str | None:
-    """The transform group of a model or seed (vawg_warehouse.transform): its one group tag."""
-    from vawg_warehouse.datasets import SOURCES
+    """The transform group of a model or seed (vawg_warehouse.dbt_run.transform): its one group
+    tag."""
+    from vawg_warehouse.ingest.datasets import SOURCES
 
     groups = [t for t in node["tags"] if t == "shared" or t.removeprefix("source_") in SOURCES]
     return groups[0].removeprefix("source_") if len(groups) == 1 else None

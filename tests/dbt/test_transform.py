@@ -1,4 +1,5 @@
-"""The nightly run's dbt groups (vawg_warehouse.transform), against a real PostgreSQL and dbt.
+"""The nightly run's dbt groups (vawg_warehouse.dbt_run.transform), against a real PostgreSQL and
+dbt.
 
 * the groups' selections partition the project's data tests: each runs in exactly one group, so
   once per run (never twice, never skipped);
@@ -17,9 +18,9 @@ import psycopg
 import pytest
 
 from vawg_warehouse import orchestration as o
-from vawg_warehouse import transform
 from vawg_warehouse.config import get_settings
-from vawg_warehouse.load import RunContext
+from vawg_warehouse.dbt_run import transform
+from vawg_warehouse.ingest.load import RunContext
 
 SHA = "a" * 64
 

@@ -16,8 +16,8 @@ import pytest
 
 from tests.expectations import cases_cps_funding, cases_public
 from tests.expectations.conftest import PARAMETERS, clean_rows
-from vawg_warehouse import quality
-from vawg_warehouse.contracts import all_contracts, load_contract
+from vawg_warehouse.ingest.contracts import all_contracts, load_contract
+from vawg_warehouse.validate import quality
 from vawg_warehouse.warehouse import ConnectionInfo
 
 CONTRACTS = {c.dataset: c for c in all_contracts()}

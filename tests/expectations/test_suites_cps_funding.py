@@ -12,11 +12,11 @@ import pytest
 
 from tests.expectations.cases_cps_funding import REPEATED_KEY_RULES, SPECIAL_RULES
 from tests.expectations.conftest import PARAMETERS, clean_rows
-from vawg_warehouse import quality
-from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.ingest.contracts import load_contract
 from vawg_warehouse.sample import generate
 from vawg_warehouse.sample.cps import CpsSource
 from vawg_warehouse.sample.funding import FundingSource
+from vawg_warehouse.validate import quality
 from vawg_warehouse.warehouse import ConnectionInfo
 
 BAD = 2

@@ -18,9 +18,9 @@ import pytest
 
 from tests.expectations.conftest import PARAMETERS, clean_rows
 from tests.expectations.test_suites import BAD, CRITICAL_CASES, LINE, WARNING_CASES
-from vawg_warehouse import quality, quality_combined
-from vawg_warehouse.contracts import all_contracts, load_contract
-from vawg_warehouse.quality_combined import BatchToValidate
+from vawg_warehouse.ingest.contracts import all_contracts, load_contract
+from vawg_warehouse.validate import quality, quality_combined
+from vawg_warehouse.validate.quality_combined import BatchToValidate
 from vawg_warehouse.warehouse import ConnectionInfo
 
 DATASETS = sorted(c.dataset for c in all_contracts())

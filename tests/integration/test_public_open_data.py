@@ -34,7 +34,7 @@ from tests.integration.conftest import seed_rows
 from vawg_warehouse import orchestration
 from vawg_warehouse.cli import main as vawg_main
 from vawg_warehouse.config import get_settings
-from vawg_warehouse.datasets import SOURCES
+from vawg_warehouse.ingest.datasets import SOURCES
 from vawg_warehouse.warehouse import connection_info
 
 pytestmark = pytest.mark.integration

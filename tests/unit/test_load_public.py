@@ -13,8 +13,8 @@ import psycopg
 import pytest
 
 from tests.conftest import TEST_KEY
-from vawg_warehouse.contracts import load_contract
-from vawg_warehouse.load import (
+from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.ingest.load import (
     LoadError,
     RunContext,
     discover,
@@ -24,7 +24,7 @@ from vawg_warehouse.load import (
     publish_batch,
     register,
 )
-from vawg_warehouse.privacy import Pseudonymiser
+from vawg_warehouse.ingest.privacy import Pseudonymiser
 
 CTX = RunContext(dag_id="test", dag_run_id="test-run")
 STREET = load_contract("public_policeuk_street_crimes")

@@ -20,9 +20,9 @@ from tests.expectations.conftest import (  # noqa: F401 - fixtures
     clean_rows,
     landing_table,
 )
-from vawg_warehouse import quality
 from vawg_warehouse.config import get_settings
-from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.validate import quality
 from vawg_warehouse.warehouse import ConnectionInfo
 
 CRIMES = load_contract("force_crimes")
@@ -41,7 +41,7 @@ def _validate(info: ConnectionInfo, table: str, batch_id: int, contract=CRIMES, 
 
 
 def test_importing_quality_does_not_import_great_expectations() -> None:
-    code = "import sys, vawg_warehouse.quality; print('great_expectations' in sys.modules)"
+    code = "import sys, vawg_warehouse.validate.quality; print('great_expectations' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -17,10 +17,10 @@ import psycopg
 import pytest
 
 from vawg_warehouse import orchestration as o
-from vawg_warehouse import reports
 from vawg_warehouse.cli import main as vawg
 from vawg_warehouse.config import get_settings
-from vawg_warehouse.dbt_results import record_run_results
+from vawg_warehouse.dbt_run.dbt_results import record_run_results
+from vawg_warehouse.outputs import reports
 from vawg_warehouse.sample import generate, write_bad_crimes_file
 
 SUITE = Path(__file__).resolve().parents[2] / "expectations" / "expectations" / "force_crimes.json"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.ingest.contracts import load_contract
 from vawg_warehouse.sample import generate
 from vawg_warehouse.sample.cps import CpsSource, Quarter
 from vawg_warehouse.sample.engine import make_context

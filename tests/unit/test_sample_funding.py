@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.ingest.contracts import load_contract
 from vawg_warehouse.sample import generate
 from vawg_warehouse.sample.funding import FundingSource, financial_year_of
 from vawg_warehouse.sample.reference import read_seed

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.ingest.contracts import load_contract
 from vawg_warehouse.sample import generate
 from vawg_warehouse.sample.reference import read_seed
 from vawg_warehouse.sample.victims_code import (

@@ -54,9 +54,9 @@ def _step(name: str, url: str, landing: Path) -> dict:
     import psycopg
     from psycopg import sql
 
-    from vawg_warehouse.contracts import load_contract
-    from vawg_warehouse.load import RunContext, discover, load_batch, register
-    from vawg_warehouse.privacy import Pseudonymiser
+    from vawg_warehouse.ingest.contracts import load_contract
+    from vawg_warehouse.ingest.load import RunContext, discover, load_batch, register
+    from vawg_warehouse.ingest.privacy import Pseudonymiser
 
     contract = load_contract("force_crimes")
     ctx = RunContext(dag_id="bench", dag_run_id="bench")

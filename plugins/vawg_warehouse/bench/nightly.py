@@ -34,8 +34,8 @@ import json, sys, time
 from datetime import date
 started = time.perf_counter()
 from vawg_warehouse import orchestration as o
-from vawg_warehouse.datasets import SOURCES
-from vawg_warehouse.transform import GROUPS
+from vawg_warehouse.ingest.datasets import SOURCES
+from vawg_warehouse.dbt_run.transform import GROUPS
 ctx = o.run_context("vawg_nightly", "bench__without_airflow", date.fromisoformat(sys.argv[1]))
 settings = o.settings_for_task()
 o.prepare_warehouse(settings)

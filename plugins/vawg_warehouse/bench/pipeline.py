@@ -36,9 +36,9 @@ STEPS = ("load", "validate", "publish", "transform")
 def _step(name: str) -> dict:
     """One step over every family, in this (fresh) process."""
     from vawg_warehouse import orchestration as o
-    from vawg_warehouse.datasets import SOURCES
-    from vawg_warehouse.load import get_batches
-    from vawg_warehouse.transform import GROUPS
+    from vawg_warehouse.dbt_run.transform import GROUPS
+    from vawg_warehouse.ingest.datasets import SOURCES
+    from vawg_warehouse.ingest.load import get_batches
     from vawg_warehouse.warehouse import connect
 
     ctx = o.run_context("bench", "bench__pipeline", END)
@@ -91,8 +91,8 @@ def _marts_against_ctas() -> dict:
     """dbt run and dbt build of the measure marts, and their compiled SQL as CREATE TABLE AS."""
     import psycopg
 
-    from vawg_warehouse import transform
     from vawg_warehouse.config import get_settings
+    from vawg_warehouse.dbt_run import transform
     from vawg_warehouse.warehouse import connection_info
 
     settings = get_settings()

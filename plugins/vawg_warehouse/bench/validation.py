@@ -56,7 +56,7 @@ BIG_ROWS = 1_000_000
 def measure(size: int = 450, workspace: Path | None = None) -> list[Figure]:
     """Figures for ``size`` files (at least 10)."""
     from vawg_warehouse import orchestration as o
-    from vawg_warehouse import quality
+    from vawg_warehouse.validate import quality
 
     size = max(int(size), 10)
     workspace = Path(workspace or tempfile.mkdtemp(prefix="vawg-bench-validation-"))
@@ -160,7 +160,7 @@ def _database(
     try:
         yield info
     finally:
-        from vawg_warehouse import quality
+        from vawg_warehouse.validate import quality
 
         quality.close_validators()
         with psycopg.connect(server.for_database("postgres").url, autocommit=True) as conn:
@@ -170,7 +170,7 @@ def _database(
 
 
 def _settings(settings: Settings, workspace: Path, database: ConnectionInfo) -> Settings:
-    from vawg_warehouse.privacy import demo_key
+    from vawg_warehouse.ingest.privacy import demo_key
 
     settings = replace(
         settings,
@@ -187,8 +187,8 @@ def _settings(settings: Settings, workspace: Path, database: ConnectionInfo) -> 
 def _prepare(settings: Settings, size: int) -> dict:
     """History published, then the backlog loaded: ids of the clean and the mixed backlog."""
     from vawg_warehouse import orchestration as o
-    from vawg_warehouse.contracts import load_contract
-    from vawg_warehouse.load import discover, register
+    from vawg_warehouse.ingest.contracts import load_contract
+    from vawg_warehouse.ingest.load import discover, register
     from vawg_warehouse.migrations import migrate
     from vawg_warehouse.sample import generate, write_bad_crimes_file
     from vawg_warehouse.warehouse import connect
@@ -324,9 +324,9 @@ update {table} set recorded_date = '2025-03-09' where _row_number = {rows} * 7 /
 def _floor(database: ConnectionInfo, settings: Settings, ids: list[int]) -> float:
     """Seconds for the suite's checks on every batch as one hand-written SQL statement (with the
     catalog query for the column sets and the per-batch parameters), no GX, nothing stored."""
-    from vawg_warehouse import quality, quality_combined
-    from vawg_warehouse.contracts import load_contract
-    from vawg_warehouse.load import get_batches
+    from vawg_warehouse.ingest.contracts import load_contract
+    from vawg_warehouse.ingest.load import get_batches
+    from vawg_warehouse.validate import quality, quality_combined
 
     contract = load_contract(DATASET)
     file = quality.read_suite(DATASET)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.ingest.contracts import load_contract
 from vawg_warehouse.sample.engine import make_context
 from vawg_warehouse.sample.force import CRIMES, ForceSource
 from vawg_warehouse.sample.output import landing_file, write_csv

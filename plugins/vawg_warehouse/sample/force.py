@@ -18,7 +18,7 @@ from math import ceil
 
 import numpy as np
 
-from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.ingest.contracts import load_contract
 from vawg_warehouse.sample.context import DatasetSummary, SampleContext
 from vawg_warehouse.sample.output import (
     DateStrings,

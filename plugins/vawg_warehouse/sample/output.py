@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vawg_warehouse.contracts import Contract
+from vawg_warehouse.ingest.contracts import Contract
 
 DATE_PLACEHOLDER = "????-??-??"
 CHUNK_ROWS = 50_000  # rows formatted and written at a time

@@ -30,7 +30,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.ingest.contracts import load_contract
 from vawg_warehouse.sample.context import DatasetSummary, SampleContext
 from vawg_warehouse.sample.cps import Quarter
 from vawg_warehouse.sample.force import CrimeBatch

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from vawg_warehouse.config import get_settings
-from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.ingest.contracts import load_contract
 
 UNKNOWN_AGE_BAND = "Unknown"
 OLDEST_AGE = 95  # upper end of the open band "65+" when ages are drawn

@@ -29,7 +29,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.ingest.contracts import load_contract
 from vawg_warehouse.sample.context import DatasetSummary, SampleContext
 from vawg_warehouse.sample.force import CrimeBatch
 from vawg_warehouse.sample.reference import read_seed

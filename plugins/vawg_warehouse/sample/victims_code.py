@@ -26,7 +26,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.ingest.contracts import load_contract
 from vawg_warehouse.sample.context import DatasetSummary, SampleContext
 from vawg_warehouse.sample.force import REFERENCE_PREFIX, SEQUENCE_BASE, CrimeBatch
 from vawg_warehouse.sample.output import (

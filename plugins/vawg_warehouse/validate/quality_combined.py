@@ -47,8 +47,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from vawg_warehouse.contracts import Contract
-from vawg_warehouse.quality import (
+from vawg_warehouse.ingest.contracts import Contract
+from vawg_warehouse.validate.quality import (
     COUNTS_FORMAT,
     QUERY_RULE,
     BatchValidator,

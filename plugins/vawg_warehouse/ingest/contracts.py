@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
+CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
 
 # How each contract type is cast from text when a validated batch is published.
 SQL_TYPES = {

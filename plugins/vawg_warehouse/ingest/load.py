@@ -42,9 +42,9 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from vawg_warehouse import columnar
-from vawg_warehouse.contracts import Contract, all_contracts, load_contract
-from vawg_warehouse.privacy import Pseudonymiser
+from vawg_warehouse.ingest import columnar
+from vawg_warehouse.ingest.contracts import Contract, all_contracts, load_contract
+from vawg_warehouse.ingest.privacy import Pseudonymiser
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +261,7 @@ def register(
         sha = landing_file.sha256()
         archive_path = None
         if archive_root is not None:
-            from vawg_warehouse.archive import archive_file
+            from vawg_warehouse.ingest.archive import archive_file
 
             archive_path = archive_file(landing_file.path, sha, archive_root)
         with conn.transaction():
@@ -775,7 +775,7 @@ def _cast(column_name: str, contract_type: str) -> sql.Composable:
         return sql.SQL("case {c} when 'Y' then true when 'N' then false end").format(c=ident)
     if contract_type == "text":
         return ident
-    from vawg_warehouse.contracts import SQL_TYPES
+    from vawg_warehouse.ingest.contracts import SQL_TYPES
 
     return sql.SQL("cast(nullif(btrim({c}), '') as {t})").format(
         c=ident, t=sql.SQL(SQL_TYPES[contract_type])

@@ -33,7 +33,7 @@ def docs_dir(reports_dir: Path) -> Path:
 def generate(settings: Settings | None = None, out_dir: Path | None = None) -> Path:
     from dbt.cli.main import dbtRunner
 
-    from vawg_warehouse import transform
+    from vawg_warehouse.dbt_run import transform
 
     settings = settings or get_settings()
     out_dir = out_dir or docs_dir(settings.reports_dir)

@@ -3,10 +3,10 @@
 The sources' ymls declare ``loaded_at_field: _published_at`` and ``warn_after`` (how long a
 source may stay silent: two days for the force's daily extracts, months for quarterly tables).
 The DAG's ``source_freshness`` task runs ``dbt source freshness`` in process, through
-:func:`vawg_warehouse.transform.invoke` on the parsed manifest, and records one row per source
-table in ``audit.source_freshness``. A stale source is a warning in the log and in ``vawg status``
-(someone should ask the sender), never a failed run: the data that did arrive is still loaded
-and published. Only dbt failing to run the check at all fails the task.
+:func:`vawg_warehouse.dbt_run.transform.invoke` on the parsed manifest, and records one row
+per source table in ``audit.source_freshness``. A stale source is a warning in the log and in
+``vawg status`` (someone should ask the sender), never a failed run: the data that did arrive
+is still loaded and published. Only dbt failing to run the check at all fails the task.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from vawg_warehouse.config import Settings, get_settings
-from vawg_warehouse.load import RunContext
+from vawg_warehouse.ingest.load import RunContext
 from vawg_warehouse.warehouse import connect
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def check_sources(
 ) -> FreshnessSummary:
     """Run ``dbt source freshness`` over every source that declares freshness; record each
     result; log a warning per stale source. Returns a small summary for XCom."""
-    from vawg_warehouse import transform
+    from vawg_warehouse.dbt_run import transform
 
     settings = settings or get_settings()
     success, nodes, invocation_id, exception = transform.invoke("source freshness", settings, [])

@@ -31,10 +31,9 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from vawg_warehouse.config import PACKAGE_DIR
-from vawg_warehouse.dbt_results import results_of_run
+from vawg_warehouse.dbt_run.dbt_results import results_of_run
 
-TEMPLATES_DIR = PACKAGE_DIR / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 RUNS_FOLDER = "runs"
 DATA_DOCS_FOLDER = "data_docs"
 BUILT = ("model", "seed", "snapshot")

@@ -40,7 +40,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from vawg_warehouse.config import Settings, get_settings
-from vawg_warehouse.contracts import Contract
+from vawg_warehouse.ingest.contracts import Contract
 from vawg_warehouse.warehouse import ConnectionInfo, connection_info
 
 if TYPE_CHECKING:
@@ -685,7 +685,7 @@ class BatchValidator:
         """Several landing tables of ``contract``'s dataset (``quality_combined.BatchToValidate``),
         judged at one ``as_of``: the small ones in one GX run, each batch still getting the
         report it would have had alone (see quality_combined.py); in the order given."""
-        from vawg_warehouse.quality_combined import validate_together
+        from vawg_warehouse.validate.quality_combined import validate_together
 
         return validate_together(self, contract, batches, as_of=as_of, dag_run_id=dag_run_id)
 

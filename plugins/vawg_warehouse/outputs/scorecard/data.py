@@ -16,7 +16,7 @@ from datetime import date, datetime
 import psycopg
 from psycopg import sql
 
-from vawg_warehouse.scorecard.config import Measure
+from vawg_warehouse.outputs.scorecard.config import Measure
 
 # A column on a mart row that says whether its period is complete (the first one found is used).
 COMPLETENESS_COLUMNS = ("is_complete", "is_period_complete", "is_complete_period")

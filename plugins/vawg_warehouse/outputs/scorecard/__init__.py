@@ -25,8 +25,8 @@ from pathlib import Path
 
 import psycopg
 
-from vawg_warehouse.scorecard import charts, data, stats
-from vawg_warehouse.scorecard.config import Config, Measure, load_config
+from vawg_warehouse.outputs.scorecard import charts, data, stats
+from vawg_warehouse.outputs.scorecard.config import Config, Measure, load_config
 
 log = logging.getLogger(__name__)
 
@@ -418,7 +418,7 @@ def build(
     config: Config | None = None,
 ) -> ScorecardResult:
     """Read the warehouse, write ``out_dir/index.html`` and (Chromium permitting) its PDF."""
-    from vawg_warehouse import browser
+    from vawg_warehouse.outputs import browser
 
     cfg = config or load_config()
     rule = data.suppression_rule(conn)

@@ -20,8 +20,8 @@ from typing import Any
 
 import psycopg
 
-from vawg_warehouse.quality import ROW_NUMBER_COLUMN
-from vawg_warehouse.reports import make_private, private_folder
+from vawg_warehouse.outputs.reports import make_private, private_folder
+from vawg_warehouse.validate.quality import ROW_NUMBER_COLUMN
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ def build(conn: psycopg.Connection, dag_run_id: str, site_dir: Path) -> Path | N
         ValidationResultIdentifier,
     )
 
-    from vawg_warehouse.quality import _gx
+    from vawg_warehouse.validate.quality import _gx
 
     g = _gx()  # GX, quiet, with the project's own expectation registered
     context = g.gx.get_context(mode="ephemeral")

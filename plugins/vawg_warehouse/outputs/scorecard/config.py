@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from vawg_warehouse.scorecard.stats import Expectation
+from vawg_warehouse.outputs.scorecard.stats import Expectation
 
 CONFIG_PATH = Path(__file__).resolve().parent / "scorecard.yml"
 KINDS = ("count", "proportion", "money")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from vawg_warehouse.scorecard.stats import ControlLimits
+from vawg_warehouse.outputs.scorecard.stats import ControlLimits
 
 INK = "#1d2330"
 MUTED = "#6b7380"
