@@ -279,7 +279,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_transform(args: argparse.Namespace) -> int:
     """dbt groups without Airflow, as the DAG's transform tasks run them."""
     from vawg_warehouse.dbt_run import transform
-    from vawg_warehouse.ingest.load import RunContext
+    from vawg_warehouse.run_context import RunContext
 
     settings = get_settings()
     groups = tuple(args.group) if args.group else transform.GROUPS
@@ -674,7 +674,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a clear message, not a traceback, for expected failures
-        from vawg_warehouse.ingest.load import LoadError
+        from vawg_warehouse.ingest.batches import LoadError
         from vawg_warehouse.ingest.policeuk_api import PoliceUkApiError
         from vawg_warehouse.ingest.privacy import PseudonymKeyError
         from vawg_warehouse.migrations import MigrationError

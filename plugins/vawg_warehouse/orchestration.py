@@ -167,11 +167,15 @@ def validate_batches(
     published.
 
     ``together`` (the default): the small batches of a dataset are validated in one GX run and
-    any batch with something to report again on its own (quality_combined.py), each keeping the
+    any batch with something to report again on its own (validate/together.py), each keeping the
     report it would have had alone; every batch of the call is judged at the same ``as_of``.
     ``together=False``: one GX run per batch, as before (kept for comparison: bench/validation.py).
     """
-    from vawg_warehouse.validate import quality  # Great Expectations is slow to import: only here
+    # Great Expectations is slow to import: only here, inside the task
+    from vawg_warehouse.validate.suites import (
+        recent_volumes,
+    )
+    from vawg_warehouse.validate.validator import BatchValidator
 
     settings = settings or get_settings()
     passed: list[int] = []
@@ -181,7 +185,7 @@ def validate_batches(
         passed += [b.batch_id for b in batches if b.status == "validated"]
         if not todo:
             return passed
-        validator = quality.BatchValidator(connection_info(settings))
+        validator = BatchValidator(connection_info(settings))
         try:
             if together:
                 reports = _validate_together(conn, validator, todo, ctx)
@@ -196,9 +200,7 @@ def validate_batches(
                 }
                 return passed + [b.batch_id for b in todo if b.batch_id not in held]
             for batch in todo:
-                recent = quality.recent_volumes(
-                    conn, batch.dataset, batch.file_name, batch.batch_id
-                )
+                recent = recent_volumes(conn, batch.dataset, batch.file_name, batch.batch_id)
                 report = validator.validate(
                     batch.contract,
                     f"landing.{batch.landing_table}",
@@ -215,21 +217,27 @@ def validate_batches(
 
 def _validation_parameters(batch, recent_rows: list[int]) -> dict:
     """A batch's own suite parameters: volume bounds from its series, its file's date."""
-    from vawg_warehouse.validate import quality
+    from vawg_warehouse.validate.suites import (
+        extract_date_from_file_name,
+        volume_bounds,
+    )
 
-    parameters = quality.volume_bounds(recent_rows)
-    extract_date = quality.extract_date_from_file_name(batch.file_name)
+    parameters = volume_bounds(recent_rows)
+    extract_date = extract_date_from_file_name(batch.file_name)
     if extract_date:
         parameters["extract_date"] = extract_date
     return parameters
 
 
 def _validate_together(conn, validator, todo: list, ctx: RunContext) -> dict:
-    """Each dataset's batches in one call of validate_many (one volume query for them all)."""
-    from vawg_warehouse.validate import quality
-    from vawg_warehouse.validate.quality_combined import BatchToValidate
+    """Each dataset's batches in one call of validate_together (one volume query for them all)."""
+    from vawg_warehouse.validate.combine import BatchToValidate
+    from vawg_warehouse.validate.suites import (
+        recent_volumes_for,
+    )
+    from vawg_warehouse.validate.together import validate_together
 
-    recent = quality.recent_volumes_for(conn, [b.batch_id for b in todo])
+    recent = recent_volumes_for(conn, [b.batch_id for b in todo])
     datasets: dict[str, list] = {}
     for batch in todo:
         datasets.setdefault(batch.dataset, []).append(batch)
@@ -243,7 +251,9 @@ def _validate_together(conn, validator, todo: list, ctx: RunContext) -> dict:
             )
             for b in batches
         ]
-        found = validator.validate_many(load_contract(dataset), inputs, dag_run_id=ctx.dag_run_id)
+        found = validate_together(
+            validator, load_contract(dataset), inputs, dag_run_id=ctx.dag_run_id
+        )
         reports.update({r.batch_id: r for r in found})
     return reports
 
@@ -251,16 +261,16 @@ def _validate_together(conn, validator, todo: list, ctx: RunContext) -> dict:
 def _record_validations(conn, batches: list, ctx: RunContext, reports: dict) -> None:
     """Store the reports of batches with no critical failure and mark them validated, all in
     one transaction (what _record_validation does for each, without a round trip per row)."""
-    from vawg_warehouse.validate import quality
+    from vawg_warehouse.validate.results import format_failures, store_reports
 
     with conn.transaction():
-        quality.store_reports(conn, [reports[b.batch_id] for b in batches])
+        store_reports(conn, [reports[b.batch_id] for b in batches])
         details = []
         for batch in batches:
             report = reports[batch.batch_id]
             failed = [r.rule for r in report.failures]
             if failed:
-                log.warning("%s", quality.format_failures(report, batch.file_name, None))
+                log.warning("%s", format_failures(report, batch.file_name, None))
             details.append({"warnings": failed, "rows_quarantined": 0})
         mark_validated_many(conn, batches, ctx, details)
 
@@ -268,19 +278,19 @@ def _record_validations(conn, batches: list, ctx: RunContext, reports: dict) -> 
 def _record_validation(conn, batch, ctx: RunContext, report) -> bool:
     """Store the batch's report, then quarantine it (whole or its failing rows) or mark it
     validated, in one transaction; True when the batch may be published."""
-    from vawg_warehouse.validate import quality
+    from vawg_warehouse.validate.results import format_failures, store_report
 
     failed = [r.rule for r in report.failures]
     with conn.transaction():
-        run_id = quality.store_report(conn, report)
+        run_id = store_report(conn, report)
         held = _quarantine_failing_rows(conn, batch, ctx, report, run_id)
         if report.critical_failures and held is None:
-            message = quality.format_failures(report, batch.file_name)
+            message = format_failures(report, batch.file_name)
             log.error("QUARANTINED %s", message)
             quarantine_batch(conn, batch, ctx, message, rules=failed)
             return False
         if report.failures:
-            log.warning("%s", quality.format_failures(report, batch.file_name, held))
+            log.warning("%s", format_failures(report, batch.file_name, held))
         mark_validated(conn, batch, ctx, warnings=failed, rows_quarantined=held or 0)
     return True
 

@@ -26,8 +26,9 @@ import psycopg
 
 from vawg_warehouse.cli import DEMO_END, DEMO_START
 from vawg_warehouse.ingest.contracts import all_contracts
-from vawg_warehouse.ingest.load import RunContext, discover, register
+from vawg_warehouse.ingest.landing import discover, register
 from vawg_warehouse.migrations import migrate
+from vawg_warehouse.run_context import RunContext
 from vawg_warehouse.sample import generate
 from vawg_warehouse.warehouse import connection_info, ensure_warehouse
 

@@ -44,9 +44,8 @@ def step(name: str) -> dict:
     if name == "data_docs":
         o.build_data_docs(RUN_ID)
     elif name == "data_docs_warm":
-        from vawg_warehouse.validate.quality import _gx
+        import vawg_warehouse.validate.gx_runtime  # noqa: F401 - the import, before the clock
 
-        _gx()
         began = time.perf_counter()
         o.build_data_docs(RUN_ID)
     else:

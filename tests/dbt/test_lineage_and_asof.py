@@ -25,7 +25,7 @@ from vawg_warehouse.cli import main as vawg_main
 from vawg_warehouse.config import get_settings
 from vawg_warehouse.dbt_run import transform
 from vawg_warehouse.dbt_run.asof import AsOfError, as_of_text, build_as_of, schema_prefix
-from vawg_warehouse.ingest.load import file_sha256
+from vawg_warehouse.ingest.batches import file_sha256
 from vawg_warehouse.lineage import TraceError, parse_where, trace
 from vawg_warehouse.sample import generate
 

@@ -20,7 +20,7 @@ import pytest
 from vawg_warehouse import orchestration as o
 from vawg_warehouse.config import get_settings
 from vawg_warehouse.dbt_run import transform
-from vawg_warehouse.ingest.load import RunContext
+from vawg_warehouse.run_context import RunContext
 
 SHA = "a" * 64
 

@@ -126,7 +126,7 @@ def _gx_database() -> Iterator[ConnectionInfo]:
     """A new database for this test session, with the audit tables; dropped at the end."""
     from tests.conftest import _server, create_database, drop_database
     from vawg_warehouse.migrations import migrate
-    from vawg_warehouse.validate import quality
+    from vawg_warehouse.validate.validator import close_validators
 
     info = create_database(_server(), prefix="vawg_gx")
     try:
@@ -134,7 +134,7 @@ def _gx_database() -> Iterator[ConnectionInfo]:
             migrate(conn)
         yield info
     finally:
-        quality.close_validators()  # GX's pooled connections
+        close_validators()  # GX's pooled connections
         drop_database(info)
 
 

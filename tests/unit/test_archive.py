@@ -16,7 +16,9 @@ from vawg_warehouse.ingest.archive import (
     archive_relative_path,
     verify_archived,
 )
-from vawg_warehouse.ingest.load import RunContext, discover, file_sha256, register
+from vawg_warehouse.ingest.batches import file_sha256
+from vawg_warehouse.ingest.landing import discover, register
+from vawg_warehouse.run_context import RunContext
 
 CTX = RunContext(dag_id="test", dag_run_id="run-archive", logical_date=date(2025, 1, 2))
 

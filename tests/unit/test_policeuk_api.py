@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from vawg_warehouse.ingest.contracts import load_contract
-from vawg_warehouse.ingest.load import discover
+from vawg_warehouse.ingest.landing import discover
 from vawg_warehouse.ingest.policeuk_api import (
     PoliceUkApi,
     PoliceUkApiError,

@@ -12,7 +12,7 @@ import pytest
 
 from vawg_warehouse import orchestration as o
 from vawg_warehouse.ingest.contracts import load_contract
-from vawg_warehouse.ingest.load import release_quarantined
+from vawg_warehouse.ingest.quarantine import release_quarantined
 from vawg_warehouse.sample import generate, write_bad_crimes_file
 from vawg_warehouse.sample.bad_data import CRIME_VIOLATIONS, UNKNOWN_OFFENCE_CODE
 

@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from vawg_warehouse.ingest.contracts import load_contract
-from vawg_warehouse.ingest.load import xlsx_records
+from vawg_warehouse.ingest.readers import xlsx_records
 from vawg_warehouse.sample import generate
 from vawg_warehouse.sample.reference import read_seed
 from vawg_warehouse.sample.services import Quarter, ServicesSource, write_xlsx

@@ -55,8 +55,10 @@ def _step(name: str, url: str, landing: Path) -> dict:
     from psycopg import sql
 
     from vawg_warehouse.ingest.contracts import load_contract
-    from vawg_warehouse.ingest.load import RunContext, discover, load_batch, register
+    from vawg_warehouse.ingest.landing import discover, register
+    from vawg_warehouse.ingest.load import load_batch
     from vawg_warehouse.ingest.privacy import Pseudonymiser
+    from vawg_warehouse.run_context import RunContext
 
     contract = load_contract("force_crimes")
     ctx = RunContext(dag_id="bench", dag_run_id="bench")

@@ -37,8 +37,8 @@ def _step(name: str) -> dict:
     """One step over every family, in this (fresh) process."""
     from vawg_warehouse import orchestration as o
     from vawg_warehouse.dbt_run.transform import GROUPS
+    from vawg_warehouse.ingest.batches import get_batches
     from vawg_warehouse.ingest.datasets import SOURCES
-    from vawg_warehouse.ingest.load import get_batches
     from vawg_warehouse.warehouse import connect
 
     ctx = o.run_context("bench", "bench__pipeline", END)

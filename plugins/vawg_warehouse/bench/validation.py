@@ -56,13 +56,13 @@ BIG_ROWS = 1_000_000
 def measure(size: int = 450, workspace: Path | None = None) -> list[Figure]:
     """Figures for ``size`` files (at least 10)."""
     from vawg_warehouse import orchestration as o
-    from vawg_warehouse.validate import quality
 
     size = max(int(size), 10)
     workspace = Path(workspace or tempfile.mkdtemp(prefix="vawg-bench-validation-"))
     server = connection_info()
     started = time.perf_counter()
-    quality._gx()  # the import, once, before any clock
+    import vawg_warehouse.validate.gx_runtime  # noqa: F401 - the import, once, before any clock
+
     gx_import = time.perf_counter() - started
     with _database(server) as base:
         settings = _settings(get_settings(), workspace, base)
@@ -160,9 +160,9 @@ def _database(
     try:
         yield info
     finally:
-        from vawg_warehouse.validate import quality
+        from vawg_warehouse.validate.validator import close_validators
 
-        quality.close_validators()
+        close_validators()
         with psycopg.connect(server.for_database("postgres").url, autocommit=True) as conn:
             conn.execute(
                 sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
@@ -326,38 +326,52 @@ def _floor(database: ConnectionInfo, settings: Settings, ids: list[int]) -> floa
     catalog query for the column sets and the per-batch parameters), no GX, nothing stored."""
     from vawg_warehouse.ingest.contracts import load_contract
     from vawg_warehouse.ingest.load import get_batches
-    from vawg_warehouse.validate import quality, quality_combined
+    from vawg_warehouse.validate.combine import (
+        COMPOUND_UNIQUE,
+        PARAMETER_COLUMN,
+        column_set,
+        combined_expectations,
+        rule_kinds,
+        unexpected_condition,
+    )
+    from vawg_warehouse.validate.suites import (
+        read_suite,
+        recent_volumes_for,
+        run_parameters,
+        volume_bounds,
+    )
+    from vawg_warehouse.validate.together import _landing_tables
 
     contract = load_contract(DATASET)
-    file = quality.read_suite(DATASET)
-    kinds = quality_combined._kinds(file)
+    file = read_suite(DATASET)
+    kinds = rule_kinds(file)
     assert kinds is not None
     seeds = settings.dbt_project_dir / "seeds" / "reference"
     began = time.perf_counter()
     with psycopg.connect(database.url) as conn:
         batches = get_batches(conn, ids)
-        recent = quality.recent_volumes_for(conn, ids)
+        recent = recent_volumes_for(conn, ids)
         params = {
-            b.batch_id: quality.run_parameters(
+            b.batch_id: run_parameters(
                 contract,
-                {**quality.volume_bounds(recent[b.batch_id])},
+                {**volume_bounds(recent[b.batch_id])},
                 file_name=b.file_name,
                 seeds=seeds,
             )
             for b in batches
         }
         tables = [f"landing.{b.landing_table}" for b in batches]
-        quality_combined._landing_tables(conn, tables)
-        written, _ = quality_combined._combined_expectations(file, kinds, {"extract_date"})
+        _landing_tables(conn, tables)
+        written, _ = combined_expectations(file, kinds, {"extract_date"})
         shared = params[batches[0].batch_id]
-        columns = sorted(quality_combined._column_set(file))
+        columns = sorted(column_set(file))
         arms = sql.SQL(" union all ").join(
             sql.SQL(
                 "select {id}::bigint as _batch_id, {day}::text as {day_column}, {cols} from {t}"
             ).format(
                 id=sql.Literal(b.batch_id),
                 day=sql.Literal(params[b.batch_id]["extract_date"]),
-                day_column=sql.Identifier(quality_combined.PARAMETER_COLUMN.format("extract_date")),
+                day_column=sql.Identifier(PARAMETER_COLUMN.format("extract_date")),
                 cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
                 t=sql.Identifier("landing", b.landing_table),
             )
@@ -365,7 +379,7 @@ def _floor(database: ConnectionInfo, settings: Settings, ids: list[int]) -> floa
         )
         checks, values, repeats = [], [], []
         for e in written:
-            if e["type"] == quality_combined.COMPOUND_UNIQUE:
+            if e["type"] == COMPOUND_UNIQUE:
                 column = sql.Identifier(e["kwargs"]["column_list"][1])
                 repeats.append(
                     sql.SQL(
@@ -375,7 +389,7 @@ def _floor(database: ConnectionInfo, settings: Settings, ids: list[int]) -> floa
                     ).format(c=column)
                 )
                 continue
-            condition, more = quality_combined.unexpected_condition(e, shared)
+            condition, more = unexpected_condition(e, shared)
             checks.append(sql.SQL("count(*) filter (where {})").format(condition))
             values += more
         query = sql.SQL(

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from vawg_warehouse.config import Settings, get_settings
-from vawg_warehouse.ingest.load import RunContext
+from vawg_warehouse.run_context import RunContext
 from vawg_warehouse.warehouse import connect
 
 log = logging.getLogger(__name__)

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 from vawg_warehouse import versions
 from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.ingest.datasets import SOURCES
-from vawg_warehouse.ingest.load import RunContext
+from vawg_warehouse.run_context import RunContext
 from vawg_warehouse.warehouse import connect, connection_info
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 
 from vawg_warehouse.outputs.reports import make_private, private_folder
-from vawg_warehouse.validate.quality import ROW_NUMBER_COLUMN
+from vawg_warehouse.validate.suites import ROW_NUMBER_COLUMN
 
 log = logging.getLogger(__name__)
 
@@ -180,9 +180,9 @@ def build(conn: psycopg.Connection, dag_run_id: str, site_dir: Path) -> Path | N
         ValidationResultIdentifier,
     )
 
-    from vawg_warehouse.validate.quality import _gx
+    # GX, quiet, with the project's own expectations registered
+    from vawg_warehouse.validate import gx_runtime as g
 
-    g = _gx()  # GX, quiet, with the project's own expectation registered
     context = g.gx.get_context(mode="ephemeral")
     context.variables.progress_bars = g.ProgressBarsConfig(globally=False)
     context.enable_analytics(False)
