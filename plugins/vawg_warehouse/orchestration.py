@@ -15,29 +15,28 @@ import os
 from datetime import date
 
 from vawg_warehouse.config import Settings, get_settings
-from vawg_warehouse.ingest.contracts import load_contract
-from vawg_warehouse.ingest.datasets import SOURCES
-from vawg_warehouse.ingest.load import (
-    FileRefused,
+from vawg_warehouse.ingest.batches import (
     LoadError,
-    RowRejection,
-    RunContext,
     describe_error,
     get_batches,
-    load_batch,
     mark_failed,
     mark_validated,
     mark_validated_many,
-    publish_batch,
+)
+from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.ingest.datasets import SOURCES
+from vawg_warehouse.ingest.landing import record_refusals, register, survey
+from vawg_warehouse.ingest.load import FileRefused, load_batch
+from vawg_warehouse.ingest.privacy import KEY_ENV, Pseudonymiser, resolve_key
+from vawg_warehouse.ingest.publish import publish_batch
+from vawg_warehouse.ingest.quarantine import (
+    RowRejection,
     quarantine_batch,
     quarantine_rows,
-    record_refusals,
-    register,
     release_quarantined,
-    survey,
 )
-from vawg_warehouse.ingest.privacy import KEY_ENV, Pseudonymiser, resolve_key
 from vawg_warehouse.migrations import migrate
+from vawg_warehouse.run_context import RunContext
 from vawg_warehouse.warehouse import connect, connection_info, ensure_warehouse
 
 log = logging.getLogger(__name__)

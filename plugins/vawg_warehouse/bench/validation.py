@@ -188,7 +188,7 @@ def _prepare(settings: Settings, size: int) -> dict:
     """History published, then the backlog loaded: ids of the clean and the mixed backlog."""
     from vawg_warehouse import orchestration as o
     from vawg_warehouse.ingest.contracts import load_contract
-    from vawg_warehouse.ingest.load import discover, register
+    from vawg_warehouse.ingest.landing import discover, register
     from vawg_warehouse.migrations import migrate
     from vawg_warehouse.sample import generate, write_bad_crimes_file
     from vawg_warehouse.warehouse import connect
@@ -324,8 +324,8 @@ update {table} set recorded_date = '2025-03-09' where _row_number = {rows} * 7 /
 def _floor(database: ConnectionInfo, settings: Settings, ids: list[int]) -> float:
     """Seconds for the suite's checks on every batch as one hand-written SQL statement (with the
     catalog query for the column sets and the per-batch parameters), no GX, nothing stored."""
+    from vawg_warehouse.ingest.batches import get_batches
     from vawg_warehouse.ingest.contracts import load_contract
-    from vawg_warehouse.ingest.load import get_batches
     from vawg_warehouse.validate.combine import (
         COMPOUND_UNIQUE,
         PARAMETER_COLUMN,
