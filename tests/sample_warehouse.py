@@ -44,12 +44,12 @@ class SampleWarehouse:
 
 
 def build(server: ConnectionInfo, workspace: Path) -> SampleWarehouse:
+    from vawg_devtools.sample import generate
     from vawg_warehouse import orchestration as o
     from vawg_warehouse.dbt_run import transform
     from vawg_warehouse.ingest.batches import get_batches, mark_validated
     from vawg_warehouse.ingest.datasets import SOURCES
     from vawg_warehouse.migrations import migrate
-    from vawg_warehouse.sample import generate
 
     database = create_database(server, prefix="vawg_sample")
     landing, home = workspace / "landing", workspace / "home"

@@ -26,16 +26,12 @@ SHA = "a" * 64
 
 
 def _ls(settings, args: list[str]) -> list[str]:
-    from dbt.cli.main import dbtRunner
+    from vawg_warehouse.dbt_run import runner
 
     manifest = transform.parsed_manifest(settings)
-    result = dbtRunner(manifest=manifest).invoke(
+    result = runner.invoke(
+        "ls",
         [
-            "ls",
-            "--project-dir",
-            str(settings.dbt_project_dir),
-            "--profiles-dir",
-            str(settings.dbt_project_dir),
             "--resource-type",
             "test",
             "--output",
@@ -44,7 +40,9 @@ def _ls(settings, args: list[str]) -> list[str]:
             "unique_id",
             "--quiet",
             *args,
-        ]
+        ],
+        settings,
+        manifest=manifest,
     )
     assert result.success, result.exception
     return [json.loads(line)["unique_id"] for line in result.result]

@@ -12,10 +12,10 @@ import pytest
 
 from tests.expectations.cases_cps_funding import REPEATED_KEY_RULES, SPECIAL_RULES
 from tests.expectations.conftest import PARAMETERS, clean_rows
+from vawg_devtools.sample import generate
+from vawg_devtools.sample.cps import CpsSource
+from vawg_devtools.sample.funding import FundingSource
 from vawg_warehouse.ingest.contracts import load_contract
-from vawg_warehouse.sample import generate
-from vawg_warehouse.sample.cps import CpsSource
-from vawg_warehouse.sample.funding import FundingSource
 from vawg_warehouse.validate.results import ExpectationResult, ValidationReport, format_failures
 from vawg_warehouse.validate.suites import extract_date_from_file_name, read_suite
 from vawg_warehouse.validate.validator import validate_batch

@@ -404,10 +404,10 @@ def test_archive_copies_and_reports_are_owner_only(conn, landing: Path, tmp_path
     assert stat.S_IMODE(copy.stat().st_mode) == 0o400
     assert stat.S_IMODE(copy.parent.stat().st_mode) == 0o700
     assert stat.S_IMODE(archive_root.stat().st_mode) == 0o700
-    from vawg_warehouse.outputs.reports import _write
+    from vawg_warehouse.private_files import write_private
 
     page = tmp_path / "reports/runs/x.html"
-    _write(page, "<p>x</p>")
+    write_private(page, "<p>x</p>")
     assert stat.S_IMODE(page.stat().st_mode) == 0o600
     assert stat.S_IMODE(page.parent.stat().st_mode) == 0o700
 

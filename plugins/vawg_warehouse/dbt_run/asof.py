@@ -14,10 +14,7 @@ this from the code version that ``audit.pipeline_run.code_version`` records for 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -70,11 +67,6 @@ class AsOfBuild:
         return f"{self.schema_prefix}marts"
 
 
-def _dbt() -> str:
-    beside_python = Path(sys.executable).parent / "dbt"
-    return str(beside_python) if beside_python.exists() else "dbt"
-
-
 def build_as_of(
     moment: date | datetime | str,
     select: list[str] | None = None,
@@ -87,7 +79,7 @@ def build_as_of(
     (``+model``). Without it every measure mart is rebuilt. dbt writes its manifest and logs under
     ``$VAWG_HOME/asof/<prefix>/``, never over ``dbt_project/target`` (the DAG reads that one).
     """
-    from vawg_warehouse.warehouse import connection_info
+    from vawg_warehouse.dbt_run import runner
 
     settings = settings or get_settings()
     text = as_of_text(moment)
@@ -99,18 +91,8 @@ def build_as_of(
     selector += " stg_audit__load_batches"
     prefix = schema_prefix(text)
     work = settings.home / "asof" / prefix.rstrip("_")
-    command = [
-        _dbt(),
-        "build",
+    args = [
         "--full-refresh",
-        "--project-dir",
-        str(settings.dbt_project_dir),
-        "--profiles-dir",
-        str(settings.dbt_project_dir),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
         "--vars",
         json.dumps({"as_of": text}),
         "--select",
@@ -120,16 +102,13 @@ def build_as_of(
         "cautious",
     ]
     if not run_tests:
-        command += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
-    env = {
-        **os.environ,
-        **connection_info(settings).dbt_env(),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-    result = subprocess.run(
-        command,
-        env=env,
-        cwd=settings.dbt_project_dir,
+        args += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+    result = runner.run(
+        "build",
+        args,
+        settings,
+        target_path=work / "target",
+        log_path=work / "logs",
         capture_output=True,
         text=True,
         check=False,

@@ -9,17 +9,13 @@ row counts or values). It is generated in process on the manifest the run has al
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import tempfile
 from pathlib import Path
 
 from vawg_warehouse.config import Settings, get_settings
+from vawg_warehouse.private_files import write_private
 
 log = logging.getLogger(__name__)
-
-FILE_MODE = 0o600
-FOLDER_MODE = 0o700
 
 
 class DocsError(RuntimeError):
@@ -31,45 +27,25 @@ def docs_dir(reports_dir: Path) -> Path:
 
 
 def generate(settings: Settings | None = None, out_dir: Path | None = None) -> Path:
-    from dbt.cli.main import dbtRunner
-
-    from vawg_warehouse.dbt_run import transform
+    from vawg_warehouse.dbt_run import runner, transform
 
     settings = settings or get_settings()
     out_dir = out_dir or docs_dir(settings.reports_dir)
     manifest = transform.parsed_manifest(settings)
-    transform._dbt_environment(settings)
-    project = str(settings.dbt_project_dir)
     with tempfile.TemporaryDirectory(prefix="vawg-dbt-docs-") as tmp:
         target = Path(tmp) / "target"
         target.mkdir()
         manifest.write(str(target / "manifest.json"))
-        result = dbtRunner(manifest=manifest).invoke(
-            [
-                "docs",
-                "generate",
-                "--no-compile",
-                "--static",
-                "--project-dir",
-                project,
-                "--profiles-dir",
-                project,
-                "--target-path",
-                str(target),
-                "--log-path",
-                str(Path(tmp) / "logs"),
-                "--log-level-file",
-                "none",
-            ]
+        result = runner.invoke(
+            "docs generate",
+            ["--no-compile", "--static", "--log-level-file", "none"],
+            settings,
+            manifest=manifest,
+            target_path=target,
+            log_path=Path(tmp) / "logs",
         )
         page = target / "static_index.html"
         if not result.success or not page.exists():
             raise DocsError(f"dbt docs generate failed: {result.exception or 'see the log'}")
-        out_dir.mkdir(parents=True, exist_ok=True)
-        out_dir.chmod(FOLDER_MODE)
-        written = out_dir / "index.html"
-        tmp_copy = out_dir / ".index.html.tmp"
-        shutil.copyfile(page, tmp_copy)
-        os.chmod(tmp_copy, FILE_MODE)
-        tmp_copy.replace(written)
+        written = write_private(out_dir / "index.html", page.read_bytes())
     return written

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from vawg_warehouse import versions
 from vawg_warehouse.config import Settings, get_settings
+from vawg_warehouse.dbt_run import runner
 from vawg_warehouse.ingest.datasets import SOURCES
 from vawg_warehouse.run_context import RunContext
 from vawg_warehouse.warehouse import connect, connection_info
@@ -159,18 +160,6 @@ def plan_group(
 _manifests: dict[tuple[str, str], Any] = {}
 
 
-def _dbt_environment(settings: Settings) -> None:
-    """dbt reads the profile's variables from os.environ (dbt_project/profiles.yml)."""
-    os.environ.update(connection_info(settings).dbt_env())
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
-    os.environ.setdefault("DBT_USE_COLORS", "False")  # plain text in the task logs
-
-
-def _project_args(settings: Settings) -> list[str]:
-    project = str(settings.dbt_project_dir)
-    return ["--project-dir", project, "--profiles-dir", project]
-
-
 def _cache_dir(settings: Settings) -> Path:
     """This worker's parse cache for one warehouse (dbt's partial parsing is per connection)."""
     info = connection_info(settings)
@@ -183,27 +172,20 @@ def _cache_dir(settings: Settings) -> Path:
 def parsed_manifest(settings: Settings) -> Any:
     """dbt's manifest of the project for this warehouse: parsed once per process and project
     version, partially from this worker's cache when it has one (a cache, never a hand-off)."""
-    from dbt.cli.main import dbtRunner
-
     sha = versions.current(settings).dbt_project_sha256
     key = (sha, connection_info(settings).url)
     if key in _manifests:
         return _manifests[key]
-    _dbt_environment(settings)
     cache = _cache_dir(settings)
     with (cache / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one parse at a time writes this cache
         started = time.monotonic()
-        result = dbtRunner().invoke(
-            [
-                "--quiet",
-                "parse",
-                *_project_args(settings),
-                "--target-path",
-                str(cache / "target"),
-                "--log-path",
-                str(cache / "logs"),
-            ]
+        result = runner.invoke(
+            "parse",
+            settings=settings,
+            flags=["--quiet"],
+            target_path=cache / "target",
+            log_path=cache / "logs",
         )
     if not result.success:
         raise TransformError(f"dbt parse failed: {result.exception or 'see the dbt log above'}")
@@ -254,28 +236,18 @@ def invoke(
     parsed manifest; returns (success, node results, invocation id, exception). Artefacts go to
     a temporary folder, dropped after; no run_results.json is kept (the on-run-end hook has put
     every result in the audit schema)."""
-    from dbt.cli.main import dbtRunner
     from dbt_common.invocation import get_invocation_id
 
     manifest = parsed_manifest(settings)
-    _dbt_environment(settings)
     threads = os.environ.get("VAWG_DBT_THREADS", "4")
     with tempfile.TemporaryDirectory(prefix="vawg-dbt-") as tmp:
-        result = dbtRunner(manifest=manifest).invoke(
-            [
-                *command.split(),
-                *_project_args(settings),
-                "--threads",
-                threads,
-                "--target-path",
-                str(Path(tmp) / "target"),
-                "--log-path",
-                str(Path(tmp) / "logs"),
-                "--log-level-file",
-                "none",
-                "--no-write-json",
-                *args,
-            ]
+        result = runner.invoke(
+            command,
+            ["--threads", threads, "--log-level-file", "none", "--no-write-json", *args],
+            settings,
+            manifest=manifest,
+            target_path=Path(tmp) / "target",
+            log_path=Path(tmp) / "logs",
         )
     nodes = list(getattr(result.result, "results", None) or [])
     invocation_id = get_invocation_id() if nodes else None

@@ -35,8 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from vawg_warehouse.ingest.contracts import load_contract
-from vawg_warehouse.sample.output import write_csv
-from vawg_warehouse.sample.reference import read_seed
+from vawg_warehouse.ingest.landing_files import read_seed, write_csv
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ linkage across time (which is also how the warehouse can be made to forget: rota
 from __future__ import annotations
 
 import binascii
+import contextlib
 import hashlib
 import os
 import secrets
@@ -19,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from vawg_warehouse.config import Settings, get_settings
+from vawg_warehouse.private_files import write_private
 
 KEY_ENV = "VAWG_PSEUDONYM_KEY"
 MIN_KEY_BYTES = 32
@@ -37,11 +39,8 @@ def demo_key(settings: Settings | None = None) -> str:
     settings = settings or get_settings()
     path = _key_file(settings)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(path.parent, 0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(MIN_KEY_BYTES))
+        with contextlib.suppress(FileExistsError):  # another process made it first: use that
+            write_private(path, secrets.token_hex(MIN_KEY_BYTES), replace=False)
     return path.read_text().strip()
 
 

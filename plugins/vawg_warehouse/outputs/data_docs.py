@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 
-from vawg_warehouse.outputs.reports import make_private, private_folder
+from vawg_warehouse.private_files import make_private, private_folder
 from vawg_warehouse.validate.suites import ROW_NUMBER_COLUMN
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,6 @@ the files from the warehouse without writing to it (an auditor's read-only login
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -32,6 +31,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from vawg_warehouse.dbt_run.dbt_results import results_of_run
+from vawg_warehouse.private_files import private_folder, write_private
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 RUNS_FOLDER = "runs"
@@ -321,48 +321,6 @@ def index_entry(facts: RunFacts) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
-# Pages and Data Docs name files, batches and runs: for the service account only (the web server
-# or auditor that shows them reads them as that account, or from audit.run_report).
-FILE_MODE = 0o600
-FOLDER_MODE = 0o700
-
-
-def private_folder(folder: Path) -> Path:
-    """Create ``folder`` (and its parents) and make it owner-only (0700). A folder of another
-    account (a shared mount point) is left as it is: what is written inside is still 0600."""
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        folder.chmod(FOLDER_MODE)
-    except PermissionError:
-        pass
-    return folder
-
-
-def make_private(tree: Path) -> None:
-    """Every folder under ``tree`` (itself included) 0700 and every file 0600; symbolic links
-    are not followed (a Data Docs site links to the shared static folder, made private itself)."""
-    tree.chmod(FOLDER_MODE)
-    for root, folders, files in os.walk(tree):
-        for name in folders:
-            path = Path(root, name)
-            if not path.is_symlink():
-                path.chmod(FOLDER_MODE)
-        for name in files:
-            path = Path(root, name)
-            if not path.is_symlink():
-                path.chmod(FILE_MODE)
-
-
-def _write(path: Path, text: str) -> None:
-    private_folder(path.parent)
-    partial = path.with_suffix(path.suffix + ".partial")
-    partial.unlink(missing_ok=True)  # a leftover keeps its mode: start afresh
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-        out.write(text)
-    partial.replace(path)  # readers never see half a page
-
-
 def run_page_path(reports_dir: Path, dag_run_id: str) -> Path:
     return reports_dir / RUNS_FOLDER / f"{safe_name(dag_run_id)}.html"
 
@@ -403,7 +361,7 @@ def write_index(conn: psycopg.Connection, reports_dir: Path, *, limit: int | Non
     private_folder(reports_dir)
     entries = [index_entry(gather(conn, run_id)) for run_id in runs(conn)[:limit]]
     path = reports_dir / "index.html"
-    _write(path, render_index(entries))
+    write_private(path, render_index(entries))
     return path
 
 
@@ -417,7 +375,7 @@ def report_run(
     if keep:
         store(conn, facts, html)
     path = run_page_path(reports_dir, dag_run_id)
-    _write(path, html)
+    write_private(path, html)
     write_index(conn, reports_dir)
     return facts, path
 
@@ -428,7 +386,7 @@ def report_all(conn: psycopg.Connection, reports_dir: Path) -> list[Path]:
     for run_id in runs(conn):
         facts = _with_data_docs(gather(conn, run_id), reports_dir)
         path = run_page_path(reports_dir, run_id)
-        _write(path, render_run(facts))
+        write_private(path, render_run(facts))
         written.append(path)
     written.append(write_index(conn, reports_dir))
     return written

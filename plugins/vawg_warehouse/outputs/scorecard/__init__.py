@@ -18,7 +18,6 @@ reports (``<reports dir>/scorecard/``).
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,12 +26,11 @@ import psycopg
 
 from vawg_warehouse.outputs.scorecard import charts, data, stats
 from vawg_warehouse.outputs.scorecard.config import Config, Measure, load_config
+from vawg_warehouse.private_files import FILE_MODE, write_private
 
 log = logging.getLogger(__name__)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-FILE_MODE = 0o600
-FOLDER_MODE = 0o700
 SUPPRESSED = "[c]"
 
 
@@ -398,16 +396,6 @@ def render(
     )
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.parent.chmod(FOLDER_MODE)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    tmp.replace(path)
-
-
 def build(
     conn: psycopg.Connection,
     out_dir: Path,
@@ -426,7 +414,7 @@ def build(
     panels = [build_panel(conn, m, cfg, as_of.get(m.family), rule) for m in cfg.measures]
     html = render(panels, cfg, as_of, rule, datetime.now(UTC), run_id)
     page = out_dir / "index.html"
-    _write(page, html)
+    write_private(page, html)
     result = ScorecardResult(page, None, None, panels)
     if pdf or png:
         if browser.find_chromium() is None:

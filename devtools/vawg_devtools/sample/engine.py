@@ -9,19 +9,19 @@ from pathlib import Path
 
 import numpy as np
 
-from vawg_warehouse.sample.context import DatasetSummary, SampleContext, SourceFactory
-from vawg_warehouse.sample.cps import CpsSource
-from vawg_warehouse.sample.force import ForceSource
-from vawg_warehouse.sample.force_marac import MaracSource
-from vawg_warehouse.sample.force_orders import ProtectiveOrderSource
-from vawg_warehouse.sample.funding import FundingSource
-from vawg_warehouse.sample.people import PersonPool
-from vawg_warehouse.sample.profile import DEFAULT_PROFILE, SampleProfile
-from vawg_warehouse.sample.public import PublicSource
-from vawg_warehouse.sample.reference import load_reference
-from vawg_warehouse.sample.sampling import rng_stream
-from vawg_warehouse.sample.services import ServicesSource
-from vawg_warehouse.sample.victims_code import VictimsCodeSource
+from vawg_devtools.sample.context import DatasetSummary, SampleContext, SourceFactory
+from vawg_devtools.sample.cps import CpsSource
+from vawg_devtools.sample.force import ForceSource
+from vawg_devtools.sample.force_marac import MaracSource
+from vawg_devtools.sample.force_orders import ProtectiveOrderSource
+from vawg_devtools.sample.funding import FundingSource
+from vawg_devtools.sample.people import PersonPool
+from vawg_devtools.sample.profile import DEFAULT_PROFILE, SampleProfile
+from vawg_devtools.sample.public import PublicSource
+from vawg_devtools.sample.reference import load_reference
+from vawg_devtools.sample.sampling import rng_stream
+from vawg_devtools.sample.services import ServicesSource
+from vawg_devtools.sample.victims_code import VictimsCodeSource
 
 DEFAULT_SEED = 20240401
 DAYS_PER_MONTH = 365.25 / 12

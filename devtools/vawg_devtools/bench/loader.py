@@ -1,6 +1,6 @@
 """Benchmark: the loader's rows/s on a crimes file beside a bare COPY of the same file.
 
-    .venv/bin/python -m vawg_warehouse.bench.loader [--rows 1000000] [--rounds 3] [--workspace DIR]
+    .venv/bin/python -m vawg_devtools.bench.loader [--rows 1000000] [--rounds 3] [--workspace DIR]
 
 The file is made by the sample generator (one day of force files, ``size`` crime rows). In a
 throwaway database on the configured warehouse, rounds alternate two steps, each in a fresh
@@ -28,8 +28,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from vawg_warehouse.bench import Figure
-from vawg_warehouse.bench._support import BENCH_KEY, peak_rss_mb, throwaway_database
+from vawg_devtools.bench import Figure
+from vawg_devtools.bench._support import BENCH_KEY, peak_rss_mb, throwaway_database
 
 DAY = date(2025, 3, 3)
 TARGET_RATIO = 0.5
@@ -38,7 +38,7 @@ TARGET_RSS_MB = 500.0
 
 def crimes_file(size: int, workspace: Path) -> tuple[Path, Path]:
     """(landing folder, crimes file) with ``size`` crime rows, made once per workspace."""
-    from vawg_warehouse.sample import generate
+    from vawg_devtools.sample import generate
 
     landing = workspace / f"landing_{size}"
     found = sorted(landing.glob("force/crimes/*.csv"))
@@ -108,7 +108,7 @@ def _step(name: str, url: str, landing: Path) -> dict:
 def _run_step(name: str, url: str, landing: Path, floor_kind: str = "p") -> dict:
     env = {**os.environ, "VAWG_BENCH_FLOOR_KIND": floor_kind}
     done = subprocess.run(
-        [sys.executable, "-m", "vawg_warehouse.bench.loader", "--step", name, "--url", url]
+        [sys.executable, "-m", "vawg_devtools.bench.loader", "--step", name, "--url", url]
         + ["--landing", str(landing)],
         check=True,
         capture_output=True,

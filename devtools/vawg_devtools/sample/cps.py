@@ -27,11 +27,11 @@ from types import MappingProxyType
 
 import numpy as np
 
+from vawg_devtools.sample.context import DatasetSummary, SampleContext
+from vawg_devtools.sample.force import CrimeBatch
+from vawg_devtools.sample.reference import read_seed
 from vawg_warehouse.ingest.contracts import load_contract
-from vawg_warehouse.sample.context import DatasetSummary, SampleContext
-from vawg_warehouse.sample.force import CrimeBatch
-from vawg_warehouse.sample.output import write_csv
-from vawg_warehouse.sample.reference import read_seed
+from vawg_warehouse.ingest.landing_files import write_csv
 
 CPS = "cps_quarterly_outcomes"
 DA_GROUP = "da"  # outcome groups of the force profile (profile.GROUPS)

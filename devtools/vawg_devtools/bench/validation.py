@@ -1,8 +1,8 @@
 """Validation of a backlog of small files of one dataset: batches together, and one by one.
 
-    .venv/bin/python -m vawg_warehouse.bench.validation [--size 450] [--workspace DIR]
+    .venv/bin/python -m vawg_devtools.bench.validation [--size 450] [--workspace DIR]
 
-``size`` daily force crimes files of about 200 rows (vawg_warehouse.sample), after 28 days of
+``size`` daily force crimes files of about 200 rows (vawg_devtools.sample), after 28 days of
 published history (so the volume rule has bounds), are registered and loaded into a throwaway
 database on the configured server; three of them are broken (a few bad rows set aside, a file
 set aside whole, a warning only). Each timed step starts from a copy of that database
@@ -41,7 +41,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from vawg_warehouse.bench import Figure
+from vawg_devtools.bench import Figure
 from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.warehouse import ConnectionInfo, connection_info
 
@@ -186,11 +186,11 @@ def _settings(settings: Settings, workspace: Path, database: ConnectionInfo) -> 
 
 def _prepare(settings: Settings, size: int) -> dict:
     """History published, then the backlog loaded: ids of the clean and the mixed backlog."""
+    from vawg_devtools.sample import generate, write_bad_crimes_file
     from vawg_warehouse import orchestration as o
     from vawg_warehouse.ingest.contracts import load_contract
     from vawg_warehouse.ingest.landing import discover, register
     from vawg_warehouse.migrations import migrate
-    from vawg_warehouse.sample import generate, write_bad_crimes_file
     from vawg_warehouse.warehouse import connect
 
     landing = settings.landing_dir

@@ -29,10 +29,10 @@ from types import MappingProxyType
 
 import numpy as np
 
+from vawg_devtools.sample.context import DatasetSummary, SampleContext
+from vawg_devtools.sample.force import CrimeBatch
+from vawg_devtools.sample.reference import read_seed
 from vawg_warehouse.ingest.contracts import load_contract
-from vawg_warehouse.sample.context import DatasetSummary, SampleContext
-from vawg_warehouse.sample.force import CrimeBatch
-from vawg_warehouse.sample.reference import read_seed
 
 RETURNS = "services_quarterly_returns"
 COUNTY_WIDE = "county_wide"  # seed services.return_breakdown

@@ -30,12 +30,12 @@ from types import MappingProxyType
 
 import numpy as np
 
+from vawg_devtools.sample.context import DatasetSummary, SampleContext
+from vawg_devtools.sample.cps import Quarter
+from vawg_devtools.sample.force import CrimeBatch
+from vawg_devtools.sample.reference import read_seed
 from vawg_warehouse.ingest.contracts import load_contract
-from vawg_warehouse.sample.context import DatasetSummary, SampleContext
-from vawg_warehouse.sample.cps import Quarter
-from vawg_warehouse.sample.force import CrimeBatch
-from vawg_warehouse.sample.output import write_csv
-from vawg_warehouse.sample.reference import read_seed
+from vawg_warehouse.ingest.landing_files import write_csv
 
 STREET = "public_policeuk_street_crimes"
 OUTCOMES = "public_policeuk_outcomes"

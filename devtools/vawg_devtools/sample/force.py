@@ -18,9 +18,8 @@ from math import ceil
 
 import numpy as np
 
-from vawg_warehouse.ingest.contracts import load_contract
-from vawg_warehouse.sample.context import DatasetSummary, SampleContext
-from vawg_warehouse.sample.output import (
+from vawg_devtools.sample.context import DatasetSummary, SampleContext
+from vawg_devtools.sample.output import (
     DateStrings,
     extracted_at,
     format_lines,
@@ -28,8 +27,9 @@ from vawg_warehouse.sample.output import (
     plain_labels,
     write_lines,
 )
-from vawg_warehouse.sample.profile import GROUPS
-from vawg_warehouse.sample.sampling import TableSampler
+from vawg_devtools.sample.profile import GROUPS
+from vawg_devtools.sample.sampling import TableSampler
+from vawg_warehouse.ingest.contracts import load_contract
 
 CRIMES = "force_crimes"
 OUTCOMES = "force_outcomes"

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from vawg_devtools.sample.engine import make_context
+from vawg_devtools.sample.force import CRIMES, ForceSource
+from vawg_devtools.sample.output import landing_file
 from vawg_warehouse.ingest.contracts import load_contract
-from vawg_warehouse.sample.engine import make_context
-from vawg_warehouse.sample.force import CRIMES, ForceSource
-from vawg_warehouse.sample.output import landing_file, write_csv
+from vawg_warehouse.ingest.landing_files import write_csv
 
 UNKNOWN_OFFENCE_CODE = "99Z"  # checked not to be in the seed
 COUNTY_COUNCIL_CODE = "E10000017"  # Lancashire county council: not one of the 14 LAs

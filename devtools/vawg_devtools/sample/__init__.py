@@ -17,17 +17,17 @@ day's ``CrimeBatch`` and the run's ``SampleContext``; register its factory in
 ``engine.SOURCE_FACTORIES``.
 """
 
-from vawg_warehouse.sample.bad_data import BadFile, Violation, write_bad_crimes_file
-from vawg_warehouse.sample.context import DatasetSummary, DaySource, SampleContext
-from vawg_warehouse.sample.engine import (
+from vawg_devtools.sample.bad_data import BadFile, Violation, write_bad_crimes_file
+from vawg_devtools.sample.context import DatasetSummary, DaySource, SampleContext
+from vawg_devtools.sample.engine import (
     DEFAULT_SEED,
     SOURCE_FACTORIES,
     SampleSummary,
     generate,
     make_context,
 )
-from vawg_warehouse.sample.force import CrimeBatch
-from vawg_warehouse.sample.profile import DEFAULT_PROFILE, SampleProfile
+from vawg_devtools.sample.force import CrimeBatch
+from vawg_devtools.sample.profile import DEFAULT_PROFILE, SampleProfile
 
 __all__ = [
     "DEFAULT_PROFILE",

@@ -7,30 +7,17 @@ the contracts. A code added to a seed is picked up by the next run.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-from vawg_warehouse.config import get_settings
 from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.ingest.landing_files import read_seed, seeds_dir
 
 UNKNOWN_AGE_BAND = "Unknown"
 OLDEST_AGE = 95  # upper end of the open band "65+" when ages are drawn
-
-
-def seeds_dir() -> Path:
-    """The folder of the reference seeds (``dbt_project/seeds/reference``)."""
-    return get_settings().dbt_project_dir / "seeds" / "reference"
-
-
-def read_seed(name: str, folder: Path | None = None) -> list[dict[str, str]]:
-    """The rows of a reference seed as dicts of text."""
-    path = (folder or seeds_dir()) / f"{name}.csv"
-    with path.open(newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
 
 
 def category_codes(folder: Path | None = None) -> dict[str, frozenset[str]]:

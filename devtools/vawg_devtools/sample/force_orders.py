@@ -25,12 +25,13 @@ from types import MappingProxyType
 
 import numpy as np
 
+from vawg_devtools.sample.context import DatasetSummary, SampleContext
+from vawg_devtools.sample.force import CrimeBatch, format_references
+from vawg_devtools.sample.output import extracted_at, landing_file
+from vawg_devtools.sample.recent_crimes import RecentCrimes
+from vawg_devtools.sample.reference import category_codes, read_seed
 from vawg_warehouse.ingest.contracts import load_contract
-from vawg_warehouse.sample.context import DatasetSummary, SampleContext
-from vawg_warehouse.sample.force import CrimeBatch, format_references
-from vawg_warehouse.sample.output import extracted_at, landing_file, write_csv
-from vawg_warehouse.sample.recent_crimes import RecentCrimes
-from vawg_warehouse.sample.reference import category_codes, read_seed
+from vawg_warehouse.ingest.landing_files import write_csv
 
 ORDERS = "force_protective_orders"
 REFERENCE_PREFIX = "PO"

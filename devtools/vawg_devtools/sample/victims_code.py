@@ -26,10 +26,9 @@ from types import MappingProxyType
 
 import numpy as np
 
-from vawg_warehouse.ingest.contracts import load_contract
-from vawg_warehouse.sample.context import DatasetSummary, SampleContext
-from vawg_warehouse.sample.force import REFERENCE_PREFIX, SEQUENCE_BASE, CrimeBatch
-from vawg_warehouse.sample.output import (
+from vawg_devtools.sample.context import DatasetSummary, SampleContext
+from vawg_devtools.sample.force import REFERENCE_PREFIX, SEQUENCE_BASE, CrimeBatch
+from vawg_devtools.sample.output import (
     DateStrings,
     extracted_at,
     format_lines,
@@ -37,7 +36,8 @@ from vawg_warehouse.sample.output import (
     plain_labels,
     write_lines,
 )
-from vawg_warehouse.sample.reference import read_seed
+from vawg_devtools.sample.reference import read_seed
+from vawg_warehouse.ingest.contracts import load_contract
 
 VICTIMS_CODE = "force_victims_code"
 RECORD_PREFIX = "VC"

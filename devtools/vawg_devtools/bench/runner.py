@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from vawg_warehouse.bench import Figure
+from vawg_devtools.bench import Figure
 
 SMOKE_ROWS = 100_000
 FULL_ROWS = 1_000_000
@@ -45,11 +45,11 @@ class Bench:
 
 
 BENCHES = (
-    Bench("loader", "vawg_warehouse.bench.loader", 0, "rows"),
-    Bench("validation", "vawg_warehouse.bench.validation", 0, "files"),
-    Bench("dag_parse", "vawg_warehouse.bench.dag_parse", 0, "repeats"),
-    Bench("nightly", "vawg_warehouse.bench.nightly", FULL_ROWS, "rows"),
-    Bench("pipeline", "vawg_warehouse.bench.pipeline", BIG_ROWS, "rows"),
+    Bench("loader", "vawg_devtools.bench.loader", 0, "rows"),
+    Bench("validation", "vawg_devtools.bench.validation", 0, "files"),
+    Bench("dag_parse", "vawg_devtools.bench.dag_parse", 0, "repeats"),
+    Bench("nightly", "vawg_devtools.bench.nightly", FULL_ROWS, "rows"),
+    Bench("pipeline", "vawg_devtools.bench.pipeline", BIG_ROWS, "rows"),
 )
 
 

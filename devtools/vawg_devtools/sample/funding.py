@@ -23,11 +23,12 @@ from types import MappingProxyType
 
 import numpy as np
 
+from vawg_devtools.sample.context import DatasetSummary, SampleContext
+from vawg_devtools.sample.force import CrimeBatch
+from vawg_devtools.sample.output import landing_file
+from vawg_devtools.sample.reference import read_seed
 from vawg_warehouse.ingest.contracts import load_contract
-from vawg_warehouse.sample.context import DatasetSummary, SampleContext
-from vawg_warehouse.sample.force import CrimeBatch
-from vawg_warehouse.sample.output import landing_file, write_csv
-from vawg_warehouse.sample.reference import read_seed
+from vawg_warehouse.ingest.landing_files import write_csv
 
 FUNDING = "funding_grants"
 PENCE = 100

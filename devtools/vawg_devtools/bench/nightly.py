@@ -21,8 +21,8 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from vawg_warehouse.bench import Figure
-from vawg_warehouse.bench._support import BENCH_KEY, throwaway_database, timed_run
+from vawg_devtools.bench import Figure
+from vawg_devtools.bench._support import BENCH_KEY, throwaway_database, timed_run
 
 BACKLOG_START = date(2024, 7, 1)
 NIGHT_1 = date(2025, 10, 14)
@@ -76,7 +76,7 @@ def _vawg(env: dict[str, str], log: Path, *args: str) -> float:
 
 
 def measure(size: int, workspace: Path) -> list[Figure]:
-    from vawg_warehouse.sample import generate
+    from vawg_devtools.sample import generate
 
     home = workspace / "nightly"
     shutil.rmtree(home, ignore_errors=True)

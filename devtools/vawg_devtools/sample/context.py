@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from vawg_warehouse.sample.people import PersonPool
-from vawg_warehouse.sample.profile import SampleProfile
-from vawg_warehouse.sample.reference import ReferenceData
-from vawg_warehouse.sample.sampling import rng_stream
+from vawg_devtools.sample.people import PersonPool
+from vawg_devtools.sample.profile import SampleProfile
+from vawg_devtools.sample.reference import ReferenceData
+from vawg_devtools.sample.sampling import rng_stream
 
 if TYPE_CHECKING:
-    from vawg_warehouse.sample.force import CrimeBatch
+    from vawg_devtools.sample.force import CrimeBatch
 
 
 @dataclass(frozen=True)

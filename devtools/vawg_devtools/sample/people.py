@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vawg_warehouse.sample.sampling import rng_stream
+from vawg_devtools.sample.sampling import rng_stream
 
 PERSON_ID_SPACE = 10**9  # "P" + 9 digits
 

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from vawg_warehouse.bench import Figure
+from vawg_devtools.bench import Figure
 
 CHILD = r"""
 import importlib.util, json, sys, time

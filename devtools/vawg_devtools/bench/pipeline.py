@@ -1,7 +1,7 @@
 """The whole pipeline at size: load, validate, publish and dbt, each step's peak memory, and the
 dbt build of the measure marts beside a CREATE TABLE AS of the same aggregates.
 
-    .venv/bin/python -m vawg_warehouse.bench.pipeline --rows 10000000 [--workspace DIR]
+    .venv/bin/python -m vawg_devtools.bench.pipeline --rows 10000000 [--workspace DIR]
 
 The sample generator writes the demo's 15 months with ``size`` crime rows in all and every
 related source in the profile's proportions (outcomes, MARAC, orders, Victims' Code records ...).
@@ -23,8 +23,8 @@ import time
 from datetime import date
 from pathlib import Path
 
-from vawg_warehouse.bench import Figure
-from vawg_warehouse.bench._support import BENCH_KEY, peak_rss_mb, throwaway_database
+from vawg_devtools.bench import Figure
+from vawg_devtools.bench._support import BENCH_KEY, peak_rss_mb, throwaway_database
 
 START, END = date(2024, 7, 1), date(2025, 9, 30)
 TARGET_RSS_MB = 500.0
@@ -125,7 +125,7 @@ def _marts_against_ctas() -> dict:
 
 def _child(step: str, env: dict[str, str]) -> dict:
     result = subprocess.run(
-        [sys.executable, "-m", "vawg_warehouse.bench.pipeline", "--step", step],
+        [sys.executable, "-m", "vawg_devtools.bench.pipeline", "--step", step],
         env=env,
         capture_output=True,
         text=True,
@@ -136,7 +136,7 @@ def _child(step: str, env: dict[str, str]) -> dict:
 
 
 def measure(size: int, workspace: Path) -> list[Figure]:
-    from vawg_warehouse.sample import generate
+    from vawg_devtools.sample import generate
 
     home = workspace / f"pipeline_{size}"
     landing = home / "landing"
@@ -195,7 +195,7 @@ def main() -> None:
         result = _marts_against_ctas() if args.step == "marts" else _step(args.step)
         print(json.dumps(result))
         return
-    from vawg_warehouse.bench.runner import print_figure
+    from vawg_devtools.bench.runner import print_figure
     from vawg_warehouse.config import get_settings
 
     workspace = Path(args.workspace or get_settings().home / "bench" / "pipeline")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
@@ -29,25 +28,6 @@ def landing_file(contract: Contract, landing_dir: Path, day: date) -> Path:
 def extracted_at(day: date) -> str:
     """When the extract of ``day`` ran: the next day at 01:15 UTC, ISO 8601."""
     return f"{(day + timedelta(days=1)).isoformat()}T{EXTRACT_TIME}Z"
-
-
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """Write a CSV file atomically: a hidden temporary name in the same folder, then os.replace.
-
-    A loader globbing the folder never sees half a file (the temporary name does not match any
-    contract's pattern), and a re-run replaces the file whole.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(header)
-            writer.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def write_lines(path: Path, header: Sequence[str], chunks: Iterable[str]) -> None:

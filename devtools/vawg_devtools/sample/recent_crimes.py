@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vawg_warehouse.sample.force import CrimeBatch
+from vawg_devtools.sample.force import CrimeBatch
 
 
 class RecentCrimes:
