@@ -331,19 +331,6 @@ def _record(
         )
 
 
-def run_all(
-    ctx: RunContext,
-    settings: Settings | None = None,
-    rebuild: bool = False,
-    unit_tests: bool = False,
-    groups: tuple[str, ...] = GROUPS,
-) -> list[GroupOutcome]:
-    """Every group in order (shared first), as the DAG runs them; stops at the first failure."""
-    return [
-        run_group(group, ctx, settings, rebuild=rebuild, unit_tests=unit_tests) for group in groups
-    ]
-
-
 def clear_parse_cache(settings: Settings | None = None) -> None:
     """Forget this process's parsed manifest and the worker's partial-parse cache."""
     settings = settings or get_settings()

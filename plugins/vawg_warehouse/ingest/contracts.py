@@ -89,10 +89,6 @@ class Contract:
     def pseudonymised(self) -> list[Column]:
         return [c for c in self.columns if c.pseudonymise]
 
-    @property
-    def raw_schema(self) -> str:
-        return self.raw_table.split(".")[0]
-
     def matches(self, relative_path: str) -> bool:
         """Whether a landing file (path relative to the landing dir) belongs to this dataset."""
         folder, _, name = relative_path.rpartition("/")

@@ -25,7 +25,3 @@ SOURCES: dict[str, tuple[str, ...]] = {
         "public_home_office_recorded_crime",
     ),
 }
-
-
-def all_datasets() -> list[str]:
-    return [dataset for datasets in SOURCES.values() for dataset in datasets]

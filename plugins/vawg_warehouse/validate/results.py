@@ -48,10 +48,6 @@ class ExpectationResult:
     # pass 2); None for table-level rules and when GX gives none. Never stored, never logged.
     failing_rows_query: str | None = None
 
-    @property
-    def is_critical(self) -> bool:
-        return self.severity == "critical"
-
 
 @dataclass(frozen=True)
 class ValidationReport:
@@ -92,10 +88,6 @@ class ValidationReport:
     @property
     def all_passed(self) -> bool:
         return not self.failures
-
-    @property
-    def duration_seconds(self) -> float:
-        return (self.finished_at - self.started_at).total_seconds()
 
 
 def expectation_result(result: Any, file: SuiteFile, index: int) -> ExpectationResult:
