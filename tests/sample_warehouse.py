@@ -46,8 +46,9 @@ class SampleWarehouse:
 def build(server: ConnectionInfo, workspace: Path) -> SampleWarehouse:
     from vawg_devtools.sample import generate
     from vawg_warehouse import orchestration as o
+    from vawg_warehouse.audit import get_batches
     from vawg_warehouse.dbt_run import transform
-    from vawg_warehouse.ingest.batches import get_batches, mark_validated
+    from vawg_warehouse.ingest.batches import mark_validated
     from vawg_warehouse.ingest.datasets import SOURCES
     from vawg_warehouse.migrations import migrate
 

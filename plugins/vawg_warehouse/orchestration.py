@@ -14,11 +14,11 @@ import logging
 import os
 from datetime import date
 
+from vawg_warehouse.audit import get_batches
 from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.ingest.batches import (
     LoadError,
     describe_error,
-    get_batches,
     mark_failed,
     mark_validated,
     mark_validated_many,
@@ -260,10 +260,11 @@ def _validate_together(conn, validator, todo: list, ctx: RunContext) -> dict:
 def _record_validations(conn, batches: list, ctx: RunContext, reports: dict) -> None:
     """Store the reports of batches with no critical failure and mark them validated, all in
     one transaction (what _record_validation does for each, without a round trip per row)."""
-    from vawg_warehouse.validate.results import format_failures, store_reports
+    from vawg_warehouse.audit import store_validations
+    from vawg_warehouse.validate.results import format_failures
 
     with conn.transaction():
-        store_reports(conn, [reports[b.batch_id] for b in batches])
+        store_validations(conn, [reports[b.batch_id] for b in batches])
         details = []
         for batch in batches:
             report = reports[batch.batch_id]
@@ -277,11 +278,12 @@ def _record_validations(conn, batches: list, ctx: RunContext, reports: dict) -> 
 def _record_validation(conn, batch, ctx: RunContext, report) -> bool:
     """Store the batch's report, then quarantine it (whole or its failing rows) or mark it
     validated, in one transaction; True when the batch may be published."""
-    from vawg_warehouse.validate.results import format_failures, store_report
+    from vawg_warehouse.audit import store_validation
+    from vawg_warehouse.validate.results import format_failures
 
     failed = [r.rule for r in report.failures]
     with conn.transaction():
-        run_id = store_report(conn, report)
+        run_id = store_validation(conn, report)
         held = _quarantine_failing_rows(conn, batch, ctx, report, run_id)
         if report.critical_failures and held is None:
             message = format_failures(report, batch.file_name)

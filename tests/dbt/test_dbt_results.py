@@ -12,8 +12,9 @@ import psycopg
 import pytest
 
 from tests.conftest import create_database, drop_database
+from vawg_warehouse.audit import dbt_results_of_run
 from vawg_warehouse.dbt_run import runner
-from vawg_warehouse.dbt_run.dbt_results import record_run_results, results_of_run, run_document
+from vawg_warehouse.dbt_run.dbt_results import record_run_results, run_document
 from vawg_warehouse.migrations import migrate
 
 SEED = "local_authorities"
@@ -99,7 +100,7 @@ def test_every_node_result_is_recorded_as_in_run_results_json(dbt_build) -> None
     tests = [r for r in stored if r[1] == "test"]
     assert tests and all(r[2] == "pass" and r[4] == 0 for r in tests)
     with psycopg.connect(dbt_build["db"].url) as conn:
-        results = results_of_run(conn, "manual__2025-02-01T00:00:00+00:00")
+        results = dbt_results_of_run(conn, "manual__2025-02-01T00:00:00+00:00")
     assert {r["unique_id"] for r in results} == set(expected)
 
 

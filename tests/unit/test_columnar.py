@@ -58,7 +58,7 @@ def conn(migrated):
 
 def land_both_ways(conn, path: Path) -> tuple[list, list, list[str]]:
     """The rows landed by copy_csv_file (fast path first) and by the row-by-row path alone."""
-    from vawg_warehouse.ingest.batches import Batch
+    from vawg_warehouse.audit import Batch
 
     results = []
     notes: list[str] = []

@@ -13,7 +13,8 @@ import psycopg
 import pytest
 
 from tests.conftest import TEST_KEY
-from vawg_warehouse.ingest.batches import LoadError, get_batches, mark_validated
+from vawg_warehouse.audit import get_batches
+from vawg_warehouse.ingest.batches import LoadError, mark_validated
 from vawg_warehouse.ingest.contracts import load_contract
 from vawg_warehouse.ingest.landing import discover, register
 from vawg_warehouse.ingest.load import load_batch

@@ -19,7 +19,8 @@ import pytest
 
 from tests.conftest import TEST_KEY
 from vawg_warehouse import orchestration as o
-from vawg_warehouse.ingest.batches import get_batches, mark_validated
+from vawg_warehouse.audit import get_batches
+from vawg_warehouse.ingest.batches import mark_validated
 from vawg_warehouse.ingest.contracts import load_contract
 from vawg_warehouse.ingest.landing import register, survey
 from vawg_warehouse.ingest.load import FileRefused, load_batch

@@ -20,13 +20,12 @@ from tests.expectations.conftest import (  # noqa: F401 - fixtures
     clean_rows,
     landing_table,
 )
+from vawg_warehouse.audit import store_validation, store_validations
 from vawg_warehouse.config import get_settings
 from vawg_warehouse.ingest.contracts import load_contract
 from vawg_warehouse.validate.results import (
     MAX_FAILING_ROWS,
     format_failures,
-    store_report,
-    store_reports,
 )
 from vawg_warehouse.validate.suites import (
     QualityError,
@@ -205,7 +204,7 @@ def test_at_most_20_failing_lines_are_kept(landing_table, _gx_database) -> None:
     assert len(failure.failing_row_numbers) == MAX_FAILING_ROWS
 
 
-def test_store_report_writes_the_run_and_one_row_per_expectation(
+def test_store_validation_writes_the_run_and_one_row_per_expectation(
     landing_table,  # noqa: F811
     _gx_database,  # noqa: F811
 ) -> None:
@@ -215,7 +214,7 @@ def test_store_report_writes_the_run_and_one_row_per_expectation(
     batch_id, table = landing_table("force_crimes", rows)
     report = _validate(_gx_database, table, batch_id, dag_run_id="manual__1")
     with psycopg.connect(_gx_database.url) as conn:
-        run_id = store_report(conn, report)
+        run_id = store_validation(conn, report)
         run = conn.execute(
             "select batch_id, suite_name, suite_sha256, gx_version, success, critical_failures,"
             " warning_failures, dag_run_id, finished_at >= started_at"
@@ -268,7 +267,7 @@ def test_store_report_writes_the_run_and_one_row_per_expectation(
     assert SECRET not in stored  # no data value reaches the audit trail
 
 
-def test_store_reports_writes_each_report_as_store_report_does(
+def test_store_validations_writes_each_report_as_store_validation_does(
     landing_table,  # noqa: F811
     _gx_database,  # noqa: F811
 ) -> None:
@@ -296,9 +295,9 @@ def test_store_reports_writes_each_report_as_store_report_does(
         ]
 
     with psycopg.connect(_gx_database.url) as conn:
-        many = store_reports(conn, reports)
-        one_by_one = [store_report(conn, report) for report in reports]
-        assert store_reports(conn, []) == []
+        many = store_validations(conn, reports)
+        one_by_one = [store_validation(conn, report) for report in reports]
+        assert store_validations(conn, []) == []
         assert stored(conn, many) == stored(conn, one_by_one)
         batches = [rows[0][0] for rows in stored(conn, many)]
         assert batches == [r.batch_id for r in reports] and many == sorted(many)

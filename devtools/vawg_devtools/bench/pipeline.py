@@ -36,8 +36,8 @@ STEPS = ("load", "validate", "publish", "transform")
 def _step(name: str) -> dict:
     """One step over every family, in this (fresh) process."""
     from vawg_warehouse import orchestration as o
+    from vawg_warehouse.audit import get_batches
     from vawg_warehouse.dbt_run.transform import GROUPS
-    from vawg_warehouse.ingest.batches import get_batches
     from vawg_warehouse.ingest.datasets import SOURCES
     from vawg_warehouse.warehouse import connect
 

@@ -324,7 +324,7 @@ update {table} set recorded_date = '2025-03-09' where _row_number = {rows} * 7 /
 def _floor(database: ConnectionInfo, settings: Settings, ids: list[int]) -> float:
     """Seconds for the suite's checks on every batch as one hand-written SQL statement (with the
     catalog query for the column sets and the per-batch parameters), no GX, nothing stored."""
-    from vawg_warehouse.ingest.batches import get_batches
+    from vawg_warehouse.audit import get_batches
     from vawg_warehouse.ingest.contracts import load_contract
     from vawg_warehouse.validate.combine import (
         COMPOUND_UNIQUE,

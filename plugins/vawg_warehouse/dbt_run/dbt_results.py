@@ -105,33 +105,3 @@ def record_run_results(
         ).fetchone()
     assert row is not None
     return int(row[0])
-
-
-def results_of_run(conn: psycopg.Connection, dag_run_id: str) -> list[dict[str, Any]]:
-    """Every node result of every dbt invocation of one Airflow run, oldest first."""
-    rows = conn.execute(
-        """
-        select r.invocation_id, r.task_id, res.unique_id, res.resource_type, res.relation_name,
-               res.status, res.execution_seconds, res.rows_affected, res.failures, res.message,
-               res.completed_at
-        from audit.dbt_run as r
-        join audit.dbt_result as res using (invocation_id)
-        where r.dag_run_id = %s
-        order by r.started_at, res.completed_at nulls last, res.unique_id
-        """,
-        (dag_run_id,),
-    ).fetchall()
-    keys = (
-        "invocation_id",
-        "task_id",
-        "unique_id",
-        "resource_type",
-        "relation_name",
-        "status",
-        "execution_seconds",
-        "rows_affected",
-        "failures",
-        "message",
-        "completed_at",
-    )
-    return [dict(zip(keys, row, strict=True)) for row in rows]

@@ -42,7 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vawg_warehouse import versions
+from vawg_warehouse import audit, versions
 from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.dbt_run import runner
 from vawg_warehouse.ingest.datasets import SOURCES
@@ -304,30 +304,21 @@ def _record(
     started_at: datetime,
     task_id: str | None,
 ) -> None:
-    with connect(settings) as conn, conn.transaction():
-        conn.execute(
-            """
-            insert into audit.dbt_group_build (
-                group_name, command, reason, dbt_project_sha256, published_through_event_id,
-                success, node_count, failed_nodes, dbt_invocation_id, dag_id, dag_run_id,
-                task_id, started_at, finished_at
-            ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())
-            """,
-            (
-                plan.group,
-                plan.command,
-                plan.reason,
-                plan.dbt_project_sha256,
-                plan.published_through_event_id,
-                outcome.success,
-                sum(outcome.counts.values()),
-                outcome.failed_nodes,
-                outcome.invocation_id,
-                ctx.dag_id,
-                ctx.dag_run_id,
-                task_id,
-                started_at,
-            ),
+    with connect(settings) as conn:
+        audit.record_group_build(
+            conn,
+            group=plan.group,
+            command=plan.command,
+            reason=plan.reason,
+            dbt_project_sha256=plan.dbt_project_sha256,
+            published_through_event_id=plan.published_through_event_id,
+            success=outcome.success,
+            node_count=sum(outcome.counts.values()),
+            failed_nodes=outcome.failed_nodes,
+            dbt_invocation_id=outcome.invocation_id,
+            ctx=ctx,
+            task_id=task_id,
+            started_at=started_at,
         )
 
 

@@ -19,14 +19,12 @@ left.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from psycopg.types.json import Jsonb
 
-from vawg_warehouse.ingest.contracts import Contract, load_contract
+from vawg_warehouse.audit import Batch, record_event, record_events
 from vawg_warehouse.run_context import RunContext
 
 _READ_BLOCK = 1 << 20
@@ -54,23 +52,6 @@ class LandingFile:
         return file_sha256(self.path)
 
 
-@dataclass(frozen=True)
-class Batch:
-    batch_id: int
-    dataset: str
-    file_name: str
-    file_sha256: str
-    status: str
-
-    @property
-    def contract(self) -> Contract:
-        return load_contract(self.dataset)
-
-    @property
-    def landing_table(self) -> str:
-        return f"{self.dataset}__b{self.batch_id}"
-
-
 @dataclass
 class LoadResult:
     batch_id: int
@@ -86,30 +67,6 @@ def file_sha256(path: Path) -> str:
         while block := fh.read(_READ_BLOCK):
             digest.update(block)
     return digest.hexdigest()
-
-
-def record_event(
-    conn: psycopg.Connection, batch_id: int, status: str, ctx: RunContext, **detail
-) -> None:
-    conn.execute(
-        "insert into audit.load_batch_event (batch_id, status, detail, dag_run_id) "
-        "values (%s, %s, %s, %s)",
-        (batch_id, status, Jsonb(detail), ctx.dag_run_id),
-    )
-
-
-def get_batches(
-    conn: psycopg.Connection, batch_ids: Iterable[int], status: str | None = None
-) -> list[Batch]:
-    ids = list(batch_ids)
-    if not ids:
-        return []
-    rows = conn.execute(
-        "select batch_id, dataset, file_name, file_sha256, status from audit.load_batch "
-        "where batch_id = any(%s) and (%s::text is null or status = %s) order by batch_id",
-        (ids, status, status),
-    ).fetchall()
-    return [Batch(*r) for r in rows]
 
 
 def describe_error(exc: BaseException) -> str:
@@ -148,14 +105,7 @@ def mark_validated_many(
             "where batch_id = any(%s)",
             ([b.batch_id for b in batches],),
         )
-        cur.executemany(
-            "insert into audit.load_batch_event (batch_id, status, detail, dag_run_id) "
-            "values (%s, 'validated', %s, %s)",
-            [
-                (b.batch_id, Jsonb(detail), ctx.dag_run_id)
-                for b, detail in zip(batches, details, strict=True)
-            ],
-        )
+        record_events(cur, [b.batch_id for b in batches], "validated", ctx, details)
 
 
 def mark_failed(conn: psycopg.Connection, batch_id: int, ctx: RunContext, error: str) -> None:

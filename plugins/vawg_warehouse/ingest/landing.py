@@ -13,7 +13,8 @@ from pathlib import Path
 
 import psycopg
 
-from vawg_warehouse.ingest.batches import Batch, LandingFile, record_event
+from vawg_warehouse.audit import Batch, record_event
+from vawg_warehouse.ingest.batches import LandingFile
 from vawg_warehouse.ingest.contracts import Contract, all_contracts
 from vawg_warehouse.run_context import RunContext
 

@@ -19,8 +19,9 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from vawg_warehouse.audit import Batch, record_event
 from vawg_warehouse.ingest import columnar
-from vawg_warehouse.ingest.batches import Batch, LoadError, LoadResult, file_sha256, record_event
+from vawg_warehouse.ingest.batches import LoadError, LoadResult, file_sha256
 from vawg_warehouse.ingest.contracts import Contract
 from vawg_warehouse.ingest.privacy import Pseudonymiser
 from vawg_warehouse.ingest.readers import Records, csv_records, xlsx_records

@@ -9,7 +9,7 @@ import logging
 import psycopg
 from psycopg import sql
 
-from vawg_warehouse.ingest.batches import Batch, record_event
+from vawg_warehouse.audit import Batch, record_event
 from vawg_warehouse.run_context import RunContext
 
 log = logging.getLogger(__name__)

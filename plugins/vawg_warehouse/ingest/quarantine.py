@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from vawg_warehouse.ingest.batches import Batch, get_batches, record_event
+from vawg_warehouse.audit import Batch, get_batches, record_event
 from vawg_warehouse.ingest.publish import insert_into_raw
 from vawg_warehouse.run_context import RunContext
 

@@ -2,7 +2,7 @@
 
 Validation runs in many task processes (one per dataset, on any worker), each with its own
 ephemeral GX context whose results vanish with the process. So the site is built afterwards,
-from what ``quality.store_report`` kept in ``audit.validation_run`` / ``validation_result``:
+from what ``audit.store_validations`` kept in ``audit.validation_run`` / ``validation_result``:
 each stored validation becomes a GX ``ExpectationSuiteValidationResult`` again (expectation type,
 kwargs, severity, rule name, counts, observed value, failing line numbers), goes into a fresh
 ephemeral context's validation results store, and GX's own ``build_data_docs`` renders a static

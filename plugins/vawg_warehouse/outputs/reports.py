@@ -30,7 +30,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from vawg_warehouse.dbt_run.dbt_results import results_of_run
+from vawg_warehouse import audit
 from vawg_warehouse.private_files import private_folder, write_private
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -134,75 +134,17 @@ def gather(conn: psycopg.Connection, dag_run_id: str) -> RunFacts:
             **{k: v for k, v in (run[6] or {}).items() if k in ("suites", "tools")},
         }
 
-    batch_rows = conn.execute(
-        """
-        select b.batch_id, b.dataset, b.file_name, b.file_sha256, b.file_size_bytes, b.status,
-               b.rows_read, b.rows_loaded, b.rows_rejected,
-               -- a quarantine message is ours (rules, counts, lines); a failure's may quote a
-               -- database error, which can hold a value: shown redacted
-               case when b.status = 'failed' then audit.dbt_message_redacted(b.error_message)
-                    else b.error_message end
-        from audit.load_batch as b
-        where b.batch_id in (
-            select e.batch_id from audit.load_batch_event as e where e.dag_run_id = %s
-        )
-        order by b.dataset, b.file_name, b.batch_id
-        """,
-        (dag_run_id,),
-    ).fetchall()
-    keys = (
-        "batch_id",
-        "dataset",
-        "file_name",
-        "file_sha256",
-        "file_size_bytes",
-        "status",
-        "rows_read",
-        "rows_loaded",
-        "rows_rejected",
-        "error_message",
-    )
-    for row in batch_rows:
-        batch = dict(zip(keys, row, strict=True))
+    batch_rows = audit.batches_of_run(conn, dag_run_id)
+    for batch in batch_rows:
         batch["reconciled"] = _reconciled(
             batch["status"], batch["rows_read"], batch["rows_loaded"], batch["rows_rejected"]
         )
         facts.batches.append(batch)
 
-    facts.validations = conn.execute(
-        "select count(*) from audit.validation_run where dag_run_id = %s", (dag_run_id,)
-    ).fetchone()[0]
-    rule_rows = conn.execute(
-        """
-        select b.file_name, v.batch_id, v.suite_name, r.rule, r.severity, r.column_name,
-               r.expectation_type, r.element_count, r.unexpected_count, r.unexpected_percent,
-               r.observed_value, r.failing_row_numbers, r.error
-        from audit.validation_run as v
-        join audit.validation_result as r using (validation_run_id)
-        join audit.load_batch as b on b.batch_id = v.batch_id
-        where v.dag_run_id = %s and not r.success
-        order by r.severity = 'warning', b.file_name, r.expectation_index
-        """,
-        (dag_run_id,),
-    ).fetchall()
-    rule_keys = (
-        "file_name",
-        "batch_id",
-        "suite_name",
-        "rule",
-        "severity",
-        "column_name",
-        "expectation_type",
-        "element_count",
-        "unexpected_count",
-        "unexpected_percent",
-        "observed_value",
-        "failing_row_numbers",
-        "error",
-    )
-    facts.failed_rules = [dict(zip(rule_keys, r, strict=True)) for r in rule_rows]
+    facts.validations = audit.validations_of_run(conn, dag_run_id)
+    facts.failed_rules = audit.failed_rules_of_run(conn, dag_run_id)
 
-    results = results_of_run(conn, dag_run_id)
+    results = audit.dbt_results_of_run(conn, dag_run_id)
     facts.dbt_invocations = len({r["invocation_id"] for r in results})
     latest: dict[str, dict[str, Any]] = {}
     for result in results:  # oldest first: the last word on a node wins

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from vawg_warehouse.validate.suites import QUERY_RULE, ROW_NUMBER_COLUMN, SuiteFile
 
 if TYPE_CHECKING:
-    import psycopg
+    pass
 
 
 log = logging.getLogger(__name__)
@@ -151,95 +151,6 @@ def _exception_message(info: Any) -> str | None:
             first_line = str(candidate["exception_message"]).strip().splitlines()[0]
             return first_line[:300]
     return None
-
-
-def store_report(conn: psycopg.Connection, report: ValidationReport) -> int:
-    """Write the run to audit.validation_run and one row per expectation to audit.validation_result.
-
-    The run is stamped with the code version (vawg_warehouse.versions) and the suite's sha256.
-
-    Stores counts, up to 20 line numbers and, for table-level expectations only, GX's observed value
-    (row count, column names): never data values. One transaction (a savepoint inside the caller's
-    transaction, if any). Returns the validation_run_id.
-    """
-    (run_id,) = store_reports(conn, [report])
-    return run_id
-
-
-def store_reports(conn: psycopg.Connection, reports: list[ValidationReport]) -> list[int]:
-    """:func:`store_report` of many reports in one transaction and a few round trips (the
-    statements pipelined): one validation_run each, their ids in the order given."""
-    from psycopg.types.json import Jsonb
-
-    from vawg_warehouse.versions import code_version
-
-    if not reports:
-        return []
-    version = code_version()
-    run_ids: list[int] = []
-    with conn.transaction(), conn.cursor() as cur:
-        cur.executemany(
-            """
-            insert into audit.validation_run (
-                batch_id, suite_name, suite_sha256, gx_version, success,
-                critical_failures, warning_failures, dag_run_id, started_at, finished_at,
-                parameters, result_format, code_version
-            )
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-            returning validation_run_id
-            """,
-            [
-                (
-                    report.batch_id,
-                    report.suite_name,
-                    report.suite_sha256,
-                    report.gx_version,
-                    report.success,
-                    len(report.critical_failures),
-                    len(report.warning_failures),
-                    report.dag_run_id,
-                    report.started_at,
-                    report.finished_at,
-                    Jsonb(report.parameters),
-                    report.result_format,
-                    version,
-                )
-                for report in reports
-            ],
-            returning=True,
-        )
-        while True:
-            row = cur.fetchone()
-            assert row is not None
-            run_ids.append(int(row[0]))
-            if not cur.nextset():
-                break
-        with cur.copy(
-            "copy audit.validation_result (validation_run_id, expectation_index, rule, "
-            "expectation_type, column_name, severity, success, element_count, unexpected_count, "
-            "unexpected_percent, failing_row_numbers, observed_value, kwargs, error) from stdin"
-        ) as copy:
-            for run_id, report in zip(run_ids, reports, strict=True):
-                for r in report.results:
-                    copy.write_row(
-                        (
-                            run_id,
-                            r.index,
-                            r.rule,
-                            r.expectation_type,
-                            r.column,
-                            r.severity,
-                            r.success,
-                            r.element_count,
-                            r.unexpected_count,
-                            r.unexpected_percent,
-                            list(r.failing_row_numbers) or None,
-                            None if r.observed_value is None else Jsonb(r.observed_value),
-                            Jsonb(r.kwargs),
-                            r.error,
-                        )
-                    )
-    return run_ids
 
 
 def format_failures(
