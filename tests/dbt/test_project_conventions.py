@@ -99,12 +99,37 @@ def _models(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+# Business areas: intermediate/ and marts/ have one folder per area (and shared/ for what several
+# areas read); marts/measures/ holds one mart per plan measure.
+AREAS = {
+    "crime",
+    "outcomes",
+    "marac",
+    "victims_code",
+    "orders",
+    "funding",
+    "public",
+    "cps",
+    "services",
+    "shared",
+}
+
+
 def _folder(model: dict[str, Any]) -> str:
-    """models/marts/measures/x.sql -> marts/measures; models/staging/force/x.sql -> staging."""
+    """models/marts/measures/x.sql -> marts/measures; models/staging/force/x.sql -> staging;
+    models/marts/crime/x.sql -> marts; models/intermediate/crime/x.sql -> intermediate."""
     parts = Path(model["original_file_path"]).parts[1:-1]
     if parts[:2] == ("marts", "measures"):
         return "marts/measures"
     return parts[0] if parts else ""
+
+
+def _area(model: dict[str, Any]) -> str | None:
+    """The business-area folder of an intermediate model or a mart (None elsewhere)."""
+    parts = Path(model["original_file_path"]).parts[1:-1]
+    if parts and parts[0] in ("intermediate", "marts") and parts[1:2] != ("measures",):
+        return parts[1] if len(parts) == 2 else ""
+    return None
 
 
 def _marts(manifest: dict[str, Any]) -> list[dict[str, Any]]:
@@ -173,6 +198,19 @@ def test_every_model_sits_in_a_known_folder_with_its_prefix(manifest: dict[str, 
         if prefixes is None or not model["name"].startswith(prefixes):
             wrong.append(f"{model['original_file_path']}: expected {prefixes}")
     assert not wrong, wrong
+
+
+def test_intermediate_models_and_marts_sit_in_a_business_area_folder(
+    manifest: dict[str, Any],
+) -> None:
+    """intermediate/<area>/ and marts/<area>/ (crime, outcomes, marac, ...), one level deep, so
+    a newcomer finds a model in one guess; the measure marts sit in marts/measures/."""
+    wrong = [
+        model["original_file_path"]
+        for model in _models(manifest)
+        if _area(model) is not None and _area(model) not in AREAS
+    ]
+    assert not wrong, f"expected models/intermediate|marts/<one of {sorted(AREAS)}>/: {wrong}"
 
 
 def test_staging_models_are_named_for_their_source_folder(manifest: dict[str, Any]) -> None:
