@@ -217,7 +217,7 @@ def _validation_parameters(batch, recent_rows: list[int]) -> dict:
     """A batch's own suite parameters: volume bounds from its series, its file's date."""
     from vawg_warehouse import quality
 
-    parameters = quality.volume_bounds(recent_rows)
+    parameters: dict[str, object] = dict(quality.volume_bounds(recent_rows))
     extract_date = quality.extract_date_from_file_name(batch.file_name)
     if extract_date:
         parameters["extract_date"] = extract_date
