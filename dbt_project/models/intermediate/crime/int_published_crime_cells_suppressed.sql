@@ -6,6 +6,9 @@
     suppressed cell (e.g. outcome 1A = charge/summons - outcome 1; 15 = evidential difficulties -
     14 - 16). macros/suppression.sql (suppress_cells) runs to a fixed point.
 -#}
+-- The cells and equations below are written as tables, one row a line (LT09, LT05), with
+-- lateral value lists that sqlfluff's layout rule misreads (LT02).
+-- noqa: disable=LT02,LT05,LT09
 with recursive
 
 reporting as (

@@ -49,7 +49,7 @@ versions as (
 
         -- booleans
         version_rank = 1 as is_current_version,
-        previous_grant_status is distinct from grant_status as is_status_changed,
+        (previous_grant_status is distinct from grant_status) as is_status_changed,
 
         -- dates
         applied_date,

@@ -53,7 +53,8 @@ latest_releases as (
     inner join releases_ranked
         on
             policeuk_outcomes._batch_id = releases_ranked._batch_id
-            and policeuk_outcomes.outcome_month_start_date = releases_ranked.outcome_month_start_date
+            and policeuk_outcomes.outcome_month_start_date
+            = releases_ranked.outcome_month_start_date
     where releases_ranked.release_rank = 1
 
 )

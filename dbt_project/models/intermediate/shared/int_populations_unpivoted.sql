@@ -18,10 +18,10 @@ unpivoted as (
     from population_estimates
     cross join lateral (
         values
-            ('persons', population_estimates.persons),
-            ('females', population_estimates.females),
-            ('persons_16_plus', population_estimates.persons_16_plus),
-            ('females_16_plus', population_estimates.females_16_plus)
+        ('persons', population_estimates.persons),
+        ('females', population_estimates.females),
+        ('persons_16_plus', population_estimates.persons_16_plus),
+        ('females_16_plus', population_estimates.females_16_plus)
     ) as bases (population_basis, population)
 
 ),

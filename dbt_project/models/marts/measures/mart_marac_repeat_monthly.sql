@@ -70,7 +70,7 @@ monthly_counts as (
 
 reporting_months as (
 
-    -- Every month from the first month heard to the last, so months without cases show 0.
+    {#- Every month from the first month heard to the last, so months without cases show 0. -#}
     {{ reporting_months(
         'select min(month_start_date) from flagged_cases',
         'select max(month_start_date) from flagged_cases',
@@ -175,7 +175,10 @@ measures as (
         {{ rate_per('rolling_year.cases_heard', 'rolling_year.population', 10000) }}
             as cases_per_10000_women,
         cast(rolling_year.cases_heard_12_months as integer) as cases_heard_12_months,
-        {{ rate_per('rolling_year.cases_heard_12_months', 'rolling_year.population', 10000, places=1, data_type='numeric(12, 1)') }}
+        {{ rate_per(
+            'rolling_year.cases_heard_12_months', 'rolling_year.population', 10000,
+            places=1, data_type='numeric(12, 1)',
+        ) }}
             as cases_per_10000_women_12_months,
         rolling_year.benchmark_cases_per_10000_women_a_year,
         rolling_year.window_months as repeat_window_months,

@@ -91,7 +91,7 @@ cohort_counts as (
 
 reporting_months as (
 
-    -- Every month from the first recorded month to the last, so months without crimes show 0.
+    {#- Every month from the first recorded month to the last, so months without crimes show 0. -#}
     {{ reporting_months(
         "select min(month_start_date) from cohort_crimes",
         "select max(month_start_date) from cohort_crimes",

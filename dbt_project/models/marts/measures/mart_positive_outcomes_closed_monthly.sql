@@ -110,8 +110,8 @@ history as (
 
 outcome_months as (
 
-    -- Every month from the first month an outcome was assigned in to the last, so months
-    -- without outcomes show 0.
+    {#- Every month from the first month an outcome was assigned in to the last, so months
+        without outcomes show 0. -#}
     {{ reporting_months(
         "select min(date_trunc('month', outcome_date)) from outcome_events",
         "select max(date_trunc('month', outcome_date)) from outcome_events",

@@ -59,7 +59,7 @@ monthly_counts as (
 
 reporting_months as (
 
-    -- Every month from the first event's to the last's, so months without events show 0.
+    {#- Every month from the first event's to the last's, so months without events show 0. -#}
     {{ reporting_months(
         'select min(month_start_date) from classified_events',
         'select max(month_start_date) from classified_events',

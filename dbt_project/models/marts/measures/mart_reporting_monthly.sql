@@ -66,7 +66,7 @@ monthly_counts as (
 
 reporting_months as (
 
-    -- Every month from the first recorded month to the last, so months without crimes show 0.
+    {#- Every month from the first recorded month to the last, so months without crimes show 0. -#}
     {{ reporting_months(
         'select min(month_start_date) from categorised_crimes',
         'select max(month_start_date) from categorised_crimes',
@@ -135,7 +135,7 @@ trend_breaks_by_month as (
         (
             array_agg(
                 trend_breaks.trend_break_note
-                order by trend_breaks.effective_from_date desc, trend_breaks.trend_break_id
+                order by trend_breaks.effective_from_date desc, trend_breaks.trend_break_id asc
             )
         )[1] as trend_break_note,
         bool_or(
@@ -191,7 +191,9 @@ measures as (
         compared_with_last_year.crime_count,
         compared_with_last_year.population,
         compared_with_last_year.population_reference_year,
-        {{ rate_per('compared_with_last_year.crime_count', 'compared_with_last_year.population', 1000) }}
+        {{ rate_per(
+            'compared_with_last_year.crime_count', 'compared_with_last_year.population', 1000,
+        ) }}
             as rate_per_1000,
         compared_with_last_year.crime_count_same_month_last_year,
         -- An incomplete month is not compared with a whole one: the change is null.

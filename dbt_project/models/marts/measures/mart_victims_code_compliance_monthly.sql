@@ -77,8 +77,8 @@ monthly_counts as (
 
 reporting_months as (
 
-    -- Every month from the first month a measured right was due in to the last (the month of
-    -- measured_through_date), so quiet months show 0.
+    {#- Every month from the first month a measured right was due in to the last (the month of
+        measured_through_date), so quiet months show 0. -#}
     {{ reporting_months(
         'select min(month_start_date) from assessed_rights',
         'select max(month_start_date) from assessed_rights',

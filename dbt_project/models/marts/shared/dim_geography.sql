@@ -22,7 +22,7 @@ latest_population_estimates as (
         persons_16_plus,
         females_16_plus
     from population_estimates
-    order by local_authority_code, reference_year desc
+    order by local_authority_code asc, reference_year desc
 
 ),
 

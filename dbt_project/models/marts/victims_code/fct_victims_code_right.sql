@@ -65,7 +65,9 @@ records_keyed as (
         {{ surrogate_key(['records.record_id']) }} as victims_code_record_key,
         records.record_id,
         records.crime_id,
-        coalesce(rights.victims_code_right_key, {{ unknown_member_key() }}) as victims_code_right_key,
+        coalesce(
+            rights.victims_code_right_key, {{ unknown_member_key() }}
+        ) as victims_code_right_key,
         coalesce(geographies.geography_key, {{ unknown_member_key() }}) as geography_key,
         coalesce(due_dates.date_key, -1) as due_date_key,
         coalesce(completed_dates.date_key, -1) as completed_date_key,
