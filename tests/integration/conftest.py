@@ -47,14 +47,6 @@ def query(db, sql: str, *params) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that reads the shared run goes to one xdist worker, in file order, so the run
-    happens once and test_nightly_dag.py (which changes the warehouse) still comes last."""
-    for item in items:
-        if "pipeline" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("airflow_run"))
-
-
 @pytest.fixture(scope="session")
 def pipeline(server, tmp_path_factory):
     database = create_database(server)
