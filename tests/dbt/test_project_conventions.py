@@ -623,3 +623,25 @@ def test_shared_columns_are_described_by_their_doc_block() -> None:
                 if name in blocks and f"doc('{name}')" not in (column.get("description") or ""):
                     wrong.append(f"{path.relative_to(DBT_PROJECT)}: {model['name']}.{name}")
     assert not wrong, wrong
+
+
+def test_the_month_by_local_authority_grid_is_built_once(manifest: dict[str, Any]) -> None:
+    """Only int_month_local_authority_grid cross joins the local authorities (dim_geography)
+    with months; the monthly marts take their months of it (macro reporting_months)."""
+    wrong = []
+    for model in _models(manifest):
+        code = model["raw_code"]
+        imports = re.findall(
+            r"(\w+) as \(\s*select \* from \{\{ ref\('dim_geography'\) \}\}", code, re.I
+        )
+        if model["name"] != "int_month_local_authority_grid" and any(
+            re.search(rf"cross join {name}\b", code, re.I) for name in imports
+        ):
+            wrong.append(model["name"])
+    assert not wrong, wrong
+    readers = [
+        m["name"]
+        for m in _models(manifest)
+        if "model.vawg.int_month_local_authority_grid" in m["depends_on"]["nodes"]
+    ]
+    assert len(readers) >= 6, readers

@@ -24,15 +24,9 @@ extracts as (
 
 ),
 
-dates as (
+month_local_authorities as (
 
-    select * from {{ ref('dim_date') }}
-
-),
-
-geographies as (
-
-    select * from {{ ref('dim_geography') }}
+    select * from {{ ref('int_month_local_authority_grid') }}
 
 ),
 
@@ -134,17 +128,16 @@ grid as (
 
     -- month x local authority (the unknown member too) x measured category.
     select
-        geographies.geography_key,
-        geographies.local_authority_code,
-        geographies.local_authority_name,
-        geographies.division_name,
+        outcome_months.geography_key,
+        outcome_months.local_authority_code,
+        outcome_months.local_authority_name,
+        outcome_months.division_name,
         measured_categories.reporting_category,
         measured_categories.category_label,
         measured_categories.headline_rate,
         outcome_months.financial_year,
         outcome_months.month_start_date
     from outcome_months
-    cross join geographies
     cross join measured_categories
 
 ),

@@ -12,15 +12,9 @@ extracts as (
 
 ),
 
-dates as (
+month_local_authorities as (
 
-    select * from {{ ref('dim_date') }}
-
-),
-
-geographies as (
-
-    select * from {{ ref('dim_geography') }}
+    select * from {{ ref('int_month_local_authority_grid') }}
 
 ),
 
@@ -78,17 +72,16 @@ grid as (
 
     -- month x local authority (the unknown member too, so totals reconcile) x reporting category.
     select
-        geographies.geography_key,
-        geographies.local_authority_code,
-        geographies.local_authority_name,
-        geographies.division_name,
+        reporting_months.geography_key,
+        reporting_months.local_authority_code,
+        reporting_months.local_authority_name,
+        reporting_months.division_name,
         reporting_categories.reporting_category,
         reporting_categories.category_label,
         reporting_categories.population_basis,
         reporting_months.financial_year,
         reporting_months.month_start_date
     from reporting_months
-    cross join geographies
     cross join reporting_categories
 
 ),
