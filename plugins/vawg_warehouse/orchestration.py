@@ -221,7 +221,7 @@ def _validation_parameters(batch, recent_rows: list[int]) -> dict:
         volume_bounds,
     )
 
-    parameters = volume_bounds(recent_rows)
+    parameters: dict[str, object] = dict(volume_bounds(recent_rows))
     extract_date = extract_date_from_file_name(batch.file_name)
     if extract_date:
         parameters["extract_date"] = extract_date

@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -74,12 +75,12 @@ def measure(size: int = 450, workspace: Path | None = None) -> list[Figure]:
             "together, 3 broken": (batches["mixed"], True),
             "one by one, 3 broken": (batches["mixed"], False),
         }
-        for name, (ids, together) in runs.items():
+        for name, (ids, as_one_run) in runs.items():
             with _database(server, template=base) as copy:
                 run_settings = replace(settings, external_warehouse_url=copy.url)
                 ctx = o.run_context("bench", f"bench-{name}", FIRST_DAY)
                 began = time.perf_counter()
-                passed = o.validate_batches(ids, ctx, run_settings, together=together)
+                passed = o.validate_batches(ids, ctx, run_settings, together=as_one_run)
                 timings[name] = time.perf_counter() - began
                 outcomes[name] = _outcome(copy, ids, passed)
         floor_times = [_floor(base, settings, batches["mixed"]) for _ in range(3)]
@@ -98,7 +99,12 @@ def measure(size: int = 450, workspace: Path | None = None) -> list[Figure]:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     floor_name = "the same checks, one hand-written SQL statement over the same rows"
-    common = {"unit": "s", "floor": floor, "floor_name": floor_name, "detail": detail}
+    common: dict[str, Any] = {
+        "unit": "s",
+        "floor": floor,
+        "floor_name": floor_name,
+        "detail": detail,
+    }
     return [
         Figure(
             name=f"validate {size} small files of one dataset, together (3 broken)",

@@ -173,9 +173,11 @@ class ForceGenerator:
             ref.la_index(code)
         subgroups = set(ref.offence_subgroups)
         for mapping in (p.da_monthly_by_subgroup, p.non_da_monthly_by_subgroup):
-            unknown = set(mapping) - subgroups
-            if unknown:
-                raise KeyError(f"subgroups {sorted(unknown)} are not in seed ho_offence_codes")
+            unknown_subgroups = set(mapping) - subgroups
+            if unknown_subgroups:
+                raise KeyError(
+                    f"subgroups {sorted(unknown_subgroups)} are not in seed ho_offence_codes"
+                )
 
         # victim rules per code
         self.rule_sex = np.full(nc, -1, dtype=np.int8)
@@ -455,9 +457,8 @@ class ForceGenerator:
 
         # shuffle DA and other crimes together, then number them
         order = rng.permutation(n)
-        code, da, la, victim, birth, suspect = (
-            a[order] for a in (code, da, la, victim, birth, suspect)
-        )
+        code, da, la = code[order], da[order], la[order]
+        victim, birth, suspect = victim[order], birth[order], suspect[order]
         recorded_sex, band, offence_date, ogroup, repeat = (
             a[order] for a in (recorded_sex, band, offence_date, ogroup, repeat)
         )

@@ -64,7 +64,8 @@ def format_lines(fields: Sequence[Field], n: int, chunk: int = CHUNK_ROWS) -> It
     constants are checked here, label tables with ``plain_labels``, and the rest are numbers or
     strings the generators build themselves.
     """
-    pieces, columns = [], []
+    pieces: list[str] = []
+    columns: list = []
     for field in fields:
         if isinstance(field, str):
             pieces.append(plain(field).replace("%", "%%"))

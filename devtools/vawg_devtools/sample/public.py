@@ -182,9 +182,9 @@ class PublicSource:
             self.write_street(first, folder=f"republished-{day:%Y-%m}/{first:%Y-%m}")
         quarter = Quarter.containing(day - timedelta(days=self.profile.home_office_lag_days))
         if quarter.end + timedelta(days=self.profile.home_office_lag_days) == day:
-            first = Quarter.containing(self.ctx.start)
-            if quarter - first >= 0:
-                self.write_home_office(first, quarter)
+            first_quarter = Quarter.containing(self.ctx.start)
+            if quarter - first_quarter >= 0:
+                self.write_home_office(first_quarter, quarter)
 
     def summaries(self) -> list[DatasetSummary]:
         return [

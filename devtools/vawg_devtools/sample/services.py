@@ -241,8 +241,8 @@ class ServicesSource:
         rng = self.ctx.rng(f"services:{service.code}:{quarter.file_tag}")
         kind = self.profile.types[service.service_type]
         engaged_share, positive_share = self.shares[service.code]
-        mean = kind.referrals_per_quarter * service.coverage_share * self.ctx.scale
-        mean = mean * service.area_weights
+        county_mean = kind.referrals_per_quarter * service.coverage_share * self.ctx.scale
+        mean = county_mean * service.area_weights
         referrals = rng.poisson(mean)
         engaged = rng.binomial(referrals, engaged_share)
         closed = rng.poisson(mean * engaged_share * kind.closed_per_engaged)

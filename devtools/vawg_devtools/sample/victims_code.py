@@ -30,6 +30,7 @@ from vawg_devtools.sample.context import DatasetSummary, SampleContext
 from vawg_devtools.sample.force import REFERENCE_PREFIX, SEQUENCE_BASE, CrimeBatch
 from vawg_devtools.sample.output import (
     DateStrings,
+    Field,
     extracted_at,
     format_lines,
     landing_file,
@@ -291,7 +292,7 @@ class VictimsCodeSource:
         n = len(records["day"])
         years, sequences = np.divmod(records["key"], SEQUENCE_BASE)
         years, sequences, rights = years.tolist(), sequences.tolist(), records["right"].tolist()
-        fields = {
+        fields: dict[str, Field] = {
             "record_id": (f"{RECORD_PREFIX}-%d-%07d-%02d", years, sequences, rights),
             "crime_reference": (f"{REFERENCE_PREFIX}-%d-%07d", years, sequences),
             "victim_id": ("P%09d", self.ctx.people.id_numbers(records["victim"]).tolist()),

@@ -40,9 +40,11 @@ def _landing_columns(contract: Contract) -> list[str]:
     return [*contract.stored_names, "_row_number", "_malformed"]
 
 
-def _create_landing_table(conn: psycopg.Connection, batch: Batch) -> sql.Composed:
+def _create_landing_table(conn: psycopg.Connection, batch: Batch) -> sql.Identifier:
     table = sql.Identifier("landing", batch.landing_table)
-    columns = [sql.SQL("{} text").format(sql.Identifier(n)) for n in batch.contract.stored_names]
+    columns: list[sql.Composable] = [
+        sql.SQL("{} text").format(sql.Identifier(n)) for n in batch.contract.stored_names
+    ]
     columns += [sql.SQL("_row_number bigint not null"), sql.SQL("_malformed boolean not null")]
     conn.execute(sql.SQL("drop table if exists {}").format(table))
     conn.execute(sql.SQL("create table {} ({})").format(table, sql.SQL(", ").join(columns)))
@@ -122,9 +124,7 @@ def copy_records(
             values = [record[i] for i in positions]
             for i in hashed:
                 values[i] = pseudonymise(values[i])
-            values.append(line)
-            values.append("f")
-            writer.writerow(values)
+            writer.writerow([*values, line, "f"])
         if buffer.tell() >= COPY_CHUNK_BYTES:
             copy.write(buffer.getvalue())
             buffer.seek(0)

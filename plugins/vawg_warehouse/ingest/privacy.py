@@ -18,6 +18,7 @@ import os
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 
 from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.private_files import write_private
@@ -111,7 +112,9 @@ class Pseudonymiser:
         """
         inner_copy, outer_copy = self._inner.copy, self._outer.copy
         if normalised:
-            return binascii.hexlify(b"".join(map(self._digest, identifiers))), b""
+            # The caller checked: UTF-8 bytes, none empty or missing.
+            normalised_bytes = cast("Iterable[bytes]", identifiers)
+            return binascii.hexlify(b"".join(map(self._digest, normalised_bytes))), b""
         digests: list[bytes] = []
         present = bytearray()
         append, flag = digests.append, present.append
@@ -123,7 +126,7 @@ class Pseudonymiser:
                 flag(0)
                 continue
             inner = inner_copy()
-            inner.update(value.encode())
+            inner.update(value.encode() if isinstance(value, str) else value)
             outer = outer_copy()
             outer.update(inner.digest())
             append(outer.digest())

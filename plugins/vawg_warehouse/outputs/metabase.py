@@ -487,7 +487,7 @@ class MetabaseSetup:
                 outcome.add("dashboard", DASHBOARD_NAME, "unchanged")
             return dashboard_id
         by_card = {d.get("card_id"): d.get("id") for d in current}
-        dashcards = [
+        dashcards: list[dict[str, Any]] = [
             {
                 **d,
                 "id": by_card.get(d["card_id"]) or -(i + 1),

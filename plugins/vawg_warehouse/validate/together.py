@@ -379,8 +379,9 @@ def _unexpected_by_batch(
         if found is None:
             return None
         where, values = found
-        query = sql.SQL("select {batch}, count(*) from {table} where {where} group by {batch}")
-        query = query.format(batch=batch, table=table, where=where)
+        query = sql.SQL(
+            "select {batch}, count(*) from {table} where {where} group by {batch}"
+        ).format(batch=batch, table=table, where=where)
     return {int(b): int(n) for b, n in conn.execute(query, values).fetchall()}
 
 

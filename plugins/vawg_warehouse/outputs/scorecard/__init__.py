@@ -247,7 +247,7 @@ def build_panel(
         panel.peers_year = f"not available: {exc}"
     if panel.peers:
         panel.peers_year = panel.peers[0].financial_year
-        groups = {}
+        groups: dict[str, list[charts.PeerBar]] = {}
         for row in panel.peers:
             groups.setdefault(row.category_label, []).append(
                 charts.PeerBar(row.area_name, row.area_level, row.rate_per_1000, row.is_home)

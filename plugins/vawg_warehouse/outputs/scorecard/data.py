@@ -137,7 +137,7 @@ def suppression_rule(conn: psycopg.Connection) -> SuppressionRule:
     is not there (the seed's own defaults)."""
     if conn.execute("select to_regclass('reference.publication_parameters')").fetchone()[0] is None:
         return SuppressionRule(5, False)
-    values = dict(
+    values: dict[str, str] = dict(
         conn.execute("select parameter, parameter_value from reference.publication_parameters")
     )
     return SuppressionRule(
