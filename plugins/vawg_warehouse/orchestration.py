@@ -38,6 +38,7 @@ from vawg_warehouse.load import (
 )
 from vawg_warehouse.migrations import migrate
 from vawg_warehouse.privacy import KEY_ENV, Pseudonymiser, resolve_key
+from vawg_warehouse.settle import whole_files
 from vawg_warehouse.warehouse import connect, connection_info, ensure_warehouse
 
 log = logging.getLogger(__name__)
@@ -83,24 +84,25 @@ def prepare_warehouse(settings: Settings | None = None) -> list[str]:
 
 def register_files(dataset: str, ctx: RunContext, settings: Settings | None = None) -> list[int]:
     """New (or unfinished) files of one dataset, registered as batches: their ids. Entries the
-    landing folder must not hold (symbolic links, odd names) are refused and recorded."""
-    settings = settings or get_settings()
-    contract = load_contract(dataset)
-    files, refusals = survey(settings.landing_dir, [contract])
+    landing folder must not hold (symbolic links, odd names) are refused and recorded; a file
+    still being written (settle.py) is left for a later run."""
+    return _register_whole([load_contract(dataset)], ctx, settings or get_settings())
+
+
+def register_family(family: str, ctx: RunContext, settings: Settings | None = None) -> list[int]:
+    """New (or unfinished) files of every dataset of one source family: their batch ids (one
+    settle interval for the whole family)."""
+    contracts = [load_contract(dataset) for dataset in SOURCES[family]]
+    return _register_whole(contracts, ctx, settings or get_settings())
+
+
+def _register_whole(contracts: list, ctx: RunContext, settings: Settings) -> list[int]:
+    files, refusals = survey(settings.landing_dir, contracts)
+    files = whole_files(files, settings.settle_seconds, settings.done_marker).whole
     with connect(settings, autocommit=True) as conn:
         record_refusals(conn, refusals, ctx)
         batches = register(conn, files, ctx, archive_root=settings.archive_dir)
     return [b.batch_id for b in batches]
-
-
-def register_family(family: str, ctx: RunContext, settings: Settings | None = None) -> list[int]:
-    """New (or unfinished) files of every dataset of one source family: their batch ids."""
-    settings = settings or get_settings()
-    return [
-        batch_id
-        for dataset in SOURCES[family]
-        for batch_id in register_files(dataset, ctx, settings)
-    ]
 
 
 class BatchesFailed(RuntimeError):
