@@ -27,6 +27,7 @@ import numpy as np
 
 from vawg_warehouse.contracts import load_contract
 from vawg_warehouse.sample.context import DatasetSummary, SampleContext
+from vawg_warehouse.sample.continuation import last_sequences
 from vawg_warehouse.sample.force import CrimeBatch
 from vawg_warehouse.sample.output import extracted_at, landing_file, write_csv
 from vawg_warehouse.sample.recent_crimes import RecentCrimes
@@ -160,7 +161,13 @@ class MaracSource:
         self.heard = _HeardCases(max(16, ceil(1.5 * self.daily_cases * profile.history_days)))
         self.female = ctx.reference.sexes.index("F")
         self.last_meeting = ctx.start.toordinal() - 1
-        self.sequence: dict[int, int] = {}
+        # Numbering continues after the cases already in landing (continuation.py).
+        self.sequence: dict[int, int] = last_sequences(
+            self.contract.landing_dir(ctx.landing_dir),
+            REFERENCE_PREFIX,
+            6,
+            before=ctx.start,
+        )
         self.rows = self.files = 0
 
     # ------------------------------------------------------------------ each day

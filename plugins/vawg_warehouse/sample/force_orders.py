@@ -27,6 +27,7 @@ import numpy as np
 
 from vawg_warehouse.contracts import load_contract
 from vawg_warehouse.sample.context import DatasetSummary, SampleContext
+from vawg_warehouse.sample.continuation import last_sequences
 from vawg_warehouse.sample.force import CrimeBatch, format_references
 from vawg_warehouse.sample.output import extracted_at, landing_file, write_csv
 from vawg_warehouse.sample.recent_crimes import RecentCrimes
@@ -175,7 +176,13 @@ class ProtectiveOrderSource:
         }
         self.pending: dict[int, list[_Event]] = {}
         self.end = ctx.end.toordinal()
-        self.sequence: dict[int, int] = {}
+        # Numbering continues after the cases already in landing (continuation.py).
+        self.sequence: dict[int, int] = last_sequences(
+            self.contract.landing_dir(ctx.landing_dir),
+            REFERENCE_PREFIX,
+            6,
+            before=ctx.start,
+        )
         self.rows = self.files = 0
 
     # ------------------------------------------------------------------ each day
