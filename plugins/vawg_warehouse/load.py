@@ -7,6 +7,7 @@ The life of a file (``audit.load_batch.status``)::
                            \\--(unreadable: header, encoding)--> quarantined
     any step can end in   failed   (an error of ours or of the database: the step is retried)
     quarantined --(a corrected file of the same name is published)--> superseded
+    published --(a whole re-sent file of the same name restates it: corrections.py)--> superseded
     quarantined --(an operator releases it, with a reason)--> published
 
 Row-level quarantine (datasets whose contract allows it): when only some rows break critical
@@ -42,7 +43,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from vawg_warehouse import columnar
+from vawg_warehouse import columnar, corrections
 from vawg_warehouse.contracts import Contract, all_contracts, load_contract
 from vawg_warehouse.privacy import Pseudonymiser
 
@@ -264,13 +265,15 @@ def register(
             from vawg_warehouse.archive import archive_file
 
             archive_path = archive_file(landing_file.path, sha, archive_root)
+        release = _release(landing_file)
         with conn.transaction():
             row = conn.execute(
                 """
                 insert into audit.load_batch
                     (dataset, file_name, file_sha256, file_size_bytes,
-                     dag_id, dag_run_id, logical_date, archive_path)
-                values (%s, %s, %s, %s, %s, %s, %s, %s)
+                     dag_id, dag_run_id, logical_date, archive_path,
+                     source_release_date, source_release)
+                values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                 on conflict (dataset, file_sha256) do nothing
                 returning batch_id, status
                 """,
@@ -283,9 +286,17 @@ def register(
                     ctx.dag_run_id,
                     ctx.logical_date,
                     archive_path,
+                    release.released if release else None,
+                    release.source if release else None,
                 ),
             ).fetchone()
             if row:
+                extra = {}
+                if release:
+                    extra = {
+                        "source_release": release.source,
+                        "source_release_date": release.released and release.released.isoformat(),
+                    }
                 _event(
                     conn,
                     row[0],
@@ -293,6 +304,7 @@ def register(
                     ctx,
                     file_name=landing_file.relative_path,
                     archive_path=archive_path,
+                    **extra,
                 )
             else:
                 row = conn.execute(
@@ -316,6 +328,22 @@ def register(
         "registered %d batch(es) to process, skipped %d already taken in", len(to_process), skipped
     )
     return to_process
+
+
+def _release(landing_file: LandingFile):
+    """The police.uk release of a file whose contract records one (releases.py), else None."""
+    contract = load_contract(landing_file.dataset)
+    if not contract.records_release:
+        return None
+    from vawg_warehouse.releases import ManifestError, Release, release_of
+
+    depth = landing_file.relative_path.count("/") + 1
+    root = landing_file.path.parents[depth - 1]
+    try:
+        return release_of(root, contract.landing_path, landing_file.relative_path)
+    except ManifestError as exc:
+        log.warning("%s: release manifest not read (%s): ranked as no release", root, exc)
+        return Release(None, f"unknown (manifest not read: {exc})")
 
 
 def _record_duplicate(
@@ -389,7 +417,8 @@ def _header_mapping(
     """
     cleaned = [h.strip() for h in header]
     expected = contract.file_headers
-    missing = [c for c in expected if c not in cleaned]
+    optional = {c.file_header for c in contract.columns if c.optional_in_file}
+    missing = [c for c in expected if c not in cleaned and c not in optional]
     unexpected = sum(1 for h in cleaned if h not in expected)
     duplicated = sorted({h for h in cleaned if h in expected and cleaned.count(h) > 1})
     problems = []
@@ -400,12 +429,13 @@ def _header_mapping(
     if duplicated:
         problems.append(f"repeated column(s) {duplicated}")
     if problems:
-        if missing and len(missing) == len(expected):
+        if missing and len(missing) == len(expected) - len(optional):
             problems.append("is the header row missing?")
         raise LoadError(
             file_name, "; ".join(problems), line=line, rule="header matches the contract"
         )
-    return [cleaned.index(c) for c in expected]
+    # A column the file may leave out and did: None (read as empty).
+    return [cleaned.index(c) if c in cleaned else None for c in expected]
 
 
 Records = Iterator[tuple[int, list[str]]]  # (line or sheet row number, values); header first
@@ -543,7 +573,7 @@ def copy_records(
         if record is None:
             writer.writerow([""] * len(positions) + [line, "t"])
         else:
-            values = [record[i] for i in positions]
+            values = ["" if i is None else record[i] for i in positions]
             for i in hashed:
                 values[i] = pseudonymise(values[i])
             values.append(line)
@@ -876,6 +906,8 @@ def publish_batch(conn: psycopg.Connection, batch: Batch, ctx: RunContext) -> in
             (published, published, batch.batch_id),
         )
         _event(conn, batch.batch_id, "published", ctx, rows_loaded=published)
+        # What a re-sent file or a cancelling status withdraws (corrections.py).
+        corrections.apply(conn, contract, batch.batch_id, batch.file_name, _event, ctx)
         _supersede_earlier(conn, batch, ctx)
     log.info("published batch %d: %d rows into %s", batch.batch_id, published, contract.raw_table)
     return published
@@ -1031,18 +1063,18 @@ def release_quarantined(
     exists = conn.execute(
         "select to_regclass(%s) is not null", (f"quarantine.{batch.landing_table}",)
     ).fetchone()[0]
+    (superseded_by,) = conn.execute(
+        "select superseded_by_batch_id from audit.load_batch where batch_id = %s", (batch_id,)
+    ).fetchone()
+    if superseded_by is not None and exists:
+        raise ValueError(
+            f"batch {batch_id} ({batch.file_name}) was corrected by batch {superseded_by}: "
+            "its held rows are out of date and are not released"
+        )
     if batch.status not in ("quarantined", "published") or not exists:
         raise ValueError(
             f"batch {batch_id} ({batch.file_name}) has nothing in quarantine to release "
             f"(status {batch.status})"
-        )
-    (superseded_by,) = conn.execute(
-        "select superseded_by_batch_id from audit.load_batch where batch_id = %s", (batch_id,)
-    ).fetchone()
-    if superseded_by is not None:
-        raise ValueError(
-            f"batch {batch_id} ({batch.file_name}) was corrected by batch {superseded_by}: "
-            "its held rows are out of date and are not released"
         )
     (malformed,) = conn.execute(
         sql.SQL("select count(*) from {} where _malformed").format(held)
@@ -1078,6 +1110,8 @@ def release_quarantined(
             {"n": released, "batch": batch_id},
         )
         _event(conn, batch_id, "released", ctx, rows=released, reason=reason, by=released_by)
+        # The batch as it now stands (corrections.py): whole now, it restates its file.
+        corrections.apply(conn, batch.contract, batch_id, batch.file_name, _event, ctx)
     log.warning("batch %d: %d quarantined row(s) released by %s", batch_id, released, released_by)
     return released
 

@@ -16,6 +16,7 @@ from datetime import date
 
 from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.corrections import describe, run_corrections
 from vawg_warehouse.datasets import SOURCES
 from vawg_warehouse.load import (
     FileRefused,
@@ -368,8 +369,10 @@ def run_summary(run_id: str | None, settings: Settings | None = None) -> dict:
             """,
             (run_id,),
         ).fetchall()
+        corrected = run_corrections(conn, run_id)
     return {
         "run_id": run_id,
+        "corrections": corrected,
         "batches": [
             {
                 "dataset": d,
@@ -460,6 +463,8 @@ def format_summary(summary: dict) -> list[str]:
         )
     for q in summary["quarantined"]:
         lines.append(f"  QUARANTINED batch {q['batch_id']} {q['file_name']}: {q['reason']}")
+    for c in summary.get("corrections", []):
+        lines.append(f"  CORRECTION batch {c['batch_id']} {c['file_name']}: {describe(c)}")
     return lines
 
 

@@ -73,6 +73,7 @@ class RunFacts:
     tests: dict[str, int] = field(default_factory=dict)
     dbt_problems: list[dict[str, Any]] = field(default_factory=list)
     data_docs: str | None = None  # path of the run's Data Docs index, relative to the page
+    corrections: list[dict[str, Any]] = field(default_factory=list)  # corrections.py
 
     @property
     def status(self) -> str:
@@ -169,6 +170,10 @@ def gather(conn: psycopg.Connection, dag_run_id: str) -> RunFacts:
             batch["status"], batch["rows_read"], batch["rows_loaded"], batch["rows_rejected"]
         )
         facts.batches.append(batch)
+
+    from vawg_warehouse.corrections import describe, run_corrections
+
+    facts.corrections = [{**c, "line": describe(c)} for c in run_corrections(conn, dag_run_id)]
 
     facts.validations = conn.execute(
         "select count(*) from audit.validation_run where dag_run_id = %s", (dag_run_id,)

@@ -31,10 +31,12 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.releases import MANIFEST
 from vawg_warehouse.sample.output import write_csv
 from vawg_warehouse.sample.reference import read_seed
 
@@ -222,6 +224,10 @@ def fetch_month(
     outcomes_path = folder / f"{month}-{force}-outcomes.csv"
     write_csv(street_path, load_contract(STREET).file_headers, street_rows)
     write_csv(outcomes_path, load_contract(OUTCOMES).file_headers, outcome_rows)
+    # The release these files are (releases.py): the API as it stood the day it was asked.
+    (folder / MANIFEST).write_text(
+        f"released: {datetime.now(UTC).date().isoformat()}\nname: data.police.uk API\n"
+    )
     log.info(
         "%s %s: %d crimes, %d outcomes from the API",
         force,

@@ -576,6 +576,7 @@ class ForceSource:
             "victim_sex": self.sex_labels[batch.victim_sex].tolist(),
             "suspect_id": people.format_ids(batch.suspect),
             "extracted_at": [extracted_at(batch.day)] * n,
+            "record_status": ["active"] * n,
         }
 
     def write_crimes(self, batch: CrimeBatch) -> None:
@@ -594,6 +595,7 @@ class ForceSource:
             "victim_sex": ("%s", self.sex_labels[batch.victim_sex].tolist()),
             "suspect_id": ("%s", people.format_ids(batch.suspect)),
             "extracted_at": extracted_at(day),
+            "record_status": "active",  # the sample's crimes all stand
         }  # fmt: skip
         if (batch.victim < 0).any():
             raise RuntimeError("a crime without a victim")
