@@ -322,7 +322,7 @@ def test_quarantine_list_shows_unreadable_files_and_release_refuses_a_corrected_
     mark_validated(conn, get_batches(conn, [correction])[0], CTX)
     o.publish_batches([correction], CTX)
     assert batch_state(conn, held)[0] == "superseded"
-    with pytest.raises(ValueError, match="nothing in quarantine to release"):
+    with pytest.raises(ValueError, match=f"corrected by batch {correction}"):
         release_quarantined(conn, held, "try", "tester", CTX)
 
 
