@@ -17,8 +17,9 @@ import psycopg
 import pytest
 
 from vawg_warehouse import orchestration as o
-from vawg_warehouse import reports, transform
 from vawg_warehouse.config import get_settings
+from vawg_warehouse.dbt_run import transform
+from vawg_warehouse.outputs import reports
 
 CRIMES = "force/crimes/crimes_2025-01-01.csv"
 CRIME_HEADER = (

@@ -16,10 +16,10 @@ import psycopg
 import pytest
 
 from vawg_warehouse import orchestration as o
-from vawg_warehouse import transform
 from vawg_warehouse.config import get_settings
-from vawg_warehouse.contracts import load_contract
-from vawg_warehouse.releases import Release, release_of
+from vawg_warehouse.dbt_run import transform
+from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.ingest.releases import Release, release_of
 
 STREET = load_contract("public_policeuk_street_crimes")
 FORCE = "Lancashire Constabulary"

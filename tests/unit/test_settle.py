@@ -12,7 +12,7 @@ import pytest
 
 from tests.unit.test_load import GOOD_ROWS, HEADER
 from vawg_warehouse import orchestration as o
-from vawg_warehouse.settle import whole_files
+from vawg_warehouse.ingest.settle import whole_files
 
 CTX = o.run_context("vawg_nightly", "settle-1", date(2025, 1, 2))
 

@@ -1,5 +1,5 @@
 {#-
-    Crimes a correction removed (vawg_warehouse/corrections.py says the same rules for the audit
+    Crimes a correction removed (vawg_warehouse/ingest/corrections.py says the same rules for the audit
     trail): the current version of the crime is cancelled by its status, or it came from an
     earlier file of a name that a whole later file (no row set aside) restated without it.
 -#}
