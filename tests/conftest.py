@@ -23,6 +23,10 @@ from vawg_warehouse.warehouse import ConnectionInfo, connection_info, ensure_war
 # busy 2-core machine and below CI's limit.
 HANG_GUARD_SECONDS = 3600
 
+# Tests write a file and register it at once: no settle interval (settle.py) unless a test sets
+# one (tests/unit/test_settle.py).
+os.environ.setdefault("VAWG_SETTLE_SECONDS", "0")
+
 TEST_KEY = "test-key-" + "0123456789abcdef" * 3  # pseudonymisation key used by tests only
 
 

@@ -295,3 +295,40 @@ def dbt_results_of_run(conn: psycopg.Connection, dag_run_id: str) -> list[dict[s
             """,
             (dag_run_id,),
         ).fetchall()
+
+
+def corrections_of_run(conn: psycopg.Connection, dag_run_id: str | None) -> list[dict]:
+    """What the run's corrections withdrew, superseded or kept, one entry per batch: for the run
+    summary and the run report (batches, files and counts only)."""
+    rows = conn.execute(
+        """
+        select e.batch_id, b.file_name, e.status, e.detail
+        from audit.load_batch_event as e
+        join audit.load_batch as b using (batch_id)
+        where e.dag_run_id is not distinct from %s
+          and e.status in ('withdrew', 'restatement_incomplete')
+        order by e.event_id
+        """,
+        (dag_run_id,),
+    ).fetchall()
+    found: dict[int, dict] = {}
+    for batch_id, file_name, status, detail in rows:
+        entry = found.setdefault(
+            batch_id,
+            {
+                "batch_id": batch_id,
+                "file_name": file_name,
+                "withdrawn_absent": 0,
+                "withdrawn_cancelled": 0,
+                "kept_missing": 0,
+                "superseded_batch_ids": [],
+            },
+        )
+        detail = detail or {}
+        if status == "withdrew":
+            entry["withdrawn_absent"] += int(detail.get("withdrawn_absent", 0))
+            entry["withdrawn_cancelled"] += int(detail.get("withdrawn_cancelled", 0))
+            entry["superseded_batch_ids"] += list(detail.get("superseded_batch_ids", []))
+        else:
+            entry["kept_missing"] += int(detail.get("rows_missing_kept", 0))
+    return list(found.values())

@@ -12,6 +12,8 @@ the tests) asks this module where things are, so one environment variable re-poi
 | ``VAWG_EMBEDDED_PORT`` | TCP port of the embedded server on 127.0.0.1 | ``55432`` |
 | ``VAWG_PSEUDONYM_KEY`` | key of the HMAC that pseudonymises people | none (privacy.py) |
 | ``VAWG_REPORTS_DIR`` | run reports and Data Docs for auditors | ``$VAWG_HOME/reports`` |
+| ``VAWG_SETTLE_SECONDS`` | a landing file is taken once unchanged this long (settle.py) | ``2`` |
+| ``VAWG_DONE_MARKER`` | a file is taken once ``<file><marker>`` exists, e.g. ``.done`` | none |
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_EMBEDDED_PORT = 55432
+DEFAULT_SETTLE_SECONDS = 2.0
 EMBEDDED_DATABASE = "vawg"
 # The embedded server trusts local connections; a password is still given because the dbt profile
 # (dbt_project/profiles.yml) reads VAWG_DB_PASSWORD and an Airflow connection URL carries one.
@@ -46,6 +49,8 @@ class Settings:
     # Like the landing folder, shared storage when tasks run on several workers (archive.py).
     archive_dir: Path
     reports_override: Path | None = None
+    settle_seconds: float = DEFAULT_SETTLE_SECONDS
+    done_marker: str | None = None
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -89,6 +94,7 @@ def get_settings() -> Settings:
     port = int(os.environ.get("VAWG_EMBEDDED_PORT") or DEFAULT_EMBEDDED_PORT)
     reports = os.environ.get("VAWG_REPORTS_DIR")
     archive = Path(os.environ.get("VAWG_ARCHIVE_DIR") or home / "archive").resolve()
+    settle = os.environ.get("VAWG_SETTLE_SECONDS")
     return Settings(
         project_root=root,
         home=home,
@@ -97,4 +103,6 @@ def get_settings() -> Settings:
         embedded_port=port,
         reports_override=Path(reports).resolve() if reports else None,
         archive_dir=archive,
+        settle_seconds=float(settle) if settle else DEFAULT_SETTLE_SECONDS,
+        done_marker=os.environ.get("VAWG_DONE_MARKER") or None,
     )

@@ -14,7 +14,7 @@ import logging
 import os
 from datetime import date
 
-from vawg_warehouse.audit import get_batches
+from vawg_warehouse.audit import corrections_of_run, get_batches
 from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.ingest.batches import (
     LoadError,
@@ -24,6 +24,7 @@ from vawg_warehouse.ingest.batches import (
     mark_validated_many,
 )
 from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.ingest.corrections import describe
 from vawg_warehouse.ingest.datasets import SOURCES
 from vawg_warehouse.ingest.landing import record_refusals, register, survey
 from vawg_warehouse.ingest.load import FileRefused, load_batch
@@ -35,6 +36,7 @@ from vawg_warehouse.ingest.quarantine import (
     quarantine_rows,
     release_quarantined,
 )
+from vawg_warehouse.ingest.settle import whole_files
 from vawg_warehouse.migrations import migrate
 from vawg_warehouse.run_context import RunContext
 from vawg_warehouse.warehouse import connect, connection_info, ensure_warehouse
@@ -82,24 +84,25 @@ def prepare_warehouse(settings: Settings | None = None) -> list[str]:
 
 def register_files(dataset: str, ctx: RunContext, settings: Settings | None = None) -> list[int]:
     """New (or unfinished) files of one dataset, registered as batches: their ids. Entries the
-    landing folder must not hold (symbolic links, odd names) are refused and recorded."""
-    settings = settings or get_settings()
-    contract = load_contract(dataset)
-    files, refusals = survey(settings.landing_dir, [contract])
+    landing folder must not hold (symbolic links, odd names) are refused and recorded; a file
+    still being written (settle.py) is left for a later run."""
+    return _register_whole([load_contract(dataset)], ctx, settings or get_settings())
+
+
+def register_family(family: str, ctx: RunContext, settings: Settings | None = None) -> list[int]:
+    """New (or unfinished) files of every dataset of one source family: their batch ids (one
+    settle interval for the whole family)."""
+    contracts = [load_contract(dataset) for dataset in SOURCES[family]]
+    return _register_whole(contracts, ctx, settings or get_settings())
+
+
+def _register_whole(contracts: list, ctx: RunContext, settings: Settings) -> list[int]:
+    files, refusals = survey(settings.landing_dir, contracts)
+    files = whole_files(files, settings.settle_seconds, settings.done_marker).whole
     with connect(settings, autocommit=True) as conn:
         record_refusals(conn, refusals, ctx)
         batches = register(conn, files, ctx, archive_root=settings.archive_dir)
     return [b.batch_id for b in batches]
-
-
-def register_family(family: str, ctx: RunContext, settings: Settings | None = None) -> list[int]:
-    """New (or unfinished) files of every dataset of one source family: their batch ids."""
-    settings = settings or get_settings()
-    return [
-        batch_id
-        for dataset in SOURCES[family]
-        for batch_id in register_files(dataset, ctx, settings)
-    ]
 
 
 class BatchesFailed(RuntimeError):
@@ -377,8 +380,10 @@ def run_summary(run_id: str | None, settings: Settings | None = None) -> dict:
             """,
             (run_id,),
         ).fetchall()
+        corrected = corrections_of_run(conn, run_id)
     return {
         "run_id": run_id,
+        "corrections": corrected,
         "batches": [
             {
                 "dataset": d,
@@ -470,6 +475,8 @@ def format_summary(summary: dict) -> list[str]:
         )
     for q in summary["quarantined"]:
         lines.append(f"  QUARANTINED batch {q['batch_id']} {q['file_name']}: {q['reason']}")
+    for c in summary.get("corrections", []):
+        lines.append(f"  CORRECTION batch {c['batch_id']} {c['file_name']}: {describe(c)}")
     return lines
 
 

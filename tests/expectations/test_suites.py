@@ -306,6 +306,11 @@ CRITICAL_CASES: list[tuple[str, str, dict]] = [
         {"victim_age_band": "30-40"},
     ),
     ("force_crimes", "victim_sex is F, M or U", {"victim_sex": "female"}),
+    (
+        "force_crimes",
+        "record_status, when given, is a known record status",
+        {"record_status": "deleted"},
+    ),
     ("force_crimes", "recorded_date is not after the file's date", {"recorded_date": "2025-03-03"}),
     ("force_crimes", "extracted_at is not in the future", {"extracted_at": "2025-03-04T00:00:00Z"}),
     ("force_outcomes", "every row has as many fields as the header", {}),

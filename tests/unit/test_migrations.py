@@ -52,4 +52,8 @@ def test_raw_table_matches_its_contract(migrated, contract) -> None:
         ("_row_number", "bigint", "NO"),
         ("_published_at", "timestamp with time zone", "NO"),
     ]
-    assert columns == expected + lineage
+    # A column added to a contract later (a migration's ALTER TABLE) comes after the lineage.
+    added_later = {"force_crimes": ["record_status"]}.get(contract.dataset, [])
+    later = [c for c in expected if c[0] in added_later]
+    expected = [c for c in expected if c[0] not in added_later]
+    assert columns == expected + lineage + later

@@ -404,3 +404,42 @@ def test_fast_csv_lines_refuse_values_that_need_quoting():
     assert lines == "a,1,P000000005\na,2,P000000006\n"
     with pytest.raises(ValueError, match="quoting"):
         list(format_lines(["a,b", ("%d", [1])], 1))
+
+
+def _references(folder: Path, column: str) -> list[str]:
+    found = []
+    for path in sorted(folder.glob("*.csv")):
+        with path.open(newline="") as fh:
+            found += [row[column] for row in csv.DictReader(fh)]
+    return found
+
+
+def test_a_next_day_continues_the_numbering_of_what_is_in_landing(tmp_path):
+    """`vawg sample --start D --end D` after the demo: new references, never re-sent ones."""
+    landing = tmp_path / "landing"
+    generate(landing, start=date(2024, 1, 1), end=date(2024, 3, 31), rows=3000, seed=7)
+    folders = {
+        "crime_reference": landing / "force/crimes",
+        "case_reference": landing / "force/marac",
+        "order_reference": landing / "force/orders",
+    }
+    before = {column: set(_references(f, column)) for column, f in folders.items()}
+    assert all(before.values())
+    first_day = (landing / "force/crimes/crimes_2024-01-01.csv").read_bytes()
+
+    generate(landing, start=date(2024, 4, 1), end=date(2024, 4, 30), rows=1000, seed=7)
+    new_crimes = _references(landing / "force/crimes", "crime_reference")
+    assert len(new_crimes) == len(set(new_crimes))  # no crime reference sent twice
+    added = set(new_crimes) - before["crime_reference"]
+    assert len(added) == len(new_crimes) - len(before["crime_reference"]) > 0
+    last_before = max(r for r in before["crime_reference"] if r.startswith("LC-2024-"))
+    assert min(added) > last_before
+    for column in ("case_reference", "order_reference"):
+        after = _references(folders[column], column)
+        # a case's rows share its reference; a new month's cases are new references
+        new_cases = {r for r in after} - before[column]
+        assert new_cases and min(new_cases) > max(before[column])
+
+    # Writing a range again (the demo twice) still writes the same bytes.
+    generate(landing, start=date(2024, 1, 1), end=date(2024, 3, 31), rows=3000, seed=7)
+    assert (landing / "force/crimes/crimes_2024-01-01.csv").read_bytes() == first_day

@@ -19,6 +19,7 @@ from math import ceil
 import numpy as np
 
 from vawg_devtools.sample.context import DatasetSummary, SampleContext
+from vawg_devtools.sample.continuation import last_sequences
 from vawg_devtools.sample.output import (
     DateStrings,
     extracted_at,
@@ -300,18 +301,26 @@ class ForceGenerator:
         years = np.array([d.year for _, d in self.ctx.each_day()])
         self.gap_max: dict[int, int] = {}
         self.last_sequence: dict[int, int] = {}
+        # Numbering continues after the crimes already in landing (continuation.py).
+        existing = last_sequences(
+            load_contract(CRIMES).landing_dir(self.ctx.landing_dir),
+            REFERENCE_PREFIX,
+            7,
+            before=self.ctx.start,
+        )
         for year in np.unique(years).tolist():
             total = int(self.counts[years == year].sum())
-            if total > SEQUENCE_MAX:
+            room = SEQUENCE_MAX - existing.get(year, 0)
+            if total > room:
                 raise ValueError(
                     f"{total:,} crimes recorded in {year} cannot be numbered "
-                    f"{REFERENCE_PREFIX}-{year}-<7 digits> (at most {SEQUENCE_MAX:,}): "
+                    f"{REFERENCE_PREFIX}-{year}-<7 digits> ({room:,} numbers left): "
                     "spread the rows over a longer date range"
                 )
             self.gap_max[year] = max(
-                1, min(self.ctx.profile.reference_gap_max, SEQUENCE_MAX // max(total, 1))
+                1, min(self.ctx.profile.reference_gap_max, room // max(total, 1))
             )
-            self.last_sequence[year] = 0
+            self.last_sequence[year] = existing.get(year, 0)
 
     def _build_rings(self) -> None:
         """Rings of recent victims (by kind and sex), pre-filled with last year's victims.
@@ -568,6 +577,7 @@ class ForceSource:
             "victim_sex": self.sex_labels[batch.victim_sex].tolist(),
             "suspect_id": people.format_ids(batch.suspect),
             "extracted_at": [extracted_at(batch.day)] * n,
+            "record_status": ["active"] * n,
         }
 
     def write_crimes(self, batch: CrimeBatch) -> None:
@@ -586,6 +596,7 @@ class ForceSource:
             "victim_sex": ("%s", self.sex_labels[batch.victim_sex].tolist()),
             "suspect_id": ("%s", people.format_ids(batch.suspect)),
             "extracted_at": extracted_at(day),
+            "record_status": "active",  # the sample's crimes all stand
         }  # fmt: skip
         if (batch.victim < 0).any():
             raise RuntimeError("a crime without a victim")

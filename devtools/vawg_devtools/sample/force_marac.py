@@ -26,6 +26,7 @@ from types import MappingProxyType
 import numpy as np
 
 from vawg_devtools.sample.context import DatasetSummary, SampleContext
+from vawg_devtools.sample.continuation import last_sequences
 from vawg_devtools.sample.force import CrimeBatch
 from vawg_devtools.sample.output import extracted_at, landing_file
 from vawg_devtools.sample.recent_crimes import RecentCrimes
@@ -161,7 +162,13 @@ class MaracSource:
         self.heard = _HeardCases(max(16, ceil(1.5 * self.daily_cases * profile.history_days)))
         self.female = ctx.reference.sexes.index("F")
         self.last_meeting = ctx.start.toordinal() - 1
-        self.sequence: dict[int, int] = {}
+        # Numbering continues after the cases already in landing (continuation.py).
+        self.sequence: dict[int, int] = last_sequences(
+            self.contract.landing_dir(ctx.landing_dir),
+            REFERENCE_PREFIX,
+            6,
+            before=ctx.start,
+        )
         self.rows = self.files = 0
 
     # ------------------------------------------------------------------ each day

@@ -26,6 +26,7 @@ from types import MappingProxyType
 import numpy as np
 
 from vawg_devtools.sample.context import DatasetSummary, SampleContext
+from vawg_devtools.sample.continuation import last_sequences
 from vawg_devtools.sample.force import CrimeBatch, format_references
 from vawg_devtools.sample.output import extracted_at, landing_file
 from vawg_devtools.sample.recent_crimes import RecentCrimes
@@ -176,7 +177,13 @@ class ProtectiveOrderSource:
         }
         self.pending: dict[int, list[_Event]] = {}
         self.end = ctx.end.toordinal()
-        self.sequence: dict[int, int] = {}
+        # Numbering continues after the cases already in landing (continuation.py).
+        self.sequence: dict[int, int] = last_sequences(
+            self.contract.landing_dir(ctx.landing_dir),
+            REFERENCE_PREFIX,
+            6,
+            before=ctx.start,
+        )
         self.rows = self.files = 0
 
     # ------------------------------------------------------------------ each day

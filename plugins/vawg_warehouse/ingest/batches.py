@@ -7,6 +7,7 @@ The life of a file (``audit.load_batch.status``)::
                            \\--(unreadable: header, encoding)--> quarantined
     any step can end in   failed   (an error of ours or of the database: the step is retried)
     quarantined --(a corrected file of the same name is published)--> superseded
+    published --(a whole re-sent file of the same name restates it: corrections.py)--> superseded
     quarantined --(an operator releases it, with a reason)--> published
 
 The stages, one module each: ``landing`` (survey and register), ``readers`` (CSV and XLSX rows),

@@ -86,7 +86,7 @@ def copy_columnar(
     write: Callable[[bytes | memoryview], object],
     stream: BinaryIO,
     width: int,
-    positions: list[int],
+    positions: list[int | None],
     hashed: list[int],
     pseudonymise_many: Callable[..., tuple[bytes, bytes]],
     first_line: int = 2,
@@ -129,7 +129,10 @@ def copy_columnar(
         rows = table.num_rows
         if rows != lines:
             raise NotColumnar("blank lines or line breaks inside quoted fields")
-        columns = [table.column(p).combine_chunks() for p in positions]
+        columns = [
+            pa.nulls(rows, pa.string()) if p is None else table.column(p).combine_chunks()
+            for p in positions
+        ]  # None: a column the file may leave out, and did
         for i in hashed:
             columns[i] = _pseudonymised(columns[i], pseudonymise_many)
         write(_binary_rows(columns, line))

@@ -40,6 +40,7 @@ class Column:
     allowed_values_severity: str = "critical"
     pattern: str | None = None
     header: str | None = None  # the column's heading in the file, when not ``name``
+    optional_in_file: bool = False  # a file may leave the column out (read as empty)
 
     @property
     def file_header(self) -> str:
@@ -71,6 +72,14 @@ class Contract:
     # rest is published; None when the dataset allows none (the batch is kept or set aside whole).
     row_quarantine_max_share: float | None = None
     recursive: bool = False  # files may sit in any sub-folder of landing_path
+    # Corrections (corrections.py): a re-sent file of the same name restates the whole of what
+    # it covers ("file"), and rows whose status_column value the statuses seed marks withdrawn
+    # are cancelled. None: a later file only restates the rows it holds.
+    restates: str | None = None
+    # The police.uk release each file came from is recorded on its batch (releases.py).
+    records_release: bool = False
+    status_column: str | None = None
+    statuses_seed: str | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -115,6 +124,7 @@ def _column(raw: dict) -> Column:
         allowed_values_severity=str(raw.get("allowed_values_severity", "critical")),
         pattern=raw.get("pattern"),
         header=raw.get("header"),
+        optional_in_file=raw.get("in_file", "required") == "optional",
     )
 
 
@@ -143,7 +153,27 @@ def load_contract(dataset: str) -> Contract:
         file_format=raw.get("file_format", {}),
         row_quarantine_max_share=_row_quarantine(raw.get("row_quarantine"), path.name),
         recursive=bool(raw.get("recursive", False)),
+        records_release=bool(raw.get("records_release", False)),
+        **_corrections(raw.get("corrections"), path.name),
     )
+
+
+def _corrections(raw: dict | None, file_name: str) -> dict:
+    """The contract's ``corrections`` block: what a re-sent file restates, and the status column
+    whose values (a seed's ``is_withdrawn``) cancel a row."""
+    if not raw:
+        return {}
+    if raw.get("restates") not in (None, "file"):
+        raise ValueError(f"{file_name}: corrections.restates must be 'file'")
+    statuses = raw.get("statuses")
+    kind, _, seed = str(statuses or "").partition(" ")
+    if statuses and (kind != "seed" or not seed):
+        raise ValueError(f"{file_name}: corrections.statuses must be 'seed <name>'")
+    return {
+        "restates": raw.get("restates"),
+        "status_column": raw.get("status_column"),
+        "statuses_seed": seed or None,
+    }
 
 
 def _row_quarantine(raw: dict | None, file_name: str) -> float | None:

@@ -154,13 +154,15 @@ def register(
             from vawg_warehouse.ingest.archive import archive_file
 
             archive_path = archive_file(landing_file.path, sha, archive_root)
+        release = _release(landing_file)
         with conn.transaction():
             row = conn.execute(
                 """
                 insert into audit.load_batch
                     (dataset, file_name, file_sha256, file_size_bytes,
-                     dag_id, dag_run_id, logical_date, archive_path)
-                values (%s, %s, %s, %s, %s, %s, %s, %s)
+                     dag_id, dag_run_id, logical_date, archive_path,
+                     source_release_date, source_release)
+                values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                 on conflict (dataset, file_sha256) do nothing
                 returning batch_id, status
                 """,
@@ -173,9 +175,17 @@ def register(
                     ctx.dag_run_id,
                     ctx.logical_date,
                     archive_path,
+                    release.released if release else None,
+                    release.source if release else None,
                 ),
             ).fetchone()
             if row:
+                extra = {}
+                if release:
+                    extra = {
+                        "source_release": release.source,
+                        "source_release_date": release.released and release.released.isoformat(),
+                    }
                 record_event(
                     conn,
                     row[0],
@@ -183,6 +193,7 @@ def register(
                     ctx,
                     file_name=landing_file.relative_path,
                     archive_path=archive_path,
+                    **extra,
                 )
             else:
                 row = conn.execute(
@@ -206,6 +217,24 @@ def register(
         "registered %d batch(es) to process, skipped %d already taken in", len(to_process), skipped
     )
     return to_process
+
+
+def _release(landing_file: LandingFile):
+    """The police.uk release of a file whose contract records one (releases.py), else None."""
+    from vawg_warehouse.ingest.contracts import load_contract
+
+    contract = load_contract(landing_file.dataset)
+    if not contract.records_release:
+        return None
+    from vawg_warehouse.ingest.releases import ManifestError, Release, release_of
+
+    depth = landing_file.relative_path.count("/") + 1
+    root = landing_file.path.parents[depth - 1]
+    try:
+        return release_of(root, contract.landing_path, landing_file.relative_path)
+    except ManifestError as exc:
+        log.warning("%s: release manifest not read (%s): ranked as no release", root, exc)
+        return Release(None, f"unknown (manifest not read: {exc})")
 
 
 def _record_duplicate(

@@ -61,7 +61,8 @@ def _header_mapping(
     """
     cleaned = [h.strip() for h in header]
     expected = contract.file_headers
-    missing = [c for c in expected if c not in cleaned]
+    optional = {c.file_header for c in contract.columns if c.optional_in_file}
+    missing = [c for c in expected if c not in cleaned and c not in optional]
     unexpected = sum(1 for h in cleaned if h not in expected)
     duplicated = sorted({h for h in cleaned if h in expected and cleaned.count(h) > 1})
     problems = []
@@ -72,12 +73,13 @@ def _header_mapping(
     if duplicated:
         problems.append(f"repeated column(s) {duplicated}")
     if problems:
-        if missing and len(missing) == len(expected):
+        if missing and len(missing) == len(expected) - len(optional):
             problems.append("is the header row missing?")
         raise LoadError(
             file_name, "; ".join(problems), line=line, rule="header matches the contract"
         )
-    return [cleaned.index(c) for c in expected]
+    # A column the file may leave out and did: None (read as empty).
+    return [cleaned.index(c) if c in cleaned else None for c in expected]
 
 
 def copy_records(
@@ -121,7 +123,7 @@ def copy_records(
         if record is None:
             writer.writerow([""] * len(positions) + [line, "t"])
         else:
-            values = [record[i] for i in positions]
+            values = ["" if i is None else record[i] for i in positions]
             for i in hashed:
                 values[i] = pseudonymise(values[i])
             writer.writerow([*values, line, "f"])

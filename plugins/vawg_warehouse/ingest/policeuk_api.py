@@ -31,11 +31,13 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from vawg_warehouse.ingest.contracts import load_contract
 from vawg_warehouse.ingest.landing_files import read_seed, write_csv
+from vawg_warehouse.ingest.releases import MANIFEST
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +223,10 @@ def fetch_month(
     outcomes_path = folder / f"{month}-{force}-outcomes.csv"
     write_csv(street_path, load_contract(STREET).file_headers, street_rows)
     write_csv(outcomes_path, load_contract(OUTCOMES).file_headers, outcome_rows)
+    # The release these files are (releases.py): the API as it stood the day it was asked.
+    (folder / MANIFEST).write_text(
+        f"released: {datetime.now(UTC).date().isoformat()}\nname: data.police.uk API\n"
+    )
     log.info(
         "%s %s: %d crimes, %d outcomes from the API",
         force,

@@ -10,6 +10,7 @@ import psycopg
 from psycopg import sql
 
 from vawg_warehouse.audit import Batch, record_event
+from vawg_warehouse.ingest import corrections
 from vawg_warehouse.run_context import RunContext
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,8 @@ def publish_batch(conn: psycopg.Connection, batch: Batch, ctx: RunContext) -> in
             (published, published, batch.batch_id),
         )
         record_event(conn, batch.batch_id, "published", ctx, rows_loaded=published)
+        # What a re-sent file or a cancelling status withdraws (corrections.py).
+        corrections.apply(conn, contract, batch.batch_id, batch.file_name, record_event, ctx)
         _supersede_earlier(conn, batch, ctx)
     log.info("published batch %d: %d rows into %s", batch.batch_id, published, contract.raw_table)
     return published

@@ -15,6 +15,7 @@ import psycopg
 from psycopg import sql
 
 from vawg_warehouse.audit import Batch, get_batches, record_event
+from vawg_warehouse.ingest import corrections
 from vawg_warehouse.ingest.publish import insert_into_raw
 from vawg_warehouse.run_context import RunContext
 
@@ -144,18 +145,18 @@ def release_quarantined(
     exists = conn.execute(
         "select to_regclass(%s) is not null", (f"quarantine.{batch.landing_table}",)
     ).fetchone()[0]
+    (superseded_by,) = conn.execute(
+        "select superseded_by_batch_id from audit.load_batch where batch_id = %s", (batch_id,)
+    ).fetchone()
+    if superseded_by is not None and exists:
+        raise ValueError(
+            f"batch {batch_id} ({batch.file_name}) was corrected by batch {superseded_by}: "
+            "its held rows are out of date and are not released"
+        )
     if batch.status not in ("quarantined", "published") or not exists:
         raise ValueError(
             f"batch {batch_id} ({batch.file_name}) has nothing in quarantine to release "
             f"(status {batch.status})"
-        )
-    (superseded_by,) = conn.execute(
-        "select superseded_by_batch_id from audit.load_batch where batch_id = %s", (batch_id,)
-    ).fetchone()
-    if superseded_by is not None:
-        raise ValueError(
-            f"batch {batch_id} ({batch.file_name}) was corrected by batch {superseded_by}: "
-            "its held rows are out of date and are not released"
         )
     (malformed,) = conn.execute(
         sql.SQL("select count(*) from {} where _malformed").format(held)
@@ -191,6 +192,8 @@ def release_quarantined(
             {"n": released, "batch": batch_id},
         )
         record_event(conn, batch_id, "released", ctx, rows=released, reason=reason, by=released_by)
+        # The batch as it now stands (corrections.py): whole now, it restates its file.
+        corrections.apply(conn, batch.contract, batch_id, batch.file_name, record_event, ctx)
     log.warning("batch %d: %d quarantined row(s) released by %s", batch_id, released, released_by)
     return released
 

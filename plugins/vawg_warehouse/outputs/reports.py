@@ -72,6 +72,7 @@ class RunFacts:
     tests: dict[str, int] = field(default_factory=dict)
     dbt_problems: list[dict[str, Any]] = field(default_factory=list)
     data_docs: str | None = None  # path of the run's Data Docs index, relative to the page
+    corrections: list[dict[str, Any]] = field(default_factory=list)  # corrections.py
 
     @property
     def status(self) -> str:
@@ -141,6 +142,11 @@ def gather(conn: psycopg.Connection, dag_run_id: str) -> RunFacts:
         )
         facts.batches.append(batch)
 
+    from vawg_warehouse.ingest.corrections import describe
+
+    facts.corrections = [
+        {**c, "line": describe(c)} for c in audit.corrections_of_run(conn, dag_run_id)
+    ]
     facts.validations = audit.validations_of_run(conn, dag_run_id)
     facts.failed_rules = audit.failed_rules_of_run(conn, dag_run_id)
 

@@ -6,6 +6,12 @@ crimes as (
 
 ),
 
+withdrawn_crimes as (
+
+    select * from {{ ref('int_crimes_withdrawn') }}
+
+),
+
 versions_ranked as (
 
     -- A later file may restate a crime: the row of the highest load batch wins
@@ -36,7 +42,10 @@ latest_versions as (
         _row_number,
         _published_at
     from versions_ranked
-    where version_rank = 1
+    where
+        version_rank = 1
+        -- a crime a correction removed (cancelled, or left out of its restated day) is not current
+        and crime_id not in (select crime_id from withdrawn_crimes)
 
 )
 

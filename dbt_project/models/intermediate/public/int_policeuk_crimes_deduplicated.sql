@@ -17,6 +17,8 @@ releases as (
     -- Every release (load batch) of a force's month. The force is the <force> of the file's
     -- name, YYYY-MM-<force>-street.csv (the data.police.uk force id), whatever its folder.
     select distinct
+        load_batches.is_api_release,
+        load_batches.source_release_date,
         policeuk_crimes._batch_id,
         policeuk_crimes.crime_month_start_date,
         substring(
@@ -30,13 +32,16 @@ releases as (
 
 releases_ranked as (
 
-    -- A month may be published again (outcomes changed): the release registered last wins for
-    -- its force and month, as a whole; the earlier releases stay in raw_public.
+    -- A month may be published again (outcomes changed): the newest release wins for its
+    -- force and month, as a whole, whatever order the files were registered in (releases.py:
+    -- the day of the archive or download, from a manifest or the folder name). An archive
+    -- beats any API file of the month; a file of no known release ranks last; the batch
+    -- registered last breaks a tie. The earlier releases stay in raw_public.
     select
         *,
         row_number() over (
             partition by force_code, crime_month_start_date
-            order by _batch_id desc
+            order by is_api_release asc, source_release_date desc nulls last, _batch_id desc
         ) as release_rank,
         count(*) over (partition by force_code, crime_month_start_date) as release_count
     from releases

@@ -4,14 +4,20 @@
     published late). delete+insert on crime_key replaces a restated crime. Run with
     --full-refresh after a change to the dimensions' keys or to its columns (on_schema_change fail).
 -#}
+{#-
+    A crime a correction withdrew (int_crimes_withdrawn) is not in int_crimes_deduplicated any
+    more, so no incremental run would touch its row: the post-hook deletes it.
+-#}
 {{
     config(
         materialized='incremental',
         unique_key='crime_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook="delete from {{ this }} where crime_id in (select crime_id from {{ ref('int_crimes_withdrawn') }})",
     )
 }}
+-- depends_on: {{ ref('int_crimes_withdrawn') }}
 
 with
 

@@ -20,6 +20,8 @@ renamed as (
         cast(victim_age_band as text) as victim_age_band,
         cast(victim_sex as text) as victim_sex,
         cast(suspect_pseudonym as text) as suspect_pseudonym,
+        -- empty (a file without the column, or no value): the crime stands
+        cast(coalesce(nullif(record_status, ''), 'active') as text) as record_status,
 
         -- booleans
         cast(domestic_abuse_flag as boolean) as is_domestic_abuse,
