@@ -21,6 +21,9 @@ from vawg_warehouse.config import get_settings
 from vawg_warehouse.dbt_run import transform
 from vawg_warehouse.outputs import reports
 
+# Several incremental dbt builds (about 3 minutes): in the full suite, not the fast tier.
+pytestmark = pytest.mark.slow
+
 CRIMES = "force/crimes/crimes_2025-01-01.csv"
 CRIME_HEADER = (
     "crime_reference,recorded_date,offence_date,ho_offence_code,domestic_abuse_flag,"
