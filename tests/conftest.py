@@ -18,6 +18,11 @@ from psycopg import sql
 
 from vawg_warehouse.warehouse import ConnectionInfo, connection_info, ensure_warehouse
 
+# A subprocess a test starts (dbt, Airflow, the CLI) is stopped after this long: a guard against a
+# hang, never a speed check (speed is measured by `vawg bench`), so it is far above any run on a
+# busy 2-core machine and below CI's limit.
+HANG_GUARD_SECONDS = 3600
+
 TEST_KEY = "test-key-" + "0123456789abcdef" * 3  # pseudonymisation key used by tests only
 
 

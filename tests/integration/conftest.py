@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import TEST_KEY, create_database, drop_database
+from tests.conftest import HANG_GUARD_SECONDS, TEST_KEY, create_database, drop_database
 from vawg_warehouse.sample import generate
 
 SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "reference"
@@ -38,7 +38,7 @@ def vawg(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
         env=env,
         capture_output=True,
         text=True,
-        timeout=3600,  # a full DAG run on a busy 2-core machine can pass 20 minutes
+        timeout=HANG_GUARD_SECONDS,
     )
 
 
