@@ -26,8 +26,11 @@ log = logging.getLogger(__name__)
 
 
 class _Landed(Protocol):
-    relative_path: str
-    path: Path
+    @property
+    def relative_path(self) -> str: ...
+
+    @property
+    def path(self) -> Path: ...
 
 
 @dataclass(frozen=True)
@@ -61,14 +64,15 @@ def whole_files(
     for all of them) and kept only if neither their size nor their modification time changed.
     """
     if marker_suffix:
-        whole, waiting = [], []
+        marked: list = []
+        unmarked: list[tuple[str, str]] = []
         for landed in files:
             marker = landed.path.with_name(landed.path.name + marker_suffix)
             if marker.is_file() and not marker.is_symlink():
-                whole.append(landed)
+                marked.append(landed)
             else:
-                waiting.append((landed.relative_path, f"no {marker_suffix} marker yet"))
-        return _logged(Settled(whole, waiting))
+                unmarked.append((landed.relative_path, f"no {marker_suffix} marker yet"))
+        return _logged(Settled(marked, unmarked))
     if settle_seconds <= 0:
         return Settled(list(files), [])
     started = now()
