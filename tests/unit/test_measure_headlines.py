@@ -157,6 +157,13 @@ def test_the_scorecard_tells_the_panel_what_the_plan_measures_in_plain_words(
                 "where area_level = 'force' and is_headline and not has_full_history"
             )
         }
+        graded_rows = conn.execute(
+            "select value, status from bi.measure_headlines where measure_id = 'marac_repeat' "
+            "and area_level = 'force' and is_complete_period and not is_suppressed"
+        ).fetchall()
+        for value, status in graded_rows:
+            inside = 28 <= float(value) <= 40
+            assert status == ("meets" if inside else "misses") + " the expectation", value
         additional = conn.execute(
             "select sum(additional_amount_awarded) from marts.mart_funding_secured_yearly "
             "where is_government_funding and financial_year_start_year = 2024"
@@ -173,7 +180,10 @@ def test_the_scorecard_tells_the_panel_what_the_plan_measures_in_plain_words(
             assert status in ("on_track", "watch", "concern", "insufficient_data"), measure_id
         else:
             assert status in ("not_graded", "insufficient_data"), measure_id
-    assert badges["marac_repeat"] in ("on_track", "watch", "concern")
+    marac_latest = dom.find("b", class_="latest-value", **{"data-measure": "marac_repeat"})[0]
+    if marac_latest["attrs"]["data-suppressed"] == "false":
+        assert badges["marac_repeat"] in ("on_track", "watch", "concern")
+    assert graded_rows, "measure 3 is graded against its range in bi.measure_headlines"
     assert "Not graded: no target agreed" in html
 
     # Measure 6 is additional Government funding (2024/25, the latest complete year).
@@ -209,6 +219,7 @@ def test_the_scorecard_tells_the_panel_what_the_plan_measures_in_plain_words(
     assert shown["protective_orders"]["text"].strip() in total["text"]
 
     # A year earlier that lacks the history its figure needs is not compared.
+    checked = []
     for measure_id, element in shown.items():
         period = element["attrs"]["data-period"]
         year, month, day = (int(x) for x in period.split("-"))
@@ -218,5 +229,32 @@ def test_the_scorecard_tells_the_panel_what_the_plan_measures_in_plain_words(
                 for e in dom.find("section", class_="panel")
                 if e["attrs"].get("data-measure") == measure_id
             )
-            assert "not compared" in panel["text"], measure_id
+            checked.append(measure_id)
+            words = panel["text"]
+            assert "not compared" in words or "latest figure is suppressed" in words, measure_id
+    assert "positive_outcomes" in checked  # Aug 2025 against an Aug 2024 without history
     assert any(m == "marac_repeat" for m, _ in no_history)
+
+
+def test_every_measure_rate_is_a_percentage(on_sample_warehouse) -> None:
+    """Victims' Code compliance and order conversion are percentages (_pct) like every other
+    rate of the measures, not fractions."""
+    with psycopg.connect(on_sample_warehouse.database.url) as conn:
+        compliance = conn.execute(
+            "select count(*), count(*) filter (where compliance_rate_pct "
+            "<> round(100.0 * met_count / applicable_count, 1)) "
+            "from marts.mart_victims_code_compliance_monthly where applicable_count > 0"
+        ).fetchone()
+        conversion = conn.execute(
+            "select count(*), count(*) filter (where conversion_rate_pct "
+            "<> round(100.0 * notices_converted / notices_issued, 1)) "
+            "from marts.mart_protective_orders_monthly where notices_issued > 0"
+        ).fetchone()
+        fractions = conn.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where table_schema in ('marts', 'publication') "
+            "and column_name in ('compliance_rate', 'conversion_rate')"
+        ).fetchall()
+    assert compliance[0] > 0 and compliance[1] == 0
+    assert conversion[0] > 0 and conversion[1] == 0
+    assert not fractions
