@@ -241,7 +241,10 @@ def expected_services(landing: Path) -> dict[tuple[str, str, str], dict]:
                 "quarter_start_date": _quarter_start(year, quarter),
                 "latest_submitted_date": s["latest_submitted_date"] if s else None,
             }
-    as_of = max(v["latest_submitted_date"] for v in sums.values())
+    # the data cover to the last day of the newest quarter returned
+    newest = max(r["quarter_start_date"] for r in expected.values() if r["is_return_received"])
+    after = date(newest.year + (newest.month + 2) // 12, (newest.month + 2) % 12 + 1, 1)
+    as_of = after - timedelta(days=1)
     for row in expected.values():
         row["data_as_of_date"] = as_of
     return expected

@@ -469,6 +469,13 @@ def render(
     generated_at: datetime,
     run_id: str | None,
 ) -> str:
+    from vawg_warehouse import coverage
+
+    days = coverage.stale_after_days()
+    covered = {
+        f.family: coverage.judge(f.family, f.complete_to, generated_at.date(), days)
+        for f in as_of.values()
+    }
     return (
         _environment()
         .get_template("scorecard.html.j2")
@@ -479,6 +486,9 @@ def render(
             rule=rule,
             generated_at=generated_at,
             run_id=run_id,
+            coverage=covered,
+            stale_after_days=days,
+            stale=[c for c in covered.values() if c.is_stale],
             suppressed=SUPPRESSED,
         )
     )
@@ -519,7 +529,8 @@ def build(
         ]
     else:
         panels = [build_panel(rows, conn, m, cfg) for m in cfg.measures]
-    html = render(panels, cfg, as_of, rule, datetime.now(UTC), run_id)
+    generated_at = datetime.now(UTC)
+    html = render(panels, cfg, as_of, rule, generated_at, run_id)
     page = out_dir / "index.html"
     _write(page, html)
     result = ScorecardResult(page, None, None, panels)

@@ -41,7 +41,6 @@ class Config:
     subtitle: str
     headlines: str
     significance_level: float
-    stale_after_days: int
     baseline_periods: int
     min_periods: int
     run_length: int
@@ -92,7 +91,6 @@ def load_config(path: Path | None = None) -> Config:
         subtitle=raw.get("subtitle", ""),
         headlines=headlines,
         significance_level=float(raw.get("significance_level", 0.05)),
-        stale_after_days=int(raw.get("stale_after_days", 45)),
         baseline_periods=int(spc.get("baseline_periods", 24)),
         min_periods=int(spc.get("min_periods", 12)),
         run_length=int(spc.get("run_length", 7)),
