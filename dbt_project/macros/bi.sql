@@ -68,8 +68,22 @@
 {%- endmacro %}
 
 
-{% macro bi_view(relation) -%}
-    {%- set columns = adapter.get_columns_in_relation(relation) if execute else [] -%}
+{#-
+    part: 'all' (every column), 'values' (every column but the <x>_is_suppressed flags) or
+    'flags' (the key columns, then the flags): a long published table is shown as a view of its
+    figures and a companion view of its suppression flags, related by the keys.
+-#}
+{% macro bi_view(relation, part='all', keys=[]) -%}
+    {%- set all_columns = adapter.get_columns_in_relation(relation) if execute else [] -%}
+    {%- set columns = [] -%}
+    {%- for column in all_columns -%}
+        {%- set is_flag = column.name.endswith('_is_suppressed') -%}
+        {%- if part == 'all'
+            or (part == 'values' and not is_flag)
+            or (part == 'flags' and (is_flag or column.name in keys)) -%}
+            {%- do columns.append(column) -%}
+        {%- endif -%}
+    {%- endfor -%}
     {%- if not columns %}
 select * from {{ relation }}
     {%- else -%}

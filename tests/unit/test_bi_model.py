@@ -74,3 +74,30 @@ def test_every_view_relates_to_its_dimensions_and_the_date_table(
         for view in [v for v in _views_with(conn, "Month") if v != "date"]:
             months_used = {m for (m,) in conn.execute(f'select distinct "Month" from bi.{view}')}
             assert months_used <= days, view
+
+
+def test_long_views_are_split_into_figures_and_their_suppression_flags(
+    on_sample_warehouse, make_login
+) -> None:
+    bi_login = make_login(on_sample_warehouse.database, "vawg_bi_reader")
+    with psycopg.connect(bi_login.url) as conn:
+        columns: dict[str, list[str]] = {}
+        for table, column in conn.execute(
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = 'bi' order by table_name, ordinal_position"
+        ):
+            columns.setdefault(table, []).append(column)
+        keys = ["Month", "Local authority code", "Category code"]
+        for view in ("positive_outcomes_monthly", "positive_outcomes_closed_monthly"):
+            figures, flags = columns[view], columns[f"{view}_suppressed"]
+            assert not [c for c in figures if c.endswith(" suppressed")], view
+            assert flags[:3] == keys and all(c.endswith(" suppressed") for c in flags[3:])
+            assert len(flags) > 15, view
+            # one flag row per figure row, by the keys
+            joined = conn.execute(
+                f'select count(*), count(f."Month") from bi.{view} as v '
+                f'left join bi.{view}_suppressed as f using ("Month", '
+                f'"Local authority code", "Category code")'
+            ).fetchone()
+            assert joined[0] == joined[1] > 0, view
+        assert max(len(c) for c in columns.values()) <= 35
