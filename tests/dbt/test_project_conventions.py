@@ -390,21 +390,6 @@ def test_every_model_and_seed_is_in_exactly_one_transform_group(manifest: dict[s
     assert not wrong, wrong
 
 
-def _reads_families_by_design(node: dict[str, Any], families: set[str]) -> bool:
-    """The one exception: a bi view that brings every measure together (bi.measure_headlines)
-    says in meta which families it reads, and is built in the last of them (the groups' order,
-    vawg_warehouse.transform.GROUPS); a view, so it shows each family's marts as they stand."""
-    from vawg_warehouse.datasets import SOURCES
-
-    declared = set(
-        (node.get("meta") or node["config"].get("meta") or {}).get("reads_source_families") or []
-    )
-    if not declared or _folder(node) != "bi" or node["config"]["materialized"] != "view":
-        return False
-    order = list(SOURCES)
-    return families == declared and _group_of(node) == max(declared, key=order.index)
-
-
 def test_no_model_or_test_spans_two_source_families(manifest: dict[str, Any]) -> None:
     """A family's group reads only its own nodes and shared ones, so a family whose extract
     failed leaves only its own marts unbuilt, and the groups partition every data test (each
@@ -420,8 +405,6 @@ def test_no_model_or_test_spans_two_source_families(manifest: dict[str, Any]) ->
             families |= {_group_of(node)} - {"shared"}
             if _group_of(node) == "shared" and families:
                 wrong.append(f"shared model {node['name']} reads {sorted(families)}")
-            if _reads_families_by_design(node, families):
-                continue
         if len(families) > 1:
             wrong.append(f"{node['name']}: {sorted(families)}")
     assert not wrong, wrong
@@ -459,10 +442,7 @@ def test_every_publication_table_public_and_funding_mart_has_a_bi_view(
     for m in models.values():  # a bi view is built in the group of what it reads
         if _folder(m) == "bi":
             parents = [models[p] for p in m["depends_on"]["nodes"] if p in models]
-            families = {_group_of(p) for p in parents} - {"shared"}
-            if _reads_families_by_design(m, families):
-                continue
-            assert families <= {_group_of(m)}, m["name"]
+            assert {_group_of(p) for p in parents} - {"shared"} <= {_group_of(m)}, m["name"]
 
 
 def test_descriptions_are_persisted_as_comments(manifest: dict[str, Any]) -> None:

@@ -1,7 +1,8 @@
 {#-
-    The plan's six measures, one figure per measure x series x period x area, for every reader:
-    the scorecard, the Metabase questions and Power BI all read this view, so a figure is the
-    same wherever it is shown.
+    Measures 1 to 5 of bi.measure_headlines, one figure per measure x series x period x area
+    (measure 6 is bi_measure_headlines_funding; bi.measure_headlines is the union of the two,
+    made by macro bi_measure_headlines_union after each is built, so neither family's build
+    waits for the other's).
 
     Force-wide rows (area_level 'force', the force named in seed local_authorities) are computed
     from the exact figures of the measure marts (totals over every local authority, the unknown
@@ -9,10 +10,14 @@
     (seed publication_parameters) is suppressed, and so is a rate whose numerator or denominator
     is. Local-authority rows come from the publication tables as published: a suppressed cell
     stays suppressed (null, is_suppressed), and a figure summed over several published cells
-    (police orders over order types) is suppressed when any of them is. Funding is force-wide
-    only. Which series stand for each measure, and what is expected of them, is seed
-    measure_headline_series.
+    (police orders over order types) is suppressed when any of them is. Which series stand for
+    each measure, and what is expected of them, is seed measure_headline_series.
 -#}
+
+{#- An exception to folder-level config: after this view, remake bi.measure_headlines, the union
+    of both parts (macros/bi.sql), so the last family to finish shows every measure. -#}
+{{ config(post_hook=[{"sql": "{{ bi_measure_headlines_union() }}", "transaction": false}]) }}
+
 with
 
 reporting as (
@@ -75,12 +80,6 @@ orders_published as (
 
 ),
 
-funding as (
-
-    select * from {{ ref('mart_funding_secured_yearly') }}
-
-),
-
 series as (
 
     select * from {{ ref('measure_headline_series') }}
@@ -99,43 +98,7 @@ publication_parameters as (
 
 ),
 
-force_area as (
-
-    -- The force the local authorities belong to (one row).
-    select
-        min(police_force_area_code) as area_code,
-        min(police_force_area_name) as area_name
-    from local_authorities
-
-),
-
-threshold as (
-
-    -- A missing threshold fails closed (every force-wide count suppressed), as the
-    -- publication layer does.
-    select
-        coalesce(
-            max(
-                case
-                    when parameter = 'suppression_threshold'
-                        then cast(parameter_value as integer)
-                end
-            ),
-            2147483647
-        ) as suppression_threshold,
-        coalesce(
-            bool_or(
-                case
-                    when parameter = 'suppress_zero_counts' then cast(parameter_value as boolean)
-                end
-            ),
-            true
-        ) as suppress_zero_counts
-    from publication_parameters
-
-),
-
--- Force-wide figures: totals of the marts' rows --------------------------------------------
+{{ measure_headlines_force_and_threshold() }},
 
 force_figures as (
 
@@ -217,36 +180,6 @@ force_figures as (
 
 ),
 
-funding_figures as (
-
-    -- Measure 6: Government funders only (seed funders). Additional funding needs the
-    -- baseline of each core allocation: a year where one is unknown lacks full history.
-    select
-        'funding' as measure_id,
-        series_id,
-        make_date(financial_year_start_year, 4, 1) as period_start_date,
-        sum(
-            case
-                when series_id = 'additional_government' then additional_amount_awarded
-                else amount_awarded
-            end
-        ) as amount,
-        bool_and(is_complete_period) as is_complete_period,
-        bool_and(
-            series_id = 'government_total'
-            or additional_amount_awarded is not null
-            or amount_awarded = 0
-        ) as has_full_history,
-        max(data_as_of_date) as data_as_of_date
-    from funding
-    cross join (
-        values ('additional_government'), ('government_total')
-    ) as funding_series (series_id)
-    where is_government_funding
-    group by series_id, financial_year_start_year
-
-),
-
 force_rows as (
 
     select
@@ -274,27 +207,7 @@ force_rows as (
     cross join force_area
     cross join threshold
 
-    union all
-
-    select
-        funding_figures.measure_id,
-        funding_figures.series_id,
-        'force',
-        force_area.area_code,
-        force_area.area_name,
-        funding_figures.period_start_date,
-        funding_figures.amount,
-        null,
-        false,
-        funding_figures.is_complete_period,
-        funding_figures.has_full_history,
-        funding_figures.data_as_of_date
-    from funding_figures
-    cross join force_area
-
 ),
-
--- Local authorities: the publication tables as published -----------------------------------
 
 local_authority_cells as (
 
@@ -411,107 +324,6 @@ all_rows as (
 
 ),
 
-valued as (
-
-    -- A suppressed row shows no figure at all.
-    select
-        all_rows.measure_id,
-        all_rows.series_id,
-        series.series_label,
-        series.value_kind,
-        all_rows.area_level,
-        all_rows.area_code,
-        all_rows.area_name,
-        case when not all_rows.is_suppressed then all_rows.numerator end as numerator,
-        case when not all_rows.is_suppressed then all_rows.denominator end as denominator,
-        case
-            when all_rows.is_suppressed then null
-            when series.value_kind = 'proportion'
-                then {{ pct('all_rows.numerator', 'all_rows.denominator') }}
-            else all_rows.numerator
-        end as value,
-        series.expectation_kind,
-        series.expectation_low,
-        series.expectation_high,
-        case series.value_kind when 'proportion' then '%' when 'money' then ' GBP' else '' end
-            as unit,
-        series.is_graded,
-        series.expectation_note,
-        series.source as expectation_source,
-        series.is_headline,
-        series.sort_order as series_order,
-        all_rows.is_suppressed,
-        all_rows.is_complete_period,
-        all_rows.has_full_history,
-        all_rows.period_start_date,
-        all_rows.data_as_of_date
-    from all_rows
-    inner join series
-        on
-            all_rows.measure_id = series.measure_id
-            and all_rows.series_id = series.series_id
-
-),
-
-headlines as (
-
-    select
-        -- ids
-        measure_id,
-        series_id,
-        area_code,
-
-        -- strings
-        series_label,
-        value_kind,
-        area_level,
-        area_name,
-        case expectation_kind
-            when 'at_least' then 'at least ' || expectation_low || unit
-            when 'at_most' then 'at most ' || expectation_high || unit
-            when 'between'
-                then 'between ' || expectation_low || unit || ' and ' || expectation_high || unit
-            else 'none agreed'
-        end
-            as expectation,
-        case
-            when not is_graded then 'not graded: no target agreed'
-            when not is_complete_period then 'not graded: incomplete period'
-            when is_suppressed or value is null then 'not graded: no figure published'
-            when expectation_kind = 'at_least' and value >= expectation_low
-                then 'meets the expectation'
-            when expectation_kind = 'at_most' and value <= expectation_high
-                then 'meets the expectation'
-            when
-                expectation_kind = 'between' and value between expectation_low and expectation_high
-                then 'meets the expectation'
-            else 'misses the expectation'
-        end as status,
-        expectation_kind,
-        expectation_note,
-        expectation_source,
-
-        -- numerics
-        cast(value as numeric(16, 2)) as value,
-        cast(numerator as numeric(16, 2)) as numerator,
-        cast(denominator as bigint) as denominator,
-        cast(expectation_low as numeric(16, 2)) as expectation_low,
-        cast(expectation_high as numeric(16, 2)) as expectation_high,
-        series_order,
-
-        -- booleans
-        is_headline,
-        is_graded,
-        is_suppressed,
-        is_complete_period,
-        has_full_history,
-
-        -- dates
-        period_start_date,
-        data_as_of_date
-
-    from valued
-
-)
+{{ measure_headlines_final() }}
 
 select * from headlines
