@@ -14,7 +14,7 @@ from datetime import datetime
 
 import psycopg
 
-from vawg_warehouse.datasets import SOURCES
+from vawg_warehouse.ingest.datasets import SOURCES
 
 FAILED = ("failed", "quarantined", "refused")
 
@@ -57,7 +57,7 @@ class StatusReport:
     groups: list[GroupAttempt]
     freshness: list[Freshness]
     last_run: tuple[str, object, datetime] | None  # run id, logical date, finished at
-    coverage: list = field(default_factory=list)  # vawg_warehouse.coverage.Coverage
+    coverage: list = field(default_factory=list)  # vawg_warehouse.outputs.coverage.Coverage
     stale_after_days: int = 0
 
 
@@ -106,7 +106,7 @@ def collect(conn: psycopg.Connection) -> StatusReport:
     ).fetchone()
     from datetime import UTC
 
-    from vawg_warehouse import coverage
+    from vawg_warehouse.outputs import coverage
 
     days = coverage.stale_after_days()
     today = datetime.now(UTC).date()

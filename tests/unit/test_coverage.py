@@ -1,6 +1,7 @@
 """Data as of: quarter-dated files dated to their quarter's end, each family complete only as
 far as its least recent dataset (the dates the marts give their figures), and staleness judged
-on what the data cover, on the scorecard and in ``vawg status`` (vawg_warehouse.coverage)."""
+on what the data cover, on the scorecard and in ``vawg status``
+(vawg_warehouse.outputs.coverage)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from datetime import date
 import psycopg
 import pytest
 
-from vawg_warehouse import coverage, scorecard, status
+from vawg_warehouse import status
+from vawg_warehouse.outputs import coverage, scorecard
 
 
 def test_staleness_is_judged_on_the_day_the_data_reach(monkeypatch) -> None:

@@ -17,8 +17,8 @@ import psycopg
 import pytest
 
 from tests.unit.test_scorecard import _Dom, assert_headlines_shown, headline_rows
-from vawg_warehouse import scorecard
-from vawg_warehouse.scorecard.config import load_config
+from vawg_warehouse.outputs import scorecard
+from vawg_warehouse.outputs.scorecard.config import load_config
 
 pytestmark = pytest.mark.xdist_group("sample_warehouse")
 

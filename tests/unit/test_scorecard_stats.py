@@ -1,4 +1,4 @@
-"""The scorecard's statistics on numbers worked by hand (vawg_warehouse.scorecard.stats)."""
+"""The scorecard's statistics on numbers worked by hand (vawg_warehouse.outputs.scorecard.stats)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from vawg_warehouse.scorecard import stats
-from vawg_warehouse.scorecard.config import load_config
+from vawg_warehouse.outputs.scorecard import stats
+from vawg_warehouse.outputs.scorecard.config import load_config
 
 
 def pct(v: float) -> str:
@@ -176,7 +176,7 @@ def _documented_columns() -> dict[str, set[str]]:
 
 def test_every_column_the_scorecard_reads_is_a_documented_column_of_the_view() -> None:
     """A renamed column must fail here, not leave a panel saying "Not shown"."""
-    from vawg_warehouse.scorecard import data
+    from vawg_warehouse.outputs.scorecard import data
 
     for part in ("bi_measure_headlines_force", "bi_measure_headlines_funding"):
         documented = _documented_columns()[part]

@@ -12,15 +12,9 @@ extracts as (
 
 ),
 
-dates as (
+month_local_authorities as (
 
-    select * from {{ ref('dim_date') }}
-
-),
-
-geographies as (
-
-    select * from {{ ref('dim_geography') }}
+    select * from {{ ref('int_month_local_authority_grid') }}
 
 ),
 
@@ -70,7 +64,7 @@ monthly_counts as (
 
 reporting_months as (
 
-    -- Every month from the first month heard to the last, so months without cases show 0.
+    {#- Every month from the first month heard to the last, so months without cases show 0. -#}
     {{ reporting_months(
         'select min(month_start_date) from flagged_cases',
         'select max(month_start_date) from flagged_cases',
@@ -104,10 +98,10 @@ history as (
     -- last referral could fall before the extract cannot be told from a first referral. The data
     -- are as of the MARAC extract's as-of date.
     select
-        reporting_months.month_start_date,
+        months.month_start_date,
         coalesce(
             cast(
-                least(monthly_look_back.earliest_compared_date, reporting_months.month_start_date)
+                least(monthly_look_back.earliest_compared_date, months.month_start_date)
                 - make_interval(months => parameters_typed.window_months)
                 as date
             ) >= extract_start.first_day,
@@ -115,11 +109,11 @@ history as (
         ) as has_full_history,
         (select data_as_of_date from extracts where dataset_name = 'force_marac_cases')
             as data_as_of_date
-    from reporting_months
+    from (select distinct month_start_date from reporting_months) as months
     cross join parameters_typed
     cross join extract_start
     left join monthly_look_back
-        on reporting_months.month_start_date = monthly_look_back.month_start_date
+        on months.month_start_date = monthly_look_back.month_start_date
 
 ),
 
@@ -127,14 +121,13 @@ grid as (
 
     -- month x local authority (the unknown member too, so totals reconcile with the fact).
     select
-        geographies.geography_key,
-        geographies.local_authority_code,
-        geographies.local_authority_name,
-        geographies.division_name,
+        reporting_months.geography_key,
+        reporting_months.local_authority_code,
+        reporting_months.local_authority_name,
+        reporting_months.division_name,
         reporting_months.financial_year,
         reporting_months.month_start_date
     from reporting_months
-    cross join geographies
 
 ),
 
@@ -203,7 +196,10 @@ measures as (
         {{ rate_per('rolling_year.cases_heard', 'rolling_year.population', 10000) }}
             as cases_per_10000_women,
         cast(rolling_year.cases_heard_12_months as integer) as cases_heard_12_months,
-        {{ rate_per('rolling_year.cases_heard_12_months', 'rolling_year.population', 10000, places=1, data_type='numeric(12, 1)') }}
+        {{ rate_per(
+            'rolling_year.cases_heard_12_months', 'rolling_year.population', 10000,
+            places=1, data_type='numeric(12, 1)',
+        ) }}
             as cases_per_10000_women_12_months,
         rolling_year.benchmark_cases_per_10000_women_a_year,
         rolling_year.window_months as repeat_window_months,
