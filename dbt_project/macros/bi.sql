@@ -68,8 +68,22 @@
 {%- endmacro %}
 
 
-{% macro bi_view(relation) -%}
-    {%- set columns = adapter.get_columns_in_relation(relation) if execute else [] -%}
+{#-
+    part: 'all' (every column), 'values' (every column but the <x>_is_suppressed flags) or
+    'flags' (the key columns, then the flags): a long published table is shown as a view of its
+    figures and a companion view of its suppression flags, related by the keys.
+-#}
+{% macro bi_view(relation, part='all', keys=[]) -%}
+    {%- set all_columns = adapter.get_columns_in_relation(relation) if execute else [] -%}
+    {%- set columns = [] -%}
+    {%- for column in all_columns -%}
+        {%- set is_flag = column.name.endswith('_is_suppressed') -%}
+        {%- if part == 'all'
+            or (part == 'values' and not is_flag)
+            or (part == 'flags' and (is_flag or column.name in keys)) -%}
+            {%- do columns.append(column) -%}
+        {%- endif -%}
+    {%- endfor -%}
     {%- if not columns %}
 select * from {{ relation }}
     {%- else -%}
@@ -126,4 +140,85 @@ from {{ relation }}
 {#- on-run-end: usage on schema bi for BI tools and auditors (migration 015 grants it too). -#}
 {% macro grant_usage_on_bi_schema(schema_name="bi") -%}
     {{ grant_schema_usage_where_missing(schema_name, ["vawg_bi_reader", "vawg_auditor"]) }}
+{%- endmacro %}
+
+
+{#-
+    post-hook of bi_measure_headlines_force and bi_measure_headlines_funding (outside their
+    transaction): (re)make bi.measure_headlines, the union of the parts, and grant it to BI tools
+    and auditors. Each family's dbt group builds its own part, so a family never waits for
+    another and a failed extract leaves only its own part as it was. The union is a view over a
+    function that reads, when queried, whichever parts exist: it holds no dependency on the
+    parts, so rebuilding one never touches it (a view over both would be dropped with either,
+    and two groups rebuilding at once would deadlock). An advisory lock serialises the remake.
+-#}
+{% macro bi_measure_headlines_union() -%}
+    do $do$
+    declare
+        schema_name text := '{{ this.schema }}';
+        part regclass;
+        columns text;
+    begin
+        perform pg_advisory_xact_lock(hashtext(schema_name || '.measure_headlines'));
+        part := coalesce(
+            to_regclass(format('%I.measure_headlines_force', schema_name)),
+            to_regclass(format('%I.measure_headlines_funding', schema_name))
+        );
+        select string_agg(
+            format('%I %s', attname, format_type(atttypid, atttypmod)), ', ' order by attnum
+        )
+        into columns
+        from pg_catalog.pg_attribute
+        where attrelid = part and attnum > 0 and not attisdropped;
+        execute format('drop view if exists %I.measure_headlines', schema_name);
+        execute format('drop function if exists %I.measure_headlines_rows()', schema_name);
+        execute format(
+            $f$
+            create function %1$I.measure_headlines_rows() returns table (%2$s)
+            language plpgsql stable as $body$
+            declare
+                query text;
+            begin
+                select string_agg(format('select * from %1$I.%%I', p), ' union all ')
+                into query
+                from unnest(array['measure_headlines_force', 'measure_headlines_funding']) as p
+                where to_regclass(format('%1$I.%%I', p)) is not null;
+                return query execute query;
+            end
+            $body$
+            $f$,
+            schema_name, columns
+        );
+        execute format(
+            'create view %I.measure_headlines as select * from %I.measure_headlines_rows()',
+            schema_name, schema_name
+        );
+        execute format(
+            'comment on view %I.measure_headlines is %L', schema_name,
+            'The plan''s six measures for every reader (scorecard, Metabase, Power BI): '
+            || 'measure_headlines_force (measures 1-5) and measure_headlines_funding (measure 6) '
+            || 'together. One row per measure_id x series_id x period_start_date x area_code.'
+        );
+        -- each column carries the description of the part's column (what BI tools show)
+        execute (
+            select string_agg(
+                format(
+                    'comment on column %I.measure_headlines.%I is %L',
+                    schema_name, attname, col_description(part, attnum)
+                ),
+                '; '
+            )
+            from pg_catalog.pg_attribute
+            where attrelid = part and attnum > 0 and not attisdropped
+                and col_description(part, attnum) is not null
+        );
+        execute format(
+            'grant execute on function %I.measure_headlines_rows() to vawg_bi_reader, vawg_auditor',
+            schema_name
+        );
+        execute format(
+            'grant select on %I.measure_headlines to vawg_bi_reader, vawg_auditor', schema_name
+        );
+    end
+    $do$;
 {%- endmacro %}

@@ -57,6 +57,8 @@ class StatusReport:
     groups: list[GroupAttempt]
     freshness: list[Freshness]
     last_run: tuple[str, object, datetime] | None  # run id, logical date, finished at
+    coverage: list = field(default_factory=list)  # vawg_warehouse.outputs.coverage.Coverage
+    stale_after_days: int = 0
 
 
 def _exists(conn: psycopg.Connection, relation: str) -> bool:
@@ -102,7 +104,15 @@ def collect(conn: psycopg.Connection) -> StatusReport:
         "select dag_run_id, logical_date, finished_at from audit.pipeline_run "
         "order by pipeline_run_id desc limit 1"
     ).fetchone()
-    return StatusReport(datasets, groups, freshness, last)
+    from datetime import UTC
+
+    from vawg_warehouse.outputs import coverage
+
+    days = coverage.stale_after_days()
+    today = datetime.now(UTC).date()
+    return StatusReport(
+        datasets, groups, freshness, last, coverage.coverage(conn, today, days), days
+    )
 
 
 def _dataset_run(conn: psycopg.Connection, dataset: str) -> DatasetRun:
@@ -197,4 +207,10 @@ def format_status(report: StatusReport) -> list[str]:
         )
     if not report.freshness:
         lines.append("  not checked yet")
+    lines.append("")
+    lines.append(f"data coverage (out of date after {report.stale_after_days} days):")
+    for c in report.coverage:
+        lines.append(f"  {c.describe()}")
+    if not report.coverage:
+        lines.append("  not known (the bi layer is not built)")
     return lines

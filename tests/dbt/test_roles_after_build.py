@@ -63,10 +63,11 @@ def _models(manifest: dict) -> dict[str, dict]:
 
 
 def _bi_relations(manifest: dict) -> set[str]:
-    """What BI tools read: the views of schema bi (models/bi), by the name dbt gives them."""
+    """What BI tools read: the views of schema bi (models/bi), by the name dbt gives them, and
+    bi.measure_headlines, the union of two of them that their post-hook makes (macros/bi.sql)."""
     return {
         f"bi.{m['alias'] or m['name']}" for m in _models(manifest).values() if m["schema"] == "bi"
-    }
+    } | {"bi.measure_headlines"}
 
 
 def _readable(conn: psycopg.Connection, role: str) -> set[str]:

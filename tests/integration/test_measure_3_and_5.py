@@ -127,8 +127,14 @@ def expected_marac(landing: Path) -> dict[tuple[date, str], dict]:
         by_person[(case["victim_id"], perpetrator)].append(case)
     heard: Counter = Counter()
     repeats: Counter = Counter()
-    first_compared = min(date.fromisoformat(c[compared]) for c in cases)
-    full_history_from = _add_months(first_compared.replace(day=1), window)
+    # The extract's first day; a month has full history when every case heard in it, and its
+    # first day, look back window months to no earlier than that day (SafeLives: a repeat is
+    # within 12 months of the LAST referral, which must be in the data to be seen).
+    first_day = min(date.fromisoformat(c[compared]) for c in cases)
+    earliest_in_month: dict[date, date] = {}
+    for case in cases:
+        month, this = _month(case["date_heard"]), date.fromisoformat(case[compared])
+        earliest_in_month[month] = min(this, earliest_in_month.get(month, this))
     as_of = data_as_of(landing, "force/marac", "marac_*.csv")
     benchmark = Decimal(parameters["benchmark_cases_per_10000_women_a_year"])
     for history in by_person.values():
@@ -163,7 +169,10 @@ def expected_marac(landing: Path) -> dict[tuple[date, str], dict]:
                 "benchmark_cases_per_10000_women_a_year": benchmark,
                 "repeat_window_months": window,
                 "is_complete_period": _month_end(month) <= as_of,
-                "has_full_history": month >= full_history_from,
+                "has_full_history": _add_months(
+                    min(month, earliest_in_month.get(month, month)), -window
+                )
+                >= first_day,
                 "data_as_of_date": as_of,
             }
     return expected
@@ -238,7 +247,9 @@ def expected_orders(landing: Path) -> dict[tuple[date, str, str], dict]:
                 found = counts.get((month, la, order_type), Counter())
                 row = {column: found[column] for column in ORDER_COUNTS.values()}
                 row["notices_converted"] = found["notices_converted"]
-                row["conversion_rate"] = _ratio(found["notices_converted"], found["notices_issued"])
+                row["conversion_rate_pct"] = _pct(
+                    found["notices_converted"], found["notices_issued"]
+                )
                 row["is_complete_period"] = _month_end(month) <= as_of
                 row["data_as_of_date"] = as_of
                 expected[(month, la, order_type)] = row

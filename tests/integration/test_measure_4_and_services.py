@@ -36,6 +36,15 @@ def _csv_rows(folder: Path, pattern: str) -> list[dict[str, str]]:
     return rows
 
 
+def _pct(numerator: int | None, denominator: int | None) -> Decimal | None:
+    """100 x numerator / denominator to 1 decimal place (the marts' macro pct)."""
+    if numerator is None or not denominator:
+        return None
+    return (Decimal(100 * numerator) / Decimal(denominator)).quantize(
+        Decimal("0.1"), rounding=ROUND_HALF_UP
+    )
+
+
 def _rate(numerator: int | None, denominator: int | None) -> Decimal | None:
     if not denominator:
         return None
@@ -117,7 +126,7 @@ def expected_compliance(landing: Path) -> dict[tuple[date, str, int], dict]:
                     "not_applicable_count": c.get("not_applicable", 0),
                     "met_late_count": c.get("met_late", 0),
                     "overdue_without_status_count": c.get("overdue_without_status", 0),
-                    "compliance_rate": _rate(met, met + not_met),
+                    "compliance_rate_pct": _pct(met, met + not_met),
                     "is_complete_period": month_end <= measured_through,
                     "data_as_of_date": as_of,
                     "measured_through_date": measured_through,
@@ -232,7 +241,10 @@ def expected_services(landing: Path) -> dict[tuple[str, str, str], dict]:
                 "quarter_start_date": _quarter_start(year, quarter),
                 "latest_submitted_date": s["latest_submitted_date"] if s else None,
             }
-    as_of = max(v["latest_submitted_date"] for v in sums.values())
+    # the data cover to the last day of the newest quarter returned
+    newest = max(r["quarter_start_date"] for r in expected.values() if r["is_return_received"])
+    after = date(newest.year + (newest.month + 2) // 12, (newest.month + 2) % 12 + 1, 1)
+    as_of = after - timedelta(days=1)
     for row in expected.values():
         row["data_as_of_date"] = as_of
     return expected

@@ -109,3 +109,28 @@ def test_a_refusal_names_the_call_and_never_the_password(on_sample_warehouse, ma
             wrong.run()
     assert "POST /api/session" in str(refused.value) and "HTTP 401" in str(refused.value)
     assert "not-the-password" not in str(refused.value)
+
+
+def test_the_measure_questions_show_the_scorecards_figures(on_sample_warehouse, make_login) -> None:
+    """Questions 1-6 read bi.measure_headlines, force-wide: the MARAC question's figure for a
+    month is the view's exact force figure (not a sum of published cells), and the funding
+    question shows additional Government funding beside the total."""
+    bi_login = make_login(on_sample_warehouse.database, "vawg_bi_reader")
+    measures = [q for q in metabase.QUESTIONS if q.name[:2] in {f"{n}." for n in range(1, 7)}]
+    assert len(measures) == 6
+    assert all("from bi.measure_headlines" in q.sql for q in measures)
+    with psycopg.connect(bi_login.url, autocommit=True) as conn:
+        marac = dict((r[0], r[2]) for r in conn.execute(measures[2].sql).fetchall() if not r[3])
+        exact = dict(
+            conn.execute(
+                "select period_start_date, value from bi.measure_headlines "
+                "where measure_id = 'marac_repeat' and area_level = 'force' "
+                "and is_complete_period and not is_suppressed"
+            ).fetchall()
+        )
+        assert marac and marac == exact
+        series = {r[1] for r in conn.execute(measures[5].sql).fetchall()}
+        assert series == {
+            "Additional Government funding awarded (GBP)",
+            "All Government funding awarded (GBP), context",
+        }

@@ -8,18 +8,15 @@ test is skipped, saying so; it installs nothing itself.
 
 from __future__ import annotations
 
-import calendar
 import re
 from datetime import date
 from html.parser import HTMLParser
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from vawg_warehouse import orchestration
 from vawg_warehouse.outputs import browser
-from vawg_warehouse.outputs.scorecard import data
 from vawg_warehouse.outputs.scorecard.config import load_config
 
 pytestmark = pytest.mark.xdist_group("sample_warehouse")
@@ -67,81 +64,65 @@ class _Dom(HTMLParser):
         ]
 
 
-def _expected(conn, measure, family_as_of) -> tuple[date, float]:
-    """The latest complete period and its force-wide figure, computed here from the mart alone:
-    the newest period that ends on or before the data's as-of date."""
-    columns = data.columns_of(conn, measure.mart)
-    as_of_column = next((c for c in data.AS_OF_COLUMNS if c in columns), None)
-    as_of = None
-    if as_of_column:
-        as_of = conn.execute(
-            sql.SQL("select max({}) from {}").format(
-                sql.Identifier(as_of_column), sql.Identifier(*measure.mart.split("."))
-            )
-        ).fetchone()[0]
-    as_of = as_of or family_as_of
-    where = sql.SQL(" and ").join(
-        [sql.SQL("true")]
-        + [
-            sql.SQL("{} = {}").format(sql.Identifier(k), sql.Literal(v))
-            for k, v in measure.filter.items()
-        ]
-    )
-    if measure.grain == "financial_year":
-        period = sql.SQL("make_date({}, 4, 1)").format(sql.Identifier(measure.period_column))
-    else:
-        period = sql.Identifier(measure.period_column)
-    if measure.kind == "proportion":
-        figure = sql.SQL("100.0 * sum({}) / nullif(sum({}), 0)").format(
-            sql.Identifier(measure.numerator), sql.Identifier(measure.denominator)
-        )
-    else:
-        figure = sql.SQL("sum({})").format(sql.Identifier(measure.value))
-    rows = conn.execute(
-        sql.SQL("select {p}, {f} from {t} where {w} group by 1 order by 1").format(
-            p=period, f=figure, t=sql.Identifier(*measure.mart.split(".")), w=where
-        )
-    ).fetchall()
+def headline_rows(url: str) -> dict[str, dict]:
+    """The force-wide headline row of each measure's latest complete period with full history,
+    from bi.measure_headlines as the login ``url`` reads it."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            """
+            select distinct on (measure_id)
+                measure_id, period_start_date, value, numerator, denominator, is_suppressed,
+                value_kind
+            from bi.measure_headlines
+            where area_level = 'force' and is_headline and is_complete_period
+                and has_full_history
+            order by measure_id, period_start_date desc
+            """
+        ).fetchall()
+    names = ("period", "value", "numerator", "denominator", "suppressed", "kind")
+    return {r[0]: dict(zip(names, r[1:], strict=True)) for r in rows}
 
-    def end(p: date) -> date:
-        if measure.grain == "financial_year":
-            return date(p.year + 1, 3, 31)
-        return date(p.year, p.month, calendar.monthrange(p.year, p.month)[1])
 
-    complete = [(p, v) for p, v in rows if end(p) <= as_of]
-    return complete[-1][0], float(complete[-1][1])
+def assert_headlines_shown(dom: _Dom, expected: dict[str, dict]) -> None:
+    """Each measure's latest figure on the page is the view's, in value, period and words."""
+    shown = {e["attrs"]["data-measure"]: e for e in dom.find("b", class_="latest-value")}
+    assert sorted(shown) == sorted(expected)
+    for measure_id, row in expected.items():
+        element = shown[measure_id]
+        assert element["attrs"]["data-period"] == row["period"].isoformat(), measure_id
+        text = element["text"].strip()
+        if row["suppressed"]:
+            assert element["attrs"]["data-suppressed"] == "true", measure_id
+            assert text == "[c]", measure_id
+            continue
+        assert element["attrs"]["data-suppressed"] == "false", measure_id
+        value = float(row["value"])
+        assert float(element["attrs"]["data-value"]) == pytest.approx(value), measure_id
+        if row["denominator"] is not None:
+            assert float(element["attrs"]["data-numerator"]) == float(row["numerator"])
+            assert float(element["attrs"]["data-denominator"]) == float(row["denominator"])
+        if row["kind"] == "proportion":
+            assert text == f"{value:.1f}%", measure_id
+        elif row["kind"] == "money":
+            assert text == f"£{value:,.0f}", measure_id
+        else:
+            assert text == f"{value:,.0f}", measure_id
 
 
 @needs_chromium
 def test_the_scorecard_in_chromium_shows_each_measures_latest_figure_from_the_warehouse(
-    on_sample_warehouse, tmp_path
+    on_sample_warehouse, tmp_path, make_login
 ) -> None:
     result = orchestration.build_scorecard("test-run", out_dir=tmp_path / "card", png=True)
     page = tmp_path / "card" / "index.html"
     dom = _Dom()
     dom.feed(browser.dump_dom(page))
     cfg = load_config()
-
-    shown = {e["attrs"]["data-measure"]: e for e in dom.find("b", class_="latest-value")}
-    assert sorted(shown) == sorted(m.id for m in cfg.measures)
-    with psycopg.connect(on_sample_warehouse.database.url) as conn:
-        as_of = dict(conn.execute('select "Source family", "Data complete to" from bi.data_as_of'))
-        for measure in cfg.measures:
-            period, value = _expected(conn, measure, as_of[measure.family])
-            element = shown[measure.id]
-            assert element["attrs"]["data-period"] == period.isoformat(), measure.id
-            assert element["attrs"]["data-suppressed"] == "false", measure.id
-            assert float(element["attrs"]["data-value"]) == pytest.approx(value), measure.id
-            text = element["text"].strip()
-            if measure.kind == "proportion":
-                assert text == f"{value:.1f}%", measure.id
-            elif measure.kind == "money":
-                assert text == f"£{value:,.0f}", measure.id
-            else:
-                assert text == f"{value:,.0f}", measure.id
-            # a status with its reasons
-            reasons = dom.find("ul", **{"data-reasons": measure.id})
-            assert reasons and reasons[0]["text"].strip(), measure.id
+    bi_login = make_login(on_sample_warehouse.database, "vawg_bi_reader")
+    assert_headlines_shown(dom, headline_rows(bi_login.url))
+    for measure in cfg.measures:  # a status with its reasons
+        reasons = dom.find("ul", **{"data-reasons": measure.id})
+        assert reasons and reasons[0]["text"].strip(), measure.id
 
     statuses = [e["attrs"]["data-status"] for e in dom.find("span", class_="badge")]
     assert len(statuses) == len(cfg.measures)
@@ -152,15 +133,10 @@ def test_the_scorecard_in_chromium_shows_each_measures_latest_figure_from_the_wa
     incomplete = date(end.year, end.month, 1).strftime("%b %Y")
     labels = [e["attrs"]["data-incomplete"] for e in dom.find("span", class_="incomplete")]
     assert any(incomplete in label for label in labels), labels
-    assert all(
-        shown[m.id]["attrs"]["data-period"] < date(end.year, end.month, 1).isoformat()
-        for m in cfg.measures
-        if m.grain == "month"
-    )
 
     # Suppressed cells of the publication tables show [c], where the publication has them.
+    shown = {e["attrs"]["data-measure"]: e for e in dom.find("b", class_="latest-value")}
     with psycopg.connect(on_sample_warehouse.database.url) as conn:
-        marac = next(m for m in cfg.measures if m.id == "marac_repeat")
         period = shown["marac_repeat"]["attrs"]["data-period"]
         hidden = conn.execute(
             "select local_authority_name from publication.pub_mart_marac_repeat_monthly "
@@ -173,7 +149,6 @@ def test_the_scorecard_in_chromium_shows_each_measures_latest_figure_from_the_wa
             "where month_start_date = %s and not repeat_cases_is_suppressed order by 1",
             (period,),
         ).fetchall()
-    assert marac.local_authorities[1].column == "repeat_cases"
     table = next(
         e
         for e in dom.find("table", class_="local-authorities")
@@ -205,20 +180,20 @@ def test_the_scorecard_in_chromium_shows_each_measures_latest_figure_from_the_wa
     assert (page.stat().st_mode & 0o777) == 0o600  # owner-only, like the run reports
 
 
-def test_a_measure_whose_table_lacks_a_column_shows_why_and_the_others_still_render(
+def test_a_measure_without_rows_in_the_view_shows_why_and_the_others_still_render(
     on_sample_warehouse, tmp_path
 ) -> None:
-    """Columns are read defensively: a mart without a configured column costs that panel only."""
+    """A measure the view has no figures for costs that panel only."""
     import dataclasses
 
     from vawg_warehouse.outputs import scorecard
 
     cfg = load_config()
-    broken = dataclasses.replace(cfg.measures[0], numerator=None, value="no_such_column")
+    broken = dataclasses.replace(cfg.measures[0], id="no_such_measure")
     cfg = dataclasses.replace(cfg, measures=(broken, *cfg.measures[1:]))
     with psycopg.connect(on_sample_warehouse.database.url) as conn:
         result = scorecard.build(conn, tmp_path, pdf=False, config=cfg)
     html = (tmp_path / "index.html").read_text()
-    assert "has no column no_such_column" in html
+    assert "has no headline rows for measure no_such_measure" in html
     assert result.panels[0].status_key == "insufficient_data"
-    assert all(p.latest_value is not None for p in result.panels[1:])
+    assert all(p.latest is not None for p in result.panels[1:])

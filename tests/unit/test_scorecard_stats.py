@@ -100,25 +100,66 @@ def test_grading_against_the_expectation_and_the_direction_that_is_worse() -> No
     assert stats.grade(91, "higher_is_better", at_least_90, flat, [down], pct).status == "watch"
 
 
-def test_a_neutral_measure_is_context_unless_it_leaves_its_range() -> None:
+def test_a_neutral_measure_is_graded_against_its_range() -> None:
+    """Measure 3's note says it is graded against its range: inside is on track, outside watch
+    (it was "context, not graded" inside its range)."""
     band = stats.Expectation("between", low=28, high=40)
     rise = stats.ChangeTest("t", 45, 30, 15, None, 0.001, True, "up")
-    context = stats.grade(33, "neutral", band, rise, [], pct)
-    assert context.status == "not_graded"
-    assert any("neither good nor bad" in r for r in context.reasons)
+    inside = stats.grade(33, "neutral", band, rise, [], pct)
+    assert inside.status == "on_track"
+    assert any("meets the expectation" in r for r in inside.reasons)
+    assert any("neither good nor bad" in r for r in inside.reasons)
     assert stats.grade(45, "neutral", band, rise, [], pct).status == "watch"
     assert stats.grade(None, "neutral", band, None, [], pct).status == "insufficient_data"
+    # no expectation at all: information only
+    assert stats.grade(33, "neutral", stats.Expectation(), None, [], pct).status == "not_graded"
 
 
-def test_the_configuration_names_six_measures_each_with_polarity_and_expectation() -> None:
+def test_without_an_agreed_target_there_is_no_status_only_information() -> None:
+    rise = stats.ChangeTest("t", 45, 30, 15, None, 0.001, True, "up")
+    down = stats.Signal("outside_limits", "down", "below the range its past periods would predict")
+    status = stats.ungraded("No target agreed", rise, [down])
+    assert status.status == "not_graded" and status.label == "Not graded: no target agreed"
+    assert status.reasons[0] == "No target agreed"
+    words = " ".join(status.reasons)
+    assert "larger than chance" in words and "unusual" in words
+    assert "p = " not in words and "special cause" not in words
+
+
+def test_the_configuration_names_six_measures_each_with_a_polarity() -> None:
     cfg = load_config()
     assert [m.number for m in cfg.measures] == [1, 2, 3, 4, 5, 6]
+    assert [m.id for m in cfg.measures] == [
+        "reporting",
+        "positive_outcomes",
+        "marac_repeat",
+        "victims_code",
+        "protective_orders",
+        "funding",
+    ]
+    assert cfg.headlines == "bi.measure_headlines"
     for m in cfg.measures:
         assert m.polarity in ("higher_is_better", "lower_is_better", "neutral")
-        assert m.kind in ("count", "proportion", "money")
-        assert m.expectation.kind in ("none", "at_least", "at_most", "between")
-        if m.expectation.kind != "none":
-            assert m.expectation.source, f"{m.id}: an expectation says where it comes from"
+
+
+def test_the_seed_gives_each_measure_one_headline_and_grades_only_what_is_agreed() -> None:
+    """Expectations live in seed measure_headline_series, with source and status; none is a
+    placeholder, and a graded series has an expectation to be graded against."""
+    import csv
+
+    from vawg_warehouse.config import get_settings
+
+    path = get_settings().dbt_project_dir / "seeds" / "reference" / "measure_headline_series.csv"
+    rows = list(csv.DictReader(path.open()))
+    headlines = [r["measure_id"] for r in rows if r["is_headline"] == "true"]
+    assert sorted(headlines) == sorted(m.id for m in load_config().measures)
+    for r in rows:
+        assert r["source"] and r["status"] in ("C", "P", "U"), r["series_id"]
+        assert "PLACEHOLDER" not in " ".join(r.values())
+        if r["is_graded"] == "true":
+            assert r["expectation_kind"] != "none", r["series_id"]
+    graded = {r["measure_id"] for r in rows if r["is_graded"] == "true"}
+    assert graded == {"marac_repeat"}  # the only expectation the office grades against so far
 
 
 def _documented_columns() -> dict[str, set[str]]:
@@ -133,15 +174,10 @@ def _documented_columns() -> dict[str, set[str]]:
     return columns
 
 
-def test_every_column_the_scorecard_reads_is_a_documented_column_of_its_model() -> None:
-    """A renamed mart column must fail here, not leave a panel saying "Not shown"."""
-    documented = _documented_columns()
-    missing = []
-    for m in load_config().measures:
-        mart = m.mart.split(".")[1]
-        missing += [(m.id, mart, c) for c in m.columns_needed if c not in documented[mart]]
-        if m.publication:
-            publication = m.publication.split(".")[1]
-            needed = [c.column for c in m.local_authorities] + list(m.local_authority_filter)
-            missing += [(m.id, publication, c) for c in needed if c not in documented[publication]]
-    assert not missing
+def test_every_column_the_scorecard_reads_is_a_documented_column_of_the_view() -> None:
+    """A renamed column must fail here, not leave a panel saying "Not shown"."""
+    from vawg_warehouse.outputs.scorecard import data
+
+    for part in ("bi_measure_headlines_force", "bi_measure_headlines_funding"):
+        documented = _documented_columns()[part]
+        assert not [c for c in data.HEADLINE_COLUMNS if c not in documented], part

@@ -26,8 +26,12 @@ pipeline_runs as (
 published_files as (
 
     -- The family is the dataset's first word (force_crimes -> force; datasets.py). A file's
-    -- extract date is the YYYY-MM-DD in its name, or the last day of a YYYY-MM (police.uk).
+    -- extract date is the YYYY-MM-DD in its name, the last day of a YYYY-MM (police.uk), or the
+    -- last day of a financial quarter YYYYQn (n = 1 for April-June of financial year YYYY/YY+1:
+    -- cps_2024Q4.csv covers to 31 March 2025, a service return ..._2025Q1.xlsx to 30 June 2025),
+    -- as the marts date them.
     select
+        dataset_name,
         split_part(dataset_name, '_', 1) as source_family,
         published_at,
         coalesce(
@@ -36,6 +40,14 @@ published_files as (
                 to_date(substring(file_name from '(\d{4}-\d{2})(?:[^-0-9]|$)'), 'YYYY-MM')
                 + interval '1 month' - interval '1 day'
                 as date
+            ),
+            cast(
+                make_date(cast(substring(file_name from '(\d{4})[Qq][1-4]') as integer), 4, 1)
+                + make_interval(
+                    months => 3 * cast(substring(file_name from '\d{4}[Qq]([1-4])') as integer)
+                )
+                - interval '1 day'
+                as date
             )
         ) as extract_date
     from load_batches
@@ -43,14 +55,33 @@ published_files as (
 
 ),
 
-families as (
+datasets as (
 
+    -- How far each dataset's data reach: its newest extract.
     select
         source_family,
+        dataset_name,
         max(extract_date) as data_complete_to_date,
         count(*) as published_file_count,
         max(published_at) as last_published_at
     from published_files
+    group by source_family, dataset_name
+
+),
+
+families as (
+
+    -- A family is complete only as far as its least recent dataset (the marts date each
+    -- dataset's figures by its own extract: one new crimes file does not bring MARAC forward).
+    select
+        source_family,
+        case
+            when bool_and(data_complete_to_date is not null) then min(data_complete_to_date)
+        end as data_complete_to_date,
+        max(data_complete_to_date) as newest_extract_date,
+        sum(published_file_count) as published_file_count,
+        max(last_published_at) as last_published_at
+    from datasets
     group by source_family
 
 ),
@@ -78,6 +109,7 @@ data_as_of as (
     select
         families.source_family as "Source family",
         families.data_complete_to_date as "Data complete to",
+        families.newest_extract_date as "Newest extract",
         families.published_file_count as "Files published",
         families.last_published_at as "Last file published at",
         builds.marts_rebuilt_at as "Marts rebuilt at",

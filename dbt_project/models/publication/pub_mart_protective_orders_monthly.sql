@@ -28,7 +28,7 @@ publication_parameters as (
         'applications_withdrawn', 'breaches', 'notices_converted',
     ],
     rates={
-        'conversion_rate': ['notices_converted', 'notices_issued'],
+        'conversion_rate_pct': ['notices_converted', 'notices_issued'],
     },
     trailing_columns=['data_as_of_date'],
 ) }}

@@ -34,7 +34,7 @@ publication_parameters as (
     ],
     count_columns=['met_count', 'not_met_count', 'applicable_count', 'not_applicable_count'],
     rates={
-        'compliance_rate': ['met_count', 'applicable_count'],
+        'compliance_rate_pct': ['met_count', 'applicable_count'],
     },
     row_totals=[
         ['applicable_count', ['met_count', 'not_met_count']],

@@ -63,94 +63,79 @@ def _line(x: str, *y: str) -> dict[str, Any]:
     return {"graph.dimensions": [x], "graph.metrics": list(y), "graph.x_axis.title_text": x}
 
 
-# Every question reads schema bi only. Sums over local authorities add the published cells:
-# a suppressed cell ([c]) is missing from the sum, and each question says how many there were.
+# Every question reads schema bi only: the measures from bi.measure_headlines, the view the
+# scorecard reads too, so Metabase shows the Panel's figures. Force-wide figures are exact (a
+# total below the publication threshold is suppressed); only complete periods are shown.
+
+
+def _headline_sql(measure_id: str, period: str, value: str, series: str = "is_headline") -> str:
+    return f"""select period_start_date as "{period}", series_label as "Series",
+       value as "{value}", is_suppressed as "Suppressed"
+from bi.measure_headlines
+where measure_id = '{measure_id}' and area_level = 'force' and {series}
+  and is_complete_period
+order by period_start_date, series_order"""
+
+
 QUESTIONS: tuple[Question, ...] = (
     Question(
-        "1. Domestic abuse crimes recorded, by month",
-        "Measure 1. Sum of the published local authority cells; 'Cells suppressed' counts the "
-        "cells hidden by small-number suppression (missing from the sum).",
-        """select "Month", sum("Crimes") as "Crimes recorded",
-       count(*) filter (where "Crimes suppressed") as "Cells suppressed"
-from bi.reporting_monthly
-where "Category code" = 'domestic_abuse'
-group by "Month"
-order by "Month\"""",
+        "1. Domestic abuse and sexual violence recorded, by month",
+        "Measure 1, force-wide: domestic abuse, sexual offences and rape recorded "
+        "(bi.measure_headlines, the scorecard's figures).",
+        _headline_sql("reporting", "Month", "Crimes recorded", "true"),
         "line",
-        _line("Month", "Crimes recorded"),
+        {**_line("Month", "Crimes recorded"), "graph.dimensions": ["Month", "Series"]},
         (12, 6),
     ),
     Question(
-        "2. Charge or summons rate, domestic abuse outcomes assigned in the month (%)",
-        "Measure 2, closed basis: charge or summons / outcomes assigned, from published cells.",
-        """select "Month",
-       round(100.0 * sum("Charge summons count") / nullif(sum("Assigned outcome count"), 0), 1)
-           as "Charge or summons rate (%)",
-       count(*) filter (where "Charge summons count suppressed"
-                        or "Assigned outcome count suppressed") as "Cells suppressed"
-from bi.positive_outcomes_closed_monthly
-where "Category code" = 'domestic_abuse'
-group by "Month"
-order by "Month\"""",
+        "2. Positive outcome rates: domestic abuse, rape and stalking (%)",
+        "Measure 2, closed basis, force-wide: outcomes assigned in the month that were a charge "
+        "or summons (domestic abuse, rape) or positive (stalking).",
+        _headline_sql("positive_outcomes", "Month", "Rate (%)", "true"),
         "line",
-        _line("Month", "Charge or summons rate (%)"),
+        {**_line("Month", "Rate (%)"), "graph.dimensions": ["Month", "Series"]},
         (12, 6),
     ),
     Question(
         "3. MARAC repeat rate (%)",
-        "Measure 3: repeat cases / cases heard, from published cells.",
-        """select "Month",
-       round(100.0 * sum("Repeat cases") / nullif(sum("Cases heard"), 0), 1) as "Repeat rate (%)",
-       count(*) filter (where "Repeat cases suppressed" or "Cases heard suppressed")
-           as "Cells suppressed"
-from bi.marac_repeat_monthly
-group by "Month"
-order by "Month\"""",
+        "Measure 3, force-wide: repeat cases / cases heard (SafeLives' rule, seed "
+        "marac_measure_parameters). Graded against the 28-40% range.",
+        _headline_sql("marac_repeat", "Month", "Repeat rate (%)"),
         "line",
         _line("Month", "Repeat rate (%)"),
         (12, 6),
     ),
     Question(
         "4. Victims' Code compliance, all rights (%)",
-        "Measure 4: rights met / rights applicable (right 0 = all rights), from published cells.",
-        """select "Month",
-       round(100.0 * sum("Met count") / nullif(sum("Applicable count"), 0), 1)
-           as "Compliance (%)",
-       count(*) filter (where "Met count suppressed" or "Applicable count suppressed")
-           as "Cells suppressed"
-from bi.victims_code_compliance_monthly
-where "Right number" = 0
-group by "Month"
-order by "Month\"""",
+        "Measure 4, force-wide: applicable rights met / rights applicable.",
+        _headline_sql("victims_code", "Month", "Compliance (%)"),
         "line",
         _line("Month", "Compliance (%)"),
         (12, 6),
     ),
     Question(
-        "5. Protective orders granted, by month and order type",
-        "Measure 5: orders granted, from published cells (suppressed cells are missing).",
-        """select "Month", "Order type", sum("Orders granted") as "Orders granted"
-from bi.protective_orders_monthly
-group by "Month", "Order type"
-order by "Month", "Order type\"""",
+        "5. Protective orders granted: police and court orders, by month",
+        "Measure 5, force-wide: orders granted on police application (the plan's proactive "
+        "use) and, apart, orders courts make on a victim's application or at sentence.",
+        _headline_sql("protective_orders", "Month", "Orders granted", "true"),
         "bar",
         {
             **_line("Month", "Orders granted"),
-            "graph.dimensions": ["Month", "Order type"],
-            "stackable.stack_type": "stacked",
+            "graph.dimensions": ["Month", "Series"],
         },
         (12, 6),
     ),
     Question(
-        "6. Government funding awarded, by financial year (GBP)",
-        "Measure 6: amounts awarded by Government funders (sums of money, not suppressed).",
-        """select "Financial year", sum("Amount awarded") as "Amount awarded (GBP)"
-from bi.funding_secured_yearly
-where "Is government funding"
-group by "Financial year"
-order by "Financial year\"""",
+        "6. Additional Government funding secured, by financial year (GBP)",
+        "Measure 6: additional Government funding awarded (seed funders says which funders are "
+        "Government), with all Government funding beside it as context. Complete financial "
+        "years only.",
+        _headline_sql("funding", "Financial year", "Amount awarded (GBP)", "true"),
         "bar",
-        _line("Financial year", "Amount awarded (GBP)"),
+        {
+            **_line("Financial year", "Amount awarded (GBP)"),
+            "graph.dimensions": ["Financial year", "Series"],
+        },
         (12, 6),
     ),
     Question(

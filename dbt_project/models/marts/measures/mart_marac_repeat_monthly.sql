@@ -72,20 +72,48 @@ reporting_months as (
 
 ),
 
+extract_start as (
+
+    -- The extract's first day: the earliest date any case in it is compared on.
+    select min(compared_date) as first_day from flagged_cases
+
+),
+
+monthly_look_back as (
+
+    -- How far back the cases heard in a month must look: from the earliest date compared among
+    -- them (a case is often referred before the month it is heard), or the month's first day.
+    select
+        month_start_date,
+        min(compared_date) as earliest_compared_date
+    from flagged_cases
+    group by month_start_date
+
+),
+
 history as (
 
-    -- A case is a repeat only if the victim's last referral is in the data: a month has the
-    -- look-back it needs when it starts at least window_months after the first month of the
-    -- extract's referrals. The data are as of the MARAC extract's as-of date.
+    -- A month has the history its repeats need when the look-back of every case heard in it
+    -- (window_months before its date) starts on or after the extract's first day: a case whose
+    -- last referral could fall before the extract cannot be told from a first referral. The data
+    -- are as of the MARAC extract's as-of date.
     select
-        cast(
-            date_trunc('month', (select min(compared_date) from flagged_cases))
-            + make_interval(months => parameters_typed.window_months)
-            as date
-        ) as full_history_from_month,
+        months.month_start_date,
+        coalesce(
+            cast(
+                least(monthly_look_back.earliest_compared_date, months.month_start_date)
+                - make_interval(months => parameters_typed.window_months)
+                as date
+            ) >= extract_start.first_day,
+            false
+        ) as has_full_history,
         (select data_as_of_date from extracts where dataset_name = 'force_marac_cases')
             as data_as_of_date
-    from parameters_typed
+    from (select distinct month_start_date from reporting_months) as months
+    cross join parameters_typed
+    cross join extract_start
+    left join monthly_look_back
+        on months.month_start_date = monthly_look_back.month_start_date
 
 ),
 
@@ -179,15 +207,15 @@ measures as (
         -- booleans
         {{ is_complete_period('rolling_year.month_start_date', 'history.data_as_of_date') }}
             as is_complete_period,
-        coalesce(rolling_year.month_start_date >= history.full_history_from_month, false)
-            as has_full_history,
+        history.has_full_history,
 
         -- dates
         rolling_year.month_start_date,
         history.data_as_of_date
 
     from rolling_year
-    cross join history
+    inner join history
+        on rolling_year.month_start_date = history.month_start_date
 
 )
 

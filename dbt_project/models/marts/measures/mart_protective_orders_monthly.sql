@@ -126,10 +126,7 @@ measures as (
         applications_withdrawn,
         breaches,
         notices_converted,
-        cast(
-            round(cast(notices_converted as numeric) / nullif(notices_issued, 0), 4)
-            as numeric(6, 4)
-        ) as conversion_rate,
+        {{ pct('notices_converted', 'notices_issued') }} as conversion_rate_pct,
 
         -- booleans
         is_pilot_only,

@@ -143,7 +143,15 @@ measures as (
         -- dates
         grid.quarter_start_date,
         returns_by_service_quarter.latest_submitted_date,
-        max(returns_by_service_quarter.latest_submitted_date) over () as data_as_of_date
+        -- the data cover to the end of the newest quarter returned (a return is dated to its
+        -- quarter's end, as bi.data_as_of dates the files), not to the day it was submitted
+        cast(
+            max(grid.quarter_start_date)
+                filter (where returns_by_service_quarter.service_key is not null) over ()
+            + interval '3 months'
+            - interval '1 day'
+            as date
+        ) as data_as_of_date
 
     from grid
     left join returns_by_service_quarter

@@ -138,13 +138,10 @@ measures as (
         cast(coalesce(monthly_counts.met_late_count, 0) as integer) as met_late_count,
         cast(coalesce(monthly_counts.overdue_without_status_count, 0) as integer)
             as overdue_without_status_count,
-        cast(
-            round(
-                1.0 * monthly_counts.met_count
-                / nullif(monthly_counts.met_count + monthly_counts.not_met_count, 0),
-                4
-            ) as numeric(6, 4)
-        ) as compliance_rate,
+        {{ pct(
+            'monthly_counts.met_count',
+            'monthly_counts.met_count + monthly_counts.not_met_count',
+        ) }} as compliance_rate_pct,
 
         -- booleans
         {{ is_complete_period('grid.month_start_date', 'data_as_of.measured_through_date') }}

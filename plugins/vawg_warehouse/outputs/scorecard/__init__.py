@@ -65,11 +65,8 @@ def format_cell(value: float | None, fmt: str) -> str:
     return f"{value:,.2f}"
 
 
-def _display(point: data.Point | None, kind: str) -> float | None:
-    """A point's figure in the unit it is shown and judged in (proportions as percentages)."""
-    if point is None or point.value is None:
-        return None
-    return 100.0 * point.value if kind == "proportion" else point.value
+def grain_of(kind: str) -> str:
+    return "financial_year" if kind == "money" else "month"
 
 
 # --------------------------------------------------------------------------------------------
@@ -78,9 +75,24 @@ def _display(point: data.Point | None, kind: str) -> float | None:
 
 
 @dataclass
+class CategoryRow:
+    """One series of the measure at the latest period, beside the same period a year earlier."""
+
+    series_id: str
+    label: str
+    is_headline: bool
+    latest_text: str
+    latest_value: float | None
+    previous_text: str
+    change_text: str
+
+
+@dataclass
 class Panel:
     measure: Measure
     error: str | None = None
+    headline: data.Series | None = None
+    kind: str = "count"
     latest: data.Point | None = None
     latest_label: str = ""
     latest_text: str = ""
@@ -90,17 +102,19 @@ class Panel:
     previous_text: str = ""
     change: stats.ChangeTest | None = None
     change_text: str = ""
+    method_note: str = ""
     limits: stats.ControlLimits | None = None
     signals: list[stats.Signal] = field(default_factory=list)
-    spc_note: str = ""
     status: stats.Status | None = None
     trend_uri: str | None = None
     incomplete_labels: list[str] = field(default_factory=list)
+    history_labels: list[str] = field(default_factory=list)
     suppressed_labels: list[str] = field(default_factory=list)
-    completeness_source: str = ""
     as_of: date | None = None
+    categories: list[CategoryRow] = field(default_factory=list)
     table: data.LocalAuthorityTable | None = None
     table_text: list[list[str]] = field(default_factory=list)
+    total_text: list[str] = field(default_factory=list)
     peers: list[data.PeerRow] = field(default_factory=list)
     peers_uri: str | None = None
     peers_year: str = ""
@@ -108,6 +122,10 @@ class Panel:
     @property
     def status_key(self) -> str:
         return self.status.status if self.status else "insufficient_data"
+
+    @property
+    def label(self) -> str:
+        return self.headline.label if self.headline else self.measure.title
 
     def summary(self) -> dict:
         return {
@@ -119,31 +137,36 @@ class Panel:
         }
 
 
-def _year_earlier(period: date, grain: str) -> date:
+def _year_earlier(period: date) -> date:
     return date(period.year - 1, period.month, period.day)
 
 
 def _limits_for(
-    measure: Measure, complete: list[data.Point], cfg: Config
+    kind: str, usable: list[data.Point], cfg: Config
 ) -> tuple[stats.ControlLimits | None, str]:
-    usable = [p for p in complete if p.value is not None and not p.suppressed]
+    usable = [p for p in usable if p.value is not None and not p.suppressed]
+    if kind == "money":
+        return None, "Sums of money are plotted without control limits."
     if len(usable) < cfg.min_periods:
         return None, (
-            f"{len(usable)} complete period(s): control limits need {cfg.min_periods}, "
-            "so none are drawn"
+            f"{len(usable)} complete period(s) with full history: control limits need "
+            f"{cfg.min_periods}, so none are drawn."
         )
     baseline = min(cfg.baseline_periods, len(usable))
-    if measure.kind == "proportion":
+    if kind == "proportion":
         limits = stats.p_limits(
             [p.numerator for p in usable], [p.denominator for p in usable], baseline
         )
         chart = "p-chart (binomial limits for each period's own denominator)"
     else:
-        limits = stats.xmr_limits([_display(p, measure.kind) for p in usable], baseline)
+        limits = stats.xmr_limits([p.value for p in usable], baseline)
         chart = "XmR chart (mean +/- 2.66 x mean moving range)"
     if limits is None:
-        return None, "no control limits (no variation to measure)"
-    return limits, f"{chart}, centre line and limits from the first {baseline} complete periods"
+        return None, "No control limits (no variation to measure)."
+    return limits, (
+        f"{chart}, centre line and limits from the first {baseline} complete periods with "
+        "full history."
+    )
 
 
 def _limit_at(limits: stats.ControlLimits, point: data.Point) -> tuple[float | None, float | None]:
@@ -157,89 +180,148 @@ def _limit_at(limits: stats.ControlLimits, point: data.Point) -> tuple[float | N
     return 100 * max(limits.centre - 3 * se, 0.0), 100 * min(limits.centre + 3 * se, 1.0)
 
 
+def _point_text(point: data.Point | None, fmt) -> str:
+    if point is None:
+        return "-"
+    if point.suppressed:
+        return SUPPRESSED
+    return fmt(point.value) if point.value is not None else "-"
+
+
+def _compare(
+    series: data.Series, latest: data.Point, alpha: float
+) -> tuple[data.Point | None, stats.ChangeTest | None, str]:
+    """The same period a year earlier, the change and its test, in plain words. Only a
+    complete period with full history is compared."""
+    grain = grain_of(series.kind)
+    by_period = {p.period: p for p in series.points}
+    previous = by_period.get(_year_earlier(latest.period))
+    if latest.suppressed:
+        return previous, None, "not shown: the latest figure is suppressed"
+    if previous is None:
+        return None, None, "no figure for the same period a year earlier"
+    label = data.period_label(previous.period, grain)
+    if not previous.complete:
+        return previous, None, f"not compared: {label} is not complete"
+    if not previous.full_history:
+        return (
+            previous,
+            None,
+            (f"not compared: the data do not reach far enough back for {label}'s figure"),
+        )
+    if previous.suppressed:
+        return previous, None, "not compared: the figure a year earlier is suppressed"
+    change = _change(series.kind, latest, previous, alpha)
+    return previous, change, _change_text(series.kind, change)
+
+
 def build_panel(
+    rows: list[dict],
     conn: psycopg.Connection,
     measure: Measure,
     cfg: Config,
-    family_as_of: data.FamilyAsOf | None,
-    rule: data.SuppressionRule,
 ) -> Panel:
     panel = Panel(measure)
-    fmt = formatter(measure.kind)
     try:
-        series = data.load_series(conn, measure, family_as_of, rule)
+        series = data.measure_series(rows, measure, cfg.headlines)
     except data.MeasureDataError as exc:
         panel.error = str(exc)
         panel.status = stats.Status("insufficient_data", [str(exc)])
         return panel
-    panel.completeness_source = series.completeness_source
-    panel.as_of = series.as_of
-    shown = series.points[-cfg.trend_periods :]
-    complete = [p for p in shown if p.complete]
-    panel.incomplete_labels = [
-        data.period_label(p.period, measure.grain) for p in shown if not p.complete
+    headline = series[0]
+    panel.headline = headline
+    panel.kind = headline.kind
+    grain = grain_of(headline.kind)
+    fmt = formatter(headline.kind)
+    panel.as_of = headline.as_of
+    shown = headline.points[-cfg.trend_periods :]
+    usable = [p for p in shown if p.usable]
+    panel.incomplete_labels = [data.period_label(p.period, grain) for p in shown if not p.complete]
+    panel.history_labels = [
+        data.period_label(p.period, grain) for p in shown if p.complete and not p.full_history
     ]
     panel.suppressed_labels = [
-        data.period_label(p.period, measure.grain) for p in shown if p.suppressed and p.complete
+        data.period_label(p.period, grain) for p in shown if p.suppressed and p.usable
     ]
-    latest = complete[-1] if complete else None
+    latest = usable[-1] if usable else None
     panel.latest = latest
-    by_period = {p.period: p for p in series.points}
     if latest is not None:
-        panel.latest_label = data.period_label(latest.period, measure.grain)
-        if latest.suppressed:
-            panel.latest_text = SUPPRESSED
-        else:
-            panel.latest_value = _display(latest, measure.kind)
-            panel.latest_text = fmt(panel.latest_value) if panel.latest_value is not None else "-"
-        previous = by_period.get(_year_earlier(latest.period, measure.grain))
+        panel.latest_label = data.period_label(latest.period, grain)
+        panel.latest_text = _point_text(latest, fmt)
+        panel.latest_value = None if latest.suppressed else latest.value
+        previous, panel.change, panel.change_text = _compare(
+            headline, latest, cfg.significance_level
+        )
         panel.previous = previous
         if previous is not None:
-            panel.previous_label = data.period_label(previous.period, measure.grain)
-            panel.previous_text = (
-                SUPPRESSED if previous.suppressed else fmt(_display(previous, measure.kind))
+            panel.previous_label = data.period_label(previous.period, grain)
+            panel.previous_text = _point_text(previous, fmt)
+        for one in series:
+            one_latest = next((p for p in one.points if p.period == latest.period), None)
+            if one_latest is None:
+                continue
+            one_previous, _, one_change = _compare(one, one_latest, cfg.significance_level)
+            one_fmt = formatter(one.kind)
+            panel.categories.append(
+                CategoryRow(
+                    one.series_id,
+                    one.label,
+                    one.is_headline,
+                    _point_text(one_latest, one_fmt),
+                    None if one_latest.suppressed else one_latest.value,
+                    _point_text(one_previous, one_fmt),
+                    one_change,
+                )
             )
-        panel.change = _change(measure, latest, previous, cfg.significance_level)
-        panel.change_text = _change_text(measure, panel.change, latest, previous)
 
-    limits, panel.spc_note = _limits_for(measure, complete, cfg)
+    limits, limits_note = _limits_for(headline.kind, usable, cfg)
     panel.limits = limits
     if limits is not None and latest is not None and not latest.suppressed:
-        usable = [p for p in complete if p.value is not None and not p.suppressed]
-        values = [_display(p, measure.kind) for p in usable]
+        points = [p for p in usable if p.value is not None and not p.suppressed]
         lower, upper = [], []
-        for p in usable:
+        for p in points:
             lo, hi = _limit_at(limits, p)
             lower.append(lo)
             upper.append(hi)
         centre = 100 * limits.centre if limits.chart == "p" else limits.centre
         aligned = stats.ControlLimits(limits.chart, centre, lower, upper, limits.baseline_periods)
-        panel.signals = stats.signals(values, aligned, cfg.run_length, cfg.trend_length)
-    panel.status = stats.grade(
-        panel.latest_value,
-        measure.polarity,
-        measure.expectation,
-        panel.change,
-        panel.signals,
-        fmt,
+        panel.signals = stats.signals(
+            [p.value for p in points], aligned, cfg.run_length, cfg.trend_length
+        )
+    panel.method_note = " ".join(
+        filter(None, [limits_note, _test_note(panel.change, cfg.significance_level)])
     )
     if latest is not None and latest.suppressed:
         panel.status = stats.Status(
             "insufficient_data",
             ["the latest complete figure is below the publication threshold (suppressed)"],
         )
-    panel.trend_uri = _trend(measure, shown, limits, latest, panel.previous, fmt)
+    elif not headline.is_graded:
+        panel.status = stats.ungraded(headline.expectation_note, panel.change, panel.signals)
+    else:
+        expectation = stats.Expectation(
+            headline.expectation_kind,
+            headline.expectation_low,
+            headline.expectation_high,
+            headline.expectation_source,
+        )
+        panel.status = stats.grade(
+            panel.latest_value, measure.polarity, expectation, panel.change, panel.signals, fmt
+        )
+    panel.trend_uri = _trend(headline, shown, limits, latest, panel.previous, fmt)
 
     if latest is not None:
-        panel.table = data.local_authority_table(conn, measure, latest.period)
+        panel.table = data.local_authority_table(rows, measure, series, latest.period)
         if panel.table is not None:
-            panel.table_text = [
-                [
+
+            def texts(row: data.LocalAuthorityRow) -> list[str]:
+                return [
                     SUPPRESSED if hidden else format_cell(value, f)
                     for (value, hidden), f in zip(row.cells, panel.table.formats, strict=True)
                 ]
-                for row in panel.table.rows
-            ]
+
+            panel.table_text = [texts(row) for row in panel.table.rows]
+            panel.total_text = texts(panel.table.total) if panel.table.total else []
     try:
         panel.peers = data.peer_rows(conn, measure)
     except data.MeasureDataError as exc:
@@ -259,13 +341,11 @@ def build_panel(
 
 
 def _change(
-    measure: Measure, latest: data.Point, previous: data.Point | None, alpha: float
+    kind: str, latest: data.Point, previous: data.Point, alpha: float
 ) -> stats.ChangeTest | None:
-    if previous is None or latest.suppressed or previous.suppressed:
-        return None
-    if measure.kind == "count":
+    if kind == "count":
         return stats.poisson_change(int(latest.value), int(previous.value), alpha)
-    if measure.kind == "proportion":
+    if kind == "proportion":
         return stats.binomial_change(
             int(latest.numerator),
             int(latest.denominator),
@@ -278,18 +358,13 @@ def _change(
     )
 
 
-def _change_text(measure, change, latest, previous) -> str:
-    if latest.suppressed:
-        return "not shown: the latest figure is suppressed"
-    if previous is None:
-        return "no figure for the same period a year earlier"
-    if previous.suppressed:
-        return "not compared: the figure a year earlier is suppressed"
+def _change_text(kind: str, change: stats.ChangeTest | None) -> str:
+    """The change in plain words; the test's name and p-value go in the footnote."""
     if change is None:
         return "not compared (no denominator)"
-    if measure.kind == "proportion":
+    if kind == "proportion":
         moved = f"{change.change:+.1f} percentage points"
-    elif measure.kind == "money":
+    elif kind == "money":
         moved = f"{'+' if change.change >= 0 else '-'}£{abs(change.change):,.0f}"
     else:
         moved = f"{change.change:+,.0f}"
@@ -297,25 +372,36 @@ def _change_text(measure, change, latest, previous) -> str:
         moved += f" ({change.relative_change_pct:+.1f}%)"
     if change.p_value is None:
         return f"{moved}; {change.note}"
-    verdict = "statistically significant" if change.significant else "not statistically significant"
-    return f"{moved}; {verdict} ({change.method}, p = {change.p_value:.3f})"
+    if change.significant:
+        return f"{moved}; larger than chance alone would explain"
+    return f"{moved}; within what chance alone often produces"
 
 
-def _trend(measure, shown, limits, latest, previous, fmt) -> str | None:
+def _test_note(change: stats.ChangeTest | None, alpha: float) -> str:
+    if change is None or change.p_value is None:
+        return ""
+    return (
+        f"Change on a year earlier: {change.method}, p = {change.p_value:.3f} "
+        f"(significant below {alpha})."
+    )
+
+
+def _trend(series: data.Series, shown, limits, latest, previous, fmt) -> str | None:
     if not shown:
         return None
+    grain = grain_of(series.kind)
     points = []
     for p in shown:
-        value = None if p.suppressed else _display(p, measure.kind)
+        value = None if p.suppressed else p.value
         outside = False
-        if limits is not None and value is not None and p.complete:
+        if limits is not None and value is not None and p.usable:
             lo, hi = _limit_at(limits, p)
             outside = (hi is not None and value > hi) or (lo is not None and value < lo)
         points.append(
             charts.TrendPoint(
-                label=data.period_label(p.period, measure.grain),
+                label=data.period_label(p.period, grain),
                 value=value,
-                complete=p.complete,
+                complete=p.usable,
                 outside_limits=outside,
                 highlighted=latest is not None and p.period == latest.period,
                 compared=previous is not None and p.period == previous.period,
@@ -332,8 +418,8 @@ def _trend(measure, shown, limits, latest, previous, fmt) -> str | None:
         display_limits = stats.ControlLimits(
             limits.chart, centre, lower, upper, limits.baseline_periods
         )
-    y_label = {"proportion": "per cent", "money": "GBP", "count": "count"}[measure.kind]
-    return charts.trend_chart(points, display_limits, y_label, fmt, measure.id)
+    y_label = {"proportion": "per cent", "money": "GBP", "count": "count"}[series.kind]
+    return charts.trend_chart(points, display_limits, y_label, fmt, series.measure_id)
 
 
 # --------------------------------------------------------------------------------------------
@@ -381,6 +467,13 @@ def render(
     generated_at: datetime,
     run_id: str | None,
 ) -> str:
+    from vawg_warehouse.outputs import coverage
+
+    days = coverage.stale_after_days()
+    covered = {
+        f.family: coverage.judge(f.family, f.complete_to, generated_at.date(), days)
+        for f in as_of.values()
+    }
     return (
         _environment()
         .get_template("scorecard.html.j2")
@@ -391,6 +484,9 @@ def render(
             rule=rule,
             generated_at=generated_at,
             run_id=run_id,
+            coverage=covered,
+            stale_after_days=days,
+            stale=[c for c in covered.values() if c.is_stale],
             suppressed=SUPPRESSED,
         )
     )
@@ -411,8 +507,18 @@ def build(
     cfg = config or load_config()
     rule = data.suppression_rule(conn)
     as_of = data.families_as_of(conn)
-    panels = [build_panel(conn, m, cfg, as_of.get(m.family), rule) for m in cfg.measures]
-    html = render(panels, cfg, as_of, rule, datetime.now(UTC), run_id)
+    try:
+        rows = data.read_headlines(conn, cfg.headlines)
+    except data.MeasureDataError as exc:
+        log.warning("scorecard: %s", exc)
+        panels = [
+            Panel(m, error=str(exc), status=stats.Status("insufficient_data", [str(exc)]))
+            for m in cfg.measures
+        ]
+    else:
+        panels = [build_panel(rows, conn, m, cfg) for m in cfg.measures]
+    generated_at = datetime.now(UTC)
+    html = render(panels, cfg, as_of, rule, generated_at, run_id)
     page = out_dir / "index.html"
     write_private(page, html)
     result = ScorecardResult(page, None, None, panels)

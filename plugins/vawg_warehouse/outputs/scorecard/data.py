@@ -1,10 +1,11 @@
-"""What the scorecard reads from the warehouse: each measure's force-wide series (totals of its
-mart's rows), which periods are complete, the publication table's local authorities for the
-latest complete period, the peer comparison, the publication threshold and the data's as-of.
+"""What the scorecard reads from the warehouse: every figure from the view bi.measure_headlines
+(the one Metabase and Power BI read, so the figures agree), the publication threshold, the peer
+comparison and the data's as-of.
 
-Columns are read defensively: a mart or publication table is asked which columns it has, a
-completeness flag or an as-of date on the rows is used when the table carries one, and a column
-the configuration names but the table lacks becomes a clear error for that panel only.
+bi.measure_headlines has one row per measure x series x period x area: force-wide rows are the
+exact figures (suppressed only below the publication threshold), local-authority rows the
+publication tables' cells as published. A measure with no row there becomes a clear error for
+that panel only.
 """
 
 from __future__ import annotations
@@ -18,49 +19,92 @@ from psycopg import sql
 
 from vawg_warehouse.outputs.scorecard.config import Measure
 
-# A column on a mart row that says whether its period is complete (the first one found is used).
-COMPLETENESS_COLUMNS = ("is_complete", "is_period_complete", "is_complete_period")
-# A column on a mart row that says how far the data behind the row goes.
-AS_OF_COLUMNS = ("data_as_of_date", "outcomes_as_of_date", "as_of_date")
+HEADLINE_COLUMNS = (
+    "measure_id",
+    "series_id",
+    "series_label",
+    "series_order",
+    "value_kind",
+    "is_headline",
+    "area_level",
+    "area_code",
+    "area_name",
+    "period_start_date",
+    "value",
+    "numerator",
+    "denominator",
+    "is_suppressed",
+    "is_complete_period",
+    "has_full_history",
+    "data_as_of_date",
+    "expectation_kind",
+    "expectation_low",
+    "expectation_high",
+    "is_graded",
+    "expectation",
+    "expectation_note",
+    "expectation_source",
+    "status",
+)
 
 
 class MeasureDataError(RuntimeError):
-    """A measure's table cannot give what the configuration asks for (names table and column)."""
+    """A measure's figures cannot be read (names the view and what is missing)."""
 
 
 @dataclass
 class Point:
     period: date
-    value: float | None  # count or money; a proportion's numerator / denominator (0-1)
+    value: float | None  # as shown: a count, a percentage, pounds; None when suppressed
     numerator: float | None = None
     denominator: float | None = None
     complete: bool = True
     suppressed: bool = False
+    full_history: bool = True
+
+    @property
+    def usable(self) -> bool:
+        """Complete, with the history its figure needs: the only periods compared or charted
+        against control limits."""
+        return self.complete and self.full_history
 
 
 @dataclass
 class Series:
-    points: list[Point]
-    completeness_source: str  # in words: which column or date decided completeness
-    as_of: date | None
+    """One series of a measure (bi.measure_headlines), force-wide, oldest period first."""
+
+    measure_id: str
+    series_id: str
+    label: str
+    order: int
+    kind: str  # count, proportion or money
+    is_headline: bool
+    expectation_kind: str
+    expectation_low: float | None
+    expectation_high: float | None
+    is_graded: bool
+    expectation: str
+    expectation_note: str
+    expectation_source: str
+    points: list[Point] = field(default_factory=list)
+    as_of: date | None = None
+    statuses: dict[date, str] = field(default_factory=dict)
 
 
 @dataclass
 class LocalAuthorityRow:
     code: str
     name: str
-    cells: list[tuple[float | None, bool]]  # (value, suppressed) per configured column
+    cells: list[tuple[float | None, bool]]  # (value, suppressed) per column
 
 
 @dataclass
 class LocalAuthorityTable:
-    relation: str
     period: date
     headers: list[str]
     formats: list[str]
-    filters: dict = field(default_factory=dict)
     rows: list[LocalAuthorityRow] = field(default_factory=list)
-    missing_columns: list[str] = field(default_factory=list)
+    total: LocalAuthorityRow | None = None
 
 
 @dataclass
@@ -125,13 +169,6 @@ def _ident(relation: str) -> sql.Composable:
     return sql.Identifier(*_split(relation))
 
 
-def _where(filters: dict) -> tuple[sql.Composable, list]:
-    if not filters:
-        return sql.SQL("true"), []
-    parts = [sql.SQL("{} = %s").format(sql.Identifier(column)) for column in filters]
-    return sql.SQL(" and ").join(parts), list(filters.values())
-
-
 def suppression_rule(conn: psycopg.Connection) -> SuppressionRule:
     """The publication threshold (seed publication_parameters); 5 and zero published if the seed
     is not there (the seed's own defaults)."""
@@ -157,126 +194,112 @@ def families_as_of(conn: psycopg.Connection) -> dict[str, FamilyAsOf]:
     return {r[0]: FamilyAsOf(*r) for r in rows}
 
 
-def load_series(
-    conn: psycopg.Connection,
-    measure: Measure,
-    family_as_of: FamilyAsOf | None,
-    rule: SuppressionRule,
-) -> Series:
-    columns = columns_of(conn, measure.mart)
+def _float(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def read_headlines(conn: psycopg.Connection, relation: str) -> list[dict]:
+    """Every row of bi.measure_headlines, as dicts (a few thousand rows)."""
+    columns = columns_of(conn, relation)
     if not columns:
-        raise MeasureDataError(f"{measure.mart} does not exist (has dbt built it?)")
-    missing = [c for c in measure.columns_needed if c not in columns]
+        raise MeasureDataError(f"{relation} does not exist (has dbt built it?)")
+    missing = [c for c in HEADLINE_COLUMNS if c not in columns]
     if missing:
-        raise MeasureDataError(f"{measure.mart} has no column {', '.join(missing)}")
-    flag = next((c for c in COMPLETENESS_COLUMNS if c in columns), None)
-    as_of_column = next((c for c in AS_OF_COLUMNS if c in columns), None)
-
-    if measure.grain == "financial_year":
-        period = sql.SQL("make_date(cast({} as integer), 4, 1)").format(
-            sql.Identifier(measure.period_column)
-        )
-    else:
-        period = sql.SQL("cast({} as date)").format(sql.Identifier(measure.period_column))
-    if measure.kind == "proportion":
-        figures = sql.SQL("sum({}), sum({})").format(
-            sql.Identifier(measure.numerator), sql.Identifier(measure.denominator)
-        )
-    else:
-        figures = sql.SQL("sum({}), null").format(sql.Identifier(measure.value))
-    extra = sql.SQL(", {}").format(
-        sql.SQL("bool_and({})").format(sql.Identifier(flag)) if flag else sql.SQL("null")
-    ) + sql.SQL(", {}").format(
-        sql.SQL("max({})").format(sql.Identifier(as_of_column)) if as_of_column else sql.SQL("null")
-    )
-    where, params = _where(measure.filter)
+        raise MeasureDataError(f"{relation} has no column {', '.join(missing)}")
     query = sql.SQL(
-        "select {period} as period, {figures}{extra} from {mart} where {where} "
-        "group by 1 order by 1"
-    ).format(period=period, figures=figures, extra=extra, mart=_ident(measure.mart), where=where)
-    rows = conn.execute(query, params).fetchall()
+        "select {} from {} order by measure_id, series_order, period_start_date"
+    ).format(sql.SQL(", ").join(sql.Identifier(c) for c in HEADLINE_COLUMNS), _ident(relation))
+    return [dict(zip(HEADLINE_COLUMNS, row, strict=True)) for row in conn.execute(query)]
 
-    row_as_of = max((r[4] for r in rows if r[4] is not None), default=None)
-    if flag:
-        source = f"the mart's {flag} column"
-    elif row_as_of is not None:
-        source = f"the mart's {as_of_column} ({row_as_of.isoformat()})"
-    elif family_as_of and family_as_of.complete_to:
-        source = f"the {measure.family} data's newest extract ({family_as_of.complete_to})"
-    else:
-        source = "unknown (no as-of date): every period treated as complete"
-    as_of = row_as_of or (family_as_of.complete_to if family_as_of else None)
 
-    points = []
-    for period_start, first, second, complete_flag, _ in rows:
-        if flag:
-            complete = bool(complete_flag)
-        elif as_of is not None:
-            complete = period_end(period_start, measure.grain) <= as_of
-        else:
-            complete = True
-        if measure.kind == "proportion":
-            numerator = float(first or 0)
-            denominator = float(second or 0)
-            value = numerator / denominator if denominator else None
-            suppressed = rule.hides(numerator) or rule.hides(denominator)
-            points.append(Point(period_start, value, numerator, denominator, complete, suppressed))
-        else:
-            value = float(first or 0)
-            suppressed = measure.kind == "count" and rule.hides(value)
-            points.append(Point(period_start, value, None, None, complete, suppressed))
-    return Series(points, source, as_of)
+def measure_series(rows: list[dict], measure: Measure, relation: str) -> list[Series]:
+    """A measure's series, force-wide, headline first then in the seed's order."""
+    series: dict[str, Series] = {}
+    for row in rows:
+        if row["measure_id"] != measure.id or row["area_level"] != "force":
+            continue
+        one = series.get(row["series_id"])
+        if one is None:
+            one = series[row["series_id"]] = Series(
+                measure_id=measure.id,
+                series_id=row["series_id"],
+                label=row["series_label"],
+                order=row["series_order"],
+                kind=row["value_kind"],
+                is_headline=bool(row["is_headline"]),
+                expectation_kind=row["expectation_kind"],
+                expectation_low=_float(row["expectation_low"]),
+                expectation_high=_float(row["expectation_high"]),
+                is_graded=bool(row["is_graded"]),
+                expectation=row["expectation"],
+                expectation_note=row["expectation_note"] or "",
+                expectation_source=row["expectation_source"] or "",
+            )
+        one.points.append(
+            Point(
+                period=row["period_start_date"],
+                value=_float(row["value"]),
+                numerator=_float(row["numerator"]),
+                denominator=_float(row["denominator"]),
+                complete=bool(row["is_complete_period"]),
+                suppressed=bool(row["is_suppressed"]),
+                full_history=bool(row["has_full_history"]),
+            )
+        )
+        one.statuses[row["period_start_date"]] = row["status"]
+        if row["data_as_of_date"] is not None:
+            one.as_of = max(filter(None, (one.as_of, row["data_as_of_date"])))
+    ordered = sorted(series.values(), key=lambda s: (not s.is_headline, s.order))
+    if not ordered or not ordered[0].is_headline:
+        raise MeasureDataError(f"{relation} has no headline rows for measure {measure.id}")
+    return ordered
 
 
 def local_authority_table(
-    conn: psycopg.Connection, measure: Measure, period: date
+    rows: list[dict], measure: Measure, series: list[Series], period: date
 ) -> LocalAuthorityTable | None:
-    """The publication table's rows for one period, as published: a suppressed cell stays
-    suppressed (shown "[c]"). None when the measure has no publication table."""
-    if not measure.publication or not measure.local_authorities:
+    """The local authorities' figures for one period as published ("[c]" where suppressed),
+    with the force-wide figure as the last row, so the table adds up to the headline. A
+    proportion shows the headline series' numerator, denominator and rate; counts show every
+    series of the measure side by side. None for money (force-wide only)."""
+    headline = series[0]
+    if headline.kind == "money":
         return None
-    columns = columns_of(conn, measure.publication)
-    filters = {**measure.filter, **measure.local_authority_filter}
-    table = LocalAuthorityTable(
-        measure.publication,
-        period,
-        [c.label for c in measure.local_authorities],
-        [c.format for c in measure.local_authorities],
-        filters=filters,
-    )
-    if not columns:
-        table.missing_columns = [measure.publication]
-        return table
-    needed = ["local_authority_code", "local_authority_name", measure.period_column]
-    needed += list(filters)
-    table.missing_columns = [c for c in needed if c not in columns]
-    table.missing_columns += [
-        c.column for c in measure.local_authorities if c.column not in columns
-    ]
-    if table.missing_columns:
-        return table
-    selected: list[sql.Composable] = []
-    for c in measure.local_authorities:
-        selected.append(sql.Identifier(c.column))
-        flag = f"{c.column}_is_suppressed"
-        selected.append(sql.Identifier(flag) if flag in columns else sql.SQL("false"))
-    where, params = _where(filters)
-    query = sql.SQL(
-        "select local_authority_code, local_authority_name, {cells} from {pub} "
-        "where {period} = %s and {where} order by local_authority_code = '-1', "
-        "local_authority_name"
-    ).format(
-        cells=sql.SQL(", ").join(selected),
-        pub=_ident(measure.publication),
-        period=sql.Identifier(measure.period_column),
-        where=where,
-    )
-    for row in conn.execute(query, [period, *params]).fetchall():
-        cells = [
-            (None if row[i] is None else float(row[i]), bool(row[i + 1]))
-            for i in range(2, len(row), 2)
+    if headline.kind == "proportion":
+        columns = [
+            (headline.series_id, "denominator", "Of which counted", "count"),
+            (headline.series_id, "numerator", "Count", "count"),
+            (headline.series_id, "value", "Rate (%)", "percent"),
         ]
-        table.rows.append(LocalAuthorityRow(row[0], row[1], cells))
+    else:
+        columns = [(s.series_id, "value", s.label, "count") for s in series]
+    cells: dict[tuple[str, str], dict[str, dict]] = {}
+    names: dict[str, tuple[str, str]] = {}
+    for row in rows:
+        if row["measure_id"] != measure.id or row["period_start_date"] != period:
+            continue
+        cells.setdefault((row["area_level"], row["area_code"]), {})[row["series_id"]] = row
+        names[row["area_code"]] = (row["area_level"], row["area_name"])
+    table = LocalAuthorityTable(period, [c[2] for c in columns], [c[3] for c in columns])
+
+    def _row(key: tuple[str, str]) -> LocalAuthorityRow:
+        by_series = cells[key]
+        out = []
+        for series_id, column, _, _ in columns:
+            row = by_series.get(series_id)
+            if row is None:
+                out.append((None, False))
+            else:
+                out.append((_float(row[column]), bool(row["is_suppressed"])))
+        return LocalAuthorityRow(key[1], names[key[1]][1], out)
+
+    locals_ = sorted(
+        (k for k in cells if k[0] == "local_authority"),
+        key=lambda k: (k[1] == "-1", names[k[1]][1]),
+    )
+    table.rows = [_row(k) for k in locals_]
+    force = [k for k in cells if k[0] == "force"]
+    table.total = _row(force[0]) if force else None
     return table
 
 

@@ -91,9 +91,13 @@ def signals(
     last = float(values[-1])
     lower, upper = limits.lower[-1], limits.upper[-1]
     if upper is not None and last > upper:
-        found.append(Signal("outside_limits", "up", "above the upper control limit"))
+        found.append(
+            Signal("outside_limits", "up", "above the range its past periods would predict")
+        )
     elif lower is not None and last < lower:
-        found.append(Signal("outside_limits", "down", "below the lower control limit"))
+        found.append(
+            Signal("outside_limits", "down", "below the range its past periods would predict")
+        )
 
     tail: list[float] = []
     for v in reversed(values):
@@ -105,11 +109,11 @@ def signals(
         recent = tail[-run_length:]
         if all(v > limits.centre for v in recent):
             found.append(
-                Signal("run", "up", f"{run_length} periods in a row above the centre line")
+                Signal("run", "up", f"{run_length} periods in a row above its usual level")
             )
         elif all(v < limits.centre for v in recent):
             found.append(
-                Signal("run", "down", f"{run_length} periods in a row below the centre line")
+                Signal("run", "down", f"{run_length} periods in a row below its usual level")
             )
     if len(tail) >= trend_length:
         recent = tail[-trend_length:]
@@ -216,7 +220,7 @@ STATUS_LABELS = {
     "on_track": "On track",
     "watch": "Watch",
     "concern": "Concern",
-    "not_graded": "Context (not graded)",
+    "not_graded": "Not graded: no target agreed",
     "insufficient_data": "Insufficient data",
 }
 
@@ -290,13 +294,14 @@ def grade(
     worse: list[str] = []
     better: list[str] = []
     if change is not None and change.significant:
-        words = f"a significant {'rise' if change.direction == 'up' else 'fall'} on last year " + (
-            f"(p = {change.p_value:.3f})"
+        words = (
+            f"a {'rise' if change.direction == 'up' else 'fall'} on last year larger than chance "
+            "alone would explain"
         )
         (worse if change.direction == bad else better if bad else worse).append(words)
     for signal in latest_signals:
         (worse if signal.direction == bad else better if bad else worse).append(
-            f"special cause: {signal.description}"
+            f"unusual: {signal.description}"
         )
 
     if bad is None:  # neutral: changes are information, not grades
@@ -305,8 +310,10 @@ def grade(
             reasons.append(f"the change on last year is not tested ({change.note})")
         if met is False:
             return Status("watch", reasons)
+        if met is True:
+            return Status("on_track", reasons)
         if not reasons:
-            reasons.append("no significant change and no special cause")
+            reasons.append("no change larger than chance and nothing unusual")
         return Status("not_graded", reasons)
 
     reasons += [f"deteriorating: {w}" for w in worse]
@@ -316,12 +323,26 @@ def grade(
     if not worse and not better:
         tested = change is not None and change.significant is not None
         reasons.append(
-            "no significant change on last year and no special cause"
+            "no change on last year larger than chance, and nothing unusual"
             if tested
-            else "no special cause"
+            else "nothing unusual"
         )
     if met is False and worse:
         return Status("concern", reasons)
     if met is False or worse:
         return Status("watch", reasons)
     return Status("on_track", reasons)
+
+
+def ungraded(note: str, change: ChangeTest | None, latest_signals: Sequence[Signal]) -> Status:
+    """No target agreed: no status, only what moved, as information."""
+    reasons = [note or "No target agreed"]
+    if change is not None and change.significant:
+        reasons.append(
+            f"a {'rise' if change.direction == 'up' else 'fall'} on last year larger than chance "
+            "alone would explain"
+        )
+    elif change is not None and change.significant is False:
+        reasons.append("no change on last year larger than chance")
+    reasons += [f"unusual: {signal.description}" for signal in latest_signals]
+    return Status("not_graded", reasons)
