@@ -44,7 +44,7 @@ class SampleWarehouse:
 
 
 def build(server: ConnectionInfo, workspace: Path) -> SampleWarehouse:
-    from vawg_warehouse import load, transform
+    from vawg_warehouse import load, publication_audit, transform
     from vawg_warehouse import orchestration as o
     from vawg_warehouse.datasets import SOURCES
     from vawg_warehouse.migrations import migrate
@@ -82,6 +82,8 @@ def build(server: ConnectionInfo, workspace: Path) -> SampleWarehouse:
             )
             assert ok and exc is None, f"dbt run of group {group} failed: {exc}"
             _record_build(database, group)
+            if group == transform.PUBLICATION_GROUP:
+                publication_audit.secure()  # as transform.run_group does after the group
     finally:
         for key, value in saved.items():
             if value is None:
