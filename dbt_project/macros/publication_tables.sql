@@ -114,11 +114,11 @@ cells_added as (
 
     -- The rows {{ name }} publishes, with their key and component as text.
     select
-        source_rows.*,
+        *,
         concat_ws('|', {{ spec.key_columns | join(', ') }}) as suppression_row_key,
         '{{ name }}|' || concat_ws('|', {{ _spec_component_columns(spec) | join(', ') }})
             as suppression_component
-    from {{ ref(spec.source) }} as source_rows
+    from {{ ref(spec.source) }}
     where {{ spec.where }}
 
 ),

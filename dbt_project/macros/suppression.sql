@@ -298,13 +298,14 @@ published as (
     body of a CTE. vawg_warehouse.publication_audit writes them (audit.publication_cell_added).
 -#}
 {% macro publication_cells_added(suppression_model) -%}
-    select cells_added.component, cells_added.cell
-    from {{ ref('stg_audit__publication_cells_added') }} as cells_added
+    -- (refs without aliases: dbt's --empty builds put a subquery in their place)
+    select component, cell
+    from {{ ref('stg_audit__publication_added_cells') }}
     where
-        cells_added.suppression_model = '{{ suppression_model }}'
-        and cells_added.audit_id = (
-            select max(audits.audit_id)
-            from {{ ref('stg_audit__publication_audits') }} as audits
-            where audits.is_decision
+        suppression_model = '{{ suppression_model }}'
+        and audit_id = (
+            select max(audit_id)
+            from {{ ref('stg_audit__publication_audits') }}
+            where is_decision
         )
 {%- endmacro %}

@@ -17,9 +17,11 @@ whole and not negative and, when seed ``publication_parameters`` publishes every
 hidden count is at least 1: two integer programs (HiGHS, ``scipy.optimize.milp``) per suppressed
 cell, one problem per connected part of the equations among suppressed cells, and every solution
 found kept as a witness (a cell whose witnesses already lie ``protection_interval`` apart needs no
-program of its own). A cell is **protected** when ``upper - lower >= protection_interval``
-(seed parameter; the width statistical offices call the protection interval); it is
-**recovered** when ``upper == lower``.
+program of its own). A cell is **protected** when ``upper - lower >= required``, where
+``required`` is the seed's ``protection_interval`` (the width statistical offices call the
+protection interval), or the smallest public total the cell adds into when that is smaller (a
+cell of a force total of 2 can be no less certain than 0 to 2); it is **recovered** when
+``upper == lower``.
 
 :func:`protect` is secondary suppression to that standard: the primary cells, the fixed point
 the SQL runs (an equation with one suppressed cell hides its smallest other cell), then, while
@@ -50,11 +52,12 @@ SUPPRESSION_MODELS = (
 # What the dbt rebuild after new added cells selects: the audit's cells, the two suppression
 # models and every publication table (the bi views read them as views).
 REBUILD_SELECTION = (
-    "stg_audit__publication_cells_added",
+    "stg_audit__publication_added_cells",
     *SUPPRESSION_MODELS,
     "publication",
 )
 MAX_ROUNDS = 50
+SPREAD = 4  # random objectives per part before the programs of single cells
 
 
 class PublicationAuditError(RuntimeError):
@@ -96,6 +99,7 @@ class System:
     equations: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     index: dict[str, int] = field(default_factory=dict)
     zeros_published: bool = True
+    caps: dict[int, float] = field(default_factory=dict)  # cell -> its width, all else hidden
 
     def add_cell(
         self,
@@ -128,16 +132,29 @@ class System:
         return (value is None, value == 0, value if value is not None else 0, self.names[i])
 
     def required_widths(self, width: int) -> list[int]:
-        """The width each cell's interval must reach: the protection interval, or the smallest
-        public total the cell adds into (an equation whose coefficients are all 1) when that is
-        narrower: a cell of a force total of 2 can never be less certain than 0 to 2."""
+        """The width each cell's interval must reach: the protection interval, or less where no
+        suppression could reach it: the smallest public total the cell adds into (an equation
+        whose coefficients are all 1: a cell of a force total of 2 is never less certain than 0
+        to 2) and, once worked out (:func:`cap`), the cell's width were every cell of its
+        component hidden."""
         required = [width] * len(self.names)
         for equation, terms in self.equations.items():
             if all(c == 1 for _, c in terms):
                 total = self.rhs(equation)
                 for i, _ in terms:
                     required[i] = min(required[i], total)
+        for i, cap in self.caps.items():
+            required[i] = min(required[i], cap)
         return required
+
+    def component_cells(self, i: int) -> list[int]:
+        """Every cell of cell i's component (its model and component)."""
+        if not hasattr(self, "_components"):
+            groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
+            for k, key in enumerate(self.keys):
+                groups[key[:2]].append(k)
+            self._components = groups
+        return self._components[self.keys[i][:2]]
 
     def cell_equations(self) -> list[list[str]]:
         memberships: list[list[str]] = [[] for _ in self.names]
@@ -284,9 +301,14 @@ def _solve_part(
         keep(whole)
         return float(objective @ whole)
 
+    # Spread-out solutions first, witnesses for many cells at once: the least and the most
+    # in total, then the most under a few random weightings (seeded: the same every run).
     ones = np.ones(n)
-    run(ones)  # two spread-out solutions first: witnesses for many cells at once
-    run(-ones)
+    run(ones)
+    if run(-ones) is not None:
+        weights = np.random.default_rng(n).random((min(SPREAD, n), n))
+        for w in weights:
+            run(-w)
     for k, cell in enumerate(cells):
         width = required[cell]
         if seen_high[k] - seen_low[k] >= width:
@@ -305,6 +327,34 @@ def _solve_part(
     return intervals, unprotected, programs
 
 
+def cap(system: System, cell: int) -> float:
+    """The cell's width were every cell of its component suppressed (every count whole and at
+    least 0): the most any suppression could protect it, given the public totals."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_array
+
+    cells = system.component_cells(cell)
+    position = {c: k for k, c in enumerate(cells)}
+    equations = sorted({e for e, terms in system.equations.items() if terms[0][0] in position})
+    rows, columns, data = [], [], []
+    for row, equation in enumerate(equations):
+        for i, coefficient in system.equations[equation]:
+            rows.append(row)
+            columns.append(position[i])
+            data.append(coefficient)
+    matrix = coo_array((data, (rows, columns)), shape=(len(equations), len(cells))).tocsr()
+    rhs = np.array([system.rhs(e) for e in equations], dtype=float)
+    objective = np.zeros(len(cells))
+    objective[position[cell]] = 1.0
+    bounds = []
+    for sign in (1.0, -1.0):
+        result = linprog(sign * objective, A_eq=matrix, b_eq=rhs, bounds=(0, None), method="highs")
+        if result.status == 3:
+            return np.inf
+        bounds.append(sign * result.fun)
+    return float(np.floor(bounds[1] + 1e-9) - np.ceil(bounds[0] - 1e-9))
+
+
 def audit(
     system: System, suppressed: set[int], params: Parameters, cache: dict | None = None
 ) -> AuditResult:
@@ -321,11 +371,14 @@ def audit(
     for cells, equations in parts:
         key = tuple(cells)
         if cache is not None and key in cache:
-            found, bad, n = cache[key][0], cache[key][1], 0
+            # The part's intervals stand; which are too narrow depends on the required widths
+            # (a cell protected by witnesses stays so: required widths only shrink).
+            found, n = cache[key], 0
+            bad = [i for i, interval in found.items() if interval.width < required[i]]
         else:
             found, bad, n = _solve_part(system, cells, equations, required)
             if cache is not None:
-                cache[key] = (found, bad)
+                cache[key] = found
         intervals.update(found)
         unprotected.extend(bad)
         programs += n
@@ -383,6 +436,7 @@ def protect(
     rounds: list[AuditResult] = []
     memberships = system.cell_equations()
     cache: dict = {}
+    attempts: dict[int, int] = {}
     for _ in range(MAX_ROUNDS):
         result = audit(system, suppressed, params, cache)
         log.info(
@@ -396,12 +450,28 @@ def protect(
         rounds.append(result)
         if not result.unprotected or not params.interval_suppression:
             break
+        fresh = [i for i in result.unprotected if attempts.get(i) and i not in system.caps]
+        if fresh:  # still unprotected: can any suppression protect it as far as required?
+            for i in fresh:
+                system.caps[i] = cap(system, i)
+            continue
+        if len(rounds) >= 3 and all(
+            r.unprotected == result.unprotected for r in rounds[-3:]
+        ):  # three rounds without a change: more cells do not help
+            break
         added = set()
         for cell in result.unprotected:
             options = [_candidate(system, e, suppressed | added) for e in memberships[cell]]
             options = [i for i in options if i is not None]
-            if options:
+            if not options:
+                continue
+            # First the smallest candidate of any equation touching the cell; a cell still
+            # unprotected after that takes one from every equation it is in.
+            attempts[cell] = attempts.get(cell, 0) + 1
+            if attempts[cell] == 1:
                 added.add(min(options, key=system.order))
+            else:
+                added.update(options)
         if not added:
             break
         suppressed = fixed_point(system, suppressed | added)
