@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.conftest import HANG_GUARD_SECONDS
 from vawg_warehouse.datasets import SOURCES
 from vawg_warehouse.transform import GROUPS
 
@@ -171,7 +172,11 @@ def test_vawg_run_leaves_the_deadline_out(tmp_path) -> None:
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{tmp_path / 'airflow.db'}",
     )
     done = subprocess.run(
-        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", PROBE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_SECONDS,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     dag = json.loads(done.stdout.strip().splitlines()[-1])["dags"]["vawg_nightly"]

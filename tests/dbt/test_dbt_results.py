@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import create_database, drop_database
+from tests.conftest import HANG_GUARD_SECONDS, create_database, drop_database
 from vawg_warehouse.dbt_results import record_run_results, results_of_run, run_document
 from vawg_warehouse.migrations import migrate
 
@@ -54,7 +54,7 @@ def _dbt_build(database, target_path: Path, **airflow_context: str) -> subproces
         cwd=DBT_PROJECT,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=HANG_GUARD_SECONDS,
     )
 
 

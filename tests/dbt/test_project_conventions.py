@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import HANG_GUARD_SECONDS
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 PACKAGE = "vawg"
@@ -77,7 +79,7 @@ def parsed(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], st
         env=env,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=HANG_GUARD_SECONDS,
         check=False,
     )
     output = result.stdout + result.stderr

@@ -19,7 +19,13 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from tests.conftest import create_database, create_login, drop_database, drop_login
+from tests.conftest import (
+    HANG_GUARD_SECONDS,
+    create_database,
+    create_login,
+    drop_database,
+    drop_login,
+)
 from vawg_warehouse.migrations import migrate
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -63,7 +69,7 @@ def built(server, tmp_path_factory):
             cwd=DBT_PROJECT,
             capture_output=True,
             text=True,
-            timeout=900,
+            timeout=HANG_GUARD_SECONDS,
         )
         assert done.returncode == 0, done.stdout[-6000:]
         manifest = json.loads((target / "manifest.json").read_text())

@@ -24,7 +24,8 @@ from vawg_warehouse.reports import run_page_path, safe_name
 from vawg_warehouse.sample import write_bad_crimes_file
 from vawg_warehouse.transform import GROUPS
 
-pytestmark = pytest.mark.integration
+# Re-runs the DAG and adds a bad file: after every read-only test of the shared run.
+pytestmark = [pytest.mark.integration, pytest.mark.changes_shared_fixture]
 
 BAD_DAY = date(2025, 2, 1)
 

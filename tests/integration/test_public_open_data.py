@@ -29,7 +29,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import TEST_KEY, create_database, drop_database
+from tests.conftest import HANG_GUARD_SECONDS, TEST_KEY, create_database, drop_database
 from tests.integration.conftest import seed_rows
 from vawg_warehouse import orchestration
 from vawg_warehouse.cli import main as vawg_main
@@ -306,7 +306,7 @@ def dbt_build(tmp_path: Path) -> subprocess.CompletedProcess:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG_GUARD_SECONDS,
         check=False,
     )
 
