@@ -28,6 +28,8 @@ from tests.conftest import migrated_for_module
 from tests.dbt.test_publication_suppression import CODES, LAS, TYPES, _insert, _invoke
 from vawg_warehouse import publication_audit as pa
 
+pytestmark = pytest.mark.slow  # three dbt runs and two rebuilds: the full suite runs it
+
 BURNLEY = "E07000117"
 NAMED = LAS[:-1]  # the fourteen local authorities ('-1' is the unknown one)
 OCT, NOV, DEC = date(2024, 10, 1), date(2024, 11, 1), date(2024, 12, 1)

@@ -6,11 +6,8 @@ from __future__ import annotations
 import dataclasses
 
 import psycopg
-import pytest
 
 from vawg_warehouse import publication_audit as pa
-
-pytestmark = pytest.mark.xdist_group("sample_warehouse")
 
 
 def _load(sample_warehouse) -> tuple[pa.System, pa.Parameters]:
