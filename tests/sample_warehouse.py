@@ -83,7 +83,9 @@ def build(server: ConnectionInfo, workspace: Path) -> SampleWarehouse:
             assert ok and exc is None, f"dbt run of group {group} failed: {exc}"
             _record_build(database, group)
             if group == transform.PUBLICATION_GROUP:
-                publication_audit.secure()  # as transform.run_group does after the group
+                # As transform.run_group does after the group, without failing the build: the
+                # tests of the audit (tests/dbt/test_publication_audit_sample.py) say what is left.
+                publication_audit.secure(fail=False)
     finally:
         for key, value in saved.items():
             if value is None:
