@@ -71,6 +71,7 @@ class Parameters:
     zeros_published: bool = True
     secondary: bool = True
     interval_suppression: bool = True
+    fail_build: bool = False
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[str, str | None]]) -> Parameters:
@@ -84,6 +85,7 @@ class Parameters:
             zeros_published=(values.get("suppress_zero_counts") or "true").lower() == "false",
             secondary=(values.get("secondary_suppression") or "next_smallest") != "none",
             interval_suppression=(values.get("interval_suppression") or "on") != "off",
+            fail_build=(values.get("audit_failure") or "warn") == "fail",
         )
 
 
@@ -544,10 +546,11 @@ def _record(conn, result: AuditResult, params: Parameters, written: set[int] | N
 
 
 def secure(
-    settings=None, rebuild: Callable[[], None] | None = None, fail: bool = True
+    settings=None, rebuild: Callable[[], None] | None = None, fail: bool | None = None
 ) -> AuditResult:
     """The build step: settle the cells to suppress, write them and rebuild when they differ
-    from what is built, then audit what is built; raises naming the unprotected cells."""
+    from what is built, then audit what is built; raises naming the unprotected cells when
+    ``fail`` (default: the seed's ``audit_failure`` = fail), else logs them as a warning."""
     from vawg_warehouse.config import get_settings
     from vawg_warehouse.warehouse import connect
 
@@ -584,12 +587,15 @@ def secure(
         result.programs,
         result.seconds,
     )
-    if result.unprotected and fail:
-        raise PublicationAuditError(
+    if result.unprotected:
+        message = (
             f"{len(result.unprotected)} suppressed cell(s) of schema publication can be "
             f"narrowed below the protection interval ({params.protection_interval}), "
             f"{len(result.recovered)} worked out exactly: {result.describe(system)}"
         )
+        if params.fail_build if fail is None else fail:
+            raise PublicationAuditError(message)
+        log.warning("PUBLICATION NOT PROTECTED: %s", message)
     return result
 
 

@@ -201,7 +201,7 @@ def states(server, tmp_path_factory):
                 "where parameter = 'interval_suppression'"
             )
         with pytest.raises(pa.PublicationAuditError) as failed:
-            pa.secure()
+            pa.secure(fail=True)
         out["off_error"] = str(failed.value)
         yield out
 

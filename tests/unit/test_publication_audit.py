@@ -91,5 +91,6 @@ def test_parameters_from_the_seed_rows() -> None:
             ("interval_suppression", "off"),
         ]
     )
-    assert params == pa.Parameters(5, 4, True, True, False)
+    assert params == pa.Parameters(5, 4, True, True, False, False)
+    assert pa.Parameters.from_rows([("audit_failure", "fail")]).fail_build
     assert pa.Parameters.from_rows([]).protection_interval == 5
