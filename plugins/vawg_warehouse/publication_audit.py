@@ -101,6 +101,7 @@ class System:
     equations: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     index: dict[str, int] = field(default_factory=dict)
     zeros_published: bool = True
+    any_added: bool = False  # built with cells an audit decision added
     caps: dict[int, float] = field(default_factory=dict)  # cell -> its width, all else hidden
 
     def add_cell(
@@ -494,9 +495,19 @@ def load(conn) -> tuple[System, Parameters]:
     for model in SUPPRESSION_MODELS:
         rows = conn.execute(
             f"select component, cell, cell_value, is_primary, is_suppressed, equations, "
-            f"coefficients from intermediate.{model} order by component, cell"
+            f"coefficients, is_added from intermediate.{model} order by component, cell"
         )
-        for component, cell, value, is_primary, is_suppressed, equations, coefficients in rows:
+        for (
+            component,
+            cell,
+            value,
+            is_primary,
+            is_suppressed,
+            equations,
+            coefficients,
+            added,
+        ) in rows:
+            system.any_added = system.any_added or bool(added)
             prefix = f"{model}|{component}"
             system.add_cell(
                 f"{prefix}|{cell}",
@@ -557,6 +568,15 @@ def secure(
     settings = settings or get_settings()
     with connect(settings) as conn:
         system, params = load(conn)
+    if not params.interval_suppression:
+        # The fixed point alone, as the SQL builds it: only undo an earlier decision's cells.
+        if system.any_added:
+            with connect(settings) as conn, conn.transaction():
+                _record(conn, audit(system, _built(system), params), params, set(), system)
+            (rebuild or (lambda: _rebuild(settings)))()
+            with connect(settings) as conn:
+                system, params = load(conn)
+        return _check(settings, system, params, fail)
     wanted, rounds = protect(system, params)
     log.info(
         "publication audit: %d cells, %d suppressed after the fixed point, %d unprotected "
@@ -574,6 +594,13 @@ def secure(
         (rebuild or (lambda: _rebuild(settings)))()
         with connect(settings) as conn:
             system, params = load(conn)
+    return _check(settings, system, params, fail)
+
+
+def _check(settings, system: System, params: Parameters, fail: bool | None) -> AuditResult:
+    """Audit what is built, record it, and fail or warn naming the unprotected cells."""
+    from vawg_warehouse.warehouse import connect
+
     result = audit(system, _built(system), params)
     with connect(settings) as conn, conn.transaction():
         _record(conn, result, params, None, system)

@@ -186,7 +186,12 @@ def states(server, tmp_path_factory):
             system, params = pa.load(conn)
             out["before"] = (system, pa.audit(system, pa._built(system), params))
             out["before_tables"] = _published(conn)
-        pa.secure()
+        with psycopg.connect(migrated.url, autocommit=True) as conn:
+            conn.execute(
+                "update reference.publication_parameters set parameter_value = 'on' "
+                "where parameter = 'interval_suppression'"
+            )
+        pa.secure(fail=True)
         with psycopg.connect(migrated.url) as conn:
             system, params = pa.load(conn)
             out["after"] = (system, pa.audit(system, pa._built(system), params))
