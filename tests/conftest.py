@@ -111,7 +111,7 @@ def database(
     try:
         yield info
     finally:
-        from vawg_warehouse.transform import clear_parse_cache
+        from vawg_warehouse.dbt_run.transform import clear_parse_cache
 
         clear_parse_cache()  # this worker's dbt parse cache for the throwaway database
         drop_database(info)
@@ -123,8 +123,8 @@ def migrated_for_module(
 ) -> Iterator[ConnectionInfo]:
     """``database`` + ``migrated`` for a module-scoped fixture: a migrated database of its own,
     the environment pointing at it while the fixture lives, dropped after."""
+    from vawg_warehouse.dbt_run.transform import clear_parse_cache
     from vawg_warehouse.migrations import migrate
-    from vawg_warehouse.transform import clear_parse_cache
 
     info = create_database(server)
     with pytest.MonkeyPatch.context() as patch:

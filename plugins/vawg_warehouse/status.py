@@ -14,7 +14,7 @@ from datetime import datetime
 
 import psycopg
 
-from vawg_warehouse.datasets import SOURCES
+from vawg_warehouse.ingest.datasets import SOURCES
 
 FAILED = ("failed", "quarantined", "refused")
 

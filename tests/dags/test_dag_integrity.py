@@ -6,8 +6,8 @@ import ast
 from pathlib import Path
 
 from tests.conftest import HANG_GUARD_SECONDS
-from vawg_warehouse.datasets import SOURCES
-from vawg_warehouse.transform import GROUPS
+from vawg_warehouse.dbt_run.transform import GROUPS
+from vawg_warehouse.ingest.datasets import SOURCES
 
 DAG_FILE = Path(__file__).resolve().parents[2] / "dags" / "vawg_nightly.py"
 STEPS = ("register", "load", "validate", "publish")
@@ -125,7 +125,7 @@ def test_dag_file_does_no_work_at_import_time() -> None:
         "__future__",
         "datetime",
         "airflow.sdk",
-        "vawg_warehouse.datasets",
+        "vawg_warehouse.ingest.datasets",
         "vawg_warehouse.notify",
     }
     notify = ast.parse((DAG_FILE.parents[1] / "plugins/vawg_warehouse/notify.py").read_text())

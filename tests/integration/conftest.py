@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from tests.conftest import HANG_GUARD_SECONDS, TEST_KEY, create_database, drop_database
-from vawg_warehouse.sample import generate
+from vawg_devtools.sample import generate
 
 SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "reference"
 # Two Januaries a year apart: small, yet the change on last year is exercised.
