@@ -4,7 +4,7 @@
     their own (int_published_crime_cells_suppressed). Each table's cells and equations are
     defined once, here: the suppression model builds them from this, the publication model
     reads its flags back by the same key, and the publication audit
-    (vawg_warehouse.publication_audit) reads the equations the suppression model wrote.
+    (vawg_warehouse.dbt_run.publication_audit) reads the equations the suppression model wrote.
 
       source          the mart
       where           the rows published (complete periods, history)

@@ -24,7 +24,7 @@
       audit       the fixed point only sees an equation with ONE suppressed cell; two equations
                   together can still pin a cell (Burnley: positive outcomes 22, charge/summons
                   21, the other positive types 0, so community resolution = 1). After the force
-                  group's build, vawg_warehouse.publication_audit bounds every suppressed cell by
+                  group's build, vawg_warehouse.dbt_run.publication_audit bounds every suppressed cell by
                   integer programming against everything published and adds cells until each
                   interval is at least protection_interval wide; the cells it adds are read back
                   here (argument added_cte) and the build fails if any cell is left narrower.
@@ -39,7 +39,7 @@
                      says sum(coefficient * cell) = a public figure (a force total: every
                      coefficient 1; a total and its parts: -1 for the total, 1 for each part)
       added_cte      (optional) component, cell: cells the publication audit added
-                     (python module vawg_warehouse.publication_audit, audit.publication_cell_added),
+                     (python module vawg_warehouse.dbt_run.publication_audit, audit.publication_cell_added),
                      suppressed from round 0 like the primary ones
     Defines the CTE cells_suppressed: component, cell, cell_value, is_primary, is_added,
     is_suppressed, suppression_rounds, and equations and coefficients (arrays: the equations the
@@ -295,7 +295,7 @@ published as (
 
 {#-
     The cells the newest audit decision added to a suppression model (component, cell): the
-    body of a CTE. vawg_warehouse.publication_audit writes them (audit.publication_cell_added).
+    body of a CTE. vawg_warehouse.dbt_run.publication_audit writes them (audit.publication_cell_added).
 -#}
 {% macro publication_cells_added(suppression_model) -%}
     -- (refs without aliases: dbt's --empty builds put a subquery in their place)

@@ -26,7 +26,7 @@ import pytest
 
 from tests.conftest import migrated_for_module
 from tests.dbt.test_publication_suppression import CODES, LAS, TYPES, _insert, _invoke
-from vawg_warehouse import publication_audit as pa
+from vawg_warehouse.dbt_run import publication_audit as pa
 
 pytestmark = pytest.mark.slow  # three dbt runs and two rebuilds: the full suite runs it
 

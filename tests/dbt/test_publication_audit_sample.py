@@ -8,7 +8,7 @@ import dataclasses
 
 import psycopg
 
-from vawg_warehouse import publication_audit as pa
+from vawg_warehouse.dbt_run import publication_audit as pa
 
 
 def test_the_fixed_point_alone_leaves_cells_that_can_be_worked_out(sample_warehouse) -> None:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from vawg_warehouse import publication_audit as pa
+from vawg_warehouse.dbt_run import publication_audit as pa
 
 PARAMS = pa.Parameters(threshold=5, protection_interval=5, zeros_published=True)
 

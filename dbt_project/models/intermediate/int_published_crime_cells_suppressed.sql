@@ -34,7 +34,7 @@ publication_parameters as (
 
 cells_added as (
 
-    -- Cells the publication audit added (vawg_warehouse.publication_audit): suppressed from the
+    -- Cells the publication audit added (vawg_warehouse.dbt_run.publication_audit): suppressed from the
     -- first round, like the primary ones.
     {{ publication_cells_added('int_published_crime_cells_suppressed') }}
 

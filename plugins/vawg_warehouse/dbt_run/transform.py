@@ -299,12 +299,12 @@ def run_group(
 
 
 # The group that builds schema publication; after it, the publication audit settles and checks
-# the suppressed cells (vawg_warehouse.publication_audit): it fails the group, naming the cells.
+# the suppressed cells (dbt_run/publication_audit.py): it fails the group, naming the cells.
 PUBLICATION_GROUP = "force"
 
 
 def _secure_publication(settings: Settings) -> None:
-    from vawg_warehouse import publication_audit
+    from vawg_warehouse.dbt_run import publication_audit
 
     try:
         publication_audit.secure(settings)

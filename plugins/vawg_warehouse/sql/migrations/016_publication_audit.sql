@@ -1,4 +1,4 @@
--- The publication audit (vawg_warehouse.publication_audit, docs/measures.md "Publication"): after
+-- The publication audit (vawg_warehouse.dbt_run.publication_audit, docs/measures.md "Publication"): after
 -- the force group's dbt build, every suppressed cell of schema publication is bounded by integer
 -- programming against everything published; secondary suppression goes on until each interval
 -- is at least the protection interval wide. Each audit is a row of audit.publication_audit

@@ -627,7 +627,7 @@ def _check(settings, system: System, params: Parameters, fail: bool | None) -> A
 
 
 def _rebuild(settings) -> None:
-    from vawg_warehouse import transform
+    from vawg_warehouse.dbt_run import transform
 
     ok, nodes, _, exception = transform.invoke(
         "build", settings, ["--select", *REBUILD_SELECTION, "--exclude-resource-type", "unit_test"]
@@ -641,7 +641,7 @@ def _rebuild(settings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m vawg_warehouse.publication_audit``: audit the warehouse as built (read-only)
+    """``python -m vawg_warehouse.dbt_run.publication_audit``: audit the warehouse as built
     and, with ``--fixed-point-only``, what the fixed point alone would leave."""
     import argparse
 
