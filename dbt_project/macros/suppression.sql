@@ -18,7 +18,16 @@
     A suppressed value is null and its <column>_is_suppressed flag is true; a report shows "[c]".
     Tables that publish the same cells (measures 1 and 2) take their flags from ONE run of the
     engine over all their cells (int_published_crime_cells_suppressed), so no table shows what
-    another hides. Test no_lone_suppressed_cell checks each table, and across tables.
+    another hides; the other tables take theirs from one run over theirs
+    (int_published_table_cells_suppressed, macros/publication_tables.sql). Test
+    no_lone_suppressed_cell checks each table, and across tables.
+      audit       the fixed point only sees an equation with ONE suppressed cell; two equations
+                  together can still pin a cell (Burnley: positive outcomes 22, charge/summons
+                  21, the other positive types 0, so community resolution = 1). After the force
+                  group's build, vawg_warehouse.dbt_run.publication_audit bounds every suppressed cell by
+                  integer programming against everything published and adds cells until each
+                  interval is at least protection_interval wide; the cells it adds are read back
+                  here (argument added_cte) and the build fails if any cell is left narrower.
 -#}
 
 
@@ -26,13 +35,21 @@
     The engine. Reads two CTEs the caller defines, and publication_parameters (seed rows):
       cells_cte      component, cell, cell_value: every published count (a component is a set of
                      cells that equations tie together; equations never cross components)
-      equations_cte  component, equation, cell: the cells of each equation
-    Defines the CTE cells_suppressed: component, cell, cell_value, is_primary, is_suppressed.
+      equations_cte  component, equation, cell, coefficient: the cells of each equation, which
+                     says sum(coefficient * cell) = a public figure (a force total: every
+                     coefficient 1; a total and its parts: -1 for the total, 1 for each part)
+      added_cte      (optional) component, cell: cells the publication audit added
+                     (python module vawg_warehouse.dbt_run.publication_audit, audit.publication_cell_added),
+                     suppressed from round 0 like the primary ones
+    Defines the CTE cells_suppressed: component, cell, cell_value, is_primary, is_added,
+    is_suppressed, suppression_rounds, and equations and coefficients (arrays: the equations the
+    cell is in and its coefficient in each), which the audit reads: the equations it checks are
+    the ones this macro used.
     The state of a component is the sorted array of its suppressed cells' numbers; cells are
     numbered in the order secondary suppression prefers them (non-zero, then smallest, then id),
     so an equation's next cell to suppress is its lowest unsuppressed candidate number.
 -#}
-{% macro suppress_cells(cells_cte, equations_cte) -%}
+{% macro suppress_cells(cells_cte, equations_cte, added_cte=none) -%}
 
 suppression_parameters as (
 
@@ -74,6 +91,16 @@ cells_numbered as materialized (
                 {{ cells_cte }}.cell_value >= suppression_parameters.suppression_threshold, false
             )
         end as is_primary,
+        {%- if added_cte %}
+        exists (
+            select 1 from {{ added_cte }}
+            where
+                {{ added_cte }}.component = {{ cells_cte }}.component
+                and {{ added_cte }}.cell = {{ cells_cte }}.cell
+        ) as is_added,
+        {%- else %}
+        false as is_added,
+        {%- endif %}
         cast(row_number() over (
             partition by {{ cells_cte }}.component
             order by
@@ -127,7 +154,7 @@ suppression_rounds (component, round_number, suppressed) as (
         component,
         0,
         coalesce(
-            array_agg(cell_number order by cell_number) filter (where is_primary),
+            array_agg(cell_number order by cell_number) filter (where is_primary or is_added),
             cast(array[] as integer [])
         )
     from cells_numbered
@@ -184,6 +211,19 @@ suppression_fixed_points as materialized (
 
 ),
 
+cell_equations as (
+
+    -- Each cell's equations and its coefficient in each, for the publication audit.
+    select
+        component,
+        cell,
+        array_agg(equation order by equation) as equations,
+        array_agg(cast(coefficient as integer) order by equation) as coefficients
+    from {{ equations_cte }}
+    group by component, cell
+
+),
+
 cells_suppressed as materialized (
 
     select
@@ -191,161 +231,21 @@ cells_suppressed as materialized (
         cells_numbered.cell,
         cells_numbered.cell_value,
         cells_numbered.is_primary,
+        cells_numbered.is_added,
         coalesce(cells_numbered.cell_number = any(suppression_fixed_points.suppressed), false)
             as is_suppressed,
-        suppression_fixed_points.round_number as suppression_rounds
+        suppression_fixed_points.round_number as suppression_rounds,
+        coalesce(cell_equations.equations, cast(array[] as text [])) as equations,
+        coalesce(cell_equations.coefficients, cast(array[] as integer [])) as coefficients
     from cells_numbered
     left join suppression_fixed_points
         on cells_numbered.component = suppression_fixed_points.component
+    left join cell_equations
+        on
+            cells_numbered.component = cell_equations.component
+            and cells_numbered.cell = cell_equations.cell
 
 )
-
-{%- endmacro %}
-
-
-{#-
-    One table's suppression (a mart published on its own): builds its cells and equations from
-    a CTE of the mart's rows, runs suppress_cells, and defines the CTE `published`.
-
-      with
-      mart as (select * from {{ ref('mart_x') }} where <complete periods>),
-      publication_parameters as (select * from {{ ref('publication_parameters') }}),
-      {{ suppression_ctes(source_cte='mart', ...) }}
-      select * from published
-
-    Arguments:
-      source_cte          the CTE holding the rows to publish
-      key_columns         the rows' key, published as is (also the tie-break order)
-      group_columns       the columns that fix a group of cells with a published total (across the
-                          other key columns, e.g. month x category across local authorities), or a
-                          list of such lists; each count column's cells of a group are an equation
-      count_columns       counts to suppress
-      rates               {rate column: [count columns it is computed from]}
-      row_totals          [[total column, [part columns]], ...]: within a row, total = sum of parts
-      passthrough_columns labels and other columns published as is (never a count or a rate)
-      trailing_columns    published as is, last (dates)
-    The component (the cells equations tie together) is the columns every grouping shares.
--#}
-{% macro suppression_ctes(
-    source_cte,
-    key_columns,
-    group_columns,
-    count_columns,
-    rates={},
-    row_totals=[],
-    passthrough_columns=[],
-    trailing_columns=[]
-) -%}
-
-{%- set groupings = [group_columns] if group_columns[0] is string else group_columns %}
-{%- set component_columns = [] %}
-{%- for column in groupings[0] %}
-{%- set ns = namespace(in_all=true) %}
-{%- for grouping in groupings %}{% if column not in grouping %}{% set ns.in_all = false %}{% endif %}{% endfor %}
-{%- if ns.in_all %}{% do component_columns.append(column) %}{% endif %}
-{%- endfor %}
-
-suppression_rows as materialized (
-
-    -- Each row with its key and component as text.
-    select
-        {{ source_cte }}.*,
-        concat_ws('|', {{ key_columns | join(', ') }}) as suppression_row_key,
-        concat_ws('|', {{ component_columns | join(', ') }}) as suppression_component
-    from {{ source_cte }}
-
-),
-
-suppression_cells as (
-
-    -- One cell per row and count column.
-    select
-        suppression_rows.suppression_component as component,
-        count_cells.column_name || '|' || suppression_rows.suppression_row_key as cell,
-        count_cells.column_name,
-        suppression_rows.suppression_row_key,
-        count_cells.cell_value
-    from suppression_rows
-    cross join lateral (
-        values
-        {%- for column in count_columns %}
-            ('{{ column }}', cast(suppression_rows.{{ column }} as integer)){{ "," if not loop.last }}
-        {%- endfor %}
-    ) as count_cells (column_name, cell_value)
-
-),
-
-suppression_equations as (
-
-    {%- set parts = [] %}
-    {%- for grouping in groupings %}
-    {%- set grouping_index = loop.index %}
-    {%- for column in count_columns %}
-    {%- set sql %}
-    -- {{ column }} across the rows of each {{ grouping | join(" x ") }}
-    select
-        suppression_component as component,
-        'g{{ grouping_index }}|{{ column }}|' || concat_ws('|', {{ grouping | join(', ') }}) as equation,
-        '{{ column }}|' || suppression_row_key as cell
-    from suppression_rows
-    {%- endset %}
-    {%- do parts.append(sql) %}
-    {%- endfor %}
-    {%- endfor %}
-    {%- for total, row_parts in row_totals %}
-    {%- set total_index = loop.index %}
-    {%- for column in [total] + row_parts %}
-    {%- set sql %}
-    -- within a row: {{ total }} = {{ row_parts | join(" + ") }}
-    select
-        suppression_component as component,
-        'r{{ total_index }}|' || suppression_row_key as equation,
-        '{{ column }}|' || suppression_row_key as cell
-    from suppression_rows
-    {%- endset %}
-    {%- do parts.append(sql) %}
-    {%- endfor %}
-    {%- endfor %}
-    {{ parts | join("\n    union all") }}
-
-),
-
-{{ suppress_cells('suppression_cells', 'suppression_equations') }},
-
-suppression_flags as (
-
-    -- Back to one row per published row: each count's flag.
-    select
-        suppression_cells.suppression_row_key,
-        {%- for column in count_columns %}
-        coalesce(bool_or(cells_suppressed.is_suppressed) filter (
-            where suppression_cells.column_name = '{{ column }}'
-        ), false) as {{ column }}__suppressed{{ "," if not loop.last }}
-        {%- endfor %}
-    from suppression_cells
-    inner join cells_suppressed
-        on
-            suppression_cells.component = cells_suppressed.component
-            and suppression_cells.cell = cells_suppressed.cell
-    group by suppression_cells.suppression_row_key
-
-),
-
-suppression_joined as (
-
-    select
-        suppression_rows.*,
-        {%- for column in count_columns %}
-        suppression_flags.{{ column }}__suppressed{{ "," if not loop.last }}
-        {%- endfor %}
-    from suppression_rows
-    inner join suppression_flags
-        on suppression_rows.suppression_row_key = suppression_flags.suppression_row_key
-
-),
-
-{{ published_columns('suppression_joined', key_columns, count_columns, rates,
-                     passthrough_columns, trailing_columns) }}
 
 {%- endmacro %}
 
@@ -390,4 +290,22 @@ published as (
 {#- True when any of the counts is suppressed. -#}
 {% macro _any_suppressed(counts) -%}
     {% for count in counts %}{{ count }}__suppressed{{ " or " if not loop.last }}{% endfor %}
+{%- endmacro %}
+
+
+{#-
+    The cells the newest audit decision added to a suppression model (component, cell): the
+    body of a CTE. vawg_warehouse.dbt_run.publication_audit writes them (audit.publication_cell_added).
+-#}
+{% macro publication_cells_added(suppression_model) -%}
+    -- (refs without aliases: dbt's --empty builds put a subquery in their place)
+    select component, cell
+    from {{ ref('stg_audit__publication_added_cells') }}
+    where
+        suppression_model = '{{ suppression_model }}'
+        and audit_id = (
+            select max(audit_id)
+            from {{ ref('stg_audit__publication_audits') }}
+            where is_decision
+        )
 {%- endmacro %}

@@ -1,31 +1,15 @@
-{#- Measure 5 for publication: small numbers suppressed (macros/suppression.sql). -#}
-with recursive
+{#-
+    Measure 5 for publication: complete months only, small numbers suppressed
+    (int_published_table_cells_suppressed; the rows, cells and equations: macro
+    publication_table_specs).
+-#}
+with
 
-mart as (
-
-    -- Complete months only.
-    select * from {{ ref('mart_protective_orders_monthly') }}
-    where is_complete_period
-
-),
-
-publication_parameters as (
-
-    select * from {{ ref('publication_parameters') }}
-
-),
-
-{{ suppression_ctes(
-    source_cte='mart',
-    key_columns=['month_start_date', 'local_authority_code', 'order_type'],
-    group_columns=['month_start_date', 'order_type'],
+{{ published_from_cells(
+    'pub_mart_protective_orders_monthly',
     passthrough_columns=[
         'local_authority_name', 'division_name', 'order_type_name', 'order_category',
         'financial_year', 'is_pilot_only',
-    ],
-    count_columns=[
-        'notices_issued', 'applications', 'orders_granted', 'orders_refused',
-        'applications_withdrawn', 'breaches', 'notices_converted',
     ],
     rates={
         'conversion_rate_pct': ['notices_converted', 'notices_issued'],

@@ -293,7 +293,23 @@ def run_group(
     if not outcome.success:
         failed = ", ".join(outcome.failed_nodes[:20]) or f"dbt stopped: {type(exception).__name__}"
         raise TransformError(f"dbt {plan.command} of group {group} did not pass: {failed}")
+    if group == PUBLICATION_GROUP:
+        _secure_publication(settings)
     return outcome
+
+
+# The group that builds schema publication; after it, the publication audit settles and checks
+# the suppressed cells (dbt_run/publication_audit.py): it fails the group, naming the cells.
+PUBLICATION_GROUP = "force"
+
+
+def _secure_publication(settings: Settings) -> None:
+    from vawg_warehouse.dbt_run import publication_audit
+
+    try:
+        publication_audit.secure(settings)
+    except publication_audit.PublicationAuditError as exc:
+        raise TransformError(f"publication audit of group {PUBLICATION_GROUP}: {exc}") from exc
 
 
 def _record(

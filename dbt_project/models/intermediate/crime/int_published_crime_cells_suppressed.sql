@@ -35,6 +35,14 @@ publication_parameters as (
 
 ),
 
+cells_added as (
+
+    -- Cells the publication audit added (vawg_warehouse.dbt_run.publication_audit): suppressed from the
+    -- first round, like the primary ones.
+    {{ publication_cells_added('int_published_crime_cells_suppressed') }}
+
+),
+
 published_categories as (
 
     -- stalking_and_harassment (the Home Office subgroup) is not published: it holds stalking and
@@ -167,20 +175,23 @@ row_parts as (
 equations as (
 
     -- Across local authorities: the cells of one kind (and type) of a month and category add up
-    -- to the force figure.
+    -- to the force figure (published: a margin). coefficient: each cell's in sum = public figure.
     select
         component,
         concat_ws('|', 'across', cell_kind, outcome_code) as equation,
-        concat_ws('|', cell_kind, local_authority_code, outcome_code) as cell
+        concat_ws('|', cell_kind, local_authority_code, outcome_code) as cell,
+        1 as coefficient
     from named_cells
 
     union all
 
-    -- Within a local authority: a derived count and its parts (the total once).
+    -- Within a local authority: a derived count (the total once, coefficient -1) and its parts
+    -- (1): they add up to 0.
     select distinct
         named_cells.component,
         concat_ws('|', 'within', row_parts.equation, named_cells.local_authority_code) as equation,
-        concat_ws('|', row_parts.total_kind, named_cells.local_authority_code) as cell
+        concat_ws('|', row_parts.total_kind, named_cells.local_authority_code) as cell,
+        -1 as coefficient
     from named_cells
     inner join row_parts
         on named_cells.cell_kind = row_parts.part_kind
@@ -191,7 +202,8 @@ equations as (
     select
         named_cells.component,
         concat_ws('|', 'within', row_parts.equation, named_cells.local_authority_code),
-        concat_ws('|', named_cells.cell_kind, named_cells.local_authority_code, named_cells.outcome_code)
+        concat_ws('|', named_cells.cell_kind, named_cells.local_authority_code, named_cells.outcome_code),
+        1
     from named_cells
     inner join row_parts
         on named_cells.cell_kind = row_parts.part_kind
@@ -199,12 +211,14 @@ equations as (
 
 ),
 
-{{ suppress_cells('cells', 'equations') }},
+{{ suppress_cells('cells', 'equations', 'cells_added') }},
 
 final as (
 
     select
         named_cells.component || '|' || cells_suppressed.cell as cell_id,
+        named_cells.component,
+        cells_suppressed.cell,
         named_cells.month_start_date,
         named_cells.reporting_category,
         named_cells.local_authority_code,
@@ -212,8 +226,11 @@ final as (
         named_cells.outcome_code,
         named_cells.cell_value,
         cells_suppressed.is_primary,
+        cells_suppressed.is_added,
         cells_suppressed.is_suppressed,
-        cells_suppressed.suppression_rounds
+        cells_suppressed.suppression_rounds,
+        cells_suppressed.equations,
+        cells_suppressed.coefficients
     from named_cells
     inner join cells_suppressed
         on

@@ -1,0 +1,672 @@
+"""The publication audit: can any suppressed cell be worked out from what is published?
+
+Schema ``publication`` publishes counts with small numbers suppressed (dbt macro
+``suppress_cells``, docs/measures.md "Publication"). Its cells are tied by equations: the local
+authorities of a force figure (the force totals are published: margins), a total and its parts
+within a row, the same figure in two tables. The suppression models write each cell with the
+equations it belongs to and its coefficient in each (``equations``, ``coefficients``), so this
+module reads the very equations the suppression used, for every published table at once:
+
+* ``intermediate.int_published_crime_cells_suppressed``: measures 1 and 2 (recorded cohort);
+* ``intermediate.int_published_table_cells_suppressed``: the other publication tables.
+
+Each equation says ``sum(coefficient * cell) = right-hand side``; the right-hand side is public
+(a force total, or 0 for a total and its parts). For each suppressed cell the audit finds the
+smallest and the largest value consistent with everything published, given that counts are
+whole and not negative and, when seed ``publication_parameters`` publishes every 0, that a
+hidden count is at least 1: two integer programs (HiGHS, ``scipy.optimize.milp``) per suppressed
+cell, one problem per connected part of the equations among suppressed cells, and every solution
+found kept as a witness (a cell whose witnesses already lie ``protection_interval`` apart needs no
+program of its own). A cell is **protected** when ``upper - lower >= required``, where
+``required`` is the seed's ``protection_interval`` (the width statistical offices call the
+protection interval), or the smallest public total the cell adds into when that is smaller (a
+cell of a force total of 2 can be no less certain than 0 to 2); it is **recovered** when
+``upper == lower``.
+
+:func:`protect` is secondary suppression to that standard: the primary cells, the fixed point
+the SQL runs (an equation with one suppressed cell hides its smallest other cell), then, while
+the audit finds an unprotected cell, the smallest other cell of an equation touching it, and the
+fixed point again. :func:`secure` is the build step (the force group, after its dbt build):
+when the cells it settles on differ from what is built, it records them in
+``audit.publication_cell_added`` (which the suppression models read) and rebuilds the
+suppression and publication models; then it audits what is built and fails, naming the cells
+(month, area, column: never a value), unless every suppressed cell is protected.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+SUPPRESSION_MODELS = (
+    "int_published_crime_cells_suppressed",
+    "int_published_table_cells_suppressed",
+)
+# What the dbt rebuild after new added cells selects: the audit's cells, the two suppression
+# models and every publication table (the bi views read them as views).
+REBUILD_SELECTION = (
+    "stg_audit__publication_added_cells",
+    *SUPPRESSION_MODELS,
+    "publication",
+)
+MAX_ROUNDS = 50
+SPREAD = 4  # random objectives per part before the programs of single cells
+
+
+class PublicationAuditError(RuntimeError):
+    """Suppressed cells that can be narrowed below the protection interval (names only)."""
+
+
+@dataclass(frozen=True)
+class Parameters:
+    threshold: int = 5
+    protection_interval: int = 5
+    zeros_published: bool = True
+    secondary: bool = True
+    interval_suppression: bool = True
+    fail_build: bool = False
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[str, str | None]]) -> Parameters:
+        """From seed publication_parameters (parameter, parameter_value)."""
+        values = {name: value for name, value in rows}
+        threshold = int(values.get("suppression_threshold") or 5)
+        interval = values.get("protection_interval")
+        return cls(
+            threshold=threshold,
+            protection_interval=int(interval) if interval else threshold,
+            zeros_published=(values.get("suppress_zero_counts") or "true").lower() == "false",
+            secondary=(values.get("secondary_suppression") or "next_smallest") != "none",
+            interval_suppression=(values.get("interval_suppression") or "on") != "off",
+            fail_build=(values.get("audit_failure") or "warn") == "fail",
+        )
+
+
+@dataclass
+class System:
+    """Every published cell and the equations that tie them (one suppression model's rows)."""
+
+    names: list[str] = field(default_factory=list)  # model|component|cell
+    keys: list[tuple[str, ...]] = field(default_factory=list)  # (model, component, cell)
+    values: list[int | None] = field(default_factory=list)
+    primary: list[bool] = field(default_factory=list)
+    built: list[bool] = field(default_factory=list)  # suppressed as built
+    equations: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    index: dict[str, int] = field(default_factory=dict)
+    zeros_published: bool = True
+    any_added: bool = False  # built with cells an audit decision added
+    caps: dict[int, float] = field(default_factory=dict)  # cell -> its width, all else hidden
+
+    def add_cell(
+        self,
+        name: str,
+        value: int | None,
+        is_primary: bool,
+        is_suppressed: bool,
+        equations: Iterable[str] = (),
+        coefficients: Iterable[int] = (),
+        key: tuple[str, ...] | None = None,
+    ) -> int:
+        i = len(self.names)
+        self.index[name] = i
+        self.names.append(name)
+        self.keys.append(key or (name,))
+        self.values.append(value)
+        self.primary.append(bool(is_primary))
+        self.built.append(bool(is_suppressed))
+        for equation, coefficient in zip(equations, coefficients, strict=True):
+            self.equations.setdefault(equation, []).append((i, int(coefficient)))
+        return i
+
+    def rhs(self, equation: str) -> int:
+        """The equation's public right-hand side, from the exact values."""
+        return sum(c * (self.values[i] or 0) for i, c in self.equations[equation])
+
+    def order(self, i: int) -> tuple:
+        """Secondary suppression's preference (as the SQL's): non-zero, smallest, then name."""
+        value = self.values[i]
+        return (value is None, value == 0, value if value is not None else 0, self.names[i])
+
+    def required_widths(self, width: int) -> list[int]:
+        """The width each cell's interval must reach: the protection interval, or less where no
+        suppression could reach it: the smallest public total the cell adds into (an equation
+        whose coefficients are all 1: a cell of a force total of 2 is never less certain than 0
+        to 2) and, once worked out (:func:`cap`), the cell's width were every cell of its
+        component hidden."""
+        required = [width] * len(self.names)
+        for equation, terms in self.equations.items():
+            if all(c == 1 for _, c in terms):
+                total = self.rhs(equation)
+                for i, _ in terms:
+                    required[i] = min(required[i], total)
+        for i, cap in self.caps.items():
+            required[i] = min(required[i], cap)
+        return required
+
+    def component_cells(self, i: int) -> list[int]:
+        """Every cell of cell i's component (its model and component)."""
+        if not hasattr(self, "_components"):
+            groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
+            for k, key in enumerate(self.keys):
+                groups[key[:2]].append(k)
+            self._components = groups
+        return self._components[self.keys[i][:2]]
+
+    def cell_equations(self) -> list[list[str]]:
+        memberships: list[list[str]] = [[] for _ in self.names]
+        for equation, terms in self.equations.items():
+            for i, _ in terms:
+                memberships[i].append(equation)
+        return memberships
+
+
+@dataclass
+class Interval:
+    cell: int
+    lower: float
+    upper: float
+
+    @property
+    def width(self) -> float:
+        return self.upper - self.lower
+
+
+@dataclass
+class AuditResult:
+    suppressed: int
+    intervals: dict[int, Interval]  # only cells solved exactly (the others are protected)
+    unprotected: list[int]
+    recovered: list[int]
+    problems: int
+    programs: int
+    seconds: float
+
+    def describe(self, system: System, limit: int = 20) -> str:
+        names = [system.names[i] for i in self.unprotected[:limit]]
+        more = len(self.unprotected) - len(names)
+        return "; ".join(names) + (f"; and {more} more" if more > 0 else "")
+
+
+# --- the audit -------------------------------------------------------------------------------
+
+
+def _parts(system: System, suppressed: set[int]) -> list[tuple[list[int], list[str]]]:
+    """Connected parts of the suppressed cells, joined by the equations they share, with every
+    equation that holds one of them."""
+    parent = {i: i for i in suppressed}
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    touching: dict[str, list[int]] = {}
+    for equation, terms in system.equations.items():
+        hidden = [i for i, _ in terms if i in suppressed]
+        if not hidden:
+            continue
+        touching[equation] = hidden
+        root = find(hidden[0])
+        for i in hidden[1:]:
+            other = find(i)
+            if other != root:
+                parent[other] = root
+    cells: dict[int, list[int]] = defaultdict(list)
+    for i in suppressed:
+        cells[find(i)].append(i)
+    equations: dict[int, list[str]] = defaultdict(list)
+    for equation, hidden in touching.items():
+        equations[find(hidden[0])].append(equation)
+    return [(sorted(cells[root]), equations[root]) for root in cells]
+
+
+def _solve_part(
+    system: System, cells: list[int], equations: list[str], required: list[int]
+) -> tuple[dict[int, Interval], list[int], int]:
+    """Bounds of each cell of one part: (exact intervals, unprotected cells, programs run).
+
+    Each bound is a linear program (HiGHS); when its optimal vertex is not whole, the integer
+    program (milp) decides it. Every whole solution is kept as a witness: a cell whose witnesses
+    already lie its required width apart is protected without programs of its own."""
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+    from scipy.sparse import coo_array
+
+    n = len(cells)
+    position = {cell: k for k, cell in enumerate(cells)}
+    rows, columns, data = [], [], []
+    rhs = np.zeros(len(equations))
+    for row, equation in enumerate(equations):
+        known = 0
+        for i, coefficient in system.equations[equation]:
+            if i in position:
+                rows.append(row)
+                columns.append(position[i])
+                data.append(coefficient)
+            else:
+                known += coefficient * (system.values[i] or 0)
+        rhs[row] = system.rhs(equation) - known
+    matrix = coo_array((data, (rows, columns)), shape=(len(equations), n)).tocsr()
+    # A hidden count is at least 1 when every 0 is published; a part holding a suppressed 0
+    # (a last resort of the fixed point) breaks that rule, so there every cell is only >= 0.
+    floor = 1.0 if system.zeros_published else 0.0
+    if any(system.values[i] == 0 for i in cells):
+        floor = 0.0
+    seen_low = np.full(n, np.inf)
+    seen_high = np.full(n, -np.inf)
+    intervals: dict[int, Interval] = {}
+    unprotected: list[int] = []
+    programs = 0
+
+    if n == 1 and equations:  # alone in an equation: worked out by subtraction
+        value = float(system.values[cells[0]] or 0)
+        intervals[cells[0]] = Interval(cells[0], value, value)
+        return intervals, ([cells[0]] if required[cells[0]] > 0 else []), 0
+
+    def keep(x: np.ndarray) -> None:
+        np.minimum(seen_low, x, out=seen_low)
+        np.maximum(seen_high, x, out=seen_high)
+
+    def run(objective: np.ndarray) -> float | None:
+        """The objective's minimum over whole solutions (None: unbounded)."""
+        nonlocal programs
+        programs += 1
+        result = linprog(objective, A_eq=matrix, b_eq=rhs, bounds=(floor, None), method="highs")
+        if result.status == 3:
+            return None
+        if result.status != 0:
+            raise PublicationAuditError(
+                f"the published equations of {system.names[cells[0]]} have no solution "
+                f"({result.message}): the equations do not hold on the exact data"
+            )
+        x = result.x
+        whole = np.round(x)
+        if np.abs(x - whole).max() > 1e-6:
+            programs += 1
+            result = milp(
+                objective,
+                integrality=np.ones(n),
+                bounds=Bounds(np.full(n, floor), np.full(n, np.inf)),
+                constraints=LinearConstraint(matrix, rhs, rhs),
+            )
+            if result.status != 0 or result.x is None:
+                raise PublicationAuditError(
+                    f"no whole solution for the part of {system.names[cells[0]]} ({result.message})"
+                )
+            whole = np.round(result.x)
+        keep(whole)
+        return float(objective @ whole)
+
+    # Spread-out solutions first, witnesses for many cells at once: the least and the most
+    # in total, then the most under a few random weightings (seeded: the same every run).
+    ones = np.ones(n)
+    run(ones)
+    if run(-ones) is not None:
+        weights = np.random.default_rng(n).random((min(SPREAD, n), n))
+        for w in weights:
+            run(-w)
+    for k, cell in enumerate(cells):
+        width = required[cell]
+        if seen_high[k] - seen_low[k] >= width:
+            continue
+        objective = np.zeros(n)
+        objective[k] = 1.0
+        low = run(objective)
+        if seen_high[k] - seen_low[k] >= width:
+            continue
+        high = run(-objective)
+        upper = np.inf if high is None else -high
+        lower = float(low) if low is not None else 0.0
+        intervals[cell] = Interval(cell, lower, upper)
+        if upper - lower < width:
+            unprotected.append(cell)
+    return intervals, unprotected, programs
+
+
+def cap(system: System, cell: int) -> float:
+    """The cell's width were every cell of its component suppressed (every count whole and at
+    least 0): the most any suppression could protect it, given the public totals."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_array
+
+    cells = system.component_cells(cell)
+    position = {c: k for k, c in enumerate(cells)}
+    equations = sorted({e for e, terms in system.equations.items() if terms[0][0] in position})
+    rows, columns, data = [], [], []
+    for row, equation in enumerate(equations):
+        for i, coefficient in system.equations[equation]:
+            rows.append(row)
+            columns.append(position[i])
+            data.append(coefficient)
+    matrix = coo_array((data, (rows, columns)), shape=(len(equations), len(cells))).tocsr()
+    rhs = np.array([system.rhs(e) for e in equations], dtype=float)
+    objective = np.zeros(len(cells))
+    objective[position[cell]] = 1.0
+    bounds = []
+    for sign in (1.0, -1.0):
+        result = linprog(sign * objective, A_eq=matrix, b_eq=rhs, bounds=(0, None), method="highs")
+        if result.status == 3:
+            return np.inf
+        bounds.append(sign * result.fun)
+    return float(np.floor(bounds[1] + 1e-9) - np.ceil(bounds[0] - 1e-9))
+
+
+def audit(
+    system: System, suppressed: set[int], params: Parameters, cache: dict | None = None
+) -> AuditResult:
+    """Every suppressed cell's interval given everything published; which are unprotected.
+    ``cache`` keeps each part's answer between calls (a part is the same problem while its
+    suppressed cells are the same)."""
+    started = time.monotonic()
+    intervals: dict[int, Interval] = {}
+    unprotected: list[int] = []
+    programs = 0
+    parts = _parts(system, suppressed)
+    system.zeros_published = params.zeros_published
+    required = system.required_widths(params.protection_interval)
+    for cells, equations in parts:
+        key = tuple(cells)
+        if cache is not None and key in cache:
+            # The part's intervals stand; which are too narrow depends on the required widths
+            # (a cell protected by witnesses stays so: required widths only shrink).
+            found, n = cache[key], 0
+            bad = [i for i, interval in found.items() if interval.width < required[i]]
+        else:
+            found, bad, n = _solve_part(system, cells, equations, required)
+            if cache is not None:
+                cache[key] = found
+        intervals.update(found)
+        unprotected.extend(bad)
+        programs += n
+    unprotected.sort(key=lambda i: system.names[i])
+    recovered = [i for i in unprotected if intervals[i].width == 0]
+    return AuditResult(
+        suppressed=len(suppressed),
+        intervals=intervals,
+        unprotected=unprotected,
+        recovered=recovered,
+        problems=len(parts),
+        programs=programs,
+        seconds=time.monotonic() - started,
+    )
+
+
+# --- secondary suppression -------------------------------------------------------------------
+
+
+def _candidate(system: System, equation: str, suppressed: set[int]) -> int | None:
+    """The equation's cell secondary suppression hides next (None: every cell is hidden)."""
+    options = [
+        i
+        for i, _ in system.equations[equation]
+        if i not in suppressed and system.values[i] is not None
+    ]
+    return min(options, key=system.order) if options else None
+
+
+def fixed_point(system: System, suppressed: set[int]) -> set[int]:
+    """The SQL's rule (macro suppress_cells): while an equation has exactly one suppressed cell,
+    hide its smallest other cell (non-zero first); all such equations of a round at once."""
+    suppressed = set(suppressed)
+    while True:
+        added = set()
+        for equation, terms in system.equations.items():
+            if sum(1 for i, _ in terms if i in suppressed) == 1:
+                cell = _candidate(system, equation, suppressed)
+                if cell is not None:
+                    added.add(cell)
+        if not added:
+            return suppressed
+        suppressed |= added
+
+
+def protect(
+    system: System, params: Parameters, start: set[int] | None = None
+) -> tuple[set[int], list[AuditResult]]:
+    """Secondary suppression until every suppressed cell is protected (or nothing is left to
+    hide); returns the cells and each round's audit."""
+    suppressed = {i for i, p in enumerate(system.primary) if p} if start is None else set(start)
+    if not params.secondary:
+        return suppressed, [audit(system, suppressed, params)]
+    suppressed = fixed_point(system, suppressed)
+    rounds: list[AuditResult] = []
+    memberships = system.cell_equations()
+    cache: dict = {}
+    attempts: dict[int, int] = {}
+    for _ in range(MAX_ROUNDS):
+        result = audit(system, suppressed, params, cache)
+        log.info(
+            "publication audit round %d: %d suppressed, %d unprotected, %d programs, %.1f s",
+            len(rounds) + 1,
+            result.suppressed,
+            len(result.unprotected),
+            result.programs,
+            result.seconds,
+        )
+        rounds.append(result)
+        if not result.unprotected or not params.interval_suppression:
+            break
+        fresh = [i for i in result.unprotected if attempts.get(i) and i not in system.caps]
+        if fresh:  # still unprotected: can any suppression protect it as far as required?
+            for i in fresh:
+                system.caps[i] = cap(system, i)
+            continue
+        if len(rounds) >= 3 and all(
+            r.unprotected == result.unprotected for r in rounds[-3:]
+        ):  # three rounds without a change: more cells do not help
+            break
+        added = set()
+        for cell in result.unprotected:
+            options = [_candidate(system, e, suppressed | added) for e in memberships[cell]]
+            options = [i for i in options if i is not None]
+            if not options:
+                continue
+            # First the smallest candidate of any equation touching the cell; a cell still
+            # unprotected after that takes one from every equation it is in.
+            attempts[cell] = attempts.get(cell, 0) + 1
+            if attempts[cell] == 1:
+                added.add(min(options, key=system.order))
+            else:
+                added.update(options)
+        if not added:
+            break
+        suppressed = fixed_point(system, suppressed | added)
+    return suppressed, rounds
+
+
+# --- the warehouse ---------------------------------------------------------------------------
+
+
+def load(conn) -> tuple[System, Parameters]:
+    """Every suppression model's cells and equations, and the seed's parameters."""
+    params = Parameters.from_rows(
+        conn.execute(
+            "select parameter, parameter_value from reference.publication_parameters"
+        ).fetchall()
+    )
+    system = System()
+    for model in SUPPRESSION_MODELS:
+        rows = conn.execute(
+            f"select component, cell, cell_value, is_primary, is_suppressed, equations, "
+            f"coefficients, is_added from intermediate.{model} order by component, cell"
+        )
+        for (
+            component,
+            cell,
+            value,
+            is_primary,
+            is_suppressed,
+            equations,
+            coefficients,
+            added,
+        ) in rows:
+            system.any_added = system.any_added or bool(added)
+            prefix = f"{model}|{component}"
+            system.add_cell(
+                f"{prefix}|{cell}",
+                value,
+                is_primary,
+                is_suppressed,
+                [f"{prefix}|{e}" for e in equations or ()],
+                coefficients or (),
+                key=(model, component, cell),
+            )
+    return system, params
+
+
+def _built(system: System) -> set[int]:
+    return {i for i, b in enumerate(system.built) if b}
+
+
+def _record(conn, result: AuditResult, params: Parameters, written: set[int] | None, system):
+    """One row of audit.publication_audit (counts only) and, for a decision, its cells."""
+    audit_id = conn.execute(
+        """
+        insert into audit.publication_audit (
+            suppressed_cells, unprotected_cells, recovered_cells, protection_interval,
+            problems, programs, seconds, is_decision, added_cells
+        ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s) returning audit_id
+        """,
+        (
+            result.suppressed,
+            len(result.unprotected),
+            len(result.recovered),
+            params.protection_interval,
+            result.problems,
+            result.programs,
+            round(result.seconds, 3),
+            written is not None,
+            None if written is None else len(written),
+        ),
+    ).fetchone()[0]
+    if written:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "insert into audit.publication_cell_added (audit_id, suppression_model, "
+                "component, cell) values (%s, %s, %s, %s)",
+                [(audit_id, *system.keys[i]) for i in sorted(written)],
+            )
+    return audit_id
+
+
+def secure(
+    settings=None, rebuild: Callable[[], None] | None = None, fail: bool | None = None
+) -> AuditResult:
+    """The build step: settle the cells to suppress, write them and rebuild when they differ
+    from what is built, then audit what is built; raises naming the unprotected cells when
+    ``fail`` (default: the seed's ``audit_failure`` = fail), else logs them as a warning."""
+    from vawg_warehouse.config import get_settings
+    from vawg_warehouse.warehouse import connect
+
+    settings = settings or get_settings()
+    with connect(settings) as conn:
+        system, params = load(conn)
+    if not params.interval_suppression:
+        # The fixed point alone, as the SQL builds it: only undo an earlier decision's cells.
+        if system.any_added:
+            with connect(settings) as conn, conn.transaction():
+                _record(conn, audit(system, _built(system), params), params, set(), system)
+            (rebuild or (lambda: _rebuild(settings)))()
+            with connect(settings) as conn:
+                system, params = load(conn)
+        return _check(settings, system, params, fail)
+    wanted, rounds = protect(system, params)
+    log.info(
+        "publication audit: %d cells, %d suppressed after the fixed point, %d unprotected "
+        "then; %d suppressed after %d round(s)",
+        len(system.names),
+        rounds[0].suppressed,
+        len(rounds[0].unprotected),
+        len(wanted),
+        len(rounds),
+    )
+    if wanted != _built(system):
+        added = {i for i in wanted if not system.primary[i]}
+        with connect(settings) as conn, conn.transaction():
+            _record(conn, rounds[-1], params, added, system)
+        (rebuild or (lambda: _rebuild(settings)))()
+        with connect(settings) as conn:
+            system, params = load(conn)
+    return _check(settings, system, params, fail)
+
+
+def _check(settings, system: System, params: Parameters, fail: bool | None) -> AuditResult:
+    """Audit what is built, record it, and fail or warn naming the unprotected cells."""
+    from vawg_warehouse.warehouse import connect
+
+    result = audit(system, _built(system), params)
+    with connect(settings) as conn, conn.transaction():
+        _record(conn, result, params, None, system)
+    log.info(
+        "publication audit: %d suppressed cells, %d unprotected (%d recovered exactly), "
+        "%d problems, %d programs, %.1f s",
+        result.suppressed,
+        len(result.unprotected),
+        len(result.recovered),
+        result.problems,
+        result.programs,
+        result.seconds,
+    )
+    if result.unprotected:
+        message = (
+            f"{len(result.unprotected)} suppressed cell(s) of schema publication can be "
+            f"narrowed below the protection interval ({params.protection_interval}), "
+            f"{len(result.recovered)} worked out exactly: {result.describe(system)}"
+        )
+        if params.fail_build if fail is None else fail:
+            raise PublicationAuditError(message)
+        log.warning("PUBLICATION NOT PROTECTED: %s", message)
+    return result
+
+
+def _rebuild(settings) -> None:
+    from vawg_warehouse.dbt_run import transform
+
+    ok, nodes, _, exception = transform.invoke(
+        "build", settings, ["--select", *REBUILD_SELECTION, "--exclude-resource-type", "unit_test"]
+    )
+    failed = [n.node.unique_id for n in nodes if str(n.status) in transform.FAILED_STATUSES]
+    if not ok or exception is not None or failed:
+        raise PublicationAuditError(
+            f"the rebuild of the publication tables after the audit did not pass: "
+            f"{', '.join(failed) or type(exception).__name__}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m vawg_warehouse.dbt_run.publication_audit``: audit the warehouse as built
+    and, with ``--fixed-point-only``, what the fixed point alone would leave."""
+    import argparse
+
+    from vawg_warehouse.warehouse import connect
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--fixed-point-only", action="store_true")
+    args = parser.parse_args(argv)
+    with connect() as conn:
+        system, params = load(conn)
+    if args.fixed_point_only:
+        cells = fixed_point(system, {i for i, p in enumerate(system.primary) if p})
+        label = "fixed point only"
+    else:
+        cells = _built(system)
+        label = "as built"
+    result = audit(system, cells, params)
+    print(
+        f"publication audit ({label}): {len(system.names)} cells, {result.suppressed} "
+        f"suppressed, {len(result.unprotected)} narrower than {params.protection_interval}, "
+        f"{len(result.recovered)} recovered exactly; {result.problems} problems, "
+        f"{result.programs} integer programs, {result.seconds:.1f} s"
+    )
+    return 1 if result.unprotected else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
