@@ -134,13 +134,13 @@ class System:
         value = self.values[i]
         return (value is None, value == 0, value if value is not None else 0, self.names[i])
 
-    def required_widths(self, width: int) -> list[int]:
+    def required_widths(self, width: int) -> list[float]:
         """The width each cell's interval must reach: the protection interval, or less where no
         suppression could reach it: the smallest public total the cell adds into (an equation
         whose coefficients are all 1: a cell of a force total of 2 is never less certain than 0
         to 2) and, once worked out (:func:`cap`), the cell's width were every cell of its
         component hidden."""
-        required = [width] * len(self.names)
+        required: list[float] = [width] * len(self.names)
         for equation, terms in self.equations.items():
             if all(c == 1 for _, c in terms):
                 total = self.rhs(equation)
@@ -229,7 +229,7 @@ def _parts(system: System, suppressed: set[int]) -> list[tuple[list[int], list[s
 
 
 def _solve_part(
-    system: System, cells: list[int], equations: list[str], required: list[int]
+    system: System, cells: list[int], equations: list[str], required: list[float]
 ) -> tuple[dict[int, Interval], list[int], int]:
     """Bounds of each cell of one part: (exact intervals, unprotected cells, programs run).
 
@@ -462,7 +462,7 @@ def protect(
             r.unprotected == result.unprotected for r in rounds[-3:]
         ):  # three rounds without a change: more cells do not help
             break
-        added = set()
+        added: set[int] = set()
         for cell in result.unprotected:
             options = [_candidate(system, e, suppressed | added) for e in memberships[cell]]
             options = [i for i in options if i is not None]

@@ -284,7 +284,7 @@ def local_authority_table(
 
     def _row(key: tuple[str, str]) -> LocalAuthorityRow:
         by_series = cells[key]
-        out = []
+        out: list[tuple[float | None, bool]] = []
         for series_id, column, _, _ in columns:
             row = by_series.get(series_id)
             if row is None:
