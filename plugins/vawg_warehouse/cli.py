@@ -220,6 +220,7 @@ def run_dag(logical_date: date, settings: Settings | None = None, rebuild: bool 
         returncode = _stream_airflow(command, env, log_path)
     state = _final_state(log_path)
     if returncode != 0 or state != "success":
+        _print_outcome(settings, logical_date)
         _say(f"the run did not succeed (exit {returncode}, state {state}): see {log_path}")
         return returncode or 1
     _print_run_summary(settings, logical_date)
@@ -270,6 +271,32 @@ def _print_run_summary(settings: Settings, logical_date: date) -> None:
     if row:
         for line in format_summary(row[0]):
             _say(line)
+
+
+def _print_outcome(settings: Settings, logical_date: date) -> None:
+    """The run's outcome as its last task recorded it: each failed task and its error line."""
+    from vawg_warehouse import run_outcome
+    from vawg_warehouse.warehouse import connect
+
+    try:
+        with connect(settings) as conn:
+            row = conn.execute(
+                "select dag_run_id from audit.run_outcome where logical_date = %s "
+                "order by run_outcome_id desc limit 1",
+                (logical_date,),
+            ).fetchone()
+            outcome = run_outcome.recorded(conn, row[0]) if row else None
+    except Exception as exc:  # noqa: BLE001 - the log still has it
+        _say(f"the run's outcome could not be read: {type(exc).__name__}")
+        return
+    if outcome is None:
+        _say("no outcome recorded for this run (its last task did not run)")
+        return
+    _say(f"run {outcome.dag_run_id}: {outcome.word}")
+    for task in outcome.failed_tasks:
+        _say(f"  FAILED {task.line()}")
+    if outcome.unfinished_files:
+        _say(f"  {outcome.unfinished_files} file(s) registered and left unfinished")
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -99,6 +99,12 @@ def _short(value: object) -> str:
     return text if len(text) <= MAX_FIELD else text[: MAX_FIELD - 3] + "..."
 
 
+def _safe(exception: BaseException) -> str:
+    from vawg_warehouse.run_outcome import safe_message
+
+    return safe_message(exception)
+
+
 def send(alert: Alert, settings: AlertSettings | None = None) -> list[str]:
     """Deliver to every configured channel; returns the channels that took it."""
     settings = settings or AlertSettings.from_environment()
@@ -169,13 +175,15 @@ def _mail(settings: AlertSettings, alert: Alert) -> None:
 def task_failure_alert(context: dict) -> Alert:
     ti = context.get("ti") or context.get("task_instance")
     dag_run = context.get("dag_run")
-    exception = context.get("exception")
+    from vawg_warehouse.run_outcome import root_cause
+
+    exception = root_cause(context.get("exception"))
     facts = {
         "dag": str(getattr(ti, "dag_id", None) or getattr(dag_run, "dag_id", "")),
         "run": str(getattr(dag_run, "run_id", None) or context.get("run_id", "")),
         "task": str(getattr(ti, "task_id", "")),
         "try": str(getattr(ti, "try_number", "")),
-        "error": f"{type(exception).__name__}: {_short(exception)}" if exception else "unknown",
+        "error": f"{type(exception).__name__}: {_safe(exception)}" if exception else "unknown",
     }
     log_url = getattr(ti, "log_url", None)
     if log_url:
@@ -188,8 +196,27 @@ def task_failure_alert(context: dict) -> Alert:
     )
 
 
+# Tasks that only mark a failure: no record, no alert of their own.
+MARKER_TASKS = ("watcher", "record_outcome")
+
+
 def task_failed(context: dict) -> None:
-    """``on_failure_callback`` of every task of the nightly DAG (default_args)."""
+    """``on_failure_callback`` of every task of the nightly DAG (default_args): the failure goes
+    into audit.task_failure (vawg_warehouse.run_outcome), then one alert per cause and run: a
+    failure whose error class and message another task of the run already had sends none."""
+    ti = context.get("ti") or context.get("task_instance")
+    if getattr(ti, "task_id", None) in MARKER_TASKS:
+        return
+    new_cause = True
+    try:
+        from vawg_warehouse.orchestration import record_failure
+
+        new_cause = record_failure(context)
+    except Exception as exc:  # noqa: BLE001 - never mask the task's own failure
+        log.error("could not record the failure in the warehouse: %s", type(exc).__name__)
+    if not new_cause:
+        log.info("no alert: another task of this run already failed with the same error")
+        return
     try:
         send(task_failure_alert(context))
     except Exception as exc:  # noqa: BLE001 - never mask the task's own failure

@@ -10,6 +10,7 @@ and tests that use it) works without a scheduler.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 from datetime import date
@@ -37,13 +38,33 @@ from vawg_warehouse.load import (
     survey,
 )
 from vawg_warehouse.migrations import migrate
-from vawg_warehouse.privacy import KEY_ENV, Pseudonymiser, resolve_key
+from vawg_warehouse.privacy import KEY_ENV, Pseudonymiser, PseudonymKeyError, resolve_key
 from vawg_warehouse.warehouse import connect, connection_info, ensure_warehouse
 
 log = logging.getLogger(__name__)
 
 WAREHOUSE_CONN_ID = "vawg_warehouse"
 PSEUDONYM_CONN_ID = "vawg_pseudonym_key"
+
+
+def _configuration_errors_fail_at_once(function):
+    """A wrong setting (the pseudonym key, a folder: ConfigurationError) fails the task at once,
+    without the retries meant for a passing outage: Airflow's AirflowFailException, the error
+    itself as its cause (the failure callback records and alerts that one)."""
+    from vawg_warehouse.run_outcome import ConfigurationError
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except (ConfigurationError, PseudonymKeyError) as exc:
+            try:
+                from airflow.sdk.exceptions import AirflowFailException
+            except ImportError:  # no Airflow (the CLI, tests): the error as it is
+                raise exc from None
+            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+
+    return wrapper
 
 
 def settings_for_task() -> Settings:
@@ -73,6 +94,7 @@ def run_context(dag_id: str | None, run_id: str | None, logical_date: date | Non
     return RunContext(dag_id=dag_id, dag_run_id=run_id, logical_date=logical_date)
 
 
+@_configuration_errors_fail_at_once
 def prepare_warehouse(settings: Settings | None = None) -> list[str]:
     """Make the warehouse reachable and its schema current; returns migrations applied."""
     settings = settings or get_settings()
@@ -81,11 +103,15 @@ def prepare_warehouse(settings: Settings | None = None) -> list[str]:
         return migrate(conn)
 
 
+@_configuration_errors_fail_at_once
 def register_files(dataset: str, ctx: RunContext, settings: Settings | None = None) -> list[int]:
     """New (or unfinished) files of one dataset, registered as batches: their ids. Entries the
     landing folder must not hold (symbolic links, odd names) are refused and recorded."""
+    from vawg_warehouse.landing_check import check_landing
+
     settings = settings or get_settings()
     contract = load_contract(dataset)
+    check_landing(settings.landing_dir, [contract])
     files, refusals = survey(settings.landing_dir, [contract])
     with connect(settings, autocommit=True) as conn:
         record_refusals(conn, refusals, ctx)
@@ -93,6 +119,7 @@ def register_files(dataset: str, ctx: RunContext, settings: Settings | None = No
     return [b.batch_id for b in batches]
 
 
+@_configuration_errors_fail_at_once
 def register_family(family: str, ctx: RunContext, settings: Settings | None = None) -> list[int]:
     """New (or unfinished) files of every dataset of one source family: their batch ids."""
     settings = settings or get_settings()
@@ -108,6 +135,7 @@ class BatchesFailed(RuntimeError):
     on. The message names batches and error classes, never a value."""
 
 
+@_configuration_errors_fail_at_once
 def load_batches(
     batch_ids: list[int], ctx: RunContext, settings: Settings | None = None
 ) -> list[int]:
@@ -395,12 +423,15 @@ def finish_run(
     suites and the dbt project (vawg_warehouse.versions), and log it for the operator."""
     from psycopg.types.json import Jsonb
 
-    from vawg_warehouse import versions
+    from vawg_warehouse import landing_check, versions
 
     settings = settings or get_settings()
+    strays = landing_check.unrecognised(settings.landing_dir)
     summary = run_summary(run_id, settings)
+    summary["unrecognised"] = strays
     stamp = versions.current(settings)
     with connect(settings) as conn, conn.transaction():
+        landing_check.record_unrecognised(conn, run_id, strays)
         conn.execute(
             "insert into audit.pipeline_run (dag_id, dag_run_id, logical_date, code_version, "
             "suites_sha256, dbt_project_sha256, versions, summary) "
@@ -458,6 +489,8 @@ def format_summary(summary: dict) -> list[str]:
         )
     for q in summary["quarantined"]:
         lines.append(f"  QUARANTINED batch {q['batch_id']} {q['file_name']}: {q['reason']}")
+    for name in summary.get("unrecognised", []):
+        lines.append(f"  UNRECOGNISED {name}: matches no data contract, not read")
     return lines
 
 
@@ -559,3 +592,84 @@ def build_dbt_docs(settings: Settings | None = None, out_dir=None) -> str:
     page = dbt_docs.generate(settings, out_dir or dbt_docs.docs_dir(settings.reports_dir))
     log.info("dbt docs: %s", page)
     return str(page)
+
+
+# --------------------------------------------------------------------------------------------
+# The run's outcome (vawg_warehouse.run_outcome)
+# --------------------------------------------------------------------------------------------
+
+
+def record_failure(context: dict, settings: Settings | None = None) -> bool:
+    """From a task's failure callback: add the failure to audit.task_failure. True when its
+    cause (error class and message) is new in the run, so the caller alerts once per cause."""
+    from vawg_warehouse import run_outcome
+
+    ti = context.get("ti") or context.get("task_instance")
+    dag_run = context.get("dag_run")
+    run_id = getattr(dag_run, "run_id", None) or context.get("run_id")
+    task_id = getattr(ti, "task_id", None)
+    if not run_id or not task_id:
+        return True
+    exc = run_outcome.root_cause(context.get("exception"))
+    settings = settings or settings_for_task()
+    with connect(settings, autocommit=True, connect_timeout=10) as conn:
+        seen = conn.execute(
+            "select count(*) from audit.task_failure where dag_run_id = %s and error_class = %s "
+            "and message = %s and task_id <> %s",
+            (
+                run_id,
+                type(exc).__name__ if exc is not None else "unknown",
+                run_outcome.safe_message(exc),
+                task_id,
+            ),
+        ).fetchone()[0]
+        run_outcome.record_task_failure(
+            conn,
+            dag_id=getattr(dag_run, "dag_id", None) or getattr(ti, "dag_id", None),
+            dag_run_id=run_id,
+            task_id=task_id,
+            exc=exc,
+            map_index=getattr(ti, "map_index", -1),
+            try_number=getattr(ti, "try_number", None),
+        )
+    return seen == 0
+
+
+def task_states(ti, dag_id: str, run_id: str) -> dict[str, str | None] | None:
+    """Every task's state in this run, asked of Airflow by a running task; None if it cannot
+    say (the outcome then rests on the failures recorded)."""
+    try:
+        return ti.get_task_states(dag_id=dag_id, run_ids=[run_id]).get(run_id, {})
+    except Exception as exc:  # noqa: BLE001 - the recorded failures still decide
+        log.warning("task states not available (%s): using the failures recorded", exc)
+        return None
+
+
+def record_outcome(
+    dag_id: str | None,
+    run_id: str,
+    logical_date: date | None,
+    states: dict[str, str | None] | None,
+    settings: Settings | None = None,
+) -> dict:
+    """The DAG's last task: record the run's outcome in audit.run_outcome and rewrite the run's
+    report and the index so they say it (a task that failed after the report was made too)."""
+    from vawg_warehouse import reports, run_outcome
+
+    settings = settings or get_settings()
+    with connect(settings) as conn:
+        outcome = run_outcome.record(conn, dag_id, run_id, logical_date, states)
+        try:
+            reports.report_run(conn, run_id, settings.reports_dir)
+        except Exception as exc:  # noqa: BLE001 - the outcome is recorded; the page is extra
+            log.error("run report not rewritten: %s", run_outcome.safe_message(exc))
+    level = logging.INFO if outcome.state == run_outcome.SUCCESS else logging.ERROR
+    log.log(level, "RUN OUTCOME %s", outcome.headline())
+    for task in outcome.failed_tasks:
+        log.log(level, "FAILED TASK %s", task.line())
+    return {
+        "dag_run_id": run_id,
+        "state": outcome.state,
+        "failed_tasks": [t.as_dict() for t in outcome.failed_tasks],
+        "unfinished_files": outcome.unfinished_files,
+    }

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import psycopg
 
+from vawg_warehouse import landing_check, run_outcome
 from vawg_warehouse.datasets import SOURCES
 
 FAILED = ("failed", "quarantined", "refused")
@@ -57,6 +58,9 @@ class StatusReport:
     groups: list[GroupAttempt]
     freshness: list[Freshness]
     last_run: tuple[str, object, datetime] | None  # run id, logical date, finished at
+    outcome: run_outcome.Outcome | None = None  # the newest run's outcome
+    refreshed: tuple[str, datetime] | None = None  # the newest run that refreshed the data
+    unrecognised: list[str] = field(default_factory=list)  # landing files no contract takes
 
 
 def _exists(conn: psycopg.Connection, relation: str) -> bool:
@@ -102,7 +106,15 @@ def collect(conn: psycopg.Connection) -> StatusReport:
         "select dag_run_id, logical_date, finished_at from audit.pipeline_run "
         "order by pipeline_run_id desc limit 1"
     ).fetchone()
-    return StatusReport(datasets, groups, freshness, last)
+    newest = run_outcome.latest(conn)
+    if last is not None and (
+        newest is None or (newest.dag_run_id != last[0] and newest.recorded_at < last[2])
+    ):
+        newest = run_outcome.of_run(conn, last[0]) or newest
+    strays = landing_check.of_run(conn, last[0]) if last is not None else []
+    return StatusReport(
+        datasets, groups, freshness, last, newest, run_outcome.last_refresh(conn), strays
+    )
 
 
 def _dataset_run(conn: psycopg.Connection, dataset: str) -> DatasetRun:
@@ -161,6 +173,29 @@ def format_status(report: StatusReport) -> list[str]:
         )
     else:
         lines.append("last nightly run: none recorded")
+    outcome = report.outcome
+    if outcome is not None:
+        lines.append(f"run {outcome.dag_run_id}: {outcome.word}")
+        for task in outcome.failed_tasks:
+            lines.append(f"  FAILED task {task.line()}")
+        if outcome.tasks_not_run:
+            lines.append(f"  {outcome.tasks_not_run} task(s) did not run because of that")
+        if outcome.unfinished_files:
+            lines.append(f"  {outcome.unfinished_files} file(s) registered and left unfinished")
+        if outcome.state != run_outcome.SUCCESS:
+            since = (
+                f"since run {report.refreshed[0]} ({_when(report.refreshed[1])})"
+                if report.refreshed
+                else "by no run on record"
+            )
+            lines.append(f"  the data were not refreshed: they stand as refreshed {since}")
+    if report.unrecognised:
+        lines.append(
+            f"unrecognised files in the landing folder ({len(report.unrecognised)}, not read: "
+            "they match no data contract):"
+        )
+        for name in report.unrecognised:
+            lines.append(f"  UNRECOGNISED {name}")
     lines.append("")
     lines.append("last run per source:")
     for family, names in SOURCES.items():

@@ -382,6 +382,8 @@ def render(
     rule: data.SuppressionRule,
     generated_at: datetime,
     run_id: str | None,
+    outcome=None,
+    refreshed=None,
 ) -> str:
     return (
         _environment()
@@ -393,6 +395,8 @@ def render(
             rule=rule,
             generated_at=generated_at,
             run_id=run_id,
+            outcome=outcome,
+            refreshed=refreshed,
             suppressed=SUPPRESSED,
         )
     )
@@ -424,7 +428,15 @@ def build(
     rule = data.suppression_rule(conn)
     as_of = data.families_as_of(conn)
     panels = [build_panel(conn, m, cfg, as_of.get(m.family), rule) for m in cfg.measures]
-    html = render(panels, cfg, as_of, rule, datetime.now(UTC), run_id)
+    from vawg_warehouse import run_outcome
+
+    # The run it follows (or, built by hand, the newest run): a run that failed or left files
+    # unfinished did not refresh the data, and the header says so and since when.
+    outcome = run_outcome.of_run(conn, run_id) if run_id else run_outcome.latest(conn)
+    if outcome is not None and outcome.state == run_outcome.SUCCESS:
+        outcome = None
+    refreshed = run_outcome.last_refresh(conn) if outcome is not None else None
+    html = render(panels, cfg, as_of, rule, datetime.now(UTC), run_id, outcome, refreshed)
     page = out_dir / "index.html"
     _write(page, html)
     result = ScorecardResult(page, None, None, panels)
