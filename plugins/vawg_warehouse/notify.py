@@ -10,6 +10,11 @@ Where alerts go is configuration, from the environment (docker-compose passes it
 | ``VAWG_ALERT_SMTP_USER``, ``VAWG_ALERT_SMTP_PASSWORD`` | login, when the server needs one |
 | ``VAWG_ALERT_EMAIL_FROM``, ``VAWG_ALERT_EMAIL_TO`` | sender; recipients, comma-separated |
 | ``VAWG_MARTS_FRESH_BY`` | HH:MM (UTC) by which the nightly marts must be rebuilt; default 07:00 |
+| ``VAWG_BASE_URL`` | the Airflow UI's address as operators reach it (links in alerts) |
+
+A ``VAWG_MARTS_FRESH_BY`` that is not HH:MM is a warning and the default, never an error (the DAG
+file reads it). With ``VAWG_BASE_URL`` (``https://airflow.force.example``) an alert links the
+task's log and the run report under it; unset, the log link is Airflow's own (``[api] base_url``).
 | ``VAWG_DEADLINE_ALERT`` | ``off``: no deadline alert in the DAG (``vawg run`` sets it) |
 
 Neither configured: alerts are only logged. A message names the DAG, run, task, try and the
@@ -38,6 +43,7 @@ log = logging.getLogger(__name__)
 WEBHOOK_ENV = "VAWG_ALERT_WEBHOOK_URL"
 SMTP_HOST_ENV = "VAWG_ALERT_SMTP_HOST"
 FRESH_BY_ENV = "VAWG_MARTS_FRESH_BY"
+BASE_URL_ENV = "VAWG_BASE_URL"
 DEADLINE_ENV = "VAWG_DEADLINE_ALERT"
 DEFAULT_FRESH_BY = time(7, 0)
 SCHEDULED_AT = time(2, 30)  # the nightly DAG's cron (dags/vawg_nightly.py: "30 2 * * *")
@@ -185,9 +191,18 @@ def task_failure_alert(context: dict) -> Alert:
         "try": str(getattr(ti, "try_number", "")),
         "error": f"{type(exception).__name__}: {_safe(exception)}" if exception else "unknown",
     }
-    log_url = getattr(ti, "log_url", None)
-    if log_url:
-        facts["log"] = str(log_url)
+    base = os.environ.get(BASE_URL_ENV, "").strip().rstrip("/")
+    if base and facts["run"] and facts["task"]:
+        from urllib.parse import quote
+
+        from vawg_warehouse.airflow_ui import URL_PREFIX
+        from vawg_warehouse.reports import RUNS_FOLDER, safe_name
+
+        run, dag = quote(facts["run"], safe=""), quote(facts["dag"], safe="")
+        facts["log"] = f"{base}/dags/{dag}/runs/{run}/tasks/{facts['task']}"
+        facts["report"] = f"{base}{URL_PREFIX}/reports/{RUNS_FOLDER}/{safe_name(facts['run'])}.html"
+    elif getattr(ti, "log_url", None):
+        facts["log"] = str(ti.log_url)
     return Alert(
         "task_failed",
         f"VAWG warehouse: task {facts['task']} failed ({facts['dag']})",
@@ -231,7 +246,15 @@ def fresh_by() -> time:
     try:
         return time.fromisoformat(raw)
     except ValueError:
-        raise ValueError(f"{FRESH_BY_ENV} must be HH:MM (UTC), not {raw!r}") from None
+        # Never an error: the DAG file reads this when it is parsed, and a DAG that fails to
+        # import runs no night at all and alerts nobody.
+        log.warning(
+            "%s=%r is not HH:MM (UTC): using %s",
+            FRESH_BY_ENV,
+            raw,
+            DEFAULT_FRESH_BY.strftime("%H:%M"),
+        )
+        return DEFAULT_FRESH_BY
 
 
 def deadline_alert_enabled() -> bool:

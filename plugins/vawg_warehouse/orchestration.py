@@ -49,8 +49,9 @@ PSEUDONYM_CONN_ID = "vawg_pseudonym_key"
 
 def _configuration_errors_fail_at_once(function):
     """A wrong setting (the pseudonym key, a folder: ConfigurationError) fails the task at once,
-    without the retries meant for a passing outage: Airflow's AirflowFailException, the error
-    itself as its cause (the failure callback records and alerts that one)."""
+    without the retries meant for a passing outage. The error is raised again as a class that is
+    both Airflow's AirflowFailException (no retry) and its own class, under its own name, so the
+    failure callback, the CLI and tests see the error they expect."""
     from vawg_warehouse.run_outcome import ConfigurationError
 
     @functools.wraps(function)
@@ -60,9 +61,12 @@ def _configuration_errors_fail_at_once(function):
         except (ConfigurationError, PseudonymKeyError) as exc:
             try:
                 from airflow.sdk.exceptions import AirflowFailException
-            except ImportError:  # no Airflow (the CLI, tests): the error as it is
+            except ImportError:  # no Airflow: the error as it is
                 raise exc from None
-            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+            if isinstance(exc, AirflowFailException):  # a wrapped step inside a wrapped step
+                raise
+            at_once = type(type(exc).__name__, (AirflowFailException, type(exc)), {})
+            raise at_once(*exc.args) from exc
 
     return wrapper
 

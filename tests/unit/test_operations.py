@@ -98,7 +98,7 @@ def _failure_context(exception: Exception) -> dict:
     }
 
 
-def test_a_failed_task_is_posted_to_the_configured_webhook(monkeypatch) -> None:
+def test_a_failed_task_is_posted_to_the_configured_webhook(migrated, monkeypatch) -> None:
     hook = _Webhook()
     try:
         monkeypatch.setenv("VAWG_ALERT_WEBHOOK_URL", hook.url)
@@ -136,7 +136,7 @@ def test_a_failed_task_is_emailed_through_the_configured_smtp_server(monkeypatch
     assert b"To: data-team@example.org, duty@example.org" in message
 
 
-def test_an_alert_that_cannot_be_delivered_never_raises(monkeypatch, caplog) -> None:
+def test_an_alert_that_cannot_be_delivered_never_raises(migrated, monkeypatch, caplog) -> None:
     hook = _Webhook(status=500)
     try:
         monkeypatch.setenv("VAWG_ALERT_WEBHOOK_URL", hook.url)
@@ -155,9 +155,64 @@ def test_the_marts_deadline_follows_the_configured_hour(monkeypatch) -> None:
     assert notify.fresh_by() == time(9, 15)
     assert notify.deadline_after_schedule() == timedelta(hours=6, minutes=45)
     assert notify.deadline_after_schedule(due=time(1, 0)) == timedelta(hours=22, minutes=30)
-    monkeypatch.setenv("VAWG_MARTS_FRESH_BY", "seven")
-    with pytest.raises(ValueError, match="HH:MM"):
-        notify.fresh_by()
+
+
+def test_a_bad_alert_setting_is_a_warning_and_the_default_never_an_import_error(
+    monkeypatch, caplog
+) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    monkeypatch.setenv("VAWG_MARTS_FRESH_BY", "7am")
+    assert notify.fresh_by() == time(7, 0)
+    assert "VAWG_MARTS_FRESH_BY='7am' is not HH:MM" in caplog.text
+    dag_file = Path(__file__).resolve().parents[2] / "dags" / "vawg_nightly.py"
+    env = {**__import__("os").environ, "VAWG_MARTS_FRESH_BY": "7am", "VAWG_DEADLINE_ALERT": "on"}
+    parsed = subprocess.run(
+        [sys.executable, "-c", f"import runpy; runpy.run_path({str(dag_file)!r})"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert parsed.returncode == 0, parsed.stderr[-2000:]
+
+
+def test_one_alert_per_run_and_cause_with_links_under_the_base_url(migrated, monkeypatch):
+    hook = _Webhook()
+    try:
+        monkeypatch.setenv("VAWG_ALERT_WEBHOOK_URL", hook.url)
+        monkeypatch.setenv("VAWG_BASE_URL", "https://airflow.force.example/")
+        monkeypatch.delenv("VAWG_ALERT_SMTP_HOST", raising=False)
+        key = "VAWG_PSEUDONYM_KEY is too short: use at least 32 bytes"
+        for task in ("extract_force.load", "extract_cps.load", "extract_funding.load"):
+            context = _failure_context(RuntimeError(key))
+            context["ti"].task_id = task
+            notify.task_failed(context)
+        notify.task_failed(_failure_context(ValueError("another cause")))
+        watcher = _failure_context(RuntimeError("a task of this run failed"))
+        watcher["ti"].task_id = "watcher"
+        notify.task_failed(watcher)
+    finally:
+        hook.close()
+    payloads = [json.loads(body) for _, _, body in hook.received]
+    assert [p["facts"]["error"] for p in payloads] == [
+        f"RuntimeError: {key}",
+        "ValueError: another cause",
+    ]
+    first = payloads[0]["facts"]
+    assert first["log"] == (
+        "https://airflow.force.example/dags/vawg_nightly/runs/scheduled__2025-10-01"
+        "/tasks/extract_force.load"
+    )
+    assert first["report"] == (
+        "https://airflow.force.example/vawg/reports/runs/scheduled__2025-10-01.html"
+    )
+    assert "localhost" not in json.dumps(payloads)
+    with psycopg.connect(migrated.url) as conn:
+        recorded = conn.execute("select task_id from audit.task_failure").fetchall()
+    assert len(recorded) == 4  # every failure recorded, the watcher's not
 
 
 def test_the_deadline_callback_posts_that_the_marts_are_late(monkeypatch) -> None:

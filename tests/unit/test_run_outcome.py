@@ -168,3 +168,54 @@ def test_a_failure_message_never_holds_a_value(migrated) -> None:
     with psycopg.connect(migrated.url) as conn:
         stored = conn.execute("select error_class, message from audit.task_failure").fetchall()
     assert stored and all(SECRET not in " ".join(row) for row in stored)
+
+
+# --------------------------------------------------------------------------------------------
+# The landing folder: missing or unreadable fails the run; files no contract takes are listed
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_missing_landing_folder_fails_the_register_step_with_its_name(
+    migrated, tmp_path, monkeypatch
+) -> None:
+    missing = tmp_path / "share-not-mounted"
+    monkeypatch.setenv("VAWG_LANDING_DIR", str(missing))
+    ctx = o.run_context("vawg_nightly", BAD_RUN, date(2025, 1, 6))
+    with pytest.raises(run_outcome.ConfigurationError, match="share-not-mounted.*does not exist"):
+        o.register_family("force", ctx)
+
+
+def test_a_source_folder_that_is_not_a_readable_folder_fails_with_its_name(
+    migrated, tmp_path, monkeypatch
+) -> None:
+    landing = tmp_path / "landing"
+    (landing / "force").mkdir(parents=True)
+    (landing / "force" / "crimes").write_text("a file where the crimes folder should be")
+    monkeypatch.setenv("VAWG_LANDING_DIR", str(landing))
+    ctx = o.run_context("vawg_nightly", BAD_RUN, date(2025, 1, 6))
+    with pytest.raises(run_outcome.ConfigurationError, match="force_crimes.*is not a folder"):
+        o.register_family("force", ctx)
+
+
+def test_files_that_match_no_contract_are_listed_in_the_report_and_status(
+    migrated, tmp_path, monkeypatch, capsys
+) -> None:
+    landing = tmp_path / "landing"
+    monkeypatch.setenv("VAWG_LANDING_DIR", str(landing))
+    monkeypatch.setenv("VAWG_REPORTS_DIR", str(tmp_path / "reports"))
+    generate(landing, start=date(2025, 1, 1), end=date(2025, 1, 1), rows=20, seed=2)
+    strays = ["ons/prevalence_2024.xlsx", "force/crimes/crimes_January.csv", "notes.txt"]
+    for name in strays:
+        (landing / name).parent.mkdir(parents=True, exist_ok=True)
+        (landing / name).write_text("not a contract's file")
+    ctx = o.run_context("vawg_nightly", GOOD_RUN, date(2025, 1, 5))
+    ids = o.register_family("force", ctx)
+    o.publish_batches(o.validate_batches(o.load_batches(ids, ctx), ctx), ctx)
+    summary = o.finish_run("vawg_nightly", GOOD_RUN, date(2025, 1, 5))
+    assert sorted(summary["unrecognised"]) == sorted(strays)
+    o.report_run(GOOD_RUN)
+    page = html.unescape(reports.run_page_path(tmp_path / "reports", GOOD_RUN).read_text())
+    assert all(name in page for name in strays)
+    assert vawg(["status"]) == 0
+    printed = capsys.readouterr().out
+    assert all(f"UNRECOGNISED {name}" in printed for name in strays)
