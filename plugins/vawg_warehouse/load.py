@@ -696,7 +696,9 @@ def load_batch(
             table = _create_landing_table(conn, batch)
             columns = sql.SQL(", ").join(map(sql.Identifier, _landing_columns(contract)))
             if contract.file_format.get("type") == "xlsx":
-                records = xlsx_records(path, batch.file_name, contract.file_format.get("sheet"))
+                from vawg_warehouse import workbook_check  # sheet, cell and rule, never text
+
+                records = workbook_check.records(path, batch.file_name, contract)
                 with conn.cursor().copy(_copy_csv_sql(table, columns)) as copy:
                     result = copy_records(copy, records, contract, pseudonymise, batch.file_name)
             else:
