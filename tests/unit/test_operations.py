@@ -341,3 +341,25 @@ def test_dbt_docs_are_one_static_page_with_the_catalog_and_exposures(
     assert '"exposure.vawg.measures_scorecard"' in html
     assert '"model.vawg.bi_reporting_monthly"' in html and '"Crimes suppressed"' in html
     assert ((tmp_path / "dbt_docs" / "index.html").stat().st_mode & 0o777) == 0o600
+
+
+def test_every_page_of_the_reports_app_has_a_content_security_policy(reports) -> None:
+    (reports / "data_docs" / "static-1.24.1").mkdir()  # an old GX site's shared assets
+    (reports / "dbt_docs").mkdir()
+    (reports / "dbt_docs" / "index.html").write_text("<html>dbt</html>")
+    client = TestClient(airflow_ui.create_app(reports_dir=lambda: reports))
+    for path in (
+        "/",
+        "/data-docs/",
+        "/reports/index.html",
+        "/reports/scorecard/index.html",
+        "/reports/data_docs/scheduled__2025-10-01/index.html",
+        "/reports/nothing.html",
+    ):
+        response = client.get(path)
+        policy = response.headers["content-security-policy"]
+        assert "default-src 'none'" in policy and "script-src 'none'" in policy, path
+        assert "http" not in policy, path  # nothing from another site
+    dbt = client.get("/reports/dbt_docs/index.html").headers["content-security-policy"]
+    assert "script-src 'self' 'unsafe-inline'" in dbt and "http" not in dbt
+    assert "static-1.24.1" not in client.get("/data-docs/").text
