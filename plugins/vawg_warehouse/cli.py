@@ -200,24 +200,42 @@ def prepare_airflow(settings: Settings) -> dict[str, str]:
 
 def run_dag(logical_date: date, settings: Settings | None = None, rebuild: bool = False) -> int:
     """Run vawg_nightly for one logical date through Airflow (``airflow dags test``); with
-    ``rebuild`` every dbt group is rebuilt, changed or not."""
+    ``rebuild`` every dbt group is rebuilt, changed or not. One run of a date at a time: a
+    second is refused (exit 3) while the first holds the date's lock (vawg_warehouse.run_log)."""
+    from vawg_warehouse import run_log
+
+    settings = settings or get_settings()
+    log_dir = settings.home / "logs"
+    try:
+        with run_log.date_lock(log_dir, DAG_ID, logical_date):
+            return _run_dag_locked(logical_date, settings, rebuild, log_dir)
+    except run_log.RunLocked as exc:
+        _say(f"error: {exc}")
+        return 3
+
+
+def _run_dag_locked(logical_date: date, settings: Settings, rebuild: bool, log_dir: Path) -> int:
+    from datetime import UTC, datetime
+
+    from vawg_warehouse import run_log
     from vawg_warehouse.orchestration import prepare_warehouse
     from vawg_warehouse.privacy import KEY_ENV, demo_key
 
-    settings = settings or get_settings()
     if settings.uses_embedded_warehouse and not os.environ.get(KEY_ENV):
         demo_key(settings)  # the local demo only; a real deployment sets the key
     with _Step("warehouse up and migrated"):
         prepare_warehouse(settings)
     env = prepare_airflow(settings)
-    log_dir = settings.home / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{DAG_ID}_{logical_date.isoformat()}.log"
+    log_path = run_log.provisional_log_path(log_dir, DAG_ID, logical_date, datetime.now(UTC))
     with _Step(f"airflow dags test {DAG_ID} {logical_date} (log: {log_path})"):
         command = [_bin("airflow"), "dags", "test", DAG_ID, logical_date.isoformat()]
         if rebuild:
             command += ["--conf", '{"rebuild": true}']
-        returncode = _stream_airflow(command, env, log_path)
+        returncode, run_id = _stream_airflow(command, env, log_path)
+    kept = run_log.final_log_path(log_path, DAG_ID, run_id)
+    if kept != log_path:
+        log_path = log_path.replace(kept)
+        _say(f"log kept as {log_path}")
     state = _final_state(log_path)
     if returncode != 0 or state != "success":
         _print_outcome(settings, logical_date)
@@ -232,9 +250,14 @@ _TASK_STATE = re.compile(r"Task instance state updated .*new_state=(\w+)")
 _RUN_STATE = re.compile(r"DagRun Finished: .*?state=(\w+)")
 
 
-def _stream_airflow(command: list[str], env: dict[str, str], log_path: Path) -> int:
-    """Run Airflow, keep its whole output in a log file, show one line per task as it ends."""
-    current, started = "", time.monotonic()
+def _stream_airflow(
+    command: list[str], env: dict[str, str], log_path: Path
+) -> tuple[int, str | None]:
+    """Run Airflow, keep its whole output in a log file, show one line per task as it ends;
+    returns the exit code and the Airflow run id seen in the output."""
+    from vawg_warehouse.run_log import run_id_in
+
+    current, started, run_id = "", time.monotonic(), None
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
             command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -242,6 +265,7 @@ def _stream_airflow(command: list[str], env: dict[str, str], log_path: Path) -> 
         assert process.stdout is not None
         for line in process.stdout:
             log_file.write(line)
+            run_id = run_id or run_id_in(line)
             if match := _TASK_START.search(line):
                 current, started = match.group(1), time.monotonic()
             elif (match := _TASK_STATE.search(line)) and current:
@@ -250,7 +274,7 @@ def _stream_airflow(command: list[str], env: dict[str, str], log_path: Path) -> 
                 current = ""
             elif "QUARANTINED" in line:
                 _say("  " + line.strip()[line.find("QUARANTINED") :][:400])
-        return process.wait()
+        return process.wait(), run_id
 
 
 def _final_state(log_path: Path) -> str:

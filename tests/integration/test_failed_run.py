@@ -111,6 +111,12 @@ def test_the_console_prints_the_failing_tasks_error_line(failed_run) -> None:
     assert "FAILED extract_force.load: PseudonymKeyError" in printed
 
 
+def test_the_run_keeps_its_own_log_named_after_its_run_id(failed_run) -> None:
+    (log,) = (failed_run["home"] / "logs").glob("vawg_nightly_manual__*.log")
+    assert log.name.startswith("vawg_nightly_manual__2025-03-01T00-00-00")
+    assert "PseudonymKeyError" in log.read_text(errors="replace")
+
+
 def test_the_run_report_and_the_index_say_failed_with_task_and_cause(failed_run) -> None:
     reports = failed_run["home"] / "reports"
     page = html.unescape(run_page_path(reports, _run_id(failed_run)).read_text())
