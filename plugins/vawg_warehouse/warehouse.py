@@ -122,12 +122,18 @@ def connect(
     try:
         conn = psycopg.connect(info.url, application_name="vawg_warehouse", **kwargs)
     except psycopg.OperationalError as exc:
+        from vawg_warehouse.connection_errors import LISTENER, diagnose
+
+        wrong, why = diagnose(exc, info.host, info.port, info.user, info.dbname)
         hint = (
             "start it with `vawg warehouse up`"
             if (settings or get_settings()).uses_embedded_warehouse
             else "check VAWG_WAREHOUSE_URL"
         )
-        raise WarehouseError(f"cannot connect to {info.redacted()}: {hint}") from exc
+        raise WarehouseError(
+            f"cannot connect to {info.redacted()}: wrong {wrong}: {why}"
+            + (f"; {hint}" if wrong == LISTENER else "")
+        ) from exc
     if as_pipeline:
         act_as_pipeline(conn)
     return conn
