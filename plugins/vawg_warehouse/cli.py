@@ -272,6 +272,8 @@ def _stream_airflow(
                 took = time.monotonic() - started
                 _say(f"  {match.group(1):<14} {current} ({took:.1f} s)")
                 current = ""
+            elif "PROGRESS" in line:
+                _say("  " + line.strip()[line.find("PROGRESS") + 9 :][:200])
             elif "QUARANTINED" in line:
                 _say("  " + line.strip()[line.find("QUARANTINED") :][:400])
         return process.wait(), run_id

@@ -39,6 +39,7 @@ from vawg_warehouse.load import (
 )
 from vawg_warehouse.migrations import migrate
 from vawg_warehouse.privacy import KEY_ENV, Pseudonymiser, PseudonymKeyError, resolve_key
+from vawg_warehouse.progress import with_heartbeat
 from vawg_warehouse.warehouse import connect, connection_info, ensure_warehouse
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,7 @@ class BatchesFailed(RuntimeError):
 
 
 @_configuration_errors_fail_at_once
+@with_heartbeat("loading files")
 def load_batches(
     batch_ids: list[int], ctx: RunContext, settings: Settings | None = None
 ) -> list[int]:
@@ -184,6 +186,7 @@ def load_batches(
     return loaded
 
 
+@with_heartbeat("validating batches")
 def validate_batches(
     batch_ids: list[int],
     ctx: RunContext,
@@ -330,6 +333,7 @@ def _quarantine_failing_rows(conn, batch, ctx: RunContext, report, validation_ru
     return quarantine_rows(conn, batch, ctx, rejections, validation_run_id, max_share)
 
 
+@with_heartbeat("publishing batches")
 def publish_batches(batch_ids: list[int], ctx: RunContext, settings: Settings | None = None) -> int:
     """Publish each validated batch to its raw table; returns the rows published.
 
@@ -353,6 +357,7 @@ def publish_batches(batch_ids: list[int], ctx: RunContext, settings: Settings | 
     return total
 
 
+@with_heartbeat("building dbt")
 def transform_group(
     group: str,
     ctx: RunContext,
@@ -456,6 +461,7 @@ def finish_run(
     return summary
 
 
+@with_heartbeat("writing Data Docs")
 def build_data_docs(dag_run_id: str, settings: Settings | None = None) -> str | None:
     """Great Expectations Data Docs of the run's validations, rebuilt from the audit schema into
     ``<reports dir>/data_docs/<run>/`` (vawg_warehouse.data_docs); None if nothing was validated."""
@@ -554,6 +560,7 @@ def release(batch_id: int, reason: str, released_by: str, settings: Settings | N
         return release_quarantined(conn, batch_id, reason, released_by, ctx)
 
 
+@with_heartbeat("checking source freshness")
 def check_source_freshness(
     ctx: RunContext, settings: Settings | None = None, task_id: str | None = None
 ) -> dict:
@@ -564,6 +571,7 @@ def check_source_freshness(
     return freshness.check_sources(ctx, settings or get_settings(), task_id).as_dict()
 
 
+@with_heartbeat("building the scorecard")
 def build_scorecard(
     dag_run_id: str | None, settings: Settings | None = None, out_dir=None, png: bool = False
 ) -> dict:
@@ -587,6 +595,7 @@ def build_scorecard(
     return result.as_dict()
 
 
+@with_heartbeat("writing dbt docs")
 def build_dbt_docs(settings: Settings | None = None, out_dir=None) -> str:
     """dbt docs (models, columns, tests, lineage and exposures), one static page in
     ``<reports dir>/dbt_docs/index.html`` (vawg_warehouse.dbt_docs)."""
