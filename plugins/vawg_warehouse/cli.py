@@ -441,18 +441,9 @@ def cmd_metabase(args: argparse.Namespace) -> int:
 # demo: the README's main command
 # --------------------------------------------------------------------------------------------
 
-DEMO_QUERY = """\
-select month_start_date, local_authority_name, reporting_category,
-       crime_count, rate_per_1000, change_on_last_year
-from marts.mart_reporting_monthly
-where reporting_category = 'domestic_abuse'
-order by month_start_date desc, local_authority_name
-limit 14;"""
-
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from vawg_warehouse.sample import generate
-    from vawg_warehouse.warehouse import connect, connection_info
 
     settings = get_settings()
     started = time.monotonic()
@@ -469,25 +460,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     code = run_dag(args.end + timedelta(days=1), settings)
     if code:
         return code
-    info = connection_info(settings)
-    with connect(settings) as conn:
-        rows = conn.execute(DEMO_QUERY).fetchall()
-        count = conn.execute("select count(*) from marts.mart_reporting_monthly").fetchone()[0]
+    _demo_ending(settings, started)
+    return 0
+
+
+def _demo_ending(settings: Settings, started: float) -> None:
+    """What a newcomer does next: the BI login and a query on bi (what Power BI or Metabase
+    sees), the scorecard, `vawg status` and Airflow's UI on the runs."""
+    from vawg_warehouse import demo_bi, status
+    from vawg_warehouse.warehouse import connect
+
     _say(f"done in {time.monotonic() - started:.0f} s")
+    login = demo_bi.ensure_login(settings)
     print()
-    print(
-        f"The measure 1 mart is marts.mart_reporting_monthly ({count:,} rows) in {info.redacted()}"
-    )
-    print(f"Connect with:  psql '{info.url}'")
-    print("A query to try:\n")
-    print(DEMO_QUERY)
+    print("BI tools (Power BI, Metabase) connect as a BI login, which reads schema bi only:")
+    print(f"  {login.redacted()}  (password in {settings.secrets_dir / 'bi_demo.password'})")
+    print(f"  psql '{login.url}'")
+    print("A query on bi, as that login:\n")
+    print(demo_bi.QUERY)
     print()
+    columns, rows = demo_bi.query(login)
+    print("  " + " | ".join(columns))
     for r in rows:
         print("  " + " | ".join("" if v is None else str(v) for v in r))
     page = settings.reports_dir / "scorecard" / "index.html"
     if page.exists():
         print(f"\nThe measures scorecard for the Police and Crime Panel: {page}")
-    return 0
+    print("\nvawg status (where every source stands; run it any time):\n")
+    with connect(settings) as conn:
+        print("\n".join(status.format_status(status.collect(conn))))
+    print("\nAirflow's UI on these runs: .venv/bin/vawg airflow ui  (prints its URL and login)")
 
 
 # --------------------------------------------------------------------------------------------
