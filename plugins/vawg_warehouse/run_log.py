@@ -1,9 +1,9 @@
 """`vawg run`'s own log and lock: one log file per run, and one run of a logical date at a time.
 
-* ``airflow dags test`` names its run after the logical date (``manual__2025-02-01T00:00:00+00:00``)
-  and replaces an earlier run of that date, so a log named after the date alone was overwritten
-  by the next run. Each run's log is named after the run id and the time it started
-  (``vawg_nightly_manual__2025-02-01T00-00-00-00-00_20250202T031500Z.log``), and kept.
+* A log named after the logical date alone was overwritten by the next run of that date. Each
+  run's log is named after its Airflow run id (``airflow dags test`` names it ``manual__`` and
+  the time it was created) and the time `vawg run` started
+  (``vawg_nightly_manual__2025-02-02T03-15-01.123456-00-00_20250202T031500Z.log``), and kept.
 * A second ``vawg run`` of a date that is still running would share its Airflow run and lose
   one run's error: :func:`date_lock` refuses it with a message that says which process holds it.
 """

@@ -112,8 +112,10 @@ def test_the_console_prints_the_failing_tasks_error_line(failed_run) -> None:
 
 
 def test_the_run_keeps_its_own_log_named_after_its_run_id(failed_run) -> None:
+    from vawg_warehouse.reports import safe_name
+
     (log,) = (failed_run["home"] / "logs").glob("vawg_nightly_manual__*.log")
-    assert log.name.startswith("vawg_nightly_manual__2025-03-01T00-00-00")
+    assert log.name.startswith(f"vawg_nightly_{safe_name(_run_id(failed_run))}_")
     assert "PseudonymKeyError" in log.read_text(errors="replace")
 
 
