@@ -195,8 +195,8 @@ def task_failure_alert(context: dict) -> Alert:
     if base and facts["run"] and facts["task"]:
         from urllib.parse import quote
 
-        from vawg_warehouse.airflow_ui import URL_PREFIX
-        from vawg_warehouse.reports import RUNS_FOLDER, safe_name
+        from vawg_warehouse.outputs.airflow_ui import URL_PREFIX
+        from vawg_warehouse.outputs.reports import RUNS_FOLDER, safe_name
 
         run, dag = quote(facts["run"], safe=""), quote(facts["dag"], safe="")
         facts["log"] = f"{base}/dags/{dag}/runs/{run}/tasks/{facts['task']}"

@@ -14,8 +14,9 @@ from datetime import datetime
 
 import psycopg
 
-from vawg_warehouse import landing_check, run_outcome
-from vawg_warehouse.datasets import SOURCES
+from vawg_warehouse import run_outcome
+from vawg_warehouse.ingest import landing_check
+from vawg_warehouse.ingest.datasets import SOURCES
 
 FAILED = ("failed", "quarantined", "refused")
 

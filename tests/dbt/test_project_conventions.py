@@ -9,15 +9,15 @@ See ../shared/STYLE.md (dbt section).
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.conftest import HANG_GUARD_SECONDS
+from vawg_warehouse.dbt_run import runner
+from vawg_warehouse.warehouse import ConnectionInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
@@ -35,49 +35,21 @@ FOLDER_PREFIXES = {
 }
 
 
-def _dbt_executable() -> str:
-    beside_python = Path(sys.executable).with_name("dbt")
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("dbt")
-    if found is None:
-        pytest.skip("dbt is not installed")
-    return found
-
-
 @pytest.fixture(scope="module")
 def parsed(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
     """Run ``dbt parse`` into a temporary target; return the manifest and dbt's output."""
     out = tmp_path_factory.mktemp("dbt_parse")
-    env = {
-        **os.environ,
-        # parse renders the profile but never connects: dummy values are enough.
-        "VAWG_DB_HOST": "127.0.0.1",
-        "VAWG_DB_PORT": "5432",
-        "VAWG_DB_USER": "parse_only",
-        "VAWG_DB_PASSWORD": "parse_only",
-        "VAWG_DB_NAME": "parse_only",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_USE_COLORS": "false",
-    }
-    result = subprocess.run(
-        [
-            _dbt_executable(),
-            "parse",
-            "--project-dir",
-            str(DBT_PROJECT),
-            "--profiles-dir",
-            str(DBT_PROJECT),
-            "--target-path",
-            str(out / "target"),
-            "--log-path",
-            str(out / "logs"),
-            "--no-partial-parse",
-        ],
-        env=env,
+    # parse renders the profile but never connects: dummy values are enough.
+    parse_only = ConnectionInfo("127.0.0.1", 5432, "parse_only", "parse_only", "parse_only")
+    result = runner.run(
+        "parse",
+        ["--no-partial-parse"],
+        connection=parse_only,
+        target_path=out / "target",
+        log_path=out / "logs",
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=HANG_GUARD_SECONDS,
         check=False,
     )
     output = result.stdout + result.stderr
@@ -372,8 +344,9 @@ def test_every_measure_mart_has_a_lineage_view_auditors_read(manifest: dict[str,
 
 
 def _group_of(node: dict[str, Any]) -> str | None:
-    """The transform group of a model or seed (vawg_warehouse.transform): its one group tag."""
-    from vawg_warehouse.datasets import SOURCES
+    """The transform group of a model or seed (vawg_warehouse.dbt_run.transform): its one group
+    tag."""
+    from vawg_warehouse.ingest.datasets import SOURCES
 
     groups = [t for t in node["tags"] if t == "shared" or t.removeprefix("source_") in SOURCES]
     return groups[0].removeprefix("source_") if len(groups) == 1 else None

@@ -20,8 +20,8 @@ import pytest
 
 from tests.conftest import create_database, drop_database
 from tests.integration.conftest import query, vawg
-from vawg_warehouse.reports import run_page_path
-from vawg_warehouse.sample import generate
+from vawg_devtools.sample import generate
+from vawg_warehouse.outputs.reports import run_page_path
 
 pytestmark = pytest.mark.integration
 
@@ -112,7 +112,7 @@ def test_the_console_prints_the_failing_tasks_error_line(failed_run) -> None:
 
 
 def test_the_run_keeps_its_own_log_named_after_its_run_id(failed_run) -> None:
-    from vawg_warehouse.reports import safe_name
+    from vawg_warehouse.outputs.reports import safe_name
 
     (log,) = (failed_run["home"] / "logs").glob("vawg_nightly_manual__*.log")
     assert log.name.startswith(f"vawg_nightly_{safe_name(_run_id(failed_run))}_")

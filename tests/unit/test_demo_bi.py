@@ -9,8 +9,8 @@ import psycopg
 import pytest
 
 from tests.conftest import drop_login
-from vawg_warehouse import demo_bi
-from vawg_warehouse.cli import _demo_ending
+from vawg_devtools import demo_bi
+from vawg_devtools.demo import demo_ending
 from vawg_warehouse.config import get_settings
 from vawg_warehouse.warehouse import ConnectionInfo
 
@@ -22,7 +22,7 @@ def test_the_demo_ends_with_the_bi_login_a_query_on_bi_status_and_the_ui(
     monkeypatch.setenv("VAWG_HOME", str(tmp_path / "home"))
     settings = get_settings()
     try:
-        _demo_ending(settings, time.monotonic())
+        demo_ending(settings, time.monotonic())
         printed = capsys.readouterr().out
         login = demo_bi.ensure_login(settings)  # a second time: the same login, same password
         assert login.user == "vawg_bi_demo" and f"psql '{login.url}'" in printed

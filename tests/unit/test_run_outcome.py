@@ -15,11 +15,12 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 
+from vawg_devtools.sample import generate
 from vawg_warehouse import orchestration as o
-from vawg_warehouse import reports, run_outcome, scorecard
+from vawg_warehouse import run_outcome
 from vawg_warehouse.cli import main as vawg
-from vawg_warehouse.privacy import PseudonymKeyError
-from vawg_warehouse.sample import generate
+from vawg_warehouse.ingest.privacy import PseudonymKeyError
+from vawg_warehouse.outputs import reports, scorecard
 
 GOOD_RUN = "scheduled__2025-01-05T02:30:00+00:00"
 BAD_RUN = "scheduled__2025-01-06T02:30:00+00:00"

@@ -1,5 +1,5 @@
-"""A workbook that cannot be read as its contract says is quarantined with its sheet, cell and rule,
-never the cell's text, and the rest of its family still loads (vawg_warehouse.workbook_check)."""
+"""A workbook that cannot be read as its contract says is quarantined with its sheet, cell and
+rule, never the cell's text, and the rest of its family still loads (ingest/workbook_check.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from tests.unit.test_load_safety import CTX, batch_state
 from vawg_warehouse import orchestration as o
 from vawg_warehouse.cli import main as vawg
-from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.ingest.contracts import load_contract
 
 SECRET = "Jane Doe told us"  # stands for what a cell may hold: never repeated anywhere
 
