@@ -17,6 +17,7 @@ import pytest
 from fastapi import HTTPException
 from fastapi.testclient import TestClient
 
+from tests.conftest import HANG_GUARD_SECONDS
 from vawg_warehouse import notify, status
 from vawg_warehouse import orchestration as o
 from vawg_warehouse.ingest.datasets import SOURCES
@@ -175,7 +176,7 @@ def test_a_bad_alert_setting_is_a_warning_and_the_default_never_an_import_error(
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG_GUARD_SECONDS,
     )
     assert parsed.returncode == 0, parsed.stderr[-2000:]
 

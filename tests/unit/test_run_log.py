@@ -8,6 +8,7 @@ import sys
 import textwrap
 from datetime import UTC, date, datetime
 
+from tests.conftest import HANG_GUARD_SECONDS
 from vawg_warehouse import run_log
 
 DAY = date(2025, 2, 1)
@@ -55,7 +56,7 @@ def test_a_second_run_of_the_same_date_is_refused_with_who_holds_it(tmp_path) ->
             ],
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=HANG_GUARD_SECONDS,
         )
         assert "another `vawg run` of 2025-02-01 is running (pid" in other.stdout
         # Another date is free.
@@ -73,7 +74,7 @@ def test_vawg_run_refuses_while_the_date_is_locked(tmp_path, monkeypatch) -> Non
             [sys.executable, "-m", "vawg_warehouse.cli", "run", "--date", DAY.isoformat()],
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=HANG_GUARD_SECONDS,
         )
     assert code.returncode == 3, code.stdout[-2000:] + code.stderr[-2000:]
     assert "another `vawg run` of 2025-02-01 is running (pid" in code.stdout + code.stderr
