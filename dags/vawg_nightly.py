@@ -17,7 +17,9 @@
 * `finish` records what the run took in; `data_docs` builds the Great Expectations Data Docs of
   the run's validations and `report` the auditor's run report, both from the audit schema, even
   after a failure; `scorecard` then writes the Police and Crime Panel's measures scorecard (HTML
-  and PDF); `watcher` fails the run if any task failed.
+  and PDF); `record_outcome`, last and whatever happened before, records the run's outcome
+  (failed, each failed task and its error; incomplete; or success) in audit.run_outcome and
+  rewrites the run report to say it; `watcher` fails the run if any task failed.
 * Alerts (vawg_warehouse.notify, configured by environment): every task's failure goes to the
   configured webhook or email; a deadline alert fires when the run has not finished (the marts
   are not fresh) by VAWG_MARTS_FRESH_BY (default 07:00 UTC); VAWG_DEADLINE_ALERT=off leaves it
@@ -189,6 +191,17 @@ def vawg_nightly():
 
         return o.build_scorecard(dag_run.run_id, o.settings_for_task())
 
+    @task(trigger_rule=TriggerRule.ALL_DONE, retries=0)
+    def record_outcome(dag_run=None, logical_date=None, ti=None) -> dict:
+        """The run's outcome from what happened (failed tasks, their errors, files left
+        unfinished), in audit.run_outcome; rewrites the run report and index to say it."""
+        from vawg_warehouse import orchestration as o
+
+        states = o.task_states(ti, dag_run.dag_id, dag_run.run_id)
+        return o.record_outcome(
+            dag_run.dag_id, dag_run.run_id, logical_date.date(), states, o.settings_for_task()
+        )
+
     @task(trigger_rule=TriggerRule.ONE_FAILED, retries=0)
     def watcher() -> None:
         """Fails the run when any task failed (finish runs anyway and would hide it)."""
@@ -218,8 +231,10 @@ def vawg_nightly():
     docs = data_docs()
     reported = report()
     card = scorecard()
-    done >> docs >> reported >> card
-    [*extracts.values(), transform, fresh, dbt_pages, done, docs, reported, card] >> watcher()
+    outcome = record_outcome()
+    done >> docs >> reported >> card >> outcome
+    everything = [*extracts.values(), transform, fresh, dbt_pages, done, docs, reported, card]
+    [*everything, outcome] >> watcher()
 
 
 dag = vawg_nightly()

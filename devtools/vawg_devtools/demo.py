@@ -2,7 +2,8 @@
 
 The demo writes the synthetic extracts of a window (15 months by default) into the landing
 folder, runs the nightly DAG once through the local Airflow runner (``airflow dags test``), then
-prints a query of the measure 1 mart and where to connect.
+ends with the BI login and a query on bi run as it, the scorecard, `vawg status` and the command
+for Airflow's UI.
 """
 
 from __future__ import annotations
@@ -18,14 +19,6 @@ from vawg_warehouse.console import Step, progress_printer, say
 DEMO_START = date(2024, 7, 1)
 DEMO_END = date(2025, 9, 30)
 
-DEMO_QUERY = """\
-select month_start_date, local_authority_name, reporting_category,
-       crime_count, rate_per_1000, change_on_last_year
-from marts.mart_reporting_monthly
-where reporting_category = 'domestic_abuse'
-order by month_start_date desc, local_authority_name
-limit 14;"""
-
 
 def run_demo(
     start: date | None = None,
@@ -34,9 +27,8 @@ def run_demo(
     rows: int | None = None,
     seed: int = DEFAULT_SEED,
 ) -> int:
-    """Sample extracts, a real DAG run for the day after ``end``, then the mart's first rows."""
+    """Sample extracts, a real DAG run for the day after ``end``, then what to do next."""
     from vawg_warehouse.local_airflow import run_dag
-    from vawg_warehouse.warehouse import connect, connection_info
 
     start, end = start or DEMO_START, end or DEMO_END
     settings = get_settings()
@@ -54,25 +46,37 @@ def run_demo(
     code = run_dag(end + timedelta(days=1), settings)
     if code:
         return code
-    info = connection_info(settings)
-    with connect(settings) as conn:
-        first_rows = conn.execute(DEMO_QUERY).fetchall()
-        count = conn.execute("select count(*) from marts.mart_reporting_monthly").fetchone()[0]
+    demo_ending(settings, started)
+    return 0
+
+
+def demo_ending(settings, started: float) -> None:
+    """What a newcomer does next: the BI login and a query on bi (what Power BI or Metabase
+    sees), the scorecard, `vawg status` and Airflow's UI on the runs."""
+    from vawg_devtools import demo_bi
+    from vawg_warehouse import status
+    from vawg_warehouse.warehouse import connect
+
     say(f"done in {time.monotonic() - started:.0f} s")
+    login = demo_bi.ensure_login(settings)
     print()
-    print(
-        f"The measure 1 mart is marts.mart_reporting_monthly ({count:,} rows) in {info.redacted()}"
-    )
-    print(f"Connect with:  psql '{info.url}'")
-    print("A query to try:\n")
-    print(DEMO_QUERY)
+    print("BI tools (Power BI, Metabase) connect as a BI login, which reads schema bi only:")
+    print(f"  {login.redacted()}  (password in {settings.secrets_dir / 'bi_demo.password'})")
+    print(f"  psql '{login.url}'")
+    print("A query on bi, as that login:\n")
+    print(demo_bi.QUERY)
     print()
-    for r in first_rows:
+    columns, rows = demo_bi.query(login)
+    print("  " + " | ".join(columns))
+    for r in rows:
         print("  " + " | ".join("" if v is None else str(v) for v in r))
     page = settings.reports_dir / "scorecard" / "index.html"
     if page.exists():
         print(f"\nThe measures scorecard for the Police and Crime Panel: {page}")
-    return 0
+    print("\nvawg status (where every source stands; run it any time):\n")
+    with connect(settings) as conn:
+        print("\n".join(status.format_status(status.collect(conn))))
+    print("\nAirflow's UI on these runs: .venv/bin/vawg airflow ui  (prints its URL and login)")
 
 
 def write_sample(

@@ -127,6 +127,15 @@ def cmd_dbt_parse(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_airflow_ui(args: argparse.Namespace) -> int:
+    """Airflow's UI on what `vawg run` recorded (vawg_warehouse.local_ui)."""
+    from vawg_warehouse import local_ui
+    from vawg_warehouse.local_airflow import prepare_airflow
+
+    settings = get_settings()
+    return local_ui.serve(prepare_airflow(settings), settings, args.host, args.port, say=say)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from vawg_warehouse.local_airflow import run_dag
 
@@ -405,6 +414,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--date", type=_iso_date, required=True)
     run.add_argument("--rebuild", action="store_true", help="rebuild every dbt group")
     run.set_defaults(func=cmd_run)
+
+    airflow = sub.add_parser("airflow", help="Airflow on the local runs' metadata")
+    airflow_sub = airflow.add_subparsers(dest="airflow_command", required=True)
+    ui = airflow_sub.add_parser("ui", help="start Airflow's UI on the local runs; print URL, login")
+    ui.add_argument("--port", type=int, default=8080)
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.set_defaults(func=cmd_airflow_ui)
 
     tr_ = sub.add_parser("transform", help="build (or test) the dbt groups without Airflow")
     tr_.add_argument(

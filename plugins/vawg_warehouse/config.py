@@ -85,13 +85,25 @@ class Settings:
         return self.external_warehouse_url is None
 
 
+PORT_FILE = "embedded.port"
+
+
+def recorded_port(home: Path) -> int | None:
+    """The port the embedded server of ``home`` was started on (it records it), so every command
+    finds it without VAWG_EMBEDDED_PORT; None before it first started."""
+    try:
+        return int((home / PORT_FILE).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
 def get_settings() -> Settings:
     """Read the settings afresh from the environment (never cached, so tests can re-point)."""
     root = _project_root()
     home = Path(os.environ.get("VAWG_HOME") or root / ".vawg").resolve()
     landing = Path(os.environ.get("VAWG_LANDING_DIR") or home / "landing").resolve()
     url = os.environ.get("VAWG_WAREHOUSE_URL") or None
-    port = int(os.environ.get("VAWG_EMBEDDED_PORT") or DEFAULT_EMBEDDED_PORT)
+    port = int(os.environ.get("VAWG_EMBEDDED_PORT") or recorded_port(home) or DEFAULT_EMBEDDED_PORT)
     reports = os.environ.get("VAWG_REPORTS_DIR")
     archive = Path(os.environ.get("VAWG_ARCHIVE_DIR") or home / "archive").resolve()
     settle = os.environ.get("VAWG_SETTLE_SECONDS")

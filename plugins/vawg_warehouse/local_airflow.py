@@ -51,30 +51,75 @@ def prepare_airflow(settings: Settings) -> dict[str, str]:
 
 def run_dag(logical_date: date, settings: Settings | None = None, rebuild: bool = False) -> int:
     """Run vawg_nightly for one logical date through Airflow (``airflow dags test``); with
-    ``rebuild`` every dbt group is rebuilt, changed or not."""
+    ``rebuild`` every dbt group is rebuilt, changed or not. One run of a date at a time: a
+    second is refused (exit 3) while the first holds the date's lock (vawg_warehouse.run_log)."""
+    from vawg_warehouse import run_log
+
+    settings = settings or get_settings()
+    log_dir = settings.home / "logs"
+    try:
+        with run_log.date_lock(log_dir, DAG_ID, logical_date):
+            return _run_dag_locked(logical_date, settings, rebuild, log_dir)
+    except run_log.RunLocked as exc:
+        say(f"error: {exc}")
+        return 3
+
+
+def _run_dag_locked(logical_date: date, settings: Settings, rebuild: bool, log_dir: Path) -> int:
+    from datetime import UTC, datetime
+
+    from vawg_warehouse import run_log
     from vawg_warehouse.ingest.privacy import KEY_ENV, demo_key
     from vawg_warehouse.orchestration import prepare_warehouse
 
-    settings = settings or get_settings()
     if settings.uses_embedded_warehouse and not os.environ.get(KEY_ENV):
         demo_key(settings)  # the local demo only; a real deployment sets the key
     with Step("warehouse up and migrated"):
         prepare_warehouse(settings)
     env = prepare_airflow(settings)
-    log_dir = settings.home / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{DAG_ID}_{logical_date.isoformat()}.log"
+    log_path = run_log.provisional_log_path(log_dir, DAG_ID, logical_date, datetime.now(UTC))
     with Step(f"airflow dags test {DAG_ID} {logical_date} (log: {log_path})"):
         command = [console_script("airflow"), "dags", "test", DAG_ID, logical_date.isoformat()]
         if rebuild:
             command += ["--conf", '{"rebuild": true}']
-        returncode = _stream_airflow(command, env, log_path)
+        returncode, run_id = _stream_airflow(command, env, log_path)
+    kept = run_log.final_log_path(log_path, DAG_ID, run_id)
+    if kept != log_path:
+        log_path = log_path.replace(kept)
+        say(f"log kept as {log_path}")
     state = _final_state(log_path)
     if returncode != 0 or state != "success":
+        _print_outcome(settings, logical_date)
         say(f"the run did not succeed (exit {returncode}, state {state}): see {log_path}")
         return returncode or 1
     _print_run_summary(settings, logical_date)
     return 0
+
+
+def _print_outcome(settings: Settings, logical_date: date) -> None:
+    """The run's outcome as its last task recorded it: each failed task and its error line."""
+    from vawg_warehouse import run_outcome
+    from vawg_warehouse.warehouse import connect
+
+    try:
+        with connect(settings) as conn:
+            row = conn.execute(
+                "select dag_run_id from audit.run_outcome where logical_date = %s "
+                "order by run_outcome_id desc limit 1",
+                (logical_date,),
+            ).fetchone()
+            outcome = run_outcome.recorded(conn, row[0]) if row else None
+    except Exception as exc:  # noqa: BLE001 - the log still has it
+        say(f"the run's outcome could not be read: {type(exc).__name__}")
+        return
+    if outcome is None:
+        say("no outcome recorded for this run (its last task did not run)")
+        return
+    say(f"run {outcome.dag_run_id}: {outcome.word}")
+    for task in outcome.failed_tasks:
+        say(f"  FAILED {task.line()}")
+    if outcome.unfinished_files:
+        say(f"  {outcome.unfinished_files} file(s) registered and left unfinished")
 
 
 _TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
@@ -82,9 +127,14 @@ _TASK_STATE = re.compile(r"Task instance state updated .*new_state=(\w+)")
 _RUN_STATE = re.compile(r"DagRun Finished: .*?state=(\w+)")
 
 
-def _stream_airflow(command: list[str], env: dict[str, str], log_path: Path) -> int:
-    """Run Airflow, keep its whole output in a log file, show one line per task as it ends."""
-    current, started = "", time.monotonic()
+def _stream_airflow(
+    command: list[str], env: dict[str, str], log_path: Path
+) -> tuple[int, str | None]:
+    """Run Airflow, keep its whole output in a log file, show one line per task as it ends
+    (and each PROGRESS line of a long task); returns the exit code and the Airflow run id."""
+    from vawg_warehouse.run_log import run_id_in
+
+    current, started, run_id = "", time.monotonic(), None
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
             command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -92,15 +142,18 @@ def _stream_airflow(command: list[str], env: dict[str, str], log_path: Path) -> 
         assert process.stdout is not None
         for line in process.stdout:
             log_file.write(line)
+            run_id = run_id or run_id_in(line)
             if match := _TASK_START.search(line):
                 current, started = match.group(1), time.monotonic()
             elif (match := _TASK_STATE.search(line)) and current:
                 took = time.monotonic() - started
                 say(f"  {match.group(1):<14} {current} ({took:.1f} s)")
                 current = ""
+            elif "PROGRESS" in line:
+                say("  " + line.strip()[line.find("PROGRESS") + 9 :][:200])
             elif "QUARANTINED" in line:
                 say("  " + line.strip()[line.find("QUARANTINED") :][:400])
-        return process.wait()
+        return process.wait(), run_id
 
 
 def _final_state(log_path: Path) -> str:

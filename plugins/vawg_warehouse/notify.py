@@ -10,6 +10,11 @@ Where alerts go is configuration, from the environment (docker-compose passes it
 | ``VAWG_ALERT_SMTP_USER``, ``VAWG_ALERT_SMTP_PASSWORD`` | login, when the server needs one |
 | ``VAWG_ALERT_EMAIL_FROM``, ``VAWG_ALERT_EMAIL_TO`` | sender; recipients, comma-separated |
 | ``VAWG_MARTS_FRESH_BY`` | HH:MM (UTC) by which the nightly marts must be rebuilt; default 07:00 |
+| ``VAWG_BASE_URL`` | the Airflow UI's address as operators reach it (links in alerts) |
+
+A ``VAWG_MARTS_FRESH_BY`` that is not HH:MM is a warning and the default, never an error (the DAG
+file reads it). With ``VAWG_BASE_URL`` (``https://airflow.force.example``) an alert links the
+task's log and the run report under it; unset, the log link is Airflow's own (``[api] base_url``).
 | ``VAWG_DEADLINE_ALERT`` | ``off``: no deadline alert in the DAG (``vawg run`` sets it) |
 
 Neither configured: alerts are only logged. A message names the DAG, run, task, try and the
@@ -38,6 +43,7 @@ log = logging.getLogger(__name__)
 WEBHOOK_ENV = "VAWG_ALERT_WEBHOOK_URL"
 SMTP_HOST_ENV = "VAWG_ALERT_SMTP_HOST"
 FRESH_BY_ENV = "VAWG_MARTS_FRESH_BY"
+BASE_URL_ENV = "VAWG_BASE_URL"
 DEADLINE_ENV = "VAWG_DEADLINE_ALERT"
 DEFAULT_FRESH_BY = time(7, 0)
 SCHEDULED_AT = time(2, 30)  # the nightly DAG's cron (dags/vawg_nightly.py: "30 2 * * *")
@@ -97,6 +103,12 @@ class Alert:
 def _short(value: object) -> str:
     text = str(value).strip().splitlines()[0] if str(value).strip() else ""
     return text if len(text) <= MAX_FIELD else text[: MAX_FIELD - 3] + "..."
+
+
+def _safe(exception: BaseException) -> str:
+    from vawg_warehouse.run_outcome import safe_message
+
+    return safe_message(exception)
 
 
 def send(alert: Alert, settings: AlertSettings | None = None) -> list[str]:
@@ -170,17 +182,28 @@ def _mail(settings: AlertSettings, alert: Alert) -> None:
 def task_failure_alert(context: dict) -> Alert:
     ti = context.get("ti") or context.get("task_instance")
     dag_run = context.get("dag_run")
-    exception = context.get("exception")
+    from vawg_warehouse.run_outcome import root_cause
+
+    exception = root_cause(context.get("exception"))
     facts = {
         "dag": str(getattr(ti, "dag_id", None) or getattr(dag_run, "dag_id", "")),
         "run": str(getattr(dag_run, "run_id", None) or context.get("run_id", "")),
         "task": str(getattr(ti, "task_id", "")),
         "try": str(getattr(ti, "try_number", "")),
-        "error": f"{type(exception).__name__}: {_short(exception)}" if exception else "unknown",
+        "error": f"{type(exception).__name__}: {_safe(exception)}" if exception else "unknown",
     }
-    log_url = getattr(ti, "log_url", None)
-    if log_url:
-        facts["log"] = str(log_url)
+    base = os.environ.get(BASE_URL_ENV, "").strip().rstrip("/")
+    if base and facts["run"] and facts["task"]:
+        from urllib.parse import quote
+
+        from vawg_warehouse.outputs.airflow_ui import URL_PREFIX
+        from vawg_warehouse.outputs.reports import RUNS_FOLDER, safe_name
+
+        run, dag = quote(facts["run"], safe=""), quote(facts["dag"], safe="")
+        facts["log"] = f"{base}/dags/{dag}/runs/{run}/tasks/{facts['task']}"
+        facts["report"] = f"{base}{URL_PREFIX}/reports/{RUNS_FOLDER}/{safe_name(facts['run'])}.html"
+    elif getattr(ti, "log_url", None):
+        facts["log"] = str(ti.log_url)
     return Alert(
         "task_failed",
         f"VAWG warehouse: task {facts['task']} failed ({facts['dag']})",
@@ -189,8 +212,27 @@ def task_failure_alert(context: dict) -> Alert:
     )
 
 
+# Tasks that only mark a failure: no record, no alert of their own.
+MARKER_TASKS = ("watcher", "record_outcome")
+
+
 def task_failed(context: dict) -> None:
-    """``on_failure_callback`` of every task of the nightly DAG (default_args)."""
+    """``on_failure_callback`` of every task of the nightly DAG (default_args): the failure goes
+    into audit.task_failure (vawg_warehouse.run_outcome), then one alert per cause and run: a
+    failure whose error class and message another task of the run already had sends none."""
+    ti = context.get("ti") or context.get("task_instance")
+    if getattr(ti, "task_id", None) in MARKER_TASKS:
+        return
+    new_cause = True
+    try:
+        from vawg_warehouse.orchestration import record_failure
+
+        new_cause = record_failure(context)
+    except Exception as exc:  # noqa: BLE001 - never mask the task's own failure
+        log.error("could not record the failure in the warehouse: %s", type(exc).__name__)
+    if not new_cause:
+        log.info("no alert: another task of this run already failed with the same error")
+        return
     try:
         send(task_failure_alert(context))
     except Exception as exc:  # noqa: BLE001 - never mask the task's own failure
@@ -205,7 +247,15 @@ def fresh_by() -> time:
     try:
         return time.fromisoformat(raw)
     except ValueError:
-        raise ValueError(f"{FRESH_BY_ENV} must be HH:MM (UTC), not {raw!r}") from None
+        # Never an error: the DAG file reads this when it is parsed, and a DAG that fails to
+        # import runs no night at all and alerts nobody.
+        log.warning(
+            "%s=%r is not HH:MM (UTC): using %s",
+            FRESH_BY_ENV,
+            raw,
+            DEFAULT_FRESH_BY.strftime("%H:%M"),
+        )
+        return DEFAULT_FRESH_BY
 
 
 def deadline_alert_enabled() -> bool:

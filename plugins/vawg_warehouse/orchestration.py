@@ -10,6 +10,7 @@ and tests that use it) works without a scheduler.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 from datetime import date
@@ -28,7 +29,7 @@ from vawg_warehouse.ingest.corrections import describe
 from vawg_warehouse.ingest.datasets import SOURCES
 from vawg_warehouse.ingest.landing import record_refusals, register, survey
 from vawg_warehouse.ingest.load import FileRefused, load_batch
-from vawg_warehouse.ingest.privacy import KEY_ENV, Pseudonymiser, resolve_key
+from vawg_warehouse.ingest.privacy import KEY_ENV, Pseudonymiser, PseudonymKeyError, resolve_key
 from vawg_warehouse.ingest.publish import publish_batch
 from vawg_warehouse.ingest.quarantine import (
     RowRejection,
@@ -38,6 +39,7 @@ from vawg_warehouse.ingest.quarantine import (
 )
 from vawg_warehouse.ingest.settle import whole_files
 from vawg_warehouse.migrations import migrate
+from vawg_warehouse.progress import with_heartbeat
 from vawg_warehouse.run_context import RunContext
 from vawg_warehouse.warehouse import connect, connection_info, ensure_warehouse
 
@@ -45,6 +47,30 @@ log = logging.getLogger(__name__)
 
 WAREHOUSE_CONN_ID = "vawg_warehouse"
 PSEUDONYM_CONN_ID = "vawg_pseudonym_key"
+
+
+def _configuration_errors_fail_at_once(function):
+    """A wrong setting (the pseudonym key, a folder: ConfigurationError) fails the task at once,
+    without the retries meant for a passing outage. The error is raised again as a class that is
+    both Airflow's AirflowFailException (no retry) and its own class, under its own name, so the
+    failure callback, the CLI and tests see the error they expect."""
+    from vawg_warehouse.run_outcome import ConfigurationError
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except (ConfigurationError, PseudonymKeyError) as exc:
+            try:
+                from airflow.sdk.exceptions import AirflowFailException
+            except ImportError:  # no Airflow: the error as it is
+                raise exc from None
+            if isinstance(exc, AirflowFailException):  # a wrapped step inside a wrapped step
+                raise
+            at_once = type(type(exc).__name__, (AirflowFailException, type(exc)), {})
+            raise at_once(*exc.args) from exc
+
+    return wrapper
 
 
 def settings_for_task() -> Settings:
@@ -74,6 +100,7 @@ def run_context(dag_id: str | None, run_id: str | None, logical_date: date | Non
     return RunContext(dag_id=dag_id, dag_run_id=run_id, logical_date=logical_date)
 
 
+@_configuration_errors_fail_at_once
 def prepare_warehouse(settings: Settings | None = None) -> list[str]:
     """Make the warehouse reachable and its schema current; returns migrations applied."""
     settings = settings or get_settings()
@@ -82,6 +109,7 @@ def prepare_warehouse(settings: Settings | None = None) -> list[str]:
         return migrate(conn)
 
 
+@_configuration_errors_fail_at_once
 def register_files(dataset: str, ctx: RunContext, settings: Settings | None = None) -> list[int]:
     """New (or unfinished) files of one dataset, registered as batches: their ids. Entries the
     landing folder must not hold (symbolic links, odd names) are refused and recorded; a file
@@ -89,6 +117,7 @@ def register_files(dataset: str, ctx: RunContext, settings: Settings | None = No
     return _register_whole([load_contract(dataset)], ctx, settings or get_settings())
 
 
+@_configuration_errors_fail_at_once
 def register_family(family: str, ctx: RunContext, settings: Settings | None = None) -> list[int]:
     """New (or unfinished) files of every dataset of one source family: their batch ids (one
     settle interval for the whole family)."""
@@ -97,6 +126,9 @@ def register_family(family: str, ctx: RunContext, settings: Settings | None = No
 
 
 def _register_whole(contracts: list, ctx: RunContext, settings: Settings) -> list[int]:
+    from vawg_warehouse.ingest.landing_check import check_landing
+
+    check_landing(settings.landing_dir, contracts)
     files, refusals = survey(settings.landing_dir, contracts)
     files = whole_files(files, settings.settle_seconds, settings.done_marker).whole
     with connect(settings, autocommit=True) as conn:
@@ -110,6 +142,8 @@ class BatchesFailed(RuntimeError):
     on. The message names batches and error classes, never a value."""
 
 
+@_configuration_errors_fail_at_once
+@with_heartbeat("loading files")
 def load_batches(
     batch_ids: list[int], ctx: RunContext, settings: Settings | None = None
 ) -> list[int]:
@@ -154,6 +188,7 @@ def load_batches(
     return loaded
 
 
+@with_heartbeat("validating batches")
 def validate_batches(
     batch_ids: list[int],
     ctx: RunContext,
@@ -312,6 +347,7 @@ def _quarantine_failing_rows(conn, batch, ctx: RunContext, report, validation_ru
     return quarantine_rows(conn, batch, ctx, rejections, validation_run_id, max_share)
 
 
+@with_heartbeat("publishing batches")
 def publish_batches(batch_ids: list[int], ctx: RunContext, settings: Settings | None = None) -> int:
     """Publish each validated batch to its raw table; returns the rows published.
 
@@ -335,6 +371,7 @@ def publish_batches(batch_ids: list[int], ctx: RunContext, settings: Settings | 
     return total
 
 
+@with_heartbeat("building dbt")
 def transform_group(
     group: str,
     ctx: RunContext,
@@ -412,11 +449,15 @@ def finish_run(
     from psycopg.types.json import Jsonb
 
     from vawg_warehouse import versions
+    from vawg_warehouse.ingest import landing_check
 
     settings = settings or get_settings()
+    strays = landing_check.unrecognised(settings.landing_dir)
     summary = run_summary(run_id, settings)
+    summary["unrecognised"] = strays
     stamp = versions.current(settings)
     with connect(settings) as conn, conn.transaction():
+        landing_check.record_unrecognised(conn, run_id, strays)
         conn.execute(
             "insert into audit.pipeline_run (dag_id, dag_run_id, logical_date, code_version, "
             "suites_sha256, dbt_project_sha256, versions, summary) "
@@ -437,6 +478,7 @@ def finish_run(
     return summary
 
 
+@with_heartbeat("writing Data Docs")
 def build_data_docs(dag_run_id: str, settings: Settings | None = None) -> str | None:
     """Great Expectations Data Docs of the run's validations, rebuilt from the audit schema into
     ``<reports dir>/data_docs/<run>/`` (vawg_warehouse.outputs.data_docs); None if nothing was
@@ -477,6 +519,8 @@ def format_summary(summary: dict) -> list[str]:
         lines.append(f"  QUARANTINED batch {q['batch_id']} {q['file_name']}: {q['reason']}")
     for c in summary.get("corrections", []):
         lines.append(f"  CORRECTION batch {c['batch_id']} {c['file_name']}: {describe(c)}")
+    for name in summary.get("unrecognised", []):
+        lines.append(f"  UNRECOGNISED {name}: matches no data contract, not read")
     return lines
 
 
@@ -536,6 +580,7 @@ def release(batch_id: int, reason: str, released_by: str, settings: Settings | N
         return release_quarantined(conn, batch_id, reason, released_by, ctx)
 
 
+@with_heartbeat("checking source freshness")
 def check_source_freshness(
     ctx: RunContext, settings: Settings | None = None, task_id: str | None = None
 ) -> dict:
@@ -546,6 +591,7 @@ def check_source_freshness(
     return freshness.check_sources(ctx, settings or get_settings(), task_id).as_dict()
 
 
+@with_heartbeat("building the scorecard")
 def build_scorecard(
     dag_run_id: str | None, settings: Settings | None = None, out_dir=None, png: bool = False
 ) -> dict:
@@ -569,6 +615,7 @@ def build_scorecard(
     return result.as_dict()
 
 
+@with_heartbeat("writing dbt docs")
 def build_dbt_docs(settings: Settings | None = None, out_dir=None) -> str:
     """dbt docs (models, columns, tests, lineage and exposures), one static page in
     ``<reports dir>/dbt_docs/index.html`` (vawg_warehouse.dbt_run.dbt_docs)."""
@@ -578,3 +625,85 @@ def build_dbt_docs(settings: Settings | None = None, out_dir=None) -> str:
     page = dbt_docs.generate(settings, out_dir or dbt_docs.docs_dir(settings.reports_dir))
     log.info("dbt docs: %s", page)
     return str(page)
+
+
+# --------------------------------------------------------------------------------------------
+# The run's outcome (vawg_warehouse.run_outcome)
+# --------------------------------------------------------------------------------------------
+
+
+def record_failure(context: dict, settings: Settings | None = None) -> bool:
+    """From a task's failure callback: add the failure to audit.task_failure. True when its
+    cause (error class and message) is new in the run, so the caller alerts once per cause."""
+    from vawg_warehouse import run_outcome
+
+    ti = context.get("ti") or context.get("task_instance")
+    dag_run = context.get("dag_run")
+    run_id = getattr(dag_run, "run_id", None) or context.get("run_id")
+    task_id = getattr(ti, "task_id", None)
+    if not run_id or not task_id:
+        return True
+    exc = run_outcome.root_cause(context.get("exception"))
+    settings = settings or settings_for_task()
+    with connect(settings, autocommit=True, connect_timeout=10) as conn:
+        seen = conn.execute(
+            "select count(*) from audit.task_failure where dag_run_id = %s and error_class = %s "
+            "and message = %s and task_id <> %s",
+            (
+                run_id,
+                type(exc).__name__ if exc is not None else "unknown",
+                run_outcome.safe_message(exc),
+                task_id,
+            ),
+        ).fetchone()[0]
+        run_outcome.record_task_failure(
+            conn,
+            dag_id=getattr(dag_run, "dag_id", None) or getattr(ti, "dag_id", None),
+            dag_run_id=run_id,
+            task_id=task_id,
+            exc=exc,
+            map_index=getattr(ti, "map_index", -1),
+            try_number=getattr(ti, "try_number", None),
+        )
+    return seen == 0
+
+
+def task_states(ti, dag_id: str, run_id: str) -> dict[str, str | None] | None:
+    """Every task's state in this run, asked of Airflow by a running task; None if it cannot
+    say (the outcome then rests on the failures recorded)."""
+    try:
+        return ti.get_task_states(dag_id=dag_id, run_ids=[run_id]).get(run_id, {})
+    except Exception as exc:  # noqa: BLE001 - the recorded failures still decide
+        log.warning("task states not available (%s): using the failures recorded", exc)
+        return None
+
+
+def record_outcome(
+    dag_id: str | None,
+    run_id: str,
+    logical_date: date | None,
+    states: dict[str, str | None] | None,
+    settings: Settings | None = None,
+) -> dict:
+    """The DAG's last task: record the run's outcome in audit.run_outcome and rewrite the run's
+    report and the index so they say it (a task that failed after the report was made too)."""
+    from vawg_warehouse import run_outcome
+    from vawg_warehouse.outputs import reports
+
+    settings = settings or get_settings()
+    with connect(settings) as conn:
+        outcome = run_outcome.record(conn, dag_id, run_id, logical_date, states)
+        try:
+            reports.report_run(conn, run_id, settings.reports_dir)
+        except Exception as exc:  # noqa: BLE001 - the outcome is recorded; the page is extra
+            log.error("run report not rewritten: %s", run_outcome.safe_message(exc))
+    level = logging.INFO if outcome.state == run_outcome.SUCCESS else logging.ERROR
+    log.log(level, "RUN OUTCOME %s", outcome.headline())
+    for task in outcome.failed_tasks:
+        log.log(level, "FAILED TASK %s", task.line())
+    return {
+        "dag_run_id": run_id,
+        "state": outcome.state,
+        "failed_tasks": [t.as_dict() for t in outcome.failed_tasks],
+        "unfinished_files": outcome.unfinished_files,
+    }

@@ -14,6 +14,8 @@ from datetime import datetime
 
 import psycopg
 
+from vawg_warehouse import run_outcome
+from vawg_warehouse.ingest import landing_check
 from vawg_warehouse.ingest.datasets import SOURCES
 
 FAILED = ("failed", "quarantined", "refused")
@@ -57,6 +59,9 @@ class StatusReport:
     groups: list[GroupAttempt]
     freshness: list[Freshness]
     last_run: tuple[str, object, datetime] | None  # run id, logical date, finished at
+    outcome: run_outcome.Outcome | None = None  # the newest run's outcome
+    refreshed: tuple[str, datetime] | None = None  # the newest run that refreshed the data
+    unrecognised: list[str] = field(default_factory=list)  # landing files no contract takes
     coverage: list = field(default_factory=list)  # vawg_warehouse.outputs.coverage.Coverage
     stale_after_days: int = 0
 
@@ -104,6 +109,12 @@ def collect(conn: psycopg.Connection) -> StatusReport:
         "select dag_run_id, logical_date, finished_at from audit.pipeline_run "
         "order by pipeline_run_id desc limit 1"
     ).fetchone()
+    newest = run_outcome.latest(conn)
+    if last is not None and (
+        newest is None or (newest.dag_run_id != last[0] and newest.recorded_at < last[2])
+    ):
+        newest = run_outcome.of_run(conn, last[0]) or newest
+    strays = landing_check.of_run(conn, last[0]) if last is not None else []
     from datetime import UTC
 
     from vawg_warehouse.outputs import coverage
@@ -111,7 +122,15 @@ def collect(conn: psycopg.Connection) -> StatusReport:
     days = coverage.stale_after_days()
     today = datetime.now(UTC).date()
     return StatusReport(
-        datasets, groups, freshness, last, coverage.coverage(conn, today, days), days
+        datasets,
+        groups,
+        freshness,
+        last,
+        newest,
+        run_outcome.last_refresh(conn),
+        strays,
+        coverage.coverage(conn, today, days),
+        days,
     )
 
 
@@ -171,6 +190,29 @@ def format_status(report: StatusReport) -> list[str]:
         )
     else:
         lines.append("last nightly run: none recorded")
+    outcome = report.outcome
+    if outcome is not None:
+        lines.append(f"run {outcome.dag_run_id}: {outcome.word}")
+        for task in outcome.failed_tasks:
+            lines.append(f"  FAILED task {task.line()}")
+        if outcome.tasks_not_run:
+            lines.append(f"  {outcome.tasks_not_run} task(s) did not run because of that")
+        if outcome.unfinished_files:
+            lines.append(f"  {outcome.unfinished_files} file(s) registered and left unfinished")
+        if outcome.state != run_outcome.SUCCESS:
+            since = (
+                f"since run {report.refreshed[0]} ({_when(report.refreshed[1])})"
+                if report.refreshed
+                else "by no run on record"
+            )
+            lines.append(f"  the data were not refreshed: they stand as refreshed {since}")
+    if report.unrecognised:
+        lines.append(
+            f"unrecognised files in the landing folder ({len(report.unrecognised)}, not read: "
+            "they match no data contract):"
+        )
+        for name in report.unrecognised:
+            lines.append(f"  UNRECOGNISED {name}")
     lines.append("")
     lines.append("last run per source:")
     for family, names in SOURCES.items():
@@ -191,9 +233,9 @@ def format_status(report: StatusReport) -> list[str]:
     lines.append("")
     lines.append("dbt groups (last attempt):")
     for g in report.groups or []:
-        outcome = "passed" if g.success else f"FAILED ({g.failed_nodes} node(s))"
+        result = "passed" if g.success else f"FAILED ({g.failed_nodes} node(s))"
         lines.append(
-            f"  {g.group:<9} {g.command:<5} {outcome:<22} {_when(g.finished_at)}  {g.reason}"
+            f"  {g.group:<9} {g.command:<5} {result:<22} {_when(g.finished_at)}  {g.reason}"
         )
     if not report.groups:
         lines.append("  none yet")

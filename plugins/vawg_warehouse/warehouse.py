@@ -25,6 +25,7 @@ from psycopg import sql
 from vawg_warehouse.config import (
     EMBEDDED_DATABASE,
     EMBEDDED_PASSWORD,
+    PORT_FILE,
     Settings,
     get_settings,
 )
@@ -122,12 +123,18 @@ def connect(
     try:
         conn = psycopg.connect(info.url, application_name="vawg_warehouse", **kwargs)
     except psycopg.OperationalError as exc:
+        from vawg_warehouse.connection_errors import LISTENER, diagnose
+
+        wrong, why = diagnose(exc, info.host, info.port, info.user, info.dbname)
         hint = (
             "start it with `vawg warehouse up`"
             if (settings or get_settings()).uses_embedded_warehouse
             else "check VAWG_WAREHOUSE_URL"
         )
-        raise WarehouseError(f"cannot connect to {info.redacted()}: {hint}") from exc
+        raise WarehouseError(
+            f"cannot connect to {info.redacted()}: wrong {wrong}: {why}"
+            + (f"; {hint}" if wrong == LISTENER else "")
+        ) from exc
     if as_pipeline:
         act_as_pipeline(conn)
     return conn
@@ -275,7 +282,15 @@ class EmbeddedServer:
                     "postgres",
                 ],
             )
-        if not self.is_running():
+        running = self.is_running()
+        if running and (actual := self.running_port()) and actual != self.port:
+            raise WarehouseError(
+                f"the embedded warehouse in {self.data_dir} runs on port {actual}, but "
+                f"VAWG_EMBEDDED_PORT says {self.port}: unset VAWG_EMBEDDED_PORT (the port is "
+                f"recorded in {self.settings.home / PORT_FILE}) or stop it with "
+                "`vawg warehouse down` first"
+            )
+        if not running:
             if _port_in_use(self.port):
                 raise WarehouseError(
                     f"port {self.port} on 127.0.0.1 is taken by another program: "
@@ -303,10 +318,18 @@ class EmbeddedServer:
                     "start",
                 ],
             )
+        (self.settings.home / PORT_FILE).write_text(f"{self.port}\n")
         info = connection_info(self.settings)
         _wait_for(info)
         _ensure_database(info)
         return info
+
+    def running_port(self) -> int | None:
+        """The port the running server listens on (line 4 of its postmaster.pid)."""
+        try:
+            return int((self.data_dir / "postmaster.pid").read_text().splitlines()[3])
+        except (OSError, ValueError, IndexError):
+            return None
 
     def down(self) -> bool:
         """Stop the server if it runs; returns whether it was running."""

@@ -45,8 +45,9 @@ def test_a_handful_of_tasks_whatever_the_size_of_the_dbt_project(dagbag) -> None
     tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
     transform = sorted(t for t in tasks if t.startswith("transform."))
     assert transform == sorted(f"transform.dbt_{g}" for g in GROUPS)
-    # + finish, data_docs, report, watcher, source_freshness, dbt_docs, scorecard
-    assert len(tasks) == 1 + 4 * len(SOURCES) + len(GROUPS) + 7
+    # + finish, data_docs, report, watcher, source_freshness, dbt_docs, scorecard,
+    # record_outcome
+    assert len(tasks) == 1 + 4 * len(SOURCES) + len(GROUPS) + 8
 
 
 def test_a_familys_models_wait_for_its_own_extract_only(dagbag) -> None:
@@ -91,6 +92,20 @@ def test_finish_runs_after_everything_and_the_watcher_reports_failures(dagbag) -
     for name in ("scorecard", "source_freshness", "dbt_docs"):
         assert tasks[name]["trigger_rule"] == "all_done"
         assert name in tasks["watcher"]["upstream"]
+
+
+def test_the_last_step_records_the_outcome_whatever_happened(dagbag) -> None:
+    """record_outcome runs after every other task but the watcher, whatever their state."""
+    tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
+    outcome = tasks["record_outcome"]
+    assert outcome["trigger_rule"] == "all_done"
+    assert outcome["upstream"] == ["scorecard"]
+    ancestors, frontier = set(), {"record_outcome"}
+    while frontier:
+        parents = {u for t in frontier for u in tasks[t]["upstream"]} - ancestors
+        ancestors |= parents
+        frontier = parents
+    assert ancestors == set(tasks) - {"record_outcome", "watcher"}
 
 
 def test_every_task_alerts_on_failure_and_the_marts_have_a_deadline(dagbag) -> None:

@@ -17,6 +17,7 @@ import pytest
 from fastapi import HTTPException
 from fastapi.testclient import TestClient
 
+from tests.conftest import HANG_GUARD_SECONDS
 from vawg_warehouse import notify, status
 from vawg_warehouse import orchestration as o
 from vawg_warehouse.ingest.datasets import SOURCES
@@ -99,7 +100,7 @@ def _failure_context(exception: Exception) -> dict:
     }
 
 
-def test_a_failed_task_is_posted_to_the_configured_webhook(monkeypatch) -> None:
+def test_a_failed_task_is_posted_to_the_configured_webhook(migrated, monkeypatch) -> None:
     hook = _Webhook()
     try:
         monkeypatch.setenv("VAWG_ALERT_WEBHOOK_URL", hook.url)
@@ -137,7 +138,7 @@ def test_a_failed_task_is_emailed_through_the_configured_smtp_server(monkeypatch
     assert b"To: data-team@example.org, duty@example.org" in message
 
 
-def test_an_alert_that_cannot_be_delivered_never_raises(monkeypatch, caplog) -> None:
+def test_an_alert_that_cannot_be_delivered_never_raises(migrated, monkeypatch, caplog) -> None:
     hook = _Webhook(status=500)
     try:
         monkeypatch.setenv("VAWG_ALERT_WEBHOOK_URL", hook.url)
@@ -156,9 +157,64 @@ def test_the_marts_deadline_follows_the_configured_hour(monkeypatch) -> None:
     assert notify.fresh_by() == time(9, 15)
     assert notify.deadline_after_schedule() == timedelta(hours=6, minutes=45)
     assert notify.deadline_after_schedule(due=time(1, 0)) == timedelta(hours=22, minutes=30)
-    monkeypatch.setenv("VAWG_MARTS_FRESH_BY", "seven")
-    with pytest.raises(ValueError, match="HH:MM"):
-        notify.fresh_by()
+
+
+def test_a_bad_alert_setting_is_a_warning_and_the_default_never_an_import_error(
+    monkeypatch, caplog
+) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    monkeypatch.setenv("VAWG_MARTS_FRESH_BY", "7am")
+    assert notify.fresh_by() == time(7, 0)
+    assert "VAWG_MARTS_FRESH_BY='7am' is not HH:MM" in caplog.text
+    dag_file = Path(__file__).resolve().parents[2] / "dags" / "vawg_nightly.py"
+    env = {**__import__("os").environ, "VAWG_MARTS_FRESH_BY": "7am", "VAWG_DEADLINE_ALERT": "on"}
+    parsed = subprocess.run(
+        [sys.executable, "-c", f"import runpy; runpy.run_path({str(dag_file)!r})"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_SECONDS,
+    )
+    assert parsed.returncode == 0, parsed.stderr[-2000:]
+
+
+def test_one_alert_per_run_and_cause_with_links_under_the_base_url(migrated, monkeypatch):
+    hook = _Webhook()
+    try:
+        monkeypatch.setenv("VAWG_ALERT_WEBHOOK_URL", hook.url)
+        monkeypatch.setenv("VAWG_BASE_URL", "https://airflow.force.example/")
+        monkeypatch.delenv("VAWG_ALERT_SMTP_HOST", raising=False)
+        key = "VAWG_PSEUDONYM_KEY is too short: use at least 32 bytes"
+        for task in ("extract_force.load", "extract_cps.load", "extract_funding.load"):
+            context = _failure_context(RuntimeError(key))
+            context["ti"].task_id = task
+            notify.task_failed(context)
+        notify.task_failed(_failure_context(ValueError("another cause")))
+        watcher = _failure_context(RuntimeError("a task of this run failed"))
+        watcher["ti"].task_id = "watcher"
+        notify.task_failed(watcher)
+    finally:
+        hook.close()
+    payloads = [json.loads(body) for _, _, body in hook.received]
+    assert [p["facts"]["error"] for p in payloads] == [
+        f"RuntimeError: {key}",
+        "ValueError: another cause",
+    ]
+    first = payloads[0]["facts"]
+    assert first["log"] == (
+        "https://airflow.force.example/dags/vawg_nightly/runs/scheduled__2025-10-01"
+        "/tasks/extract_force.load"
+    )
+    assert first["report"] == (
+        "https://airflow.force.example/vawg/reports/runs/scheduled__2025-10-01.html"
+    )
+    assert "localhost" not in json.dumps(payloads)
+    with psycopg.connect(migrated.url) as conn:
+        recorded = conn.execute("select task_id from audit.task_failure").fetchall()
+    assert len(recorded) == 4  # every failure recorded, the watcher's not
 
 
 def test_the_deadline_callback_posts_that_the_marts_are_late(monkeypatch) -> None:
@@ -287,3 +343,25 @@ def test_dbt_docs_are_one_static_page_with_the_catalog_and_exposures(
     assert '"exposure.vawg.measures_scorecard"' in html
     assert '"model.vawg.bi_reporting_monthly"' in html and '"Crimes suppressed"' in html
     assert ((tmp_path / "dbt_docs" / "index.html").stat().st_mode & 0o777) == 0o600
+
+
+def test_every_page_of_the_reports_app_has_a_content_security_policy(reports) -> None:
+    (reports / "data_docs" / "static-1.24.1").mkdir()  # an old GX site's shared assets
+    (reports / "dbt_docs").mkdir()
+    (reports / "dbt_docs" / "index.html").write_text("<html>dbt</html>")
+    client = TestClient(airflow_ui.create_app(reports_dir=lambda: reports))
+    for path in (
+        "/",
+        "/data-docs/",
+        "/reports/index.html",
+        "/reports/scorecard/index.html",
+        "/reports/data_docs/scheduled__2025-10-01/index.html",
+        "/reports/nothing.html",
+    ):
+        response = client.get(path)
+        policy = response.headers["content-security-policy"]
+        assert "default-src 'none'" in policy and "script-src 'none'" in policy, path
+        assert "http" not in policy, path  # nothing from another site
+    dbt = client.get("/reports/dbt_docs/index.html").headers["content-security-policy"]
+    assert "script-src 'self' 'unsafe-inline'" in dbt and "http" not in dbt
+    assert "static-1.24.1" not in client.get("/data-docs/").text

@@ -24,7 +24,7 @@ from vawg_warehouse.ingest import columnar
 from vawg_warehouse.ingest.batches import LoadError, LoadResult, file_sha256
 from vawg_warehouse.ingest.contracts import Contract
 from vawg_warehouse.ingest.privacy import Pseudonymiser
-from vawg_warehouse.ingest.readers import Records, csv_records, xlsx_records
+from vawg_warehouse.ingest.readers import Records, csv_records
 from vawg_warehouse.run_context import RunContext
 
 log = logging.getLogger(__name__)
@@ -257,7 +257,9 @@ def load_batch(
             table = _create_landing_table(conn, batch)
             columns = sql.SQL(", ").join(map(sql.Identifier, _landing_columns(contract)))
             if contract.file_format.get("type") == "xlsx":
-                records = xlsx_records(path, batch.file_name, contract.file_format.get("sheet"))
+                from vawg_warehouse.ingest import workbook_check  # sheet, cell, rule: no text
+
+                records = workbook_check.records(path, batch.file_name, contract)
                 with conn.cursor().copy(_copy_csv_sql(table, columns)) as copy:
                     result = copy_records(copy, records, contract, pseudonymise, batch.file_name)
             else:

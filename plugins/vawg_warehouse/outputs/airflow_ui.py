@@ -68,6 +68,30 @@ MEDIA_TYPES = {
 }
 
 
+# Every page this app serves may use its own styles and images and nothing from another site;
+# no script runs, except in dbt's docs page (one static page whose script is inline).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; script-src 'none'; object-src 'none'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'self'"
+)
+DBT_DOCS_POLICY = (
+    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'self'"
+)
+
+
+def content_security_policy(path: str) -> str:
+    """The policy for a path of this app (dbt's docs page needs its inline script)."""
+    return (
+        DBT_DOCS_POLICY
+        if "/reports/dbt_docs/" in f"/{path.lstrip('/')}"
+        else (CONTENT_SECURITY_POLICY)
+    )
+
+
 def _inside(root: Path, relative: str) -> Path:
     """The file ``relative`` names under ``root``, or 404: no '..', no hidden part, no link."""
     parts = [p for p in relative.split("/") if p]
@@ -117,6 +141,13 @@ def create_app(
     def root() -> Path:
         return reports_dir() if reports_dir else get_settings().reports_dir
 
+    @app.middleware("http")
+    async def security_headers(request, call_next):
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = content_security_policy(request.url.path)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
     @app.get("/", response_class=HTMLResponse)
     def index() -> HTMLResponse:
         folder = root()
@@ -124,7 +155,7 @@ def create_app(
             ("reports/scorecard/index.html", "Measures scorecard (Police and Crime Panel)"),
             ("reports/scorecard/scorecard.pdf", "Measures scorecard, PDF"),
             ("reports/index.html", "Run reports (every nightly run, newest first)"),
-            ("data-docs/", "Great Expectations Data Docs, by run"),
+            ("data-docs/", "Data Docs (Great Expectations validations), by run"),
             ("reports/dbt_docs/index.html", "dbt docs (models, columns, tests, lineage)"),
         ]
         lines = []
@@ -141,7 +172,11 @@ def create_app(
         runs = []
         if base.is_dir():
             runs = sorted(
-                (p for p in base.iterdir() if p.is_dir() and not p.is_symlink()),
+                (  # a run's folder holds its page (not GX's old shared static-<version>)
+                    p
+                    for p in base.iterdir()
+                    if p.is_dir() and not p.is_symlink() and (p / "index.html").is_file()
+                ),
                 key=lambda p: p.stat().st_mtime,
                 reverse=True,
             )

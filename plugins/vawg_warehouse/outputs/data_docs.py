@@ -1,13 +1,16 @@
-"""Great Expectations Data Docs for one pipeline run, rebuilt from the audit schema.
+"""Data Docs for one pipeline run: every Great Expectations validation of the run, one page.
 
 Validation runs in many task processes (one per dataset, on any worker), each with its own
-ephemeral GX context whose results vanish with the process. So the site is built afterwards,
-from what ``audit.store_validations`` kept in ``audit.validation_run`` / ``validation_result``:
-each stored validation becomes a GX ``ExpectationSuiteValidationResult`` again (expectation type,
-kwargs, severity, rule name, counts, observed value, failing line numbers), goes into a fresh
-ephemeral context's validation results store, and GX's own ``build_data_docs`` renders a static
-site into ``<reports dir>/data_docs/<run>/``. The audit rows hold no data values, so neither
-does the site: GX shows "unexpected values" only when it has them.
+ephemeral GX context whose results vanish with the process. So the page is built afterwards,
+from what ``audit.store_validations`` kept in ``audit.validation_run`` / ``validation_result``
+(expectation type, column, severity, rule name, counts, observed value, failing line numbers),
+into ``<reports dir>/data_docs/<run>/index.html``.
+
+It is one self-contained HTML page (the run report's style sheet inline, no script at all), not
+GX's own site builder: that site loads jQuery, Bootstrap and fonts from other sites (an empty
+page on a network without internet), wrote a file name into its HTML unescaped, and took minutes
+and a hundred megabytes for the demo's backlog. Every value here is escaped (jinja2 autoescape);
+the audit rows hold no data values, so neither does the page.
 """
 
 from __future__ import annotations
@@ -15,17 +18,15 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from vawg_warehouse.private_files import make_private, private_folder
-from vawg_warehouse.validate.suites import ROW_NUMBER_COLUMN
+from vawg_warehouse.private_files import make_private, private_folder, write_private
 
 log = logging.getLogger(__name__)
-
-SITE_NAME = "vawg_run"
 
 
 def _validations(conn: psycopg.Connection, dag_run_id: str) -> list[dict[str, Any]]:
@@ -70,158 +71,39 @@ def _validations(conn: psycopg.Connection, dag_run_id: str) -> list[dict[str, An
     return found
 
 
-def _suites(validations: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Each suite as it ran (the first validation of it in the run), from the stored rows."""
-    suites: dict[str, list[dict[str, Any]]] = {}
-    for validation in validations:
-        if validation["suite_name"] in suites:
-            continue
-        suites[validation["suite_name"]] = [
-            {
-                "type": kind,
-                "kwargs": kwargs or {},
-                "meta": {"rule": rule},
-                "severity": severity,
-            }
-            for (_, rule, kind, severity, *_, kwargs, _) in validation["results"]
-        ]
-    return suites
-
-
-def _result_body(row: tuple) -> dict[str, Any]:
-    (_, _, _, _, _, element_count, unexpected, percent, lines, observed, _, _) = row
-    body: dict[str, Any] = {}
-    if element_count is not None:
-        body["element_count"] = element_count
-    if unexpected is not None:
-        body["unexpected_count"] = unexpected
-        body["unexpected_percent"] = float(percent) if percent is not None else None
-        body["partial_unexpected_list"] = []  # never values: they can be personal data
-    if lines:
-        body["partial_unexpected_index_list"] = [{ROW_NUMBER_COLUMN: n} for n in lines]
-        body["unexpected_index_column_names"] = [ROW_NUMBER_COLUMN]
-    if observed is not None:
-        body["observed_value"] = observed
-    return body
-
-
-def _suite_result(validation: dict[str, Any], dag_run_id: str) -> tuple[Any, Any]:
-    from great_expectations.core.expectation_validation_result import (
-        ExpectationSuiteValidationResult,
-        ExpectationValidationResult,
-    )
-    from great_expectations.core.run_identifier import RunIdentifier
-    from great_expectations.expectations.expectation_configuration import (
-        ExpectationConfiguration,
-    )
-
-    results = []
-    for row in validation["results"]:
-        index, rule, kind, severity, success, *_, kwargs, error = row
-        config = ExpectationConfiguration(
-            type=kind,
-            kwargs=kwargs or {},
-            meta={"rule": rule, "expectation_index": index},
-            severity=severity,
-        )
-        results.append(
-            ExpectationValidationResult(
-                success=success,
-                expectation_config=config,
-                result=_result_body(row),
-                exception_info={
-                    "raised_exception": error is not None,
-                    "exception_message": error,
-                    "exception_traceback": None,
-                },
-            )
-        )
-    passed = sum(r.success for r in results)
-    run_id = RunIdentifier(run_name=dag_run_id, run_time=validation["started_at"])
-    return ExpectationSuiteValidationResult(
-        success=validation["success"],
-        results=results,
-        suite_name=validation["suite_name"],
-        suite_parameters=dict(validation["parameters"]),
-        statistics={
-            "evaluated_expectations": len(results),
-            "successful_expectations": passed,
-            "unsuccessful_expectations": len(results) - passed,
-            "success_percent": 100.0 * passed / len(results) if results else None,
-        },
-        meta={
-            "great_expectations_version": validation["gx_version"],
-            "run_id": run_id,
-            "validation_time": validation["started_at"],
-            "active_batch_definition": {
-                "datasource_name": "warehouse",
-                "data_connector_name": "fluent",
-                "data_asset_name": f"batch {validation['batch_id']}: {validation['file_name']}",
-                "batch_identifiers": {"batch_id": validation["batch_id"]},
-            },
-            "batch_markers": {"batch_id": validation["batch_id"]},
-            "batch_spec": {
-                "data_asset_name": f"{validation['file_name']} (batch {validation['batch_id']})"
-            },
-        },
-        batch_id=f"batch_{validation['batch_id']}",
-    ), run_id
-
-
 def build(conn: psycopg.Connection, dag_run_id: str, site_dir: Path) -> Path | None:
-    """Build the run's Data Docs site in ``site_dir`` (replaced); returns its index.html, or
-    None when the run validated nothing (no site is written)."""
+    """Write the run's Data Docs, one self-contained page, as ``site_dir/index.html`` (the folder
+    replaced); returns it, or None when the run validated nothing (nothing is written).
+
+    The page is rendered here (jinja2, every value escaped) from the audit rows: no Great
+    Expectations site, so no script, font or style sheet from another site, nothing to load
+    when the police network has no internet, and no static folder to share or link."""
     validations = _validations(conn, dag_run_id)
     if not validations:
         return None
     began = time.perf_counter()
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-        ValidationResultIdentifier,
+    from vawg_warehouse.outputs import reports
+
+    page = (
+        reports._environment()
+        .get_template("data_docs.html.j2")
+        .render(
+            dag_run_id=dag_run_id,
+            validations=[_for_page(v) for v in validations],
+            suites=sorted({v["suite_name"] for v in validations}),
+            generated_at=datetime.now(UTC),
+        )
     )
-
-    # GX, quiet, with the project's own expectations registered
-    from vawg_warehouse.validate import gx_runtime as g
-
-    context = g.gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = g.ProgressBarsConfig(globally=False)
-    context.enable_analytics(False)
-    private_folder(site_dir.parent)  # <reports dir>/data_docs: owner-only before GX writes
+    private_folder(site_dir.parent)  # <reports dir>/data_docs: owner-only
     building = site_dir.with_name(site_dir.name + ".building")
     shutil.rmtree(building, ignore_errors=True)
     private_folder(building)
-    context.add_data_docs_site(
-        SITE_NAME,
-        {
-            "class_name": "SiteBuilder",
-            "site_index_builder": {
-                "class_name": "DefaultSiteIndexBuilder",
-                "show_how_to_buttons": False,
-            },
-            "store_backend": {
-                "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(building),
-            },
-        },
-    )
-    for name, expectations in _suites(validations).items():
-        context.suites.add(g.ExpectationSuite(name=name, expectations=expectations))
-    store = context.validation_results_store
-    for validation in validations:
-        result, run_id = _suite_result(validation, dag_run_id)
-        key = ValidationResultIdentifier(
-            expectation_suite_identifier=ExpectationSuiteIdentifier(name=result.suite_name),
-            run_id=run_id,
-            batch_identifier=f"batch_{validation['batch_id']}",
-        )
-        store.set(key, result)
-    context.build_data_docs(site_names=[SITE_NAME])
-    _share_static(building, site_dir.parent / f"static-{g.version}")
-    make_private(building)  # files 0600, folders 0700, whatever GX's umask gave them
+    write_private(building / "index.html", page)
+    make_private(building)
     shutil.rmtree(site_dir, ignore_errors=True)
     building.replace(site_dir)
     log.info(
-        "Data Docs for %d validation(s) of %s built in %.1f s: %s",
+        "Data Docs for %d validation(s) of %s written in %.1f s: %s",
         len(validations),
         dag_run_id,
         time.perf_counter() - began,
@@ -230,20 +112,33 @@ def build(conn: psycopg.Connection, dag_run_id: str, site_dir: Path) -> Path | N
     return site_dir / "index.html"
 
 
-def _share_static(site: Path, shared: Path) -> None:
-    """GX copies 4 MB of fonts, images and styles into every site: keep one copy per GX version
-    beside the run sites and link each site's ``static`` to it (kept as is where links fail)."""
-    static = site / "static"
-    if not static.is_dir():
-        return
-    if not shared.exists():
-        partial = shared.with_name(shared.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        shutil.copytree(static, partial)
-        make_private(partial)
-        partial.replace(shared)
-    shutil.rmtree(static)
-    try:
-        static.symlink_to(Path("..") / shared.name, target_is_directory=True)
-    except OSError:  # no symbolic links here: a copy of its own
-        shutil.copytree(shared, static)
+def _for_page(validation: dict[str, Any]) -> dict[str, Any]:
+    """One validation as the page shows it: each expectation with its counts and failing lines
+    (line numbers and observed aggregates only: the audit rows hold no values)."""
+    rows = []
+    for row in validation["results"]:
+        (index, rule, kind, severity, success, element_count, unexpected, percent, lines,
+         observed, kwargs, error) = row  # fmt: skip
+        rows.append(
+            {
+                "index": index,
+                "rule": rule,
+                "type": kind,
+                "column": (kwargs or {}).get("column")
+                or ", ".join((kwargs or {}).get("column_list") or ()),
+                "severity": severity,
+                "success": success,
+                "element_count": element_count,
+                "unexpected_count": unexpected,
+                "unexpected_percent": float(percent) if percent is not None else None,
+                "lines": lines or [],
+                "observed": observed,
+                "error": error,
+            }
+        )
+    return {
+        **{k: v for k, v in validation.items() if k != "results"},
+        "results": rows,
+        "failed": sum(not r["success"] for r in rows),
+        "critical_failed": sum(not r["success"] and r["severity"] == "critical" for r in rows),
+    }

@@ -30,7 +30,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from vawg_warehouse import audit
+from vawg_warehouse import audit, run_outcome
+from vawg_warehouse.ingest import landing_check
 from vawg_warehouse.private_files import private_folder, write_private
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -43,7 +44,8 @@ STATUS_WORDS = {
     "ok": "OK: everything in, checked and rebuilt",
     "warnings": "Warnings: published, with rules or tests to look at",
     "quarantined": "Quarantined: some files set aside",
-    "failed": "Failed: a load, a model or a test failed",
+    "incomplete": "INCOMPLETE: files registered and left unfinished",
+    "failed": "FAILED: a task, a load, a model or a test failed",
 }
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -73,13 +75,25 @@ class RunFacts:
     dbt_problems: list[dict[str, Any]] = field(default_factory=list)
     data_docs: str | None = None  # path of the run's Data Docs index, relative to the page
     corrections: list[dict[str, Any]] = field(default_factory=list)  # corrections.py
+    outcome: run_outcome.Outcome | None = None  # the run's tasks (audit.run_outcome)
+    unrecognised: list[str] = field(default_factory=list)  # landing files no contract takes
+
+    @property
+    def unfinished(self) -> list[dict[str, Any]]:
+        return [b for b in self.batches if b["status"] in run_outcome.UNFINISHED_BATCH_STATUSES]
 
     @property
     def status(self) -> str:
+        if self.outcome is not None and self.outcome.state == run_outcome.FAILED:
+            return "failed"
         if any(b["status"] == "failed" for b in self.batches) or any(
             p["status"] in FAILED_STATUSES for p in self.dbt_problems
         ):
             return "failed"
+        if self.unfinished or (
+            self.outcome is not None and self.outcome.state == run_outcome.INCOMPLETE
+        ):
+            return "incomplete"
         if any(b["status"] == "quarantined" or (b["rows_rejected"] or 0) > 0 for b in self.batches):
             return "quarantined"  # a whole file, or some of its rows, set aside
         if self.failed_rules or self.dbt_problems:
@@ -96,6 +110,7 @@ class RunFacts:
             "rows_set_aside": sum(b["rows_rejected"] or 0 for b in self.batches),
             "files_quarantined": sum(b["status"] == "quarantined" for b in self.batches),
             "unreconciled": sum(b["reconciled"] is False for b in self.batches),
+            "files_unrecognised": len(self.unrecognised),
             "rules_failed": len(self.failed_rules),
             "critical_rules_failed": sum(r["severity"] == "critical" for r in self.failed_rules),
             "models_rebuilt": sum(b["resource_type"] == "model" for b in self.built),
@@ -166,6 +181,8 @@ def gather(conn: psycopg.Connection, dag_run_id: str) -> RunFacts:
         (r for r in latest.values() if r["status"] in PROBLEM_STATUSES),
         key=lambda r: (r["status"] not in FAILED_STATUSES, r["resource_type"], r["unique_id"]),
     )
+    facts.outcome = run_outcome.of_run(conn, dag_run_id)
+    facts.unrecognised = landing_check.of_run(conn, dag_run_id)
     return facts
 
 
@@ -180,6 +197,8 @@ def runs(conn: psycopg.Connection) -> list[str]:
             union all
             select dag_run_id, generated_at from audit.run_report
             where dag_run_id not in (select p.dag_run_id from audit.pipeline_run as p)
+            union all
+            select dag_run_id, recorded_at from audit.run_outcome
         ) as recorded
         group by dag_run_id
         order by max(recorded_at) desc
@@ -259,6 +278,7 @@ def index_entry(facts: RunFacts) -> dict[str, Any]:
         "logical_date": facts.logical_date,
         "finished_at": facts.finished_at,
         "status": facts.status,
+        "cause": facts.outcome.cause() if facts.outcome else "",
         "figures": facts.figures,
         "href": f"{RUNS_FOLDER}/{safe_name(facts.dag_run_id)}.html",
     }

@@ -466,6 +466,8 @@ def render(
     rule: data.SuppressionRule,
     generated_at: datetime,
     run_id: str | None,
+    outcome=None,
+    refreshed=None,
 ) -> str:
     from vawg_warehouse.outputs import coverage
 
@@ -487,6 +489,8 @@ def render(
             coverage=covered,
             stale_after_days=days,
             stale=[c for c in covered.values() if c.is_stale],
+            outcome=outcome,
+            refreshed=refreshed,
             suppressed=SUPPRESSED,
         )
     )
@@ -517,8 +521,16 @@ def build(
         ]
     else:
         panels = [build_panel(rows, conn, m, cfg) for m in cfg.measures]
+    from vawg_warehouse import run_outcome
+
+    # The run it follows (or, built by hand, the newest run): a run that failed or left files
+    # unfinished did not refresh the data, and the header says so and since when.
+    outcome = run_outcome.of_run(conn, run_id) if run_id else run_outcome.latest(conn)
+    if outcome is not None and outcome.state == run_outcome.SUCCESS:
+        outcome = None
+    refreshed = run_outcome.last_refresh(conn) if outcome is not None else None
     generated_at = datetime.now(UTC)
-    html = render(panels, cfg, as_of, rule, generated_at, run_id)
+    html = render(panels, cfg, as_of, rule, generated_at, run_id, outcome, refreshed)
     page = out_dir / "index.html"
     write_private(page, html)
     result = ScorecardResult(page, None, None, panels)
