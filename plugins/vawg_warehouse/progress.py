@@ -49,7 +49,7 @@ def with_heartbeat(what: str):
                 return function(*args, **kwargs)
 
         # What the task says it is doing.
-        wrapper.heartbeat = what  # type: ignore[attr-defined]
+        wrapper.heartbeat = what
         return wrapper
 
     return decorate
