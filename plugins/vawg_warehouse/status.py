@@ -14,6 +14,8 @@ from datetime import datetime
 
 import psycopg
 
+from vawg_warehouse import audit
+from vawg_warehouse.audit import Freshness, GroupAttempt
 from vawg_warehouse.ingest.datasets import SOURCES
 
 FAILED = ("failed", "quarantined", "refused")
@@ -33,25 +35,6 @@ class DatasetRun:
 
 
 @dataclass
-class GroupAttempt:
-    group: str
-    command: str
-    success: bool
-    reason: str
-    failed_nodes: int
-    finished_at: datetime
-    dag_run_id: str | None
-
-
-@dataclass
-class Freshness:
-    source: str
-    status: str
-    max_loaded_at: datetime | None
-    checked_at: datetime
-
-
-@dataclass
 class StatusReport:
     datasets: dict[str, DatasetRun]
     groups: list[GroupAttempt]
@@ -59,92 +42,35 @@ class StatusReport:
     last_run: tuple[str, object, datetime] | None  # run id, logical date, finished at
 
 
-def _exists(conn: psycopg.Connection, relation: str) -> bool:
-    return conn.execute("select to_regclass(%s)", (relation,)).fetchone()[0] is not None
-
-
 def collect(conn: psycopg.Connection) -> StatusReport:
     datasets: dict[str, DatasetRun] = {}
     for names in SOURCES.values():
         for dataset in names:
             datasets[dataset] = _dataset_run(conn, dataset)
-    groups = (
-        [
-            GroupAttempt(*row)
-            for row in conn.execute(
-                """
-            select distinct on (group_name) group_name, command, success, reason,
-                   coalesce(cardinality(failed_nodes), 0), finished_at, dag_run_id
-            from audit.dbt_group_build
-            order by group_name, group_build_id desc
-            """
-            ).fetchall()
-        ]
-        if _exists(conn, "audit.dbt_group_build")
-        else []
+    last = audit.last_pipeline_run(conn)
+    return StatusReport(
+        datasets,
+        audit.last_group_attempts(conn),
+        audit.last_freshness_checks(conn),
+        (last["dag_run_id"], last["logical_date"], last["finished_at"]) if last else None,
     )
-    freshness = (
-        [
-            Freshness(*row)
-            for row in conn.execute(
-                """
-            select distinct on (source_name, table_name) source_name || '.' || table_name,
-                   status, max_loaded_at, checked_at
-            from audit.source_freshness
-            order by source_name, table_name, freshness_check_id desc
-            """
-            ).fetchall()
-        ]
-        if _exists(conn, "audit.source_freshness")
-        else []
-    )
-    last = conn.execute(
-        "select dag_run_id, logical_date, finished_at from audit.pipeline_run "
-        "order by pipeline_run_id desc limit 1"
-    ).fetchone()
-    return StatusReport(datasets, groups, freshness, last)
 
 
 def _dataset_run(conn: psycopg.Connection, dataset: str) -> DatasetRun:
     """The dataset's last run: the run that registered its newest batch."""
-    last = conn.execute(
-        "select dag_run_id, registered_at from audit.load_batch where dataset = %s "
-        "order by batch_id desc limit 1",
-        (dataset,),
-    ).fetchone()
-    if last is None:
+    rows = audit.dataset_last_batches(conn, dataset)
+    if not rows:
         return DatasetRun(dataset, None, None)
-    run_id, registered_at = last
-    run = DatasetRun(dataset, run_id, registered_at)
-    rows = conn.execute(
-        """
-        select b.batch_id, b.file_name, b.status, coalesce(b.rows_read, 0),
-               coalesce(b.rows_loaded, 0), coalesce(b.rows_rejected, 0), b.error_message
-        from audit.load_batch as b
-        where b.dataset = %s and b.batch_id in (
-            select e.batch_id from audit.load_batch_event as e
-            where e.dag_run_id is not distinct from %s
-        )
-        order by b.batch_id
-        """,
-        (dataset, run_id),
-    ).fetchall()
-    if not rows:  # a batch registered outside a run's events (hand-run): the batch alone
-        rows = conn.execute(
-            "select batch_id, file_name, status, coalesce(rows_read, 0), coalesce(rows_loaded, 0), "
-            "coalesce(rows_rejected, 0), error_message from audit.load_batch "
-            "where dataset = %s order by batch_id desc limit 1",
-            (dataset,),
-        ).fetchall()
-    for batch_id, file_name, status, read, loaded, rejected, message in rows:
+    run = DatasetRun(dataset, rows[0]["dag_run_id"], rows[0]["last_registered_at"])
+    for b in rows:
         run.files += 1
-        run.rows_read += read
-        run.rows_loaded += loaded
-        run.rows_rejected += rejected
-        run.by_status[status] = run.by_status.get(status, 0) + 1
-        if status in FAILED:
-            reason = (message or "no reason recorded").splitlines()[0][:200]
-            run.failures.append((batch_id, file_name, status, reason))
+        run.rows_read += b["rows_read"]
+        run.rows_loaded += b["rows_loaded"]
+        run.rows_rejected += b["rows_rejected"]
+        run.by_status[b["status"]] = run.by_status.get(b["status"], 0) + 1
+        if b["status"] in FAILED:
+            reason = (b["error_message"] or "no reason recorded").splitlines()[0][:200]
+            run.failures.append((b["batch_id"], b["file_name"], b["status"], reason))
     return run
 
 
