@@ -12,6 +12,8 @@ RUN apt-get update \
 COPY --chown=airflow:0 . /opt/vawg
 USER airflow
 WORKDIR /opt/vawg
+# devtools/ (the sample generator, the benchmarks, the demo) stays in the build context because
+# uv's workspace names it, but is never installed: it is only in the dev group (--no-dev).
 RUN pip install --no-cache-dir uv==0.13.9 \
  && uv export --frozen --no-dev --no-emit-project --no-hashes -o /tmp/requirements.txt \
  && uv pip install --no-cache --python "$(which python)" -r /tmp/requirements.txt \

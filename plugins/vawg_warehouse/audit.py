@@ -4,7 +4,9 @@
   (``audit.load_batch``, as :class:`Batch` rows);
 * the batches and failed rules of an Airflow run, as the run report shows them;
 * validations (``audit.validation_run`` / ``audit.validation_result``);
-* dbt group builds (``audit.dbt_group_build``) and dbt's node results of a run.
+* dbt group builds (``audit.dbt_group_build``) and dbt's node results of a run;
+* what ``vawg status`` shows: each dataset's last run, each group's last attempt, the last
+  freshness checks and the last finished nightly run.
 
 Rows come back typed, one way: ``class_row`` of a dataclass where the package has one (Batch),
 else ``dict_row`` (a dict per row, keyed by column name). Nothing here pulls in Great
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -332,3 +334,124 @@ def corrections_of_run(conn: psycopg.Connection, dag_run_id: str | None) -> list
         else:
             entry["kept_missing"] += int(detail.get("rows_missing_kept", 0))
     return list(found.values())
+
+
+# --------------------------------------------------------------------------------------------
+# Where the warehouse stands (vawg status)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class GroupAttempt:
+    """A dbt group's last build or test."""
+
+    group: str
+    command: str
+    success: bool
+    reason: str
+    failed_nodes: int
+    finished_at: datetime
+    dag_run_id: str | None
+
+
+@dataclass
+class Freshness:
+    """A source table's last freshness check."""
+
+    source: str
+    status: str
+    max_loaded_at: datetime | None
+    checked_at: datetime
+
+
+def _exists(conn: psycopg.Connection, relation: str) -> bool:
+    row = conn.execute("select to_regclass(%s)", (relation,)).fetchone()
+    return row is not None and row[0] is not None
+
+
+def last_group_attempts(conn: psycopg.Connection) -> list[GroupAttempt]:
+    """Each dbt group's last attempt (none before the migration that records them)."""
+    if not _exists(conn, "audit.dbt_group_build"):
+        return []
+    with conn.cursor(row_factory=class_row(GroupAttempt)) as cur:
+        return cur.execute(
+            """
+            select distinct on (group_name) group_name as "group", command, success, reason,
+                   coalesce(cardinality(failed_nodes), 0) as failed_nodes, finished_at,
+                   dag_run_id
+            from audit.dbt_group_build
+            order by group_name, group_build_id desc
+            """
+        ).fetchall()
+
+
+def last_freshness_checks(conn: psycopg.Connection) -> list[Freshness]:
+    """Each source table's last freshness check."""
+    if not _exists(conn, "audit.source_freshness"):
+        return []
+    with conn.cursor(row_factory=class_row(Freshness)) as cur:
+        return cur.execute(
+            """
+            select distinct on (source_name, table_name)
+                   source_name || '.' || table_name as source, status, max_loaded_at, checked_at
+            from audit.source_freshness
+            order by source_name, table_name, freshness_check_id desc
+            """
+        ).fetchall()
+
+
+def last_pipeline_run(conn: psycopg.Connection) -> dict[str, Any] | None:
+    """The last finished nightly run: its run id, logical date, end and summary."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "select dag_run_id, logical_date, finished_at, summary from audit.pipeline_run "
+            "order by pipeline_run_id desc limit 1"
+        ).fetchone()
+
+
+def pipeline_run_summary(conn: psycopg.Connection, logical_date: date) -> dict | None:
+    """The summary of the last nightly run for a logical date, if one finished."""
+    row = conn.execute(
+        "select summary from audit.pipeline_run where logical_date = %s "
+        "order by pipeline_run_id desc limit 1",
+        (logical_date,),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def dataset_last_batches(conn: psycopg.Connection, dataset: str) -> list[dict[str, Any]]:
+    """The batches of a dataset's last run (the run that registered its newest batch), with
+    that run's id and when the newest batch was registered; the newest batch alone when it was
+    registered outside a run's events (by hand). Empty if the dataset never had a batch."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        last = cur.execute(
+            "select dag_run_id, registered_at from audit.load_batch where dataset = %s "
+            "order by batch_id desc limit 1",
+            (dataset,),
+        ).fetchone()
+        if last is None:
+            return []
+        columns = """b.batch_id, b.file_name, b.status, coalesce(b.rows_read, 0) as rows_read,
+               coalesce(b.rows_loaded, 0) as rows_loaded,
+               coalesce(b.rows_rejected, 0) as rows_rejected, b.error_message,
+               %(run)s::text as dag_run_id, %(at)s::timestamptz as last_registered_at"""
+        params = {"dataset": dataset, "run": last["dag_run_id"], "at": last["registered_at"]}
+        rows = cur.execute(
+            f"""
+            select {columns}
+            from audit.load_batch as b
+            where b.dataset = %(dataset)s and b.batch_id in (
+                select e.batch_id from audit.load_batch_event as e
+                where e.dag_run_id is not distinct from %(run)s
+            )
+            order by b.batch_id
+            """,
+            params,
+        ).fetchall()
+        if not rows:
+            rows = cur.execute(
+                f"select {columns} from audit.load_batch as b where b.dataset = %(dataset)s "
+                "order by b.batch_id desc limit 1",
+                params,
+            ).fetchall()
+        return rows

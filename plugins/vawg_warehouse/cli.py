@@ -85,8 +85,8 @@ def _devtools(module: str):
     try:
         return importlib.import_module(f"vawg_devtools.{module}")
     except ModuleNotFoundError as exc:
-        if exc.name not in ("vawg_devtools", f"vawg_devtools.{module}"):
-            raise
+        if exc.name is None or exc.name.split(".")[0] != "vawg_devtools":
+            raise  # something the dev tools import is missing: not the same message
         raise DevToolsMissing(
             "this command needs the development tools (package vawg-devtools, in devtools/ of "
             "the repository); install them with `python3 dev.py setup` (or `uv sync`)"

@@ -162,15 +162,12 @@ def _final_state(log_path: Path) -> str:
 
 
 def _print_run_summary(settings: Settings, logical_date: date) -> None:
+    from vawg_warehouse.audit import pipeline_run_summary
     from vawg_warehouse.orchestration import format_summary
     from vawg_warehouse.warehouse import connect
 
     with connect(settings) as conn:
-        row = conn.execute(
-            "select summary from audit.pipeline_run where logical_date = %s "
-            "order by pipeline_run_id desc limit 1",
-            (logical_date,),
-        ).fetchone()
-    if row:
-        for line in format_summary(row[0]):
+        summary = pipeline_run_summary(conn, logical_date)
+    if summary:
+        for line in format_summary(summary):
             say(line)

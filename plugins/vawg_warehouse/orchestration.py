@@ -190,11 +190,7 @@ def load_batches(
 
 @with_heartbeat("validating batches")
 def validate_batches(
-    batch_ids: list[int],
-    ctx: RunContext,
-    settings: Settings | None = None,
-    *,
-    together: bool = True,
+    batch_ids: list[int], ctx: RunContext, settings: Settings | None = None
 ) -> list[int]:
     """Validate each loaded batch with its Great Expectations suite, in SQL.
 
@@ -203,53 +199,35 @@ def validate_batches(
     failing lines); warnings are recorded and the batch goes on. Returns the ids that may be
     published.
 
-    ``together`` (the default): the small batches of a dataset are validated in one GX run and
-    any batch with something to report again on its own (validate/together.py), each keeping the
-    report it would have had alone; every batch of the call is judged at the same ``as_of``.
-    ``together=False``: one GX run per batch, as before (kept for comparison: bench/validation.py).
+    The small batches of a dataset are validated in one GX run and any batch with something to
+    report again on its own (validate/together.py), each keeping the report it would have had
+    alone; every batch of the call is judged at the same ``as_of``.
     """
     # Great Expectations is slow to import: only here, inside the task
-    from vawg_warehouse.validate.suites import (
-        recent_volumes,
-    )
     from vawg_warehouse.validate.validator import BatchValidator
 
     settings = settings or get_settings()
-    passed: list[int] = []
     with connect(settings) as conn:
         batches = get_batches(conn, batch_ids)
         todo = [b for b in batches if b.status == "loaded"]
-        passed += [b.batch_id for b in batches if b.status == "validated"]
+        passed = [b.batch_id for b in batches if b.status == "validated"]
         if not todo:
             return passed
         validator = BatchValidator(connection_info(settings))
         try:
-            if together:
-                reports = _validate_together(conn, validator, todo, ctx)
-                # Without a critical failure nothing is set aside: stored and marked in bulk.
-                going_on = [b for b in todo if not reports[b.batch_id].critical_failures]
-                _record_validations(conn, going_on, ctx, reports)
-                held = {
-                    b.batch_id
-                    for b in todo
-                    if reports[b.batch_id].critical_failures
-                    and not _record_validation(conn, b, ctx, reports[b.batch_id])
-                }
-                return passed + [b.batch_id for b in todo if b.batch_id not in held]
-            for batch in todo:
-                recent = recent_volumes(conn, batch.dataset, batch.file_name, batch.batch_id)
-                report = validator.validate(
-                    batch.contract,
-                    f"landing.{batch.landing_table}",
-                    batch_id=batch.batch_id,
-                    parameters=_validation_parameters(batch, recent),
-                    dag_run_id=ctx.dag_run_id,
-                )
-                if _record_validation(conn, batch, ctx, report):
-                    passed.append(batch.batch_id)
+            reports = _validate_together(conn, validator, todo, ctx)
+            # Without a critical failure nothing is set aside: stored and marked in bulk.
+            going_on = [b for b in todo if not reports[b.batch_id].critical_failures]
+            _record_validations(conn, going_on, ctx, reports)
+            held = {
+                b.batch_id
+                for b in todo
+                if reports[b.batch_id].critical_failures
+                and not _record_validation(conn, b, ctx, reports[b.batch_id])
+            }
         finally:
             validator.close()
-    return passed
+    return passed + [b.batch_id for b in todo if b.batch_id not in held]
 
 
 def _validation_parameters(batch, recent_rows: list[int]) -> dict:

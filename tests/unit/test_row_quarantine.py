@@ -15,6 +15,9 @@ from vawg_devtools.sample.bad_data import CRIME_VIOLATIONS, UNKNOWN_OFFENCE_CODE
 from vawg_warehouse import orchestration as o
 from vawg_warehouse.ingest.contracts import load_contract
 from vawg_warehouse.ingest.quarantine import release_quarantined
+from vawg_warehouse.validate import together as combine_together
+from vawg_warehouse.validate.combine import COMBINED
+from vawg_warehouse.validate.validator import TWO_PASS
 
 DAY = date(2025, 1, 4)
 CTX = o.run_context("vawg_nightly", "run-1", date(2025, 1, 5))
@@ -27,11 +30,11 @@ def landing(migrated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return landing
 
 
-def extract(dataset: str = "force_crimes", ctx=CTX, together: bool = True) -> list[int]:
+def extract(dataset: str = "force_crimes", ctx=CTX) -> list[int]:
     """One dataset through register, load, validate and publish; returns the registered ids."""
     ids = o.register_files(dataset, ctx)
     loaded = o.load_batches(ids, ctx)
-    o.publish_batches(o.validate_batches(loaded, ctx, together=together), ctx)
+    o.publish_batches(o.validate_batches(loaded, ctx), ctx)
     return ids
 
 
@@ -218,7 +221,8 @@ def test_a_night_of_many_files_leaves_the_same_trail_together_as_one_by_one(
 ) -> None:
     """Eight daily files, clean and bad mixed (a few bad rows set aside, a file set aside whole,
     a warning), through the whole extract twice: batches validated together, and one GX run per
-    batch (as before), each into a database of its own. Every audit row is the same."""
+    batch (no batch small enough to combine: COMBINE_MAX_BYTES 0), each into a database of its
+    own. Every audit row is the same."""
     from tests.conftest import create_database, drop_database
     from vawg_warehouse.migrations import migrate
 
@@ -228,15 +232,18 @@ def test_a_night_of_many_files_leaves_the_same_trail_together_as_one_by_one(
     warned = next((landing / "force" / "crimes").glob(f"crimes_{DAY + timedelta(days=6)}*.csv"))
     rewrite(warned, lambda line, row: [*row[:2], "2099-01-01", *row[3:]] if line == 4 else row)
 
-    extract(together=True)
+    extract()
     together = _audit_trail(migrated)
+    together_formats = _result_formats(migrated)
     one_by_one_db = create_database(server)
     try:
         monkeypatch.setenv("VAWG_WAREHOUSE_URL", one_by_one_db.url)
         with psycopg.connect(one_by_one_db.url) as conn:
             migrate(conn)
-        extract(together=False)
+        monkeypatch.setattr(combine_together, "COMBINE_MAX_BYTES", 0)
+        extract()
         one_by_one = _audit_trail(one_by_one_db)
+        one_by_one_formats = _result_formats(one_by_one_db)
     finally:
         drop_database(one_by_one_db)
 
@@ -248,6 +255,13 @@ def test_a_night_of_many_files_leaves_the_same_trail_together_as_one_by_one(
     assert "offence_date is not after recorded_date" in warned_rules
     for name in together:
         assert together[name] == one_by_one[name], name
+    assert COMBINED in together_formats  # some batches were validated together ...
+    assert one_by_one_formats == {TWO_PASS}  # ... and here every batch alone
+
+
+def _result_formats(db) -> set[str]:
+    with psycopg.connect(db.url) as conn:
+        return {r[0] for r in conn.execute("select result_format from audit.validation_run")}
 
 
 # --------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ the same time, a single big batch taking the per-batch path.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import secrets
@@ -37,7 +38,6 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -75,12 +75,13 @@ def measure(size: int = 450, workspace: Path | None = None) -> list[Figure]:
             "together, 3 broken": (batches["mixed"], True),
             "one by one, 3 broken": (batches["mixed"], False),
         }
-        for name, (ids, as_one_run) in runs.items():
+        for name, (ids, together) in runs.items():
             with _database(server, template=base) as copy:
                 run_settings = replace(settings, external_warehouse_url=copy.url)
                 ctx = o.run_context("bench", f"bench-{name}", FIRST_DAY)
                 began = time.perf_counter()
-                passed = o.validate_batches(ids, ctx, run_settings, together=as_one_run)
+                with _combining(together):
+                    passed = o.validate_batches(ids, ctx, run_settings)
                 timings[name] = time.perf_counter() - began
                 outcomes[name] = _outcome(copy, ids, passed)
         floor_times = [_floor(base, settings, batches["mixed"]) for _ in range(3)]
@@ -99,12 +100,7 @@ def measure(size: int = 450, workspace: Path | None = None) -> list[Figure]:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     floor_name = "the same checks, one hand-written SQL statement over the same rows"
-    common: dict[str, Any] = {
-        "unit": "s",
-        "floor": floor,
-        "floor_name": floor_name,
-        "detail": detail,
-    }
+    common = {"unit": "s", "floor": floor, "floor_name": floor_name, "detail": detail}
     return [
         Figure(
             name=f"validate {size} small files of one dataset, together (3 broken)",
@@ -129,16 +125,16 @@ def measure(size: int = 450, workspace: Path | None = None) -> list[Figure]:
             name=f"validate {size} small files of one dataset, one GX run per batch (before)",
             value=alone,
             target="(reference)",
-            note="orchestration.validate_batches(together=False), the same files",
+            note="the task with combining off (COMBINE_MAX_BYTES 0), the same files",
             **common,
         ),
         Figure(
-            name=f"validate one batch of {big_rows:,} rows, the task (together=True)",
+            name=f"validate one batch of {big_rows:,} rows, the task",
             value=big["together"],
             unit="s",
             target="not slower than before (<= 1.1x, noise)",
             floor=big["one by one"],
-            floor_name="the same batch, validate_batches(together=False) (before)",
+            floor_name="the same batch, the task with combining off (one GX run per batch)",
             met=big["together"] <= 1.1 * big["one by one"],
             note="a single batch takes the per-batch path; 3 bad rows, set aside row by row",
             detail={"rows": big_rows, "outcome": big["outcome"]},
@@ -263,6 +259,20 @@ def _outcome(database: ConnectionInfo, ids: list[int], passed: list[int]) -> dic
     }
 
 
+@contextlib.contextmanager
+def _combining(on: bool) -> Iterator[None]:
+    """The validate task as it runs (``on``), or with no batch small enough to combine: each
+    batch validated alone, one GX run per batch (the path before batches were combined)."""
+    from vawg_warehouse.validate import together
+
+    kept = together.COMBINE_MAX_BYTES
+    together.COMBINE_MAX_BYTES = kept if on else 0
+    try:
+        yield
+    finally:
+        together.COMBINE_MAX_BYTES = kept
+
+
 def _one_big_batch(server: ConnectionInfo, settings: Settings, rows: int) -> dict:
     """The validate task on one landing table of ``rows`` crime rows (built in SQL, 3 bad rows),
     together and one by one, each on its own copy of the database."""
@@ -290,7 +300,8 @@ def _one_big_batch(server: ConnectionInfo, settings: Settings, rows: int) -> dic
                 run_settings = replace(settings, external_warehouse_url=copy.url)
                 ctx = o.run_context("bench", f"bench-big-{name}", FIRST_DAY)
                 began = time.perf_counter()
-                passed = o.validate_batches([batch_id], ctx, run_settings, together=together)
+                with _combining(together):
+                    passed = o.validate_batches([batch_id], ctx, run_settings)
                 timings[name] = time.perf_counter() - began
                 timings["outcome"] = _outcome(copy, [batch_id], passed)
     return timings
