@@ -14,6 +14,8 @@ from datetime import datetime
 
 import psycopg
 
+from vawg_warehouse import home_office_bodies
+from vawg_warehouse.broken_rules import rules_broken
 from vawg_warehouse.datasets import SOURCES
 
 FAILED = ("failed", "quarantined", "refused")
@@ -30,6 +32,7 @@ class DatasetRun:
     rows_rejected: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     failures: list[tuple[int, str, str, str]] = field(default_factory=list)  # id, file, status, why
+    warnings: list[tuple[int, str, str]] = field(default_factory=list)  # id, file, what
 
 
 @dataclass
@@ -57,6 +60,8 @@ class StatusReport:
     groups: list[GroupAttempt]
     freshness: list[Freshness]
     last_run: tuple[str, object, datetime] | None  # run id, logical date, finished at
+    # landing files that match no contract (load.unrecognised_files), when the landing was looked at
+    unrecognised: list[str] | None = None
 
 
 def _exists(conn: psycopg.Connection, relation: str) -> bool:
@@ -136,6 +141,8 @@ def _dataset_run(conn: psycopg.Connection, dataset: str) -> DatasetRun:
             "where dataset = %s order by batch_id desc limit 1",
             (dataset,),
         ).fetchall()
+    failed = [row[0] for row in rows if row[2] in FAILED]
+    broken = rules_broken(conn, failed)
     for batch_id, file_name, status, read, loaded, rejected, message in rows:
         run.files += 1
         run.rows_read += read
@@ -143,8 +150,18 @@ def _dataset_run(conn: psycopg.Connection, dataset: str) -> DatasetRun:
         run.rows_rejected += rejected
         run.by_status[status] = run.by_status.get(status, 0) + 1
         if status in FAILED:
-            reason = (message or "no reason recorded").splitlines()[0][:200]
-            run.failures.append((batch_id, file_name, status, reason))
+            reason = (
+                "; ".join(broken.get(batch_id, []))
+                or ((message or "no reason recorded").splitlines()[0])
+            )
+            run.failures.append((batch_id, file_name, status, reason[:400]))
+    for batch_id, file_name, detail in conn.execute(
+        "select e.batch_id, b.file_name, e.detail from audit.load_batch_event as e "
+        "join audit.load_batch as b using (batch_id) where e.batch_id = any(%s) and e.status = %s "
+        "order by e.batch_id, e.event_id",
+        ([row[0] for row in rows], home_office_bodies.EVENT),
+    ).fetchall():
+        run.warnings.append((batch_id, file_name, home_office_bodies.describe(detail["bodies"])))
     return run
 
 
@@ -178,6 +195,8 @@ def format_status(report: StatusReport) -> list[str]:
             )
             for batch_id, file_name, status, reason in run.failures:
                 lines.append(f"      {status.upper()} batch {batch_id} {file_name}: {reason}")
+            for batch_id, file_name, what in run.warnings:
+                lines.append(f"      WARNING batch {batch_id} {file_name}: {what}")
     lines.append("")
     lines.append("dbt groups (last attempt):")
     for g in report.groups or []:
@@ -197,4 +216,10 @@ def format_status(report: StatusReport) -> list[str]:
         )
     if not report.freshness:
         lines.append("  not checked yet")
+    if report.unrecognised is not None:
+        lines.append("")
+        lines.append("landing files no contract takes (unrecognised: never loaded):")
+        lines.extend(f"  UNRECOGNISED {name}" for name in report.unrecognised)
+        if not report.unrecognised:
+            lines.append("  none")
     return lines

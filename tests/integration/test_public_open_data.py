@@ -468,11 +468,20 @@ def expected_peer_mart(files_in_order: list[Path]) -> dict[tuple, dict]:
                     if row["Force Name"] in members and row["Offence Code"] in codes
                 )
                 population, _ = population_of(population_areas, bases[category], int(year[:4]))
+                # None of the category's codes in the year's tables (any force or body): unknown,
+                # not 0.
+                available = any(
+                    row["Offence Code"] in codes
+                    for (y, _), rows in quarters.items()
+                    if y == year
+                    for row in rows
+                )
+                offences = offences if available else None
                 rate = (
                     (Decimal(1000) * offences / population).quantize(
                         Decimal("0.001"), rounding=ROUND_HALF_UP
                     )
-                    if population
+                    if population and offences is not None
                     else None
                 )
                 expected[(year, area, category)] = {

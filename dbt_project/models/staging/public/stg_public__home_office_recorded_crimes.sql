@@ -19,8 +19,9 @@ renamed as (
 
         -- numerics
         cast(financial_quarter as integer) as financial_quarter_number,
-        -- exported counts are space-padded, zero may be written -00, adjustments are negative
-        cast(btrim(number_of_offences) as integer) as offence_count,
+        -- exported counts are space-padded, zero may be written -00, adjustments are negative,
+        -- and a sheet's number format may have put thousands separators in ("1,234")
+        cast(replace(btrim(number_of_offences), ',', '') as integer) as offence_count,
 
         -- load lineage
         cast(_batch_id as bigint) as _batch_id,
