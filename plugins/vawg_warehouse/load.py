@@ -218,6 +218,28 @@ def discover(landing_root: Path, contracts: Iterable[Contract] | None = None) ->
     return survey(landing_root, contracts)[0]
 
 
+def unrecognised_files(
+    landing_root: Path, contracts: Iterable[Contract] | None = None
+) -> list[str]:
+    """Every file in the landing folder (any depth) that no contract takes, as a path relative to
+    the landing folder (escaped), sorted: a file dropped in the wrong folder or under a name no
+    contract expects is named, never ignored without a word. Hidden files (a leading dot) are
+    left out; symbolic links are not followed (``survey`` refuses them in a dataset's folder)."""
+    contracts = list(contracts or all_contracts())
+    if not landing_root.is_dir():
+        return []
+    unknown = []
+    for path in _walk(landing_root, recursive=True):
+        relative = path.relative_to(landing_root).as_posix()
+        if any(part.startswith(".") for part in relative.split("/")):
+            continue
+        if path.is_symlink() or not path.is_file():
+            continue
+        if not any(contract.matches(relative) for contract in contracts):
+            unknown.append(_escaped(relative))
+    return sorted(unknown)
+
+
 def record_refusals(conn: psycopg.Connection, refusals: Iterable[Refusal], ctx: RunContext) -> int:
     """Keep each refusal in audit.refused_file (once per name and rule) and log it; returns how
     many were new."""
@@ -695,8 +717,13 @@ def load_batch(
         with conn.transaction():
             table = _create_landing_table(conn, batch)
             columns = sql.SQL(", ").join(map(sql.Identifier, _landing_columns(contract)))
-            if contract.file_format.get("type") == "xlsx":
-                records = xlsx_records(path, batch.file_name, contract.file_format.get("sheet"))
+            file_type = contract.file_format.get("type")
+            if file_type == "xlsx" or file_type in _publication_readers():
+                records = (
+                    xlsx_records(path, batch.file_name, contract.file_format.get("sheet"))
+                    if file_type == "xlsx"
+                    else _publication_readers()[file_type](path, batch.file_name)
+                )
                 with conn.cursor().copy(_copy_csv_sql(table, columns)) as copy:
                     result = copy_records(copy, records, contract, pseudonymise, batch.file_name)
             else:
@@ -749,6 +776,14 @@ def load_batch(
         )
     log.info("loaded batch %d (%s): %d rows", batch.batch_id, batch.file_name, result.rows_read)
     return result
+
+
+def _publication_readers() -> dict:
+    """Readers of publications that are not one plain table (ONS workbooks, Nomis downloads):
+    file_format type -> reader giving the contract's long rows (vawg_warehouse/ons_readers.py)."""
+    from vawg_warehouse.ons_readers import READERS
+
+    return READERS
 
 
 def describe_error(exc: BaseException) -> str:

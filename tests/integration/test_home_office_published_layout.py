@@ -63,7 +63,10 @@ def load_home_office(night: str) -> list[int]:
     return batches
 
 
-def dbt_build(tmp_path: Path) -> subprocess.CompletedProcess:
+def dbt_build(
+    tmp_path: Path,
+    select: tuple[str, ...] = ("+mart_peer_comparison_yearly", "lineage_peer_comparison_yearly"),
+) -> subprocess.CompletedProcess:
     settings = get_settings()
     project = settings.dbt_project_dir
     env = {
@@ -76,8 +79,7 @@ def dbt_build(tmp_path: Path) -> subprocess.CompletedProcess:
             str(Path(sys.executable).with_name("dbt")),
             "build",
             "--select",
-            "+mart_peer_comparison_yearly",
-            "lineage_peer_comparison_yearly",
+            *select,
             "--indirect-selection",
             "cautious",
             "--project-dir",

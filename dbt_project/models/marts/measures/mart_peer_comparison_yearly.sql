@@ -20,7 +20,7 @@ area_members as (
 
 force_populations as (
 
-    select * from {{ ref('police_force_populations') }}
+    select * from {{ ref('int_force_populations') }}
 
 ),
 
@@ -71,7 +71,7 @@ force_totals as (
 populations_by_year as (
 
     -- Each force's estimate of each basis for each financial year: the latest at or before the
-    -- year it starts in, else the earliest (seed police_force_populations).
+    -- year it starts in, else the earliest (int_force_populations: ONS estimates loaded, else seed police_force_populations).
     select distinct on (
         years.financial_year, force_populations.force_name, force_populations.population_basis
     )
