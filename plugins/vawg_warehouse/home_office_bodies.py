@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 DATASET = "public_home_office_recorded_crime"
 EVENT = "bodies_set_apart"
+# A count as the suite accepts it (a released batch may hold others: they add nothing here).
+COUNT_PATTERN = r"^ *-?([0-9]{1,9}|[0-9]{1,3}(,[0-9]{3}){1,2}) *$"
 RULE = "rows of bodies that are not territorial police forces are in no force's or E&W totals"
 
 
@@ -55,18 +57,20 @@ def territorial_forces(path: Path | None = None) -> frozenset[str]:
 
 def bodies_in_batch(conn: psycopg.Connection, batch_id: int) -> list[dict]:
     """The names of a published batch that are not territorial forces, each with its rows and
-    offences (as published: negative adjustments included), by name."""
+    offences (as published: negative adjustments included; a count that is not a whole number,
+    in a batch released as it was, adds nothing), by name."""
     territorial = sorted(territorial_forces())
     rows = conn.execute(
         """
         select force_name, count(*)::int,
-               coalesce(sum(replace(btrim(number_of_offences), ',', '')::bigint), 0)
+               coalesce(sum(replace(btrim(number_of_offences), ',', '')::bigint)
+                   filter (where number_of_offences ~ %s), 0)
         from raw_public.home_office_recorded_crime
         where _batch_id = %s and not (force_name = any(%s))
         group by force_name
         order by force_name
         """,
-        (batch_id, territorial),
+        (COUNT_PATTERN, batch_id, territorial),
     ).fetchall()
     return [{"name": name, "rows": n, "offences": int(total)} for name, n, total in rows]
 

@@ -244,8 +244,9 @@ def test_a_category_with_none_of_its_codes_in_a_year_is_not_available(published)
 def test_a_quarantined_table_names_its_rule_and_a_release_then_builds(
     server, tmp_path, capsys
 ) -> None:
-    """A table with one offence twice for a force and quarter (not a combined code) is set aside;
-    the list and the status name the rule; released, the rebuild passes its own staging tests."""
+    """A table with one offence twice for a force and quarter (not a combined code) and a count
+    that is not a whole number is set aside; the list and the status name both rules; released,
+    the rebuild passes (its staging tests warn of the unreadable count, none fails)."""
     rows = _rows(FIXTURES / "prc-pfa-2024_25.csv")
     header = list(rows[0])
     repeated = next(r for r in rows if r["Offence Code"] == "19C")
@@ -253,7 +254,9 @@ def test_a_quarantined_table_names_its_rule_and_a_release_then_builds(
     with bad.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, header)
         writer.writeheader()
+        # the row repeated with another count, and a count that is not a whole number
         writer.writerows([*rows, {**repeated, "Number of Offences": "5"}])
+        writer.writerow({**rows[-1], "Offence Description": "Other", "Number of Offences": "2.5"})
     database, _, patch = _warehouse(server, tmp_path, [bad])
     rule = "each quarter, force and offence appears once in the file"
     try:
@@ -261,9 +264,12 @@ def test_a_quarantined_table_names_its_rule_and_a_release_then_builds(
         assert _query(database, "select status from audit.load_batch") == [("quarantined",)]
         capsys.readouterr()
         assert vawg_main(["quarantine", "list"]) == 0
-        assert f"broke: {rule} (2 rows)" in capsys.readouterr().out
+        listed = capsys.readouterr().out
+        assert f"broke: {rule} (2 rows)" in listed
+        assert "broke: number_of_offences is a whole number (1 row)" in listed
         assert vawg_main(["status"]) == 0
-        assert rule in capsys.readouterr().out
+        printed = capsys.readouterr().out
+        assert rule in printed and "number_of_offences is a whole number" in printed
         assert (
             vawg_main(["quarantine", "release", str(batch_id), "--reason", "checked by hand"]) == 0
         )
