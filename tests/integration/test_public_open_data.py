@@ -34,7 +34,7 @@ from tests.integration.conftest import seed_rows
 from vawg_warehouse import orchestration
 from vawg_warehouse.cli import main as vawg_main
 from vawg_warehouse.config import get_settings
-from vawg_warehouse.datasets import SOURCES
+from vawg_warehouse.datasets import SHARED_DATASETS, SOURCES
 from vawg_warehouse.warehouse import connection_info
 
 pytestmark = pytest.mark.integration
@@ -731,9 +731,11 @@ def test_the_sample_generators_public_files_load_clean(server, tmp_path, monkeyp
             "select dataset, status, count(*), sum(rows_loaded) from audit.load_batch "
             "group by 1, 2 order by 1, 2",
         )
+        # the generator writes no population estimates: the demo divides by the seeds
         assert counts == [
             (d, "published", summary.dataset(d).files, summary.dataset(d).rows)
             for d in sorted(SOURCES["public"])
+            if d not in SHARED_DATASETS
         ]
         warnings = _query(
             database,
