@@ -24,7 +24,7 @@
   out (`vawg run` does: `airflow dags test` cannot run a DAG with one on Airflow 3.3.2).
 
 Wiring only: every task calls `vawg_warehouse.orchestration` (imported inside the task). Parsing
-reads the constants in `vawg_warehouse.datasets`, nothing else: no dbt, no manifest, no I/O.
+reads the constants in `vawg_warehouse.ingest.datasets`, nothing else: no dbt, no manifest, no I/O.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from airflow.sdk import (
     task,
 )
 
-from vawg_warehouse.datasets import SOURCES
+from vawg_warehouse.ingest.datasets import SOURCES
 from vawg_warehouse.notify import (
     deadline_after_schedule,
     deadline_alert_enabled,

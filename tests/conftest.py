@@ -18,6 +18,11 @@ from psycopg import sql
 
 from vawg_warehouse.warehouse import ConnectionInfo, connection_info, ensure_warehouse
 
+# A subprocess a test starts (dbt, Airflow, the CLI) is stopped after this long: a guard against a
+# hang, never a speed check (speed is measured by `vawg bench`), so it is far above any run on a
+# busy 2-core machine and below CI's limit.
+HANG_GUARD_SECONDS = 3600
+
 TEST_KEY = "test-key-" + "0123456789abcdef" * 3  # pseudonymisation key used by tests only
 
 
@@ -38,24 +43,50 @@ def drop_database(info: ConnectionInfo) -> None:
         conn.execute(f'drop database if exists "{info.dbname}" with (force)')
 
 
+# Session fixtures that tests share and that take minutes to build: every test that uses one runs
+# on the one xdist worker of its group (--dist loadgroup), in file order, so the fixture is built
+# once and a module that changes it (tests/integration/test_nightly_dag.py re-runs the DAG) comes
+# after the modules that only read it.
+SHARED_SESSION_FIXTURES = {"pipeline": "airflow_run", "sample_warehouse": "sample_warehouse"}
+
+
+def xdist_group_of(item: pytest.Item) -> str | None:
+    """The xdist group a test belongs to: the group of a shared session fixture it uses, else the
+    group it was marked with, else its module's when it uses a module-scoped fixture (a dbt
+    build, a parse), so that fixture is made once, not once per worker."""
+    fixtures = getattr(item, "fixturenames", ())
+    for fixture, group in SHARED_SESSION_FIXTURES.items():
+        if fixture in fixtures:
+            return group
+    marker = item.get_closest_marker("xdist_group")
+    if marker is not None:
+        return marker.args[0] if marker.args else marker.kwargs.get("name")
+    definitions = getattr(item, "_fixtureinfo", None)
+    if definitions is not None and any(
+        defs[-1].scope == "module" for defs in definitions.name2fixturedefs.values() if defs
+    ):
+        return item.module.__name__
+    return None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep the tests of a module that share a module-scoped fixture (a dbt build, a parse) on
-    one xdist worker, so the fixture is made once, not once per worker (--dist loadgroup; tests
-    already in a group keep theirs). Tests on the sample warehouse are marked slow: the fast
-    tier leaves them to the full suite."""
+    """Give every test its one xdist group (xdist_group_of), put the tests marked
+    changes_shared_fixture after the others, and mark the tests on the sample warehouse slow
+    (~1 min to build, once per session: the fast tier leaves them to the full suite). The group
+    marker goes first among a test's markers: xdist reads only the closest one."""
+    # Tests that change a shared fixture go last (stable: file order is kept otherwise).
+    items.sort(key=lambda item: item.get_closest_marker("changes_shared_fixture") is not None)
     for item in items:
         if "sample_warehouse" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.slow)  # ~1 min to build, once per session
-        if item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.slow)
+        group = xdist_group_of(item)
+        if group is None:
             continue
-        definitions = getattr(item, "_fixtureinfo", None)
-        if definitions is None:
-            continue
-        if any(
-            defs[-1].scope == "module" for defs in definitions.name2fixturedefs.values() if defs
-        ):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+        item.add_marker(pytest.mark.xdist_group(group), append=False)
+        closest = item.get_closest_marker("xdist_group")
+        if closest is None or closest.args[:1] != (group,):
+            raise pytest.UsageError(f"{item.nodeid}: xdist group {group!r} did not take")
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +111,7 @@ def database(
     try:
         yield info
     finally:
-        from vawg_warehouse.transform import clear_parse_cache
+        from vawg_warehouse.dbt_run.transform import clear_parse_cache
 
         clear_parse_cache()  # this worker's dbt parse cache for the throwaway database
         drop_database(info)
@@ -92,8 +123,8 @@ def migrated_for_module(
 ) -> Iterator[ConnectionInfo]:
     """``database`` + ``migrated`` for a module-scoped fixture: a migrated database of its own,
     the environment pointing at it while the fixture lives, dropped after."""
+    from vawg_warehouse.dbt_run.transform import clear_parse_cache
     from vawg_warehouse.migrations import migrate
-    from vawg_warehouse.transform import clear_parse_cache
 
     info = create_database(server)
     with pytest.MonkeyPatch.context() as patch:

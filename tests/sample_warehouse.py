@@ -44,11 +44,13 @@ class SampleWarehouse:
 
 
 def build(server: ConnectionInfo, workspace: Path) -> SampleWarehouse:
-    from vawg_warehouse import load, transform
+    from vawg_devtools.sample import generate
     from vawg_warehouse import orchestration as o
-    from vawg_warehouse.datasets import SOURCES
+    from vawg_warehouse.audit import get_batches
+    from vawg_warehouse.dbt_run import transform
+    from vawg_warehouse.ingest.batches import mark_validated
+    from vawg_warehouse.ingest.datasets import SOURCES
     from vawg_warehouse.migrations import migrate
-    from vawg_warehouse.sample import generate
 
     database = create_database(server, prefix="vawg_sample")
     landing, home = workspace / "landing", workspace / "home"
@@ -63,8 +65,8 @@ def build(server: ConnectionInfo, workspace: Path) -> SampleWarehouse:
         for family in SOURCES:
             loaded = o.load_batches(o.register_family(family, ctx), ctx)
             with psycopg.connect(database.url, autocommit=True) as conn:
-                for batch in load.get_batches(conn, loaded, status="loaded"):
-                    load.mark_validated(conn, batch, ctx)
+                for batch in get_batches(conn, loaded, status="loaded"):
+                    mark_validated(conn, batch, ctx)
             o.publish_batches(loaded, ctx)
         o.finish_run("vawg_nightly", "sample-run", END)
         for group in transform.GROUPS:

@@ -1,5 +1,5 @@
 {#-
-    As-of recomputation (`vawg asof`, plugins/vawg_warehouse/asof.py). With the var `as_of` set,
+    As-of recomputation (`vawg asof`, plugins/vawg_warehouse/dbt_run/asof.py). With the var `as_of` set,
     every staging model of a raw table keeps only the rows published by then (each raw row keeps
     its batch's _published_at), so every model downstream is rebuilt as the data stood at that
     moment; and generate_schema_name puts every node into `asof_<digits>_<schema>`, so such a

@@ -36,19 +36,17 @@
 
 
 {#-
-    The reporting grid's months: every calendar month from `first_month` to `last_month` (SQL
-    expressions giving first days of months), with its financial year, from the CTE `dates` (dim_date),
-    so a month without events shows 0 rather than being missing.
+    The reporting grid of a monthly measure mart: the rows of int_month_local_authority_grid
+    (every month x every local authority, built once) from `first_month` to `last_month` (SQL
+    expressions giving first days of months), so a month without events shows 0 rather than
+    being missing. `grid` is the CTE that selects that model.
 -#}
-{% macro reporting_months(first_month, last_month, dates='dates') -%}
-    select
-        {{ dates }}.financial_year,
-        {{ dates }}.month_start_date
-    from {{ dates }}
+{% macro reporting_months(first_month, last_month, grid='month_local_authorities') -%}
+    select {{ grid }}.*
+    from {{ grid }}
     where
-        {{ dates }}.calendar_date = {{ dates }}.month_start_date
-        and {{ dates }}.month_start_date >= ({{ first_month }})
-        and {{ dates }}.month_start_date <= ({{ last_month }})
+        {{ grid }}.month_start_date >= ({{ first_month }})
+        and {{ grid }}.month_start_date <= ({{ last_month }})
 {%- endmacro %}
 
 

@@ -63,13 +63,13 @@ fact_totals_by_category as (
     from fact_totals
     cross join lateral (
         values
-            ('domestic_abuse', fact_totals.domestic_abuse),
-            ('sexual_offences', fact_totals.sexual_offences),
-            ('rape', fact_totals.rape),
-            ('stalking_and_harassment', fact_totals.stalking_and_harassment),
-            ('stalking', fact_totals.stalking),
-            ('harassment', fact_totals.harassment),
-            ('controlling_coercive_behaviour', fact_totals.controlling_coercive_behaviour)
+        ('domestic_abuse', fact_totals.domestic_abuse),
+        ('sexual_offences', fact_totals.sexual_offences),
+        ('rape', fact_totals.rape),
+        ('stalking_and_harassment', fact_totals.stalking_and_harassment),
+        ('stalking', fact_totals.stalking),
+        ('harassment', fact_totals.harassment),
+        ('controlling_coercive_behaviour', fact_totals.controlling_coercive_behaviour)
     ) as categories (reporting_category, crime_count)
 
 ),

@@ -26,38 +26,12 @@ import argparse
 import logging
 import os
 import re
-import subprocess
 import sys
-import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from vawg_warehouse.config import Settings, get_settings
-
-DAG_ID = "vawg_nightly"
-DEMO_START = date(2024, 7, 1)
-DEMO_END = date(2025, 9, 30)
-
-
-def _say(message: str) -> None:
-    print(f"[vawg] {message}", flush=True)
-
-
-class _Step:
-    """Prints a step's name, then its wall time when it ends."""
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def __enter__(self):
-        self.started = time.monotonic()
-        _say(f"{self.name} ...")
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        took = time.monotonic() - self.started
-        _say(f"{self.name}: {'done' if exc is None else 'FAILED'} in {took:.1f} s")
-
+from vawg_warehouse.console import Step, say
 
 # --------------------------------------------------------------------------------------------
 # warehouse
@@ -74,18 +48,18 @@ def cmd_warehouse(args: argparse.Namespace) -> int:
     if not settings.uses_embedded_warehouse:
         if args.action in ("up", "status"):
             ensure_warehouse(settings)
-            _say(f"external warehouse reachable: {connection_info(settings).redacted()}")
+            say(f"external warehouse reachable: {connection_info(settings).redacted()}")
             return 0
-        _say("VAWG_WAREHOUSE_URL points at an external server: nothing to stop")
+        say("VAWG_WAREHOUSE_URL points at an external server: nothing to stop")
         return 0
     server = EmbeddedServer(settings)
     if args.action == "up":
         info = server.up()
-        _say(f"embedded warehouse up: {info.redacted()} (data in {server.data_dir})")
+        say(f"embedded warehouse up: {info.redacted()} (data in {server.data_dir})")
     elif args.action == "down":
-        _say("stopped" if server.down() else "was not running")
+        say("stopped" if server.down() else "was not running")
     else:
-        _say("running" if server.is_running() else "stopped")
+        say("running" if server.is_running() else "stopped")
         return 0 if server.is_running() else 3
     return 0
 
@@ -94,43 +68,45 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     from vawg_warehouse.orchestration import prepare_warehouse
 
     applied = prepare_warehouse()
-    _say(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")
+    say(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")
     return 0
 
 
 # --------------------------------------------------------------------------------------------
-# sample data
+# development tools: sample data, the demo, the benchmarks (vawg_devtools)
 # --------------------------------------------------------------------------------------------
+
+
+def _devtools(module: str):
+    """A module of vawg_devtools (the sample generator, the benchmarks, the demo): development
+    tools, installed by ``python3 dev.py setup`` (uv's dev group), not with the warehouse."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"vawg_devtools.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("vawg_devtools", f"vawg_devtools.{module}"):
+            raise
+        raise DevToolsMissing(
+            "this command needs the development tools (package vawg-devtools, in devtools/ of "
+            "the repository); install them with `python3 dev.py setup` (or `uv sync`)"
+        ) from None
+
+
+class DevToolsMissing(RuntimeError):
+    """A development command was run where vawg-devtools is not installed."""
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from vawg_warehouse.sample import generate
-
-    settings = get_settings()
-    landing = Path(args.landing_dir).resolve() if args.landing_dir else settings.landing_dir
-    with _Step(f"generating sample extracts {args.start} to {args.end} into {landing}"):
-        summary = generate(
-            landing,
-            start=args.start,
-            end=args.end,
-            rows=args.rows,
-            seed=args.seed,
-            progress=_progress_printer(),
-        )
-    print(summary)
+    demo = _devtools("demo")
+    landing = Path(args.landing_dir).resolve() if args.landing_dir else None
+    demo.write_sample(args.start, args.end, rows=args.rows, seed=args.seed, landing_dir=landing)
     return 0
 
 
-def _progress_printer():
-    last = [0.0]
-
-    def progress(message: str) -> None:
-        now = time.monotonic()
-        if now - last[0] >= 2:
-            last[0] = now
-            _say(f"  {message}")
-
-    return progress
+def cmd_demo(args: argparse.Namespace) -> int:
+    demo = _devtools("demo")
+    return demo.run_demo(args.start, args.end, rows=args.rows, seed=args.seed)
 
 
 # --------------------------------------------------------------------------------------------
@@ -138,161 +114,42 @@ def _progress_printer():
 # --------------------------------------------------------------------------------------------
 
 
-def _dbt_env(settings: Settings) -> dict[str, str]:
-    from vawg_warehouse.warehouse import connection_info
-
-    return {
-        **os.environ,
-        **connection_info(settings).dbt_env(),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-
-
 def dbt_parse(settings: Settings) -> None:
-    project = settings.dbt_project_dir
-    subprocess.run(
-        [
-            _bin("dbt"),
-            "parse",
-            "--quiet",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-        ],
-        check=True,
-        env=_dbt_env(settings),
-        cwd=project,
-    )
+    from vawg_warehouse.dbt_run import runner
+
+    runner.run("parse", [], settings, flags=["--quiet"], check=True)
 
 
 def cmd_dbt_parse(_: argparse.Namespace) -> int:
     settings = get_settings()
-    with _Step("dbt parse (checks the project; writes dbt_project/target/manifest.json)"):
+    with Step("dbt parse (checks the project; writes dbt_project/target/manifest.json)"):
         dbt_parse(settings)
     return 0
 
 
-def _bin(name: str) -> str:
-    """A console script of this environment (the venv the package is installed in)."""
-    candidate = Path(sys.executable).parent / name
-    return str(candidate) if candidate.exists() else name
-
-
-def prepare_airflow(settings: Settings) -> dict[str, str]:
-    """Environment for Airflow; migrates its metadata database and dbt's manifest when needed."""
-    from vawg_warehouse.airflow_env import with_airflow_environment
-
-    env = with_airflow_environment(settings)
-    marker = settings.airflow_home / ".migrated"
-    if not marker.exists():
-        with _Step("airflow db migrate (first run only)"):
-            subprocess.run(
-                [_bin("airflow"), "db", "migrate"],
-                check=True,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        marker.touch()
-    return env
-
-
-def run_dag(logical_date: date, settings: Settings | None = None, rebuild: bool = False) -> int:
-    """Run vawg_nightly for one logical date through Airflow (``airflow dags test``); with
-    ``rebuild`` every dbt group is rebuilt, changed or not."""
-    from vawg_warehouse.orchestration import prepare_warehouse
-    from vawg_warehouse.privacy import KEY_ENV, demo_key
-
-    settings = settings or get_settings()
-    if settings.uses_embedded_warehouse and not os.environ.get(KEY_ENV):
-        demo_key(settings)  # the local demo only; a real deployment sets the key
-    with _Step("warehouse up and migrated"):
-        prepare_warehouse(settings)
-    env = prepare_airflow(settings)
-    log_dir = settings.home / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{DAG_ID}_{logical_date.isoformat()}.log"
-    with _Step(f"airflow dags test {DAG_ID} {logical_date} (log: {log_path})"):
-        command = [_bin("airflow"), "dags", "test", DAG_ID, logical_date.isoformat()]
-        if rebuild:
-            command += ["--conf", '{"rebuild": true}']
-        returncode = _stream_airflow(command, env, log_path)
-    state = _final_state(log_path)
-    if returncode != 0 or state != "success":
-        _say(f"the run did not succeed (exit {returncode}, state {state}): see {log_path}")
-        return returncode or 1
-    _print_run_summary(settings, logical_date)
-    return 0
-
-
-_TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
-_TASK_STATE = re.compile(r"Task instance state updated .*new_state=(\w+)")
-_RUN_STATE = re.compile(r"DagRun Finished: .*?state=(\w+)")
-
-
-def _stream_airflow(command: list[str], env: dict[str, str], log_path: Path) -> int:
-    """Run Airflow, keep its whole output in a log file, show one line per task as it ends."""
-    current, started = "", time.monotonic()
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        assert process.stdout is not None
-        for line in process.stdout:
-            log_file.write(line)
-            if match := _TASK_START.search(line):
-                current, started = match.group(1), time.monotonic()
-            elif (match := _TASK_STATE.search(line)) and current:
-                took = time.monotonic() - started
-                _say(f"  {match.group(1):<14} {current} ({took:.1f} s)")
-                current = ""
-            elif "QUARANTINED" in line:
-                _say("  " + line.strip()[line.find("QUARANTINED") :][:400])
-        return process.wait()
-
-
-def _final_state(log_path: Path) -> str:
-    found = _RUN_STATE.findall(log_path.read_text(errors="replace"))
-    return found[-1] if found else "unknown"
-
-
-def _print_run_summary(settings: Settings, logical_date: date) -> None:
-    from vawg_warehouse.orchestration import format_summary
-    from vawg_warehouse.warehouse import connect
-
-    with connect(settings) as conn:
-        row = conn.execute(
-            "select summary from audit.pipeline_run where logical_date = %s "
-            "order by pipeline_run_id desc limit 1",
-            (logical_date,),
-        ).fetchone()
-    if row:
-        for line in format_summary(row[0]):
-            _say(line)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
+    from vawg_warehouse.local_airflow import run_dag
+
     return run_dag(args.date, rebuild=args.rebuild)
 
 
 def cmd_transform(args: argparse.Namespace) -> int:
     """dbt groups without Airflow, as the DAG's transform tasks run them."""
-    from vawg_warehouse import transform
-    from vawg_warehouse.load import RunContext
+    from vawg_warehouse.dbt_run import transform
+    from vawg_warehouse.run_context import RunContext
 
     settings = get_settings()
     groups = tuple(args.group) if args.group else transform.GROUPS
     ctx = RunContext(dag_id=None, dag_run_id=f"manual:{os.environ.get('USER', 'operator')}")
     try:
         for group in groups:
-            with _Step(f"dbt group {group}"):
+            with Step(f"dbt group {group}"):
                 outcome = transform.run_group(
                     group, ctx, settings, rebuild=args.rebuild, unit_tests=args.unit_tests
                 )
-            _say(outcome.summary())
+            say(outcome.summary())
     except transform.TransformError as exc:
-        _say(f"error: {exc}")
+        say(f"error: {exc}")
         return 1
     return 0
 
@@ -304,7 +161,7 @@ def cmd_transform(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Rebuild run pages and the index from the audit schema; reads the warehouse only."""
-    from vawg_warehouse import reports
+    from vawg_warehouse.outputs import reports
     from vawg_warehouse.warehouse import connect
 
     settings = get_settings()
@@ -312,13 +169,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     with connect(settings) as conn:
         if args.run is None:
             written = reports.report_all(conn, out)
-            _say(f"{len(written) - 1} run report(s) and the index in {out}")
+            say(f"{len(written) - 1} run report(s) and the index in {out}")
             return 0
         if args.run not in reports.runs(conn):
-            _say(f"error: no run {args.run!r} in audit.pipeline_run or audit.run_report")
+            say(f"error: no run {args.run!r} in audit.pipeline_run or audit.run_report")
             return 2
         facts, path = reports.report_run(conn, args.run, out, keep=False)
-    _say(f"{facts.status}: {path} (index: {out / 'index.html'})")
+    say(f"{facts.status}: {path} (index: {out / 'index.html'})")
     return 0
 
 
@@ -331,20 +188,20 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
     result = orchestration.build_scorecard(None, settings, out_dir=out, png=args.png)
     for m in result["measures"]:
         value = "-" if m["value"] is None else f"{m['value']:,.4g}"
-        _say(f"  {m['measure']:<18} {m['period'] or '-':<10} {value:>10}  {m['status']}")
+        say(f"  {m['measure']:<18} {m['period'] or '-':<10} {value:>10}  {m['status']}")
         if m["error"]:
-            _say(f"    not shown: {m['error']}")
-    _say(f"scorecard: {result['html']}")
+            say(f"    not shown: {m['error']}")
+    say(f"scorecard: {result['html']}")
     if result["pdf"]:
-        _say(f"PDF: {result['pdf']}")
+        say(f"PDF: {result['pdf']}")
     elif result["pdf_skipped"]:
-        _say(f"no PDF: {result['pdf_skipped']}")
+        say(f"no PDF: {result['pdf_skipped']}")
     return 0
 
 
 def cmd_status(_: argparse.Namespace) -> int:
     from vawg_warehouse import status
-    from vawg_warehouse.load import unrecognised_files
+    from vawg_warehouse.ingest.landing import unrecognised_files
     from vawg_warehouse.warehouse import connect
 
     settings = get_settings()
@@ -359,76 +216,23 @@ def cmd_docs(args: argparse.Namespace) -> int:
     from vawg_warehouse import orchestration
 
     out = Path(args.out).resolve() if args.out else None
-    with _Step("dbt docs generate --static"):
+    with Step("dbt docs generate --static"):
         page = orchestration.build_dbt_docs(get_settings(), out_dir=out)
-    _say(f"dbt docs: {page}")
+    say(f"dbt docs: {page}")
     return 0
 
 
 def cmd_metabase(args: argparse.Namespace) -> int:
-    from vawg_warehouse import metabase
+    from vawg_warehouse.outputs import metabase
 
     try:
         setup = metabase.MetabaseSetup.from_environment()
         outcome = setup.run()
     except metabase.MetabaseError as exc:
-        _say(f"error: {exc}")
+        say(f"error: {exc}")
         return 2
     for line in outcome.lines():
-        _say(line)
-    return 0
-
-
-# --------------------------------------------------------------------------------------------
-# demo: the README's main command
-# --------------------------------------------------------------------------------------------
-
-DEMO_QUERY = """\
-select month_start_date, local_authority_name, reporting_category,
-       crime_count, rate_per_1000, change_on_last_year
-from marts.mart_reporting_monthly
-where reporting_category = 'domestic_abuse'
-order by month_start_date desc, local_authority_name
-limit 14;"""
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from vawg_warehouse.sample import generate
-    from vawg_warehouse.warehouse import connect, connection_info
-
-    settings = get_settings()
-    started = time.monotonic()
-    with _Step(f"sample extracts {args.start} to {args.end} into {settings.landing_dir}"):
-        summary = generate(
-            settings.landing_dir,
-            start=args.start,
-            end=args.end,
-            rows=args.rows,
-            seed=args.seed,
-            progress=_progress_printer(),
-        )
-    _say(str(summary))
-    code = run_dag(args.end + timedelta(days=1), settings)
-    if code:
-        return code
-    info = connection_info(settings)
-    with connect(settings) as conn:
-        rows = conn.execute(DEMO_QUERY).fetchall()
-        count = conn.execute("select count(*) from marts.mart_reporting_monthly").fetchone()[0]
-    _say(f"done in {time.monotonic() - started:.0f} s")
-    print()
-    print(
-        f"The measure 1 mart is marts.mart_reporting_monthly ({count:,} rows) in {info.redacted()}"
-    )
-    print(f"Connect with:  psql '{info.url}'")
-    print("A query to try:\n")
-    print(DEMO_QUERY)
-    print()
-    for r in rows:
-        print("  " + " | ".join("" if v is None else str(v) for v in r))
-    page = settings.reports_dir / "scorecard" / "index.html"
-    if page.exists():
-        print(f"\nThe measures scorecard for the Police and Crime Panel: {page}")
+        say(line)
     return 0
 
 
@@ -449,7 +253,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
         with connect(settings) as conn:
             result = trace(conn, args.mart, where, settings.archive_dir, row_limit=args.limit)
     except TraceError as exc:
-        _say(f"error: {exc}")
+        say(f"error: {exc}")
         return 2
     if args.json:
         print(json.dumps(result.as_dict(), default=str, indent=2))
@@ -459,25 +263,25 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def cmd_asof(args: argparse.Namespace) -> int:
-    from vawg_warehouse.asof import AsOfError, build_as_of, published_by
+    from vawg_warehouse.dbt_run.asof import AsOfError, build_as_of, published_by
 
     moment = args.at or args.date
     if moment is None:
-        _say("error: give --date YYYY-MM-DD or --at TIMESTAMP")
+        say("error: give --date YYYY-MM-DD or --at TIMESTAMP")
         return 2
     settings = get_settings()
     try:
-        with _Step(f"dbt build as of {moment} ({published_by(moment)})"):
+        with Step(f"dbt build as of {moment} ({published_by(moment)})"):
             build = build_as_of(moment, args.select, settings, run_tests=not args.skip_tests)
     except AsOfError as exc:
-        _say(f"error: {exc}")
+        say(f"error: {exc}")
         return 2
     if build.returncode:
         print(build.output[-4000:])
-        _say(f"the as-of build failed (exit {build.returncode}); logs in {build.target_dir.parent}")
+        say(f"the as-of build failed (exit {build.returncode}); logs in {build.target_dir.parent}")
         return build.returncode
-    _say(f"built {build.selector} into schemas {build.schema_prefix}*: {build.marts_schema}")
-    _say("the live schemas were not touched; drop the asof_* schemas when done")
+    say(f"built {build.selector} into schemas {build.schema_prefix}*: {build.marts_schema}")
+    say("the live schemas were not touched; drop the asof_* schemas when done")
     return 0
 
 
@@ -487,24 +291,23 @@ def cmd_asof(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch_policeuk(args: argparse.Namespace) -> int:
-    from vawg_warehouse.extract.policeuk_api import PoliceUkApi, fetch_month, latest_month
+    from vawg_warehouse.ingest.policeuk_api import PoliceUkApi, fetch_month, latest_month
 
     settings = get_settings()
     api = PoliceUkApi.from_environment()
     month = args.month or latest_month(api)
-    with _Step(f"data.police.uk API: {args.force} {month} into {settings.landing_dir}"):
+    with Step(f"data.police.uk API: {args.force} {month} into {settings.landing_dir}"):
         result = fetch_month(args.force, month, settings.landing_dir, api, refetch=args.refetch)
     if result.skipped_reason:
-        _say(f"{args.force} {month}: skipped ({result.skipped_reason}; --refetch to fetch anyway)")
+        say(f"{args.force} {month}: skipped ({result.skipped_reason}; --refetch to fetch anyway)")
     else:
-        _say(f"{result.street_rows:,} crimes -> {result.street_path}")
-        _say(f"{result.outcome_rows:,} outcomes -> {result.outcomes_path}")
+        say(f"{result.street_rows:,} crimes -> {result.street_path}")
+        say(f"{result.outcome_rows:,} outcomes -> {result.outcomes_path}")
     return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from vawg_warehouse.bench import runner
-
+    runner = _devtools("bench.runner")
     settings = get_settings()
     out = None if args.no_write else Path(args.out or settings.project_root / "docs/benchmarks.md")
     command = "vawg bench" + (f" --rows {args.rows}" if args.rows != runner.FULL_ROWS else "")
@@ -535,7 +338,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     if args.action == "list":
         held = orchestration.quarantined_batches()
         if not held:
-            _say("nothing is held in quarantine")
+            say("nothing is held in quarantine")
         for b in held:
             batch = "-" if b["batch_id"] is None else b["batch_id"]
             rows = (
@@ -548,14 +351,14 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
                 print(f"{'':>15}broke: {(rule or 'no reason recorded').splitlines()[0]}")
         return 0
     if args.batch is None or not args.reason:
-        _say("error: release needs a batch id and --reason")
+        say("error: release needs a batch id and --reason")
         return 2
     try:
         released = orchestration.release(args.batch, args.reason, args.by)
     except (ValueError, LookupError) as exc:
-        _say(f"error: {exc}")
+        say(f"error: {exc}")
         return 2
-    _say(f"batch {args.batch}: {released:,} row(s) released into the raw table")
+    say(f"batch {args.batch}: {released:,} row(s) released into the raw table")
     return 0
 
 
@@ -579,8 +382,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("demo", cmd_demo, "sample data, embedded warehouse, a real DAG run, then a query"),
     ):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("--start", type=_iso_date, default=DEMO_START)
-        p.add_argument("--end", type=_iso_date, default=DEMO_END)
+        p.add_argument("--start", type=_iso_date, default=None, help="default: 2024-07-01")
+        p.add_argument("--end", type=_iso_date, default=None, help="default: 2025-09-30")
         p.add_argument(
             "--rows",
             type=int,
@@ -677,15 +480,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a clear message, not a traceback, for expected failures
-        from vawg_warehouse.extract.policeuk_api import PoliceUkApiError
-        from vawg_warehouse.load import LoadError
+        from vawg_warehouse.ingest.batches import LoadError
+        from vawg_warehouse.ingest.policeuk_api import PoliceUkApiError
+        from vawg_warehouse.ingest.privacy import PseudonymKeyError
         from vawg_warehouse.migrations import MigrationError
-        from vawg_warehouse.privacy import PseudonymKeyError
         from vawg_warehouse.warehouse import WarehouseError
 
-        expected = (WarehouseError, PseudonymKeyError, LoadError, PoliceUkApiError, MigrationError)
+        expected = (
+            WarehouseError,
+            PseudonymKeyError,
+            LoadError,
+            PoliceUkApiError,
+            MigrationError,
+            DevToolsMissing,
+        )
         if isinstance(exc, expected):
-            _say(f"error: {exc}")
+            say(f"error: {exc}")
             return 2
         raise
 

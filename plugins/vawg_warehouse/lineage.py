@@ -142,10 +142,10 @@ def trace(
         raise TraceError(f"{mart} has no primary key: was it built with its enforced contract?")
     mart_table = sql.Identifier(MART_SCHEMA, mart)
     view = sql.Identifier(LINEAGE_SCHEMA, lineage_view(mart))
-    condition = sql.SQL(" and ").join(
-        [sql.SQL("cast(m.{} as text) = %s").format(sql.Identifier(c)) for c in where]
-        or [sql.SQL("true")]
-    )
+    compared: list[sql.Composable] = [
+        sql.SQL("cast(m.{} as text) = %s").format(sql.Identifier(c)) for c in where
+    ]
+    condition = sql.SQL(" and ").join(compared or [sql.SQL("true")])
     params = list(where.values())
     key_order = sql.SQL(", ").join(sql.SQL("m.{}").format(sql.Identifier(k)) for k in keys)
     join_on = sql.SQL(" and ").join(

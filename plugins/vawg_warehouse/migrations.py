@@ -243,7 +243,7 @@ def ensure_roles(conn: psycopg.Connection) -> None:
         )
 
 
-def _quietly(conn: psycopg.Connection, statement: sql.Composable) -> None:
+def _quietly(conn: psycopg.Connection, statement: sql.Composed) -> None:
     """Run a statement about a cluster-wide role in a savepoint; if another session did the same
     at the same moment (duplicate, concurrent update) or this login may not, log and go on."""
     try:

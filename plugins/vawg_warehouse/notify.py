@@ -102,7 +102,7 @@ def _short(value: object) -> str:
 def send(alert: Alert, settings: AlertSettings | None = None) -> list[str]:
     """Deliver to every configured channel; returns the channels that took it."""
     settings = settings or AlertSettings.from_environment()
-    delivered = []
+    delivered: list[str] = []
     if not settings.channels:
         log.warning(
             "ALERT (no channel configured: set %s or %s) %s",
@@ -147,6 +147,7 @@ def _mail(settings: AlertSettings, alert: Alert) -> None:
     message["From"] = settings.email_from
     message["To"] = ", ".join(settings.email_to)
     message.set_content(alert.text())
+    smtp: smtplib.SMTP
     if settings.smtp_port == 465:
         smtp = smtplib.SMTP_SSL(
             settings.smtp_host, 465, timeout=settings.timeout, context=ssl.create_default_context()

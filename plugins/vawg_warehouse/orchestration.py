@@ -14,32 +14,30 @@ import logging
 import os
 from datetime import date
 
-from vawg_warehouse.broken_rules import rules_broken
+from vawg_warehouse.audit import get_batches, rules_broken
 from vawg_warehouse.config import Settings, get_settings
-from vawg_warehouse.contracts import load_contract
-from vawg_warehouse.datasets import SOURCES
-from vawg_warehouse.home_office_bodies import note_bodies_set_apart
-from vawg_warehouse.load import (
-    FileRefused,
+from vawg_warehouse.ingest.batches import (
     LoadError,
-    RowRejection,
-    RunContext,
     describe_error,
-    get_batches,
-    load_batch,
     mark_failed,
     mark_validated,
     mark_validated_many,
-    publish_batch,
+)
+from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.ingest.datasets import SOURCES
+from vawg_warehouse.ingest.home_office_bodies import note_bodies_set_apart
+from vawg_warehouse.ingest.landing import record_refusals, register, survey
+from vawg_warehouse.ingest.load import FileRefused, load_batch
+from vawg_warehouse.ingest.privacy import KEY_ENV, Pseudonymiser, resolve_key
+from vawg_warehouse.ingest.publish import publish_batch
+from vawg_warehouse.ingest.quarantine import (
+    RowRejection,
     quarantine_batch,
     quarantine_rows,
-    record_refusals,
-    register,
     release_quarantined,
-    survey,
 )
 from vawg_warehouse.migrations import migrate
-from vawg_warehouse.privacy import KEY_ENV, Pseudonymiser, resolve_key
+from vawg_warehouse.run_context import RunContext
 from vawg_warehouse.warehouse import connect, connection_info, ensure_warehouse
 
 log = logging.getLogger(__name__)
@@ -169,11 +167,15 @@ def validate_batches(
     published.
 
     ``together`` (the default): the small batches of a dataset are validated in one GX run and
-    any batch with something to report again on its own (quality_combined.py), each keeping the
+    any batch with something to report again on its own (validate/together.py), each keeping the
     report it would have had alone; every batch of the call is judged at the same ``as_of``.
     ``together=False``: one GX run per batch, as before (kept for comparison: bench/validation.py).
     """
-    from vawg_warehouse import quality  # Great Expectations is slow to import: only here
+    # Great Expectations is slow to import: only here, inside the task
+    from vawg_warehouse.validate.suites import (
+        recent_volumes,
+    )
+    from vawg_warehouse.validate.validator import BatchValidator
 
     settings = settings or get_settings()
     passed: list[int] = []
@@ -183,7 +185,7 @@ def validate_batches(
         passed += [b.batch_id for b in batches if b.status == "validated"]
         if not todo:
             return passed
-        validator = quality.BatchValidator(connection_info(settings))
+        validator = BatchValidator(connection_info(settings))
         try:
             if together:
                 reports = _validate_together(conn, validator, todo, ctx)
@@ -198,9 +200,7 @@ def validate_batches(
                 }
                 return passed + [b.batch_id for b in todo if b.batch_id not in held]
             for batch in todo:
-                recent = quality.recent_volumes(
-                    conn, batch.dataset, batch.file_name, batch.batch_id
-                )
+                recent = recent_volumes(conn, batch.dataset, batch.file_name, batch.batch_id)
                 report = validator.validate(
                     batch.contract,
                     f"landing.{batch.landing_table}",
@@ -217,21 +217,27 @@ def validate_batches(
 
 def _validation_parameters(batch, recent_rows: list[int]) -> dict:
     """A batch's own suite parameters: volume bounds from its series, its file's date."""
-    from vawg_warehouse import quality
+    from vawg_warehouse.validate.suites import (
+        extract_date_from_file_name,
+        volume_bounds,
+    )
 
-    parameters = quality.volume_bounds(recent_rows)
-    extract_date = quality.extract_date_from_file_name(batch.file_name)
+    parameters: dict[str, object] = dict(volume_bounds(recent_rows))
+    extract_date = extract_date_from_file_name(batch.file_name)
     if extract_date:
         parameters["extract_date"] = extract_date
     return parameters
 
 
 def _validate_together(conn, validator, todo: list, ctx: RunContext) -> dict:
-    """Each dataset's batches in one call of validate_many (one volume query for them all)."""
-    from vawg_warehouse import quality
-    from vawg_warehouse.quality_combined import BatchToValidate
+    """Each dataset's batches in one call of validate_together (one volume query for them all)."""
+    from vawg_warehouse.validate.combine import BatchToValidate
+    from vawg_warehouse.validate.suites import (
+        recent_volumes_for,
+    )
+    from vawg_warehouse.validate.together import validate_together
 
-    recent = quality.recent_volumes_for(conn, [b.batch_id for b in todo])
+    recent = recent_volumes_for(conn, [b.batch_id for b in todo])
     datasets: dict[str, list] = {}
     for batch in todo:
         datasets.setdefault(batch.dataset, []).append(batch)
@@ -245,7 +251,9 @@ def _validate_together(conn, validator, todo: list, ctx: RunContext) -> dict:
             )
             for b in batches
         ]
-        found = validator.validate_many(load_contract(dataset), inputs, dag_run_id=ctx.dag_run_id)
+        found = validate_together(
+            validator, load_contract(dataset), inputs, dag_run_id=ctx.dag_run_id
+        )
         reports.update({r.batch_id: r for r in found})
     return reports
 
@@ -253,16 +261,17 @@ def _validate_together(conn, validator, todo: list, ctx: RunContext) -> dict:
 def _record_validations(conn, batches: list, ctx: RunContext, reports: dict) -> None:
     """Store the reports of batches with no critical failure and mark them validated, all in
     one transaction (what _record_validation does for each, without a round trip per row)."""
-    from vawg_warehouse import quality
+    from vawg_warehouse.audit import store_validations
+    from vawg_warehouse.validate.results import format_failures
 
     with conn.transaction():
-        quality.store_reports(conn, [reports[b.batch_id] for b in batches])
+        store_validations(conn, [reports[b.batch_id] for b in batches])
         details = []
         for batch in batches:
             report = reports[batch.batch_id]
             failed = [r.rule for r in report.failures]
             if failed:
-                log.warning("%s", quality.format_failures(report, batch.file_name, None))
+                log.warning("%s", format_failures(report, batch.file_name, None))
             details.append({"warnings": failed, "rows_quarantined": 0})
         mark_validated_many(conn, batches, ctx, details)
 
@@ -270,19 +279,20 @@ def _record_validations(conn, batches: list, ctx: RunContext, reports: dict) -> 
 def _record_validation(conn, batch, ctx: RunContext, report) -> bool:
     """Store the batch's report, then quarantine it (whole or its failing rows) or mark it
     validated, in one transaction; True when the batch may be published."""
-    from vawg_warehouse import quality
+    from vawg_warehouse.audit import store_validation
+    from vawg_warehouse.validate.results import format_failures
 
     failed = [r.rule for r in report.failures]
     with conn.transaction():
-        run_id = quality.store_report(conn, report)
+        run_id = store_validation(conn, report)
         held = _quarantine_failing_rows(conn, batch, ctx, report, run_id)
         if report.critical_failures and held is None:
-            message = quality.format_failures(report, batch.file_name)
+            message = format_failures(report, batch.file_name)
             log.error("QUARANTINED %s", message)
             quarantine_batch(conn, batch, ctx, message, rules=failed)
             return False
         if report.failures:
-            log.warning("%s", quality.format_failures(report, batch.file_name, held))
+            log.warning("%s", format_failures(report, batch.file_name, held))
         mark_validated(conn, batch, ctx, warnings=failed, rows_quarantined=held or 0)
     return True
 
@@ -331,9 +341,9 @@ def transform_group(
     rebuild: bool = False,
     task_id: str | None = None,
 ) -> dict:
-    """dbt build (or test only) of one group of the project (vawg_warehouse.transform); raises
-    TransformError when it does not pass. Returns a small summary for XCom."""
-    from vawg_warehouse import transform
+    """dbt build (or test only) of one group of the project (vawg_warehouse.dbt_run.transform);
+    raises TransformError when it does not pass. Returns a small summary for XCom."""
+    from vawg_warehouse.dbt_run import transform
 
     outcome = transform.run_group(group, ctx, settings, rebuild=rebuild, task_id=task_id)
     return outcome.as_dict()
@@ -426,8 +436,9 @@ def finish_run(
 
 def build_data_docs(dag_run_id: str, settings: Settings | None = None) -> str | None:
     """Great Expectations Data Docs of the run's validations, rebuilt from the audit schema into
-    ``<reports dir>/data_docs/<run>/`` (vawg_warehouse.data_docs); None if nothing was validated."""
-    from vawg_warehouse import data_docs, reports
+    ``<reports dir>/data_docs/<run>/`` (vawg_warehouse.outputs.data_docs); None if nothing was
+    validated."""
+    from vawg_warehouse.outputs import data_docs, reports
 
     settings = settings or get_settings()
     site = reports.data_docs_index(settings.reports_dir, dag_run_id).parent
@@ -438,8 +449,8 @@ def build_data_docs(dag_run_id: str, settings: Settings | None = None) -> str | 
 
 def report_run(dag_run_id: str, settings: Settings | None = None) -> dict:
     """The auditor's report of a run: one HTML page, kept in audit.run_report and written to
-    ``<reports dir>/runs/`` with the index of runs (vawg_warehouse.reports)."""
-    from vawg_warehouse import reports
+    ``<reports dir>/runs/`` with the index of runs (vawg_warehouse.outputs.reports)."""
+    from vawg_warehouse.outputs import reports
 
     settings = settings or get_settings()
     with connect(settings) as conn:
@@ -532,8 +543,8 @@ def check_source_freshness(
     ctx: RunContext, settings: Settings | None = None, task_id: str | None = None
 ) -> dict:
     """dbt source freshness, recorded in audit.source_freshness; a stale source is a warning,
-    never a failure (vawg_warehouse.freshness)."""
-    from vawg_warehouse import freshness
+    never a failure (vawg_warehouse.dbt_run.freshness)."""
+    from vawg_warehouse.dbt_run import freshness
 
     return freshness.check_sources(ctx, settings or get_settings(), task_id).as_dict()
 
@@ -542,8 +553,8 @@ def build_scorecard(
     dag_run_id: str | None, settings: Settings | None = None, out_dir=None, png: bool = False
 ) -> dict:
     """The Police and Crime Panel's measures scorecard, HTML and PDF, in
-    ``<reports dir>/scorecard/`` (vawg_warehouse.scorecard); read-only on the warehouse."""
-    from vawg_warehouse import scorecard
+    ``<reports dir>/scorecard/`` (vawg_warehouse.outputs.scorecard); read-only on the warehouse."""
+    from vawg_warehouse.outputs import scorecard
 
     settings = settings or get_settings()
     out = out_dir or scorecard.scorecard_dir(settings.reports_dir)
@@ -563,8 +574,8 @@ def build_scorecard(
 
 def build_dbt_docs(settings: Settings | None = None, out_dir=None) -> str:
     """dbt docs (models, columns, tests, lineage and exposures), one static page in
-    ``<reports dir>/dbt_docs/index.html`` (vawg_warehouse.dbt_docs)."""
-    from vawg_warehouse import dbt_docs
+    ``<reports dir>/dbt_docs/index.html`` (vawg_warehouse.dbt_run.dbt_docs)."""
+    from vawg_warehouse.dbt_run import dbt_docs
 
     settings = settings or get_settings()
     page = dbt_docs.generate(settings, out_dir or dbt_docs.docs_dir(settings.reports_dir))

@@ -14,9 +14,9 @@ from datetime import datetime
 
 import psycopg
 
-from vawg_warehouse import home_office_bodies
-from vawg_warehouse.broken_rules import rules_broken
-from vawg_warehouse.datasets import SOURCES
+from vawg_warehouse.audit import rules_broken
+from vawg_warehouse.ingest import home_office_bodies
+from vawg_warehouse.ingest.datasets import SOURCES
 
 FAILED = ("failed", "quarantined", "refused")
 

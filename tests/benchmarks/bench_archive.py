@@ -24,11 +24,12 @@ from pathlib import Path
 
 import psycopg
 
-from vawg_warehouse.cli import DEMO_END, DEMO_START
-from vawg_warehouse.contracts import all_contracts
-from vawg_warehouse.load import RunContext, discover, register
+from vawg_devtools.demo import DEMO_END, DEMO_START
+from vawg_devtools.sample import generate
+from vawg_warehouse.ingest.contracts import all_contracts
+from vawg_warehouse.ingest.landing import discover, register
 from vawg_warehouse.migrations import migrate
-from vawg_warehouse.sample import generate
+from vawg_warehouse.run_context import RunContext
 from vawg_warehouse.warehouse import connection_info, ensure_warehouse
 
 CTX = RunContext(dag_id="bench", dag_run_id="bench", logical_date=date(2025, 10, 1))

@@ -18,8 +18,8 @@ from tests.expectations.conftest import (  # noqa: F401 - fixtures
     _gx_database,
     landing_table,
 )
-from vawg_warehouse import quality
-from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.validate.validator import BOOLEAN_ONLY, ROWS_FORMAT, BatchValidator
 
 CRIMES = load_contract("force_crimes")
 
@@ -55,7 +55,7 @@ def test_benchmark_validation(landing_table, _gx_database) -> None:  # noqa: F81
                 )
             conn.execute(f"analyze {table}")
         tables[size] = (batch_id, table)
-    validator = quality.BatchValidator(_gx_database)
+    validator = BatchValidator(_gx_database)
     started = time.perf_counter()
     validator.validate(CRIMES, tables["100"][1], batch_id=tables["100"][0], parameters=PARAMETERS)
     print(
@@ -64,8 +64,8 @@ def test_benchmark_validation(landing_table, _gx_database) -> None:  # noqa: F81
     )
     formats = {
         "two-pass (default)": None,
-        "SUMMARY + _row_number, one pass": quality.ROWS_FORMAT,
-        "BOOLEAN_ONLY": quality.BOOLEAN_ONLY,
+        "SUMMARY + _row_number, one pass": ROWS_FORMAT,
+        "BOOLEAN_ONLY": BOOLEAN_ONLY,
     }
     for size, (batch_id, table) in tables.items():
         for name, result_format in formats.items():

@@ -44,9 +44,8 @@ def step(name: str) -> dict:
     if name == "data_docs":
         o.build_data_docs(RUN_ID)
     elif name == "data_docs_warm":
-        from vawg_warehouse.quality import _gx
+        import vawg_warehouse.validate.gx_runtime  # noqa: F401 - the import, before the clock
 
-        _gx()
         began = time.perf_counter()
         o.build_data_docs(RUN_ID)
     else:
@@ -62,11 +61,11 @@ def main() -> int:
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for tests.*
     from tests.conftest import TEST_KEY, create_database, drop_database
+    from vawg_devtools.sample import generate
     from vawg_warehouse import orchestration as o
-    from vawg_warehouse.datasets import SOURCES
+    from vawg_warehouse.ingest.datasets import SOURCES
     from vawg_warehouse.migrations import migrate
-    from vawg_warehouse.reports import data_docs_index
-    from vawg_warehouse.sample import generate
+    from vawg_warehouse.outputs.reports import data_docs_index
     from vawg_warehouse.warehouse import connect, connection_info, ensure_warehouse
 
     ensure_warehouse()

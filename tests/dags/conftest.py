@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from tests.conftest import HANG_GUARD_SECONDS
 from vawg_warehouse.airflow_env import with_airflow_environment
 from vawg_warehouse.config import get_settings
 
@@ -66,7 +67,11 @@ def dagbag(tmp_path_factory) -> dict:
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}",
     )
     result = subprocess.run(
-        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", PROBE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_SECONDS,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])

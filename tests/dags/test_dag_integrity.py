@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from vawg_warehouse.datasets import SOURCES
-from vawg_warehouse.transform import GROUPS
+from tests.conftest import HANG_GUARD_SECONDS
+from vawg_warehouse.dbt_run.transform import GROUPS
+from vawg_warehouse.ingest.datasets import SOURCES
 
 DAG_FILE = Path(__file__).resolve().parents[2] / "dags" / "vawg_nightly.py"
 STEPS = ("register", "load", "validate", "publish")
@@ -124,7 +125,7 @@ def test_dag_file_does_no_work_at_import_time() -> None:
         "__future__",
         "datetime",
         "airflow.sdk",
-        "vawg_warehouse.datasets",
+        "vawg_warehouse.ingest.datasets",
         "vawg_warehouse.notify",
     }
     notify = ast.parse((DAG_FILE.parents[1] / "plugins/vawg_warehouse/notify.py").read_text())
@@ -171,7 +172,11 @@ def test_vawg_run_leaves_the_deadline_out(tmp_path) -> None:
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{tmp_path / 'airflow.db'}",
     )
     done = subprocess.run(
-        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", PROBE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_SECONDS,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     dag = json.loads(done.stdout.strip().splitlines()[-1])["dags"]["vawg_nightly"]

@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 
+from tests.conftest import HANG_GUARD_SECONDS
 from vawg_warehouse.airflow_env import with_airflow_environment
 from vawg_warehouse.config import get_settings
 
@@ -61,11 +62,15 @@ def test_the_plugin_serves_the_reports_behind_airflows_login(tmp_path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG_GUARD_SECONDS,
     )
     assert migrate.returncode == 0, migrate.stderr[-3000:]
     done = subprocess.run(
-        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", PROBE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_SECONDS,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])

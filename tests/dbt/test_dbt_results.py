@@ -1,23 +1,22 @@
 """dbt's results reach the audit trail: the on-run-end hook in a real `dbt build`, and the same
-results again from its run_results.json (vawg_warehouse.dbt_results), into a second database."""
+results again from its run_results.json (vawg_warehouse.dbt_run.dbt_results), into a second
+database."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from tests.conftest import create_database, drop_database
-from vawg_warehouse.dbt_results import record_run_results, results_of_run, run_document
+from tests.conftest import HANG_GUARD_SECONDS, create_database, drop_database
+from vawg_warehouse.audit import dbt_results_of_run
+from vawg_warehouse.dbt_run import runner
+from vawg_warehouse.dbt_run.dbt_results import record_run_results, run_document
 from vawg_warehouse.migrations import migrate
 
-DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
 SEED = "local_authorities"
 # relation_name is left out: dbt 1.11 writes null there for seeds, the hook has the relation.
 RESULT_COLUMNS = (
@@ -27,34 +26,16 @@ RESULT_COLUMNS = (
 
 
 def _dbt_build(database, target_path: Path, **airflow_context: str) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        **database.dbt_env(),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        **{f"AIRFLOW_CTX_{k.upper()}": v for k, v in airflow_context.items()},
-    }
-    return subprocess.run(
-        [
-            str(DBT),
-            "build",
-            "--select",
-            SEED,
-            "--indirect-selection",
-            "cautious",
-            "--project-dir",
-            str(DBT_PROJECT),
-            "--profiles-dir",
-            str(DBT_PROJECT),
-            "--target-path",
-            str(target_path),
-            "--log-path",
-            str(target_path / "logs"),
-        ],
-        env=env,
-        cwd=DBT_PROJECT,
+    return runner.run(
+        "build",
+        ["--select", SEED, "--indirect-selection", "cautious"],
+        connection=database,
+        extra_env={f"AIRFLOW_CTX_{k.upper()}": v for k, v in airflow_context.items()},
+        target_path=target_path,
+        log_path=target_path / "logs",
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=HANG_GUARD_SECONDS,
     )
 
 
@@ -119,7 +100,7 @@ def test_every_node_result_is_recorded_as_in_run_results_json(dbt_build) -> None
     tests = [r for r in stored if r[1] == "test"]
     assert tests and all(r[2] == "pass" and r[4] == 0 for r in tests)
     with psycopg.connect(dbt_build["db"].url) as conn:
-        results = results_of_run(conn, "manual__2025-02-01T00:00:00+00:00")
+        results = dbt_results_of_run(conn, "manual__2025-02-01T00:00:00+00:00")
     assert {r["unique_id"] for r in results} == set(expected)
 
 

@@ -20,14 +20,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from vawg_devtools.sample import generate
 from vawg_warehouse import orchestration as o
-from vawg_warehouse import transform
-from vawg_warehouse.asof import AsOfError, as_of_text, build_as_of, schema_prefix
 from vawg_warehouse.cli import main as vawg_main
 from vawg_warehouse.config import get_settings
+from vawg_warehouse.dbt_run import transform
+from vawg_warehouse.dbt_run.asof import AsOfError, as_of_text, build_as_of, schema_prefix
+from vawg_warehouse.ingest.batches import file_sha256
 from vawg_warehouse.lineage import TraceError, parse_where, trace
-from vawg_warehouse.load import file_sha256
-from vawg_warehouse.sample import generate
 
 MART = "mart_reporting_monthly"
 KEYS = "month_start_date, local_authority_code, reporting_category"

@@ -21,8 +21,8 @@ import psycopg
 import pytest
 
 from vawg_warehouse import orchestration as o
-from vawg_warehouse import transform
 from vawg_warehouse.config import get_settings
+from vawg_warehouse.dbt_run import transform
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "policeuk"
 # Not a police.uk wording: a stand-in for a new one.

@@ -3,21 +3,22 @@
 Stands in for dbt-project-evaluator (it needs the dbt hub): model prefix per folder, descriptions,
 primary-key tests, relationships on foreign keys, enforced contracts on marts, unit tests on
 measure marts, ``source()`` only in staging, and a parse free of deprecation warnings.
-See ../shared/STYLE.md (dbt section).
+The conventions themselves are written down in the README ("Conventions").
 """
 
 from __future__ import annotations
 
+import ast
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.conftest import HANG_GUARD_SECONDS
+from vawg_warehouse.dbt_run import runner
+from vawg_warehouse.warehouse import ConnectionInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
@@ -35,49 +36,21 @@ FOLDER_PREFIXES = {
 }
 
 
-def _dbt_executable() -> str:
-    beside_python = Path(sys.executable).with_name("dbt")
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("dbt")
-    if found is None:
-        pytest.skip("dbt is not installed")
-    return found
-
-
 @pytest.fixture(scope="module")
 def parsed(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
     """Run ``dbt parse`` into a temporary target; return the manifest and dbt's output."""
     out = tmp_path_factory.mktemp("dbt_parse")
-    env = {
-        **os.environ,
-        # parse renders the profile but never connects: dummy values are enough.
-        "VAWG_DB_HOST": "127.0.0.1",
-        "VAWG_DB_PORT": "5432",
-        "VAWG_DB_USER": "parse_only",
-        "VAWG_DB_PASSWORD": "parse_only",
-        "VAWG_DB_NAME": "parse_only",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_USE_COLORS": "false",
-    }
-    result = subprocess.run(
-        [
-            _dbt_executable(),
-            "parse",
-            "--project-dir",
-            str(DBT_PROJECT),
-            "--profiles-dir",
-            str(DBT_PROJECT),
-            "--target-path",
-            str(out / "target"),
-            "--log-path",
-            str(out / "logs"),
-            "--no-partial-parse",
-        ],
-        env=env,
+    # parse renders the profile but never connects: dummy values are enough.
+    parse_only = ConnectionInfo("127.0.0.1", 5432, "parse_only", "parse_only", "parse_only")
+    result = runner.run(
+        "parse",
+        ["--no-partial-parse"],
+        connection=parse_only,
+        target_path=out / "target",
+        log_path=out / "logs",
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=HANG_GUARD_SECONDS,
         check=False,
     )
     output = result.stdout + result.stderr
@@ -99,12 +72,37 @@ def _models(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+# Business areas: intermediate/ and marts/ have one folder per area (and `shared` for what several
+# areas read); marts/measures/ holds one mart per plan measure.
+AREAS = {
+    "crime",
+    "outcomes",
+    "marac",
+    "victims_code",
+    "orders",
+    "funding",
+    "public",
+    "cps",
+    "services",
+    "shared",
+}
+
+
 def _folder(model: dict[str, Any]) -> str:
-    """models/marts/measures/x.sql -> marts/measures; models/staging/force/x.sql -> staging."""
+    """models/marts/measures/x.sql -> marts/measures; models/staging/force/x.sql -> staging;
+    models/marts/crime/x.sql -> marts; models/intermediate/crime/x.sql -> intermediate."""
     parts = Path(model["original_file_path"]).parts[1:-1]
     if parts[:2] == ("marts", "measures"):
         return "marts/measures"
     return parts[0] if parts else ""
+
+
+def _area(model: dict[str, Any]) -> str | None:
+    """The business-area folder of an intermediate model or a mart (None elsewhere)."""
+    parts = Path(model["original_file_path"]).parts[1:-1]
+    if parts and parts[0] in ("intermediate", "marts") and parts[1:2] != ("measures",):
+        return parts[1] if len(parts) == 2 else ""
+    return None
 
 
 def _marts(manifest: dict[str, Any]) -> list[dict[str, Any]]:
@@ -173,6 +171,19 @@ def test_every_model_sits_in_a_known_folder_with_its_prefix(manifest: dict[str, 
         if prefixes is None or not model["name"].startswith(prefixes):
             wrong.append(f"{model['original_file_path']}: expected {prefixes}")
     assert not wrong, wrong
+
+
+def test_intermediate_models_and_marts_sit_in_a_business_area_folder(
+    manifest: dict[str, Any],
+) -> None:
+    """intermediate/<area>/ and marts/<area>/ (crime, outcomes, marac, ...), one level deep, so
+    a newcomer finds a model in one guess; the measure marts sit in marts/measures/."""
+    wrong = [
+        model["original_file_path"]
+        for model in _models(manifest)
+        if _area(model) is not None and _area(model) not in AREAS
+    ]
+    assert not wrong, f"expected models/intermediate|marts/<one of {sorted(AREAS)}>/: {wrong}"
 
 
 def test_staging_models_are_named_for_their_source_folder(manifest: dict[str, Any]) -> None:
@@ -372,8 +383,9 @@ def test_every_measure_mart_has_a_lineage_view_auditors_read(manifest: dict[str,
 
 
 def _group_of(node: dict[str, Any]) -> str | None:
-    """The transform group of a model or seed (vawg_warehouse.transform): its one group tag."""
-    from vawg_warehouse.datasets import SOURCES
+    """The transform group of a model or seed (vawg_warehouse.dbt_run.transform): its one group
+    tag."""
+    from vawg_warehouse.ingest.datasets import SOURCES
 
     groups = [t for t in node["tags"] if t == "shared" or t.removeprefix("source_") in SOURCES]
     return groups[0].removeprefix("source_") if len(groups) == 1 else None
@@ -485,11 +497,11 @@ def test_docs_measures_covers_every_mart_and_each_mart_links_to_it(
         if "docs/measures.md" not in mart["description"]:
             wrong.append(f"{mart['name']}: its description does not link docs/measures.md")
     cited = [
-        str(path.relative_to(PROJECT_ROOT))
+        f"{path.relative_to(PROJECT_ROOT)} cites {name}"
         for path in DBT_PROJECT.rglob("*")
-        if path.suffix in {".sql", ".yml", ".csv"}
-        and "target" not in path.parts
-        and "DOMAIN.md" in path.read_text(encoding="utf-8")
+        if path.suffix in {".sql", ".yml", ".csv"} and "target" not in path.parts
+        for name in re.findall(r"[\w./-]+\.md\b", path.read_text(encoding="utf-8"))
+        if ".." in Path(name).parts or not (PROJECT_ROOT / name).is_file()
     ]
     assert not wrong and not cited, (wrong, cited)
 
@@ -530,3 +542,79 @@ def test_each_measure_s_logic_is_written_once(manifest: dict[str, Any]) -> None:
         if shared and not batched and not any(p.startswith("lineage_") for p in shared):
             wrong.append(f"{lineage['name']}: no intermediate model it reads carries _batch_id")
     assert not wrong, wrong
+
+
+def _macro_arguments(macro_sql: str) -> list[str]:
+    """The argument names of a macro or generic test, from its opening tag (Python-like)."""
+    tag = re.search(r"\{%-?\s*(?:macro|test)\s+\w+\s*(\(.*?\))\s*-?%\}", macro_sql, re.S)
+    assert tag, macro_sql[:200]
+    function = ast.parse(f"def f{tag.group(1)}: pass").body[0]
+    assert isinstance(function, ast.FunctionDef)
+    return [a.arg for a in function.args.args]
+
+
+def test_every_macro_is_documented_in_macros_yml(manifest: dict[str, Any]) -> None:
+    """dbt_project/macros/_macros.yml describes every macro of the project and each of its
+    arguments, so dbt docs shows what a macro does and takes without reading its Jinja."""
+    wrong = []
+    for macro in manifest["macros"].values():
+        if macro["package_name"] != PACKAGE:
+            continue
+        name = macro["name"]
+        if (macro.get("patch_path") or "").split("://")[-1] != "macros/_macros.yml":
+            wrong.append(f"{name}: no entry in macros/_macros.yml")
+            continue
+        if not macro["description"].strip():
+            wrong.append(f"{name}: no description")
+        documented = {a["name"]: a for a in macro.get("arguments") or []}
+        expected = _macro_arguments(macro["macro_sql"])
+        missing = [a for a in expected if a and a not in documented]
+        undescribed = [a for a, arg in documented.items() if not (arg.get("description") or "")]
+        if missing or undescribed:
+            wrong.append(f"{name}: arguments not documented {missing + undescribed}")
+        unknown = [a for a in documented if a not in expected]
+        if unknown:
+            wrong.append(f"{name}: documented arguments it does not take {unknown}")
+    assert not wrong, wrong
+
+
+def test_shared_columns_are_described_by_their_doc_block() -> None:
+    """A column with a doc block in models/docs.md (``_batch_id``, ``data_as_of_date``,
+    ``month_start_date``, ``is_complete_period``, ...) is described through it in every yml:
+    ``{{ doc('<column>') }}``, then what is particular to the model, never free text alone."""
+    import yaml
+
+    blocks = set(
+        re.findall(r"\{%\s*docs\s+(\w+)\s*%\}", (DBT_PROJECT / "models" / "docs.md").read_text())
+    )
+    assert {"_batch_id", "data_as_of_date", "month_start_date", "is_complete_period"} <= blocks
+    wrong = []
+    for path in sorted((DBT_PROJECT / "models").rglob("*.yml")):
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models") or []:
+            for column in model.get("columns") or []:
+                name = column["name"]
+                if name in blocks and f"doc('{name}')" not in (column.get("description") or ""):
+                    wrong.append(f"{path.relative_to(DBT_PROJECT)}: {model['name']}.{name}")
+    assert not wrong, wrong
+
+
+def test_the_month_by_local_authority_grid_is_built_once(manifest: dict[str, Any]) -> None:
+    """Only int_month_local_authority_grid cross joins the local authorities (dim_geography)
+    with months; the monthly marts take their months of it (macro reporting_months)."""
+    wrong = []
+    for model in _models(manifest):
+        code = model["raw_code"]
+        imports = re.findall(
+            r"(\w+) as \(\s*select \* from \{\{ ref\('dim_geography'\) \}\}", code, re.I
+        )
+        if model["name"] != "int_month_local_authority_grid" and any(
+            re.search(rf"cross join {name}\b", code, re.I) for name in imports
+        ):
+            wrong.append(model["name"])
+    assert not wrong, wrong
+    readers = [
+        m["name"]
+        for m in _models(manifest)
+        if "model.vawg.int_month_local_authority_grid" in m["depends_on"]["nodes"]
+    ]
+    assert len(readers) >= 6, readers

@@ -30,8 +30,8 @@ import psycopg
 import pytest
 
 from tests.conftest import migrated_for_module
-from vawg_warehouse import transform
 from vawg_warehouse.config import get_settings
+from vawg_warehouse.dbt_run import transform
 
 SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "reference"
 MONTH = date(2025, 1, 1)

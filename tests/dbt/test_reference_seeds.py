@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from vawg_warehouse.contracts import all_contracts
+from vawg_warehouse.ingest.contracts import all_contracts
 
 SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "reference"
 

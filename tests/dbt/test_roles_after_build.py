@@ -10,20 +10,21 @@ readable by BI tools fails here; and that every description reached PostgreSQL a
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import errors
 
-from tests.conftest import create_database, create_login, drop_database, drop_login
+from tests.conftest import (
+    HANG_GUARD_SECONDS,
+    create_database,
+    create_login,
+    drop_database,
+    drop_login,
+)
+from vawg_warehouse.dbt_run import runner
 from vawg_warehouse.migrations import migrate
 
-DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
 SYSTEM = ("pg_catalog", "information_schema", "pg_toast")
 
 
@@ -38,32 +39,15 @@ def built(server, tmp_path_factory):
     }
     target = tmp_path_factory.mktemp("dbt_roles")
     try:
-        done = subprocess.run(
-            [
-                str(DBT),
-                "build",
-                "--exclude-resource-type",
-                "test",
-                "--exclude-resource-type",
-                "unit_test",
-                "--project-dir",
-                str(DBT_PROJECT),
-                "--profiles-dir",
-                str(DBT_PROJECT),
-                "--target-path",
-                str(target),
-                "--log-path",
-                str(target / "logs"),
-            ],
-            env={
-                **os.environ,
-                **logins["vawg_pipeline"].dbt_env(),
-                "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-            },
-            cwd=DBT_PROJECT,
+        done = runner.run(
+            "build",
+            ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"],
+            connection=logins["vawg_pipeline"],
+            target_path=target,
+            log_path=target / "logs",
             capture_output=True,
             text=True,
-            timeout=900,
+            timeout=HANG_GUARD_SECONDS,
         )
         assert done.returncode == 0, done.stdout[-6000:]
         manifest = json.loads((target / "manifest.json").read_text())

@@ -1,4 +1,5 @@
-"""The nightly run's dbt groups (vawg_warehouse.transform), against a real PostgreSQL and dbt.
+"""The nightly run's dbt groups (vawg_warehouse.dbt_run.transform), against a real PostgreSQL and
+dbt.
 
 * the groups' selections partition the project's data tests: each runs in exactly one group, so
   once per run (never twice, never skipped);
@@ -17,24 +18,20 @@ import psycopg
 import pytest
 
 from vawg_warehouse import orchestration as o
-from vawg_warehouse import transform
 from vawg_warehouse.config import get_settings
-from vawg_warehouse.load import RunContext
+from vawg_warehouse.dbt_run import transform
+from vawg_warehouse.run_context import RunContext
 
 SHA = "a" * 64
 
 
 def _ls(settings, args: list[str]) -> list[str]:
-    from dbt.cli.main import dbtRunner
+    from vawg_warehouse.dbt_run import runner
 
     manifest = transform.parsed_manifest(settings)
-    result = dbtRunner(manifest=manifest).invoke(
+    result = runner.invoke(
+        "ls",
         [
-            "ls",
-            "--project-dir",
-            str(settings.dbt_project_dir),
-            "--profiles-dir",
-            str(settings.dbt_project_dir),
             "--resource-type",
             "test",
             "--output",
@@ -43,7 +40,9 @@ def _ls(settings, args: list[str]) -> list[str]:
             "unique_id",
             "--quiet",
             *args,
-        ]
+        ],
+        settings,
+        manifest=manifest,
     )
     assert result.success, result.exception
     return [json.loads(line)["unique_id"] for line in result.result]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from vawg_warehouse import transform
 from vawg_warehouse.config import get_settings
+from vawg_warehouse.dbt_run import transform
 
 pytestmark = pytest.mark.slow
 

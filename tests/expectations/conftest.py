@@ -16,7 +16,7 @@ from psycopg import sql
 
 from tests.expectations import cases_cps_funding as cps_funding_cases
 from tests.expectations import cases_public
-from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.ingest.contracts import load_contract
 from vawg_warehouse.warehouse import ConnectionInfo
 
 # Run-time parameters every test uses, so that the date rules are deterministic.
@@ -125,8 +125,8 @@ CLEAN_ROWS.update(cases_public.CLEAN_ROWS)
 def _gx_database() -> Iterator[ConnectionInfo]:
     """A new database for this test session, with the audit tables; dropped at the end."""
     from tests.conftest import _server, create_database, drop_database
-    from vawg_warehouse import quality
     from vawg_warehouse.migrations import migrate
+    from vawg_warehouse.validate.validator import close_validators
 
     info = create_database(_server(), prefix="vawg_gx")
     try:
@@ -134,7 +134,7 @@ def _gx_database() -> Iterator[ConnectionInfo]:
             migrate(conn)
         yield info
     finally:
-        quality.close_validators()  # GX's pooled connections
+        close_validators()  # GX's pooled connections
         drop_database(info)
 
 

@@ -16,8 +16,18 @@ import pytest
 
 from tests.expectations import cases_cps_funding, cases_public
 from tests.expectations.conftest import PARAMETERS, clean_rows
-from vawg_warehouse import quality
-from vawg_warehouse.contracts import all_contracts, load_contract
+from vawg_warehouse.ingest.contracts import all_contracts, load_contract
+from vawg_warehouse.validate.results import ExpectationResult, ValidationReport, format_failures
+from vawg_warehouse.validate.suites import (
+    QUERY_RULE,
+    SuiteFile,
+    allowed_value_parameter,
+    read_suite,
+    run_parameters,
+    seeds_dir,
+    volume_bounds,
+)
+from vawg_warehouse.validate.validator import validate_batch
 from vawg_warehouse.warehouse import ConnectionInfo
 
 CONTRACTS = {c.dataset: c for c in all_contracts()}
@@ -29,8 +39,8 @@ FORMAT_TYPES = {
 }
 
 
-def _suite(dataset: str) -> quality.SuiteFile:
-    return quality.read_suite(dataset)
+def _suite(dataset: str) -> SuiteFile:
+    return read_suite(dataset)
 
 
 def _expectations(dataset: str, type_: str | None = None, column: str | None = None) -> list[dict]:
@@ -69,7 +79,9 @@ def test_every_contract_has_a_suite_named_after_it(dataset: str) -> None:
 def test_suite_is_valid_gx_suite_json(dataset: str) -> None:
     """GX 1.x builds the suite from the file, every type known and every kwarg accepted."""
     suite = _suite(dataset)
-    built = quality._gx().ExpectationSuite(
+    from vawg_warehouse.validate.gx_runtime import ExpectationSuite
+
+    built = ExpectationSuite(
         name=suite.name, expectations=suite.expectations, meta=suite.definition["meta"]
     )
     assert len(built.expectations) == len(suite.expectations)
@@ -131,7 +143,7 @@ def test_every_contract_column_is_covered(dataset: str) -> None:
             # a sequence or a code starts at 1; a count (e.g. referrals in a quarter) may be 0
             assert regexes in (["^[1-9][0-9]{0,8}$"], ["^(0|[1-9][0-9]{0,8})$"]), name
         if column.allowed_values is not None:
-            parameter = quality.allowed_value_parameter(name, column.allowed_values)
+            parameter = allowed_value_parameter(name, column.allowed_values)
             in_set = [e for e in checks if e["type"] == "expect_column_values_to_be_in_set"]
             assert [e["kwargs"]["value_set"] for e in in_set] == [{"$PARAMETER": parameter}]
             assert in_set[0]["severity"] == column.allowed_values_severity, name
@@ -147,11 +159,11 @@ def test_allowed_values_are_not_copied_into_the_suite(dataset: str) -> None:
             continue
         assert set(value_set) == {"$PARAMETER"}, expectation["meta"]["rule"]
     text = suite.path.read_text()
-    parameters = quality.run_parameters(CONTRACTS[dataset], PARAMETERS)
+    parameters = run_parameters(CONTRACTS[dataset], PARAMETERS)
     for column in CONTRACTS[dataset].columns:
         if column.allowed_values is None:
             continue
-        name = quality.allowed_value_parameter(column.stored_name, column.allowed_values)
+        name = allowed_value_parameter(column.stored_name, column.allowed_values)
         assert parameters[name], f"{name} is empty"
         for value in parameters[name]:
             assert json.dumps(value) not in text, f"{value!r} ({name}) is copied into the suite"
@@ -162,22 +174,22 @@ def test_every_parameter_is_documented_and_provided(dataset: str) -> None:
     suite = _suite(dataset)
     used = _parameter_names([e["kwargs"] for e in suite.expectations])
     assert used == set(suite.definition["meta"]["parameters"])
-    provided = quality.run_parameters(CONTRACTS[dataset], PARAMETERS)
+    provided = run_parameters(CONTRACTS[dataset], PARAMETERS)
     assert used <= set(provided)
 
 
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_query_rules_select_line_numbers_only(dataset: str) -> None:
     """A query rule's rows reach the report: they must be file lines, never data values."""
-    for expectation in _expectations(dataset, quality.QUERY_RULE):
+    for expectation in _expectations(dataset, QUERY_RULE):
         query = expectation["kwargs"]["unexpected_rows_query"]
         assert re.match(r"select _row_number from \{batch\} ", query), query
 
 
 def test_seed_parameters_come_from_the_seed_files() -> None:
     contract = load_contract("force_crimes")
-    parameters = quality.run_parameters(contract, PARAMETERS)
-    seeds = quality.seeds_dir()
+    parameters = run_parameters(contract, PARAMETERS)
+    seeds = seeds_dir()
     with (seeds / "ho_offence_codes.csv").open() as handle:
         codes = [line.split(",")[0] for line in handle.read().splitlines()[1:] if line]
     assert parameters["seed_ho_offence_codes"] == codes
@@ -628,12 +640,12 @@ WARNING_CASES += cases_public.WARNING_CASES
 
 
 def _validate(dataset: str, table: str, batch_id: int, database: ConnectionInfo):
-    return quality.validate_batch(
+    return validate_batch(
         database, load_contract(dataset), table, batch_id=batch_id, parameters=PARAMETERS
     )
 
 
-def _result(report: quality.ValidationReport, rule: str) -> quality.ExpectationResult:
+def _result(report: ValidationReport, rule: str) -> ExpectationResult:
     (result,) = [r for r in report.results if r.rule == rule]
     return result
 
@@ -662,7 +674,7 @@ def test_every_rule_has_a_case() -> None:
 def test_a_clean_batch_passes(dataset: str, landing_table, _gx_database: ConnectionInfo) -> None:
     batch_id, table = landing_table(dataset, clean_rows(dataset))
     report = _validate(dataset, table, batch_id, _gx_database)
-    assert report.all_passed, quality.format_failures(report, f"{dataset}.csv")
+    assert report.all_passed, format_failures(report, f"{dataset}.csv")
 
 
 @pytest.mark.parametrize(
@@ -738,8 +750,8 @@ def test_a_row_count_out_of_line_with_recent_files_is_a_warning(
     batch_id, table = landing_table(dataset, rows)
     contract = load_contract(dataset)
     for recent, flagged in (([len(rows)] * 5, False), ([len(rows) * 5] * 5, True)):
-        parameters = {**PARAMETERS, **quality.volume_bounds(recent)}
-        report = quality.validate_batch(
+        parameters = {**PARAMETERS, **volume_bounds(recent)}
+        report = validate_batch(
             _gx_database, contract, table, batch_id=batch_id, parameters=parameters
         )
         assert report.failed_rules() == ([VOLUME_RULE] if flagged else [])
@@ -766,7 +778,7 @@ def test_a_renamed_column_is_critical(landing_table, _gx_database: ConnectionInf
     report = _validate("force_crimes", table, batch_id, _gx_database)
     assert not report.success
     assert report.failed_rules()[0] == "the file has exactly the contract's columns"
-    message = quality.format_failures(report, "crimes_2025-03-02.csv")
+    message = format_failures(report, "crimes_2025-03-02.csv")
     assert "missing victim_sex" in message and "unexpected victim_gender" in message
     # The rules on the missing column cannot run: reported as failures, with GX's reason.
     sex_rules = [r for r in report.critical_failures if r.column == "victim_sex"]

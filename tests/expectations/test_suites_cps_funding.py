@@ -12,11 +12,13 @@ import pytest
 
 from tests.expectations.cases_cps_funding import REPEATED_KEY_RULES, SPECIAL_RULES
 from tests.expectations.conftest import PARAMETERS, clean_rows
-from vawg_warehouse import quality
-from vawg_warehouse.contracts import load_contract
-from vawg_warehouse.sample import generate
-from vawg_warehouse.sample.cps import CpsSource
-from vawg_warehouse.sample.funding import FundingSource
+from vawg_devtools.sample import generate
+from vawg_devtools.sample.cps import CpsSource
+from vawg_devtools.sample.funding import FundingSource
+from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.validate.results import ExpectationResult, ValidationReport, format_failures
+from vawg_warehouse.validate.suites import extract_date_from_file_name, read_suite
+from vawg_warehouse.validate.validator import validate_batch
 from vawg_warehouse.warehouse import ConnectionInfo
 
 BAD = 2
@@ -24,7 +26,7 @@ LINE = BAD + 2
 
 
 def _validate(dataset: str, table: str, batch_id: int, database: ConnectionInfo, **parameters):
-    return quality.validate_batch(
+    return validate_batch(
         database,
         load_contract(dataset),
         table,
@@ -33,7 +35,7 @@ def _validate(dataset: str, table: str, batch_id: int, database: ConnectionInfo,
     )
 
 
-def _result(report: quality.ValidationReport, rule: str) -> quality.ExpectationResult:
+def _result(report: ValidationReport, rule: str) -> ExpectationResult:
     (result,) = [r for r in report.results if r.rule == rule]
     return result
 
@@ -42,7 +44,7 @@ def test_every_special_rule_is_in_its_suite() -> None:
     rules = {
         e["meta"]["rule"]
         for dataset in ("cps_quarterly_outcomes", "funding_grants")
-        for e in quality.read_suite(dataset).expectations
+        for e in read_suite(dataset).expectations
     }
     assert rules >= SPECIAL_RULES
 
@@ -94,8 +96,8 @@ def test_generated_files_pass_their_suite(
     with path.open(newline="", encoding="utf-8") as fh:
         rows = [{k: v or None for k, v in row.items()} for row in csv.DictReader(fh)]
     batch_id, table = landing_table(dataset, rows)
-    file_date = quality.extract_date_from_file_name(path.name)
+    file_date = extract_date_from_file_name(path.name)
     parameters = {"extract_date": file_date.isoformat()} if file_date else {}
     report = _validate(dataset, table, batch_id, _gx_database, **parameters)
-    assert report.all_passed, quality.format_failures(report, path.name)
+    assert report.all_passed, format_failures(report, path.name)
     assert len(rows) > 20

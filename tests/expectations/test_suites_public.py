@@ -9,8 +9,9 @@ import pytest
 
 from tests.expectations.cases_public import REPEATED_KEY_RULES, SPECIAL_RULES
 from tests.expectations.conftest import PARAMETERS, clean_rows
-from vawg_warehouse import quality
-from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.validate.suites import read_suite
+from vawg_warehouse.validate.validator import validate_batch
 from vawg_warehouse.warehouse import ConnectionInfo
 
 BAD = 2
@@ -21,7 +22,7 @@ def test_every_special_rule_is_in_its_suite() -> None:
     rules = {
         e["meta"]["rule"]
         for dataset, _ in REPEATED_KEY_RULES
-        for e in quality.read_suite(dataset).expectations
+        for e in read_suite(dataset).expectations
     }
     assert rules >= SPECIAL_RULES
 
@@ -34,7 +35,7 @@ def test_a_repeated_row_key_fails_on_both_lines(
     for column in load_contract(dataset).row_key:
         rows[BAD][column] = rows[BAD - 1][column]
     batch_id, table = landing_table(dataset, rows)
-    report = quality.validate_batch(
+    report = validate_batch(
         _gx_database, load_contract(dataset), table, batch_id=batch_id, parameters=PARAMETERS
     )
     assert report.failed_rules() == [rule]
@@ -63,7 +64,7 @@ def test_a_combined_code_may_repeat_within_a_quarter_and_force(
         )
     rows[BAD + 1].update(force_name="Action Fraud", offence_code="NFIB 52A")
     batch_id, table = landing_table(dataset, rows)
-    report = quality.validate_batch(
+    report = validate_batch(
         _gx_database, load_contract(dataset), table, batch_id=batch_id, parameters=PARAMETERS
     )
     assert report.all_passed, report.failed_rules()

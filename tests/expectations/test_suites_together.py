@@ -1,6 +1,6 @@
-"""Batches validated together (quality_combined.py) get exactly the reports they get alone.
+"""Batches validated together (validate/together.py) get exactly the reports they get alone.
 
-For every suite, one call of validate_many judges a mix of batches: clean ones on different file
+For every suite, one call of validate_together judges a mix of batches: clean ones on different file
 dates (so extract_date differs by batch), one for each rule's crafted bad row (test_suites.py's
 cases), a repeated row key, an empty file, a renamed column, a file too big or small for its
 series, and a file whose date makes some of its clean rows fail. Each is then validated alone;
@@ -18,9 +18,12 @@ import pytest
 
 from tests.expectations.conftest import PARAMETERS, clean_rows
 from tests.expectations.test_suites import BAD, CRITICAL_CASES, LINE, WARNING_CASES
-from vawg_warehouse import quality, quality_combined
-from vawg_warehouse.contracts import all_contracts, load_contract
-from vawg_warehouse.quality_combined import BatchToValidate
+from vawg_warehouse.ingest.contracts import all_contracts, load_contract
+from vawg_warehouse.validate import together
+from vawg_warehouse.validate.combine import COMBINED, ROW_COUNT_RULE, BatchToValidate
+from vawg_warehouse.validate.suites import read_suite, volume_bounds
+from vawg_warehouse.validate.together import validate_together
+from vawg_warehouse.validate.validator import TWO_PASS, BatchValidator, get_validator
 from vawg_warehouse.warehouse import ConnectionInfo
 
 DATASETS = sorted(c.dataset for c in all_contracts())
@@ -56,14 +59,14 @@ def _mixed_batches(dataset: str, landing_table) -> list[tuple[str, BatchToValida
     rows = [{renamed[0]: r[contract.stored_names[0]], **r} for r in clean_rows(dataset)]
     add("a renamed column", rows, columns=renamed)
     five = len(clean_rows(dataset))
-    add("five times the recent files", clean_rows(dataset), quality.volume_bounds([1] * 5))
-    add("in line with recent files", clean_rows(dataset), quality.volume_bounds([five] * 5))
+    add("five times the recent files", clean_rows(dataset), volume_bounds([1] * 5))
+    add("in line with recent files", clean_rows(dataset), volume_bounds([five] * 5))
     add("a file dated a year earlier", clean_rows(dataset), {"extract_date": "2024-03-02"})
     add("a file dated a year later", clean_rows(dataset), {"extract_date": "2026-03-02"})
     return made
 
 
-def _alone(validator: quality.BatchValidator, contract, batch: BatchToValidate):
+def _alone(validator: BatchValidator, contract, batch: BatchToValidate):
     parameters = {"as_of": AS_OF, **batch.parameters}
     return validator.validate(contract, batch.table, batch_id=batch.batch_id, parameters=parameters)
 
@@ -78,10 +81,10 @@ def test_batches_validated_together_get_the_reports_they_get_alone(
 ) -> None:
     contract = load_contract(dataset)
     made = _mixed_batches(dataset, landing_table)
-    validator = quality.BatchValidator(_gx_database)
+    validator = BatchValidator(_gx_database)
     try:
-        together = validator.validate_many(
-            contract, [b for _, b in made], as_of=AS_OF, dag_run_id="run-1"
+        together = validate_together(
+            validator, contract, [b for _, b in made], as_of=AS_OF, dag_run_id="run-1"
         )
         combined = 0
         for (label, batch), report in zip(made, together, strict=True):
@@ -96,12 +99,10 @@ def test_batches_validated_together_get_the_reports_they_get_alone(
             assert report.dag_run_id == "run-1"
             # Judged in the one run exactly when nothing but a row-count rule failed on a
             # non-empty table of the contract's columns; else validated again, alone.
-            row_counts = [
-                r for r in alone.results if r.expectation_type == quality_combined.ROW_COUNT_RULE
-            ]
+            row_counts = [r for r in alone.results if r.expectation_type == ROW_COUNT_RULE]
             expected = label != "a renamed column" and row_counts[0].observed_value > 0
             expected = expected and all(r in row_counts for r in alone.failures)
-            assert (report.result_format == quality_combined.COMBINED) is expected, label
+            assert (report.result_format == COMBINED) is expected, label
             combined += expected
         assert combined >= 4  # the clean files at least
         # Nothing is left behind: scratch table, GX assets, suites, validation definitions.
@@ -137,7 +138,7 @@ def test_a_failed_rule_is_put_on_the_batch_that_broke_it(
         batches.append(BatchToValidate(batch_id, table, {**PARAMETERS, "extract_date": day}))
     # Every file lists the same crime references: a crime restated in a later file is allowed,
     # so "unique within the file" must not compare files with each other.
-    reports = quality.get_validator(_gx_database).validate_many(contract, batches, as_of=AS_OF)
+    reports = validate_together(get_validator(_gx_database), contract, batches, as_of=AS_OF)
     failed = {i: r.failed_rules() for i, r in enumerate(reports) if r.failures}
     assert failed == {
         2: ["victim_sex is F, M or U"],
@@ -146,9 +147,7 @@ def test_a_failed_rule_is_put_on_the_batch_that_broke_it(
     }
     lines = {i: reports[i].failures[0].failing_row_numbers for i in failed}
     assert lines == {2: (3,), 5: (2, 5), 6: (6,)}
-    assert [r.result_format == quality_combined.COMBINED for r in reports] == [
-        i not in failed for i in range(8)
-    ]
+    assert [r.result_format == COMBINED for r in reports] == [i not in failed for i in range(8)]
 
 
 def test_big_batches_and_suites_it_cannot_combine_are_validated_alone(
@@ -159,23 +158,23 @@ def test_big_batches_and_suites_it_cannot_combine_are_validated_alone(
         BatchToValidate(*landing_table("force_crimes", clean_rows("force_crimes")), PARAMETERS)
         for _ in range(3)
     ]
-    validator = quality.BatchValidator(_gx_database)
+    validator = BatchValidator(_gx_database)
     try:
-        monkeypatch.setattr(quality_combined, "COMBINE_MAX_BYTES", 1)
-        reports = validator.validate_many(contract, batches, as_of=AS_OF)
-        assert {r.result_format for r in reports} == {quality.TWO_PASS}
+        monkeypatch.setattr(together, "COMBINE_MAX_BYTES", 1)
+        reports = validate_together(validator, contract, batches, as_of=AS_OF)
+        assert {r.result_format for r in reports} == {TWO_PASS}
         monkeypatch.undo()
-        assert {r.result_format for r in validator.validate_many(contract, batches)} == {
-            quality_combined.COMBINED
+        assert {r.result_format for r in validate_together(validator, contract, batches)} == {
+            COMBINED
         }
         # A rule with "mostly" cannot be judged on the whole: every batch alone.
-        definition = quality.read_suite("force_crimes").definition
+        definition = read_suite("force_crimes").definition
         definition["expectations"][4]["kwargs"]["mostly"] = 0.9
         (tmp_path / "force_crimes.json").write_text(json.dumps(definition))
-        other = quality.BatchValidator(_gx_database, suites=tmp_path)
+        other = BatchValidator(_gx_database, suites=tmp_path)
         try:
-            reports = other.validate_many(contract, batches, as_of=AS_OF)
-            assert {r.result_format for r in reports} == {quality.TWO_PASS}
+            reports = validate_together(other, contract, batches, as_of=AS_OF)
+            assert {r.result_format for r in reports} == {TWO_PASS}
         finally:
             other.close()
     finally:
@@ -197,9 +196,9 @@ def test_parameters_that_differ_by_batch(landing_table, _gx_database: Connection
             row["crime_reference"] = f"LC-2025-{i:07d}"
         batch_id, table = landing_table("force_crimes", rows)
         batches.append(BatchToValidate(batch_id, table, {**PARAMETERS, **extra}))
-    validator = quality.BatchValidator(_gx_database)
+    validator = BatchValidator(_gx_database)
     try:
-        reports = validator.validate_many(contract, batches, as_of=AS_OF)
+        reports = validate_together(validator, contract, batches, as_of=AS_OF)
         for batch, report in zip(batches, reports, strict=True):
             assert report.results == _alone(validator, contract, batch).results
             assert report.parameters["as_of"] == batch.parameters["as_of"]
@@ -216,5 +215,5 @@ def test_parameters_that_differ_by_batch(landing_table, _gx_database: Connection
         [],
     ]
     assert reports[1].failures[0].failing_row_numbers == (3, 8)
-    combined = [r.result_format == quality_combined.COMBINED for r in reports]
+    combined = [r.result_format == COMBINED for r in reports]
     assert combined == [True, False, True, False, False, True, True]

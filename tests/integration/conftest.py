@@ -18,8 +18,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import TEST_KEY, create_database, drop_database
-from vawg_warehouse.sample import generate
+from tests.conftest import HANG_GUARD_SECONDS, TEST_KEY, create_database, drop_database
+from vawg_devtools.sample import generate
 
 SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "reference"
 # Two Januaries a year apart: small, yet the change on last year is exercised.
@@ -38,21 +38,13 @@ def vawg(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
         env=env,
         capture_output=True,
         text=True,
-        timeout=3600,  # a full DAG run on a busy 2-core machine can pass 20 minutes
+        timeout=HANG_GUARD_SECONDS,
     )
 
 
 def query(db, sql: str, *params) -> list[tuple]:
     with psycopg.connect(db.url) as conn:
         return conn.execute(sql, params).fetchall()
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that reads the shared run goes to one xdist worker, in file order, so the run
-    happens once and test_nightly_dag.py (which changes the warehouse) still comes last."""
-    for item in items:
-        if "pipeline" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("airflow_run"))
 
 
 @pytest.fixture(scope="session")

@@ -19,10 +19,8 @@ second warehouse takes a table with a repeated row: it is quarantined, `vawg qua
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import subprocess
-import sys
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -30,12 +28,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import TEST_KEY, create_database, drop_database
+from tests.conftest import HANG_GUARD_SECONDS, TEST_KEY, create_database, drop_database
 from tests.integration.conftest import seed_rows
 from vawg_warehouse import orchestration
 from vawg_warehouse.cli import main as vawg_main
 from vawg_warehouse.config import get_settings
-from vawg_warehouse.warehouse import connection_info
+from vawg_warehouse.dbt_run import runner
 
 pytestmark = pytest.mark.integration
 
@@ -67,34 +65,15 @@ def dbt_build(
     tmp_path: Path,
     select: tuple[str, ...] = ("+mart_peer_comparison_yearly", "lineage_peer_comparison_yearly"),
 ) -> subprocess.CompletedProcess:
-    settings = get_settings()
-    project = settings.dbt_project_dir
-    env = {
-        **os.environ,
-        **connection_info(settings).dbt_env(),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-    return subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "build",
-            "--select",
-            *select,
-            "--indirect-selection",
-            "cautious",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-            "--target-path",
-            str(tmp_path / "dbt_target"),
-            "--log-path",
-            str(tmp_path / "dbt_logs"),
-        ],
-        env=env,
+    return runner.run(
+        "build",
+        ["--select", *select, "--indirect-selection", "cautious"],
+        get_settings(),
+        target_path=tmp_path / "dbt_target",
+        log_path=tmp_path / "dbt_logs",
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=HANG_GUARD_SECONDS,
         check=False,
     )
 

@@ -18,13 +18,14 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import RUN_DATE, query, seed_rows, vawg
-from vawg_warehouse.contracts import load_contract
-from vawg_warehouse.load import discover
-from vawg_warehouse.reports import run_page_path, safe_name
-from vawg_warehouse.sample import write_bad_crimes_file
-from vawg_warehouse.transform import GROUPS
+from vawg_devtools.sample import write_bad_crimes_file
+from vawg_warehouse.dbt_run.transform import GROUPS
+from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.ingest.landing import discover
+from vawg_warehouse.outputs.reports import run_page_path, safe_name
 
-pytestmark = pytest.mark.integration
+# Re-runs the DAG and adds a bad file: after every read-only test of the shared run.
+pytestmark = [pytest.mark.integration, pytest.mark.changes_shared_fixture]
 
 BAD_DAY = date(2025, 2, 1)
 

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 import re
 import subprocess
-import sys
 from collections import Counter, defaultdict
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -29,13 +27,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import TEST_KEY, create_database, drop_database
+from tests.conftest import HANG_GUARD_SECONDS, TEST_KEY, create_database, drop_database
 from tests.integration.conftest import seed_rows
 from vawg_warehouse import orchestration
 from vawg_warehouse.cli import main as vawg_main
 from vawg_warehouse.config import get_settings
-from vawg_warehouse.datasets import SHARED_DATASETS, SOURCES
-from vawg_warehouse.warehouse import connection_info
+from vawg_warehouse.dbt_run import runner
+from vawg_warehouse.ingest.datasets import SHARED_DATASETS, SOURCES
 
 pytestmark = pytest.mark.integration
 
@@ -274,17 +272,9 @@ def load_public(night: str) -> dict[str, list[int]]:
 
 
 def dbt_build(tmp_path: Path) -> subprocess.CompletedProcess:
-    settings = get_settings()
-    project = settings.dbt_project_dir
-    env = {
-        **os.environ,
-        **connection_info(settings).dbt_env(),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-    return subprocess.run(
+    return runner.run(
+        "build",
         [
-            str(Path(sys.executable).with_name("dbt")),
-            "build",
             "--select",
             "+mart_public_crime_monthly",
             "+mart_peer_comparison_yearly",
@@ -294,19 +284,13 @@ def dbt_build(tmp_path: Path) -> subprocess.CompletedProcess:
             # tests whose parents are all built (a seed's test may point at a model not selected)
             "--indirect-selection",
             "cautious",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-            "--target-path",
-            str(tmp_path / "dbt_target"),
-            "--log-path",
-            str(tmp_path / "dbt_logs"),
         ],
-        env=env,
+        get_settings(),
+        target_path=tmp_path / "dbt_target",
+        log_path=tmp_path / "dbt_logs",
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG_GUARD_SECONDS,
         check=False,
     )
 
@@ -709,9 +693,9 @@ def test_lineage_views_give_each_figures_files(public_warehouse, monkeypatch, ca
 
 def test_the_sample_generators_public_files_load_clean(server, tmp_path, monkeypatch) -> None:
     """What `vawg sample` and the demo write passes the contracts and suites: nothing set aside."""
+    from vawg_devtools.sample import generate
+    from vawg_devtools.sample.public import PublicSource
     from vawg_warehouse.migrations import migrate
-    from vawg_warehouse.sample import generate
-    from vawg_warehouse.sample.public import PublicSource
 
     database = create_database(server)
     try:

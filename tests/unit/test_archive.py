@@ -10,13 +10,15 @@ import psycopg
 import pytest
 
 from tests.unit.test_load import GOOD_ROWS, HEADER, write_csv
-from vawg_warehouse.archive import (
+from vawg_warehouse.ingest.archive import (
     ArchiveError,
     archive_file,
     archive_relative_path,
     verify_archived,
 )
-from vawg_warehouse.load import RunContext, discover, file_sha256, register
+from vawg_warehouse.ingest.batches import file_sha256
+from vawg_warehouse.ingest.landing import discover, register
+from vawg_warehouse.run_context import RunContext
 
 CTX = RunContext(dag_id="test", dag_run_id="run-archive", logical_date=date(2025, 1, 2))
 

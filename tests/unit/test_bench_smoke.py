@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from tests.conftest import HANG_GUARD_SECONDS
+
 pytestmark = pytest.mark.slow
 
 
@@ -22,7 +24,7 @@ def test_the_smallest_bench_runs_every_benchmark_that_fits_and_prints_each_figur
         env=env,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=HANG_GUARD_SECONDS,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     started = [

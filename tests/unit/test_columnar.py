@@ -14,20 +14,19 @@ import pytest
 from psycopg import sql
 
 from tests.conftest import TEST_KEY
-from vawg_warehouse import columnar
-from vawg_warehouse.contracts import load_contract
-from vawg_warehouse.load import (
-    RunContext,
+from vawg_warehouse.ingest import columnar
+from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.ingest.landing import discover, register
+from vawg_warehouse.ingest.load import (
     _create_landing_table,
     _landing_columns,
     copy_csv_file,
     copy_records,
-    csv_records,
-    discover,
     load_batch,
-    register,
 )
-from vawg_warehouse.privacy import Pseudonymiser
+from vawg_warehouse.ingest.privacy import Pseudonymiser
+from vawg_warehouse.ingest.readers import csv_records
+from vawg_warehouse.run_context import RunContext
 
 CTX = RunContext(dag_id="test", dag_run_id="run-1", logical_date=date(2025, 1, 2))
 CONTRACT = load_contract("force_crimes")
@@ -59,7 +58,7 @@ def conn(migrated):
 
 def land_both_ways(conn, path: Path) -> tuple[list, list, list[str]]:
     """The rows landed by copy_csv_file (fast path first) and by the row-by-row path alone."""
-    from vawg_warehouse.load import Batch
+    from vawg_warehouse.audit import Batch
 
     results = []
     notes: list[str] = []

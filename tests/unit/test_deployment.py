@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import HANG_GUARD_SECONDS
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 EXAMPLE = ROOT / ".env.example"
@@ -53,7 +55,7 @@ def _config(env_file: Path, profile: str | None = None) -> subprocess.CompletedP
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD_SECONDS,
         check=False,
     )
 
@@ -193,7 +195,12 @@ def test_the_database_init_scripts_refuse_the_examples_passwords(script, first) 
         **{k: v for k, v in _example().items() if k.endswith("_PASSWORD")},
     }
     done = subprocess.run(
-        ["sh", str(script)], env=env, capture_output=True, text=True, timeout=30, check=False
+        ["sh", str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_SECONDS,
+        check=False,
     )
     assert done.returncode == 1
     assert f"set {first} in .env" in done.stderr

@@ -11,20 +11,15 @@ import psycopg
 import pytest
 
 from tests.conftest import TEST_KEY
-from vawg_warehouse.contracts import load_contract
-from vawg_warehouse.load import (
-    LoadError,
-    RunContext,
-    discover,
-    file_sha256,
-    get_batches,
-    load_batch,
-    mark_validated,
-    publish_batch,
-    quarantine_batch,
-    register,
-)
-from vawg_warehouse.privacy import Pseudonymiser
+from vawg_warehouse.audit import get_batches
+from vawg_warehouse.ingest.batches import LoadError, file_sha256, mark_validated
+from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.ingest.landing import discover, register
+from vawg_warehouse.ingest.load import load_batch
+from vawg_warehouse.ingest.privacy import Pseudonymiser
+from vawg_warehouse.ingest.publish import publish_batch
+from vawg_warehouse.ingest.quarantine import quarantine_batch
+from vawg_warehouse.run_context import RunContext
 
 CTX = RunContext(dag_id="test", dag_run_id="run-1", logical_date=date(2025, 1, 2))
 HEADER = load_contract("force_crimes").column_names
@@ -254,7 +249,8 @@ def test_an_excel_worksheet_streams_like_a_csv(conn, tmp_path: Path) -> None:
 
     from openpyxl import Workbook
 
-    from vawg_warehouse.load import copy_records, xlsx_records
+    from vawg_warehouse.ingest.load import copy_records
+    from vawg_warehouse.ingest.readers import xlsx_records
 
     workbook = Workbook()
     sheet = workbook.active
@@ -305,7 +301,7 @@ def test_an_excel_worksheet_streams_like_a_csv(conn, tmp_path: Path) -> None:
 def test_a_missing_worksheet_is_named(tmp_path: Path) -> None:
     from openpyxl import Workbook
 
-    from vawg_warehouse.load import xlsx_records
+    from vawg_warehouse.ingest.readers import xlsx_records
 
     path = tmp_path / "r.xlsx"
     Workbook().save(path)

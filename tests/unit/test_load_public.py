@@ -13,18 +13,14 @@ import psycopg
 import pytest
 
 from tests.conftest import TEST_KEY
-from vawg_warehouse.contracts import load_contract
-from vawg_warehouse.load import (
-    LoadError,
-    RunContext,
-    discover,
-    get_batches,
-    load_batch,
-    mark_validated,
-    publish_batch,
-    register,
-)
-from vawg_warehouse.privacy import Pseudonymiser
+from vawg_warehouse.audit import get_batches
+from vawg_warehouse.ingest.batches import LoadError, mark_validated
+from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.ingest.landing import discover, register
+from vawg_warehouse.ingest.load import load_batch
+from vawg_warehouse.ingest.privacy import Pseudonymiser
+from vawg_warehouse.ingest.publish import publish_batch
+from vawg_warehouse.run_context import RunContext
 
 CTX = RunContext(dag_id="test", dag_run_id="test-run")
 STREET = load_contract("public_policeuk_street_crimes")

@@ -19,19 +19,14 @@ import pytest
 
 from tests.conftest import TEST_KEY
 from vawg_warehouse import orchestration as o
-from vawg_warehouse.contracts import load_contract
-from vawg_warehouse.load import (
-    FileRefused,
-    PublishMismatch,
-    get_batches,
-    load_batch,
-    mark_validated,
-    publish_batch,
-    register,
-    release_quarantined,
-    survey,
-)
-from vawg_warehouse.privacy import Pseudonymiser
+from vawg_warehouse.audit import get_batches
+from vawg_warehouse.ingest.batches import mark_validated
+from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.ingest.landing import register, survey
+from vawg_warehouse.ingest.load import FileRefused, load_batch
+from vawg_warehouse.ingest.privacy import Pseudonymiser
+from vawg_warehouse.ingest.publish import PublishMismatch, publish_batch
+from vawg_warehouse.ingest.quarantine import release_quarantined
 
 CTX = o.run_context("vawg_nightly", "run-1", date(2025, 1, 2))
 CRIMES = load_contract("force_crimes")
@@ -185,7 +180,7 @@ def test_landing_and_quarantine_tables_are_logged(conn, landing: Path) -> None:
     write(crimes_path(landing), [HEADER, crime(1)])
     write(crimes_path(landing, "2025-01-02"), [HEADER, crime(2, recorded_date="2025-01-02")])
     first, second = load_all()
-    from vawg_warehouse.load import quarantine_batch
+    from vawg_warehouse.ingest.quarantine import quarantine_batch
 
     quarantine_batch(conn, get_batches(conn, [second])[0], CTX, "rule x failed")
     kinds = conn.execute(
@@ -272,7 +267,7 @@ def test_load_reads_the_archived_copy_not_the_landing_file(conn, landing: Path) 
 def test_without_an_archive_a_vanished_or_rewritten_file_is_refused(conn, landing: Path) -> None:
     gone = write(crimes_path(landing), [HEADER, crime(1)])
     changed = write(crimes_path(landing, "2025-01-02"), [HEADER, crime(2)])
-    from vawg_warehouse.load import discover
+    from vawg_warehouse.ingest.landing import discover
 
     first, second = register(conn, discover(landing, [CRIMES]), CTX)  # no archive
     gone.unlink()
@@ -313,7 +308,7 @@ def test_quarantine_list_shows_unreadable_files_and_release_refuses_a_corrected_
     # A batch held in quarantine, then a corrected file of the same name published.
     write(crimes_path(landing, "2025-01-02"), [HEADER, crime(1, recorded_date="2025-01-02")])
     (held,) = load_all()
-    from vawg_warehouse.load import quarantine_batch
+    from vawg_warehouse.ingest.quarantine import quarantine_batch
 
     quarantine_batch(conn, get_batches(conn, [held])[0], CTX, "rule x failed")
     fixed = [HEADER, crime(1, recorded_date="2025-01-02"), crime(2, recorded_date="2025-01-02")]
@@ -331,7 +326,7 @@ def test_release_refuses_a_batch_a_later_file_corrected(conn, landing: Path) -> 
     rows[3] = crime(3, ho_offence_code="ZZZ")
     write(crimes_path(landing), rows)
     (first,) = load_all()
-    from vawg_warehouse.load import RowRejection, quarantine_rows
+    from vawg_warehouse.ingest.quarantine import RowRejection, quarantine_rows
 
     run_id = conn.execute(
         "insert into audit.validation_run (batch_id, suite_name, suite_sha256, gx_version, "
@@ -410,10 +405,10 @@ def test_archive_copies_and_reports_are_owner_only(conn, landing: Path, tmp_path
     assert stat.S_IMODE(copy.stat().st_mode) == 0o400
     assert stat.S_IMODE(copy.parent.stat().st_mode) == 0o700
     assert stat.S_IMODE(archive_root.stat().st_mode) == 0o700
-    from vawg_warehouse.reports import _write
+    from vawg_warehouse.private_files import write_private
 
     page = tmp_path / "reports/runs/x.html"
-    _write(page, "<p>x</p>")
+    write_private(page, "<p>x</p>")
     assert stat.S_IMODE(page.stat().st_mode) == 0o600
     assert stat.S_IMODE(page.parent.stat().st_mode) == 0o700
 

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from tests.metabase_api import FakeMetabase
-from vawg_warehouse import metabase
+from vawg_warehouse.outputs import metabase
 
 pytestmark = pytest.mark.xdist_group("sample_warehouse")
 

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from vawg_warehouse import migrations
-from vawg_warehouse.contracts import all_contracts
+from vawg_warehouse.ingest.contracts import all_contracts
 
 
 def test_migrate_applies_once_and_records_checksums(database) -> None:

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from vawg_warehouse.contracts import load_contract
-from vawg_warehouse.load import LoadError, unrecognised_files
-from vawg_warehouse.ons_readers import mye2_records, nomis_records, reference_year
+from vawg_warehouse.ingest.batches import LoadError
+from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.ingest.landing import unrecognised_files
+from vawg_warehouse.ingest.ons_readers import mye2_records, nomis_records, reference_year
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ONS = FIXTURES / "ons"

@@ -17,9 +17,10 @@ import pytest
 from fastapi import HTTPException
 from fastapi.testclient import TestClient
 
-from vawg_warehouse import airflow_ui, notify, status
+from vawg_warehouse import notify, status
 from vawg_warehouse import orchestration as o
-from vawg_warehouse.datasets import SOURCES
+from vawg_warehouse.ingest.datasets import SOURCES
+from vawg_warehouse.outputs import airflow_ui
 
 # --------------------------------------------------------------------------------------------
 # Alerts

@@ -7,8 +7,8 @@ from datetime import date
 
 import psycopg
 
+from vawg_devtools.sample import generate, write_bad_crimes_file
 from vawg_warehouse import orchestration as o
-from vawg_warehouse.sample import generate, write_bad_crimes_file
 
 
 def test_extract_functions_register_load_validate_publish_and_summarise(

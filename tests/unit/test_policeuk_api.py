@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from vawg_warehouse.contracts import load_contract
-from vawg_warehouse.extract.policeuk_api import (
+from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.ingest.landing import discover
+from vawg_warehouse.ingest.policeuk_api import (
     PoliceUkApi,
     PoliceUkApiError,
     fetch_month,
     latest_month,
 )
-from vawg_warehouse.load import discover
 
 MONTH = "2025-01"
 
@@ -235,7 +235,7 @@ def test_latest_month_and_errors_are_plain(api) -> None:
 
 def test_the_cli_fetches_a_month_into_the_landing_folder(api, tmp_path, monkeypatch, capsys):
     from vawg_warehouse import cli
-    from vawg_warehouse.extract import policeuk_api
+    from vawg_warehouse.ingest import policeuk_api
 
     monkeypatch.setenv("VAWG_LANDING_DIR", str(tmp_path))
     monkeypatch.setenv(policeuk_api.API_URL_ENV, api.base_url)

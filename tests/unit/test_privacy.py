@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from vawg_warehouse.config import get_settings
-from vawg_warehouse.privacy import Pseudonymiser, PseudonymKeyError, demo_key, resolve_key
+from vawg_warehouse.ingest.privacy import Pseudonymiser, PseudonymKeyError, demo_key, resolve_key
 
 KEY = b"k" * 32
 

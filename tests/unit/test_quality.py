@@ -1,4 +1,4 @@
-"""quality.py: parameters, the validator's report, the audit rows and the message, on a real
+"""validate/: parameters, the validator's report, the audit rows and the message, on a real
 PostgreSQL (the throwaway database of tests/expectations/conftest.py)."""
 
 from __future__ import annotations
@@ -20,9 +20,33 @@ from tests.expectations.conftest import (  # noqa: F401 - fixtures
     clean_rows,
     landing_table,
 )
-from vawg_warehouse import quality
+from vawg_warehouse.audit import store_validation, store_validations
 from vawg_warehouse.config import get_settings
-from vawg_warehouse.contracts import load_contract
+from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.validate.results import (
+    MAX_FAILING_ROWS,
+    format_failures,
+)
+from vawg_warehouse.validate.suites import (
+    QualityError,
+    extract_date_from_file_name,
+    read_suite,
+    recent_volumes,
+    recent_volumes_for,
+    run_parameters,
+    seeds_dir,
+    split_table,
+    suite_path,
+    suites_dir,
+    volume_bounds,
+)
+from vawg_warehouse.validate.validator import (
+    BOOLEAN_ONLY,
+    TWO_PASS,
+    BatchValidator,
+    get_validator,
+    validate_batch,
+)
 from vawg_warehouse.warehouse import ConnectionInfo
 
 CRIMES = load_contract("force_crimes")
@@ -32,7 +56,7 @@ SECRET = "SECRET-VALUE-Jane-Doe"  # a bad value that must never reach the audit 
 
 def _validate(info: ConnectionInfo, table: str, batch_id: int, contract=CRIMES, **kwargs):
     kwargs.setdefault("parameters", PARAMETERS)
-    return quality.validate_batch(info, contract, table, batch_id=batch_id, **kwargs)
+    return validate_batch(info, contract, table, batch_id=batch_id, **kwargs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -40,27 +64,30 @@ def _validate(info: ConnectionInfo, table: str, batch_id: int, contract=CRIMES, 
 # --------------------------------------------------------------------------------------------
 
 
-def test_importing_quality_does_not_import_great_expectations() -> None:
-    code = "import sys, vawg_warehouse.quality; print('great_expectations' in sys.modules)"
+def test_importing_validate_does_not_import_great_expectations() -> None:
+    code = (
+        "import sys, vawg_warehouse.validate.validator, vawg_warehouse.validate.together; "
+        "print('great_expectations' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_run_parameters_read_seeds_and_contract_lists() -> None:
-    params = quality.run_parameters(CRIMES, PARAMETERS)
-    seed = quality.seeds_dir() / "local_authorities.csv"
+    params = run_parameters(CRIMES, PARAMETERS)
+    seed = seeds_dir() / "local_authorities.csv"
     codes = [line.split(",")[0] for line in seed.read_text().splitlines()[1:] if line]
     assert params["seed_local_authorities"] == codes and len(codes) == 14
     assert params["contract_domestic_abuse_flag"] == ["Y", "N"]
     assert params["contract_victim_age_band"] == list(CRIMES.columns[7].allowed_values)
     assert (params["extract_date"], params["as_of"]) == ("2025-03-02", "2025-03-03T06:00:00Z")
-    outcomes = quality.run_parameters(OUTCOMES, PARAMETERS)
+    outcomes = run_parameters(OUTCOMES, PARAMETERS)
     assert "0" in outcomes["seed_ho_outcome_types"] and "1A" in outcomes["seed_ho_outcome_types"]
 
 
 def test_extract_date_comes_from_the_parameters_then_file_name_then_run_date() -> None:
     def extract_date(**kwargs) -> str:
-        return quality.run_parameters(CRIMES, **kwargs)["extract_date"]
+        return run_parameters(CRIMES, **kwargs)["extract_date"]
 
     name = "force/crimes/crimes_2025-03-01.csv"
     assert extract_date(parameters={"extract_date": date(2025, 2, 1)}, file_name=name) == (
@@ -74,47 +101,47 @@ def test_extract_date_comes_from_the_parameters_then_file_name_then_run_date() -
 
 def test_as_of_defaults_to_now_and_is_checked() -> None:
     before = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M")
-    as_of = quality.run_parameters(CRIMES)["as_of"]
+    as_of = run_parameters(CRIMES)["as_of"]
     assert as_of.endswith("Z") and as_of[:16] >= before
-    assert quality.run_parameters(CRIMES, {"as_of": "2025-03-03"})["as_of"] == "2025-03-03"
+    assert run_parameters(CRIMES, {"as_of": "2025-03-03"})["as_of"] == "2025-03-03"
     for bad in ("2025-03-03T06:00:00+01:00", "yesterday", datetime(2025, 3, 3)):
         with pytest.raises(ValueError):
-            quality.run_parameters(CRIMES, {"as_of": bad})
+            run_parameters(CRIMES, {"as_of": bad})
     with pytest.raises(ValueError):
-        quality.run_parameters(CRIMES, {"extract_date": "2/3/2025"})
+        run_parameters(CRIMES, {"extract_date": "2/3/2025"})
 
 
 def test_extract_date_from_file_name() -> None:
-    assert quality.extract_date_from_file_name("a/crimes_2025-03-02.csv") == date(2025, 3, 2)
-    assert quality.extract_date_from_file_name("crimes_2025-02-30.csv") is None
-    assert quality.extract_date_from_file_name("crimes.csv") is None
+    assert extract_date_from_file_name("a/crimes_2025-03-02.csv") == date(2025, 3, 2)
+    assert extract_date_from_file_name("crimes_2025-02-30.csv") is None
+    assert extract_date_from_file_name("crimes.csv") is None
 
 
 def test_split_table() -> None:
-    assert quality.split_table("landing.force_crimes__b12") == ("landing", "force_crimes__b12")
-    assert quality.split_table("force_crimes__b12") == ("landing", "force_crimes__b12")
+    assert split_table("landing.force_crimes__b12") == ("landing", "force_crimes__b12")
+    assert split_table("force_crimes__b12") == ("landing", "force_crimes__b12")
     for bad in ('landing."x"', "landing.x; drop table y", "Landing.X"):
         with pytest.raises(ValueError):
-            quality.split_table(bad)
+            split_table(bad)
 
 
 def test_a_suite_without_severity_or_rule_is_refused(tmp_path: Path) -> None:
     suite = {"name": "force_crimes", "expectations": [{"type": "x", "kwargs": {}, "meta": {}}]}
     (tmp_path / "force_crimes.json").write_text(json.dumps(suite))
-    with pytest.raises(quality.QualityError, match="needs a severity"):
-        quality.read_suite("force_crimes", tmp_path)
-    with pytest.raises(quality.QualityError, match="no expectation suite"):
-        quality.read_suite("nothing", tmp_path)
+    with pytest.raises(QualityError, match="needs a severity"):
+        read_suite("force_crimes", tmp_path)
+    with pytest.raises(QualityError, match="no expectation suite"):
+        read_suite("nothing", tmp_path)
 
 
 def test_the_validator_takes_settings_or_a_connection(monkeypatch) -> None:
     url = "postgresql://someone:pw@db.example:5433/warehouse"
     monkeypatch.setenv("VAWG_WAREHOUSE_URL", url)
-    from_settings = quality.BatchValidator(get_settings())
+    from_settings = BatchValidator(get_settings())
     assert from_settings.conn_info == ConnectionInfo.from_url(url)
     assert from_settings.suites == get_settings().expectations_dir / "expectations"
     info = ConnectionInfo.from_url("postgresql://postgres@127.0.0.1:5432/x")
-    assert quality.BatchValidator(info).conn_info == info
+    assert BatchValidator(info).conn_info == info
 
 
 # --------------------------------------------------------------------------------------------
@@ -128,11 +155,11 @@ def test_a_clean_batch_passes_with_counts(landing_table, _gx_database) -> None: 
     assert report.success and report.all_passed
     assert report.failed_rules() == [] and report.critical_failures == []
     assert (report.batch_id, report.table, report.dag_run_id) == (batch_id, table, "run-1")
-    path = quality.suite_path("force_crimes")
+    path = suite_path("force_crimes")
     assert report.suite_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert report.gx_version.startswith("1.")
     assert report.parameters == PARAMETERS
-    assert report.result_format == quality.TWO_PASS
+    assert report.result_format == TWO_PASS
     by_type = {r.expectation_type: r for r in report.results}
     assert by_type["expect_table_row_count_to_be_between"].observed_value == 5
     columns = by_type["expect_table_columns_to_match_set"].observed_value
@@ -174,10 +201,10 @@ def test_at_most_20_failing_lines_are_kept(landing_table, _gx_database) -> None:
     batch_id, table = landing_table("force_crimes", rows)
     (failure,) = _validate(_gx_database, table, batch_id).critical_failures
     assert failure.unexpected_count == 45
-    assert len(failure.failing_row_numbers) == quality.MAX_FAILING_ROWS
+    assert len(failure.failing_row_numbers) == MAX_FAILING_ROWS
 
 
-def test_store_report_writes_the_run_and_one_row_per_expectation(
+def test_store_validation_writes_the_run_and_one_row_per_expectation(
     landing_table,  # noqa: F811
     _gx_database,  # noqa: F811
 ) -> None:
@@ -187,7 +214,7 @@ def test_store_report_writes_the_run_and_one_row_per_expectation(
     batch_id, table = landing_table("force_crimes", rows)
     report = _validate(_gx_database, table, batch_id, dag_run_id="manual__1")
     with psycopg.connect(_gx_database.url) as conn:
-        run_id = quality.store_report(conn, report)
+        run_id = store_validation(conn, report)
         run = conn.execute(
             "select batch_id, suite_name, suite_sha256, gx_version, success, critical_failures,"
             " warning_failures, dag_run_id, finished_at >= started_at"
@@ -240,7 +267,7 @@ def test_store_report_writes_the_run_and_one_row_per_expectation(
     assert SECRET not in stored  # no data value reaches the audit trail
 
 
-def test_store_reports_writes_each_report_as_store_report_does(
+def test_store_validations_writes_each_report_as_store_validation_does(
     landing_table,  # noqa: F811
     _gx_database,  # noqa: F811
 ) -> None:
@@ -268,9 +295,9 @@ def test_store_reports_writes_each_report_as_store_report_does(
         ]
 
     with psycopg.connect(_gx_database.url) as conn:
-        many = quality.store_reports(conn, reports)
-        one_by_one = [quality.store_report(conn, report) for report in reports]
-        assert quality.store_reports(conn, []) == []
+        many = store_validations(conn, reports)
+        one_by_one = [store_validation(conn, report) for report in reports]
+        assert store_validations(conn, []) == []
         assert stored(conn, many) == stored(conn, one_by_one)
         batches = [rows[0][0] for rows in stored(conn, many)]
         assert batches == [r.batch_id for r in reports] and many == sorted(many)
@@ -292,7 +319,7 @@ def test_format_failures_names_the_file_rules_counts_and_lines(
     rows[2]["extracted_at"] = "2025-03-01T09:00:00Z"  # line 4, warning
     batch_id, table = landing_table("force_crimes", rows)
     report = _validate(_gx_database, table, batch_id)
-    message = quality.format_failures(report, "force/crimes/crimes_2025-03-02.csv")
+    message = format_failures(report, "force/crimes/crimes_2025-03-02.csv")
     lines = message.splitlines()
     assert lines[0].startswith(f"force/crimes/crimes_2025-03-02.csv (batch {batch_id}")
     assert "1 critical and 1 warning" in lines[0] and "quarantined" in lines[0]
@@ -304,7 +331,7 @@ def test_format_failures_names_the_file_rules_counts_and_lines(
 
     batch_id, table = landing_table("force_crimes", clean_rows("force_crimes"))
     report = _validate(_gx_database, table, batch_id)
-    assert quality.format_failures(report, "crimes_2025-03-02.csv") == (
+    assert format_failures(report, "crimes_2025-03-02.csv") == (
         f"crimes_2025-03-02.csv (batch {batch_id}, suite force_crimes): "
         f"all {len(report.results)} expectations passed"
     )
@@ -316,8 +343,8 @@ def test_one_validator_serves_many_batches_and_cleans_up(
     tmp_path: Path,
 ) -> None:
     suites = tmp_path / "suites"
-    shutil.copytree(quality.suites_dir(), suites)
-    validator = quality.BatchValidator(_gx_database, suites=suites)
+    shutil.copytree(suites_dir(), suites)
+    validator = BatchValidator(_gx_database, suites=suites)
     try:
         for dataset, contract in (("force_crimes", CRIMES), ("force_outcomes", OUTCOMES)) * 2:
             batch_id, table = landing_table(dataset, clean_rows(dataset))
@@ -345,7 +372,7 @@ def test_one_validator_serves_many_batches_and_cleans_up(
 
 
 def test_a_missing_table_is_an_error_not_a_failure(_gx_database) -> None:  # noqa: F811
-    with pytest.raises(quality.QualityError, match="landing.force_crimes__b999999"):
+    with pytest.raises(QualityError, match="landing.force_crimes__b999999"):
         _validate(_gx_database, "landing.force_crimes__b999999", 999999)
 
 
@@ -353,8 +380,8 @@ def test_boolean_only_gives_pass_fail_without_counts(landing_table, _gx_database
     rows = clean_rows("force_crimes")
     rows[1]["victim_sex"] = "X"
     batch_id, table = landing_table("force_crimes", rows)
-    report = quality.get_validator(_gx_database).validate(
-        CRIMES, table, batch_id=batch_id, parameters=PARAMETERS, result_format=quality.BOOLEAN_ONLY
+    report = get_validator(_gx_database).validate(
+        CRIMES, table, batch_id=batch_id, parameters=PARAMETERS, result_format=BOOLEAN_ONLY
     )
     (failure,) = report.failures
     assert failure.rule == "victim_sex is F, M or U" and failure.unexpected_count is None
@@ -362,11 +389,11 @@ def test_boolean_only_gives_pass_fail_without_counts(landing_table, _gx_database
 
 
 def test_volume_bounds_need_five_files_then_span_a_quarter_to_four_times_the_median() -> None:
-    assert quality.volume_bounds([10, 12, 9, 11]) == {
+    assert volume_bounds([10, 12, 9, 11]) == {
         "recent_volume_min": 0,
         "recent_volume_max": None,
     }
-    assert quality.volume_bounds([10, 12, 9, 11, 400]) == {
+    assert volume_bounds([10, 12, 9, 11, 400]) == {
         "recent_volume_min": 2,  # floor(11 / 4): one huge file does not move the median
         "recent_volume_max": 44,
     }
@@ -388,10 +415,10 @@ def test_recent_volumes_compare_a_file_with_its_own_series(migrated) -> None:
                 "status, rows_read) values (%s, %s, %s, 1, %s, %s)",
                 (dataset, name, f"{i:064x}", status, rows),
             )
-        recent = quality.recent_volumes(
+        recent = recent_volumes(
             conn, "services_quarterly_returns", "services/idva_2025-Q1.xlsx", 100
         )
-        before_q4 = quality.recent_volumes(
+        before_q4 = recent_volumes(
             conn, "services_quarterly_returns", "services/idva_2025-Q1.xlsx", 6
         )
     assert recent == [13, 15, 14]  # newest first; same series, published, same dataset
@@ -412,13 +439,13 @@ def test_recent_volumes_of_many_batches_in_one_query(migrated) -> None:
                 (dataset, name, f"{i:064x}", status, 100 + 7 * i),
             ).fetchone()
             ids.append(batch_id)
-        many = quality.recent_volumes_for(conn, ids)
+        many = recent_volumes_for(conn, ids)
         alone = {
-            b: quality.recent_volumes(conn, dataset, name, b)
+            b: recent_volumes(conn, dataset, name, b)
             for b, dataset, name in conn.execute(
                 "select batch_id, dataset, file_name from audit.load_batch"
             ).fetchall()
         }
-        assert quality.recent_volumes_for(conn, []) == {}
+        assert recent_volumes_for(conn, []) == {}
     assert many == alone
     assert max(len(v) for v in many.values()) == 10  # 20 published, half before the last

@@ -16,12 +16,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from vawg_devtools.sample import generate, write_bad_crimes_file
 from vawg_warehouse import orchestration as o
-from vawg_warehouse import reports
 from vawg_warehouse.cli import main as vawg
 from vawg_warehouse.config import get_settings
-from vawg_warehouse.dbt_results import record_run_results
-from vawg_warehouse.sample import generate, write_bad_crimes_file
+from vawg_warehouse.dbt_run.dbt_results import record_run_results
+from vawg_warehouse.outputs import reports
 
 SUITE = Path(__file__).resolve().parents[2] / "expectations" / "expectations" / "force_crimes.json"
 RUN_1 = "scheduled__2025-01-05T02:30:00+00:00"
@@ -207,7 +207,7 @@ def test_vawg_report_rebuilds_the_files_from_the_warehouse(two_runs, tmp_path, c
 
 
 def test_data_docs_show_every_validation_of_the_run_without_values(two_runs) -> None:
-    from vawg_warehouse.sample.bad_data import UNKNOWN_OFFENCE_CODE
+    from vawg_devtools.sample.bad_data import UNKNOWN_OFFENCE_CODE
 
     site = Path(two_runs["docs"]).parent
     assert site == reports.data_docs_index(two_runs["reports"], RUN_1).parent

@@ -15,9 +15,9 @@ import psycopg
 import pytest
 from psycopg import errors
 
+from vawg_devtools.sample import generate, write_bad_crimes_file
 from vawg_warehouse import migrations
 from vawg_warehouse import orchestration as o
-from vawg_warehouse.sample import generate, write_bad_crimes_file
 from vawg_warehouse.warehouse import ConnectionInfo
 
 SHA = "ab" * 32

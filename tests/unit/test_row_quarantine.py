@@ -10,11 +10,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from vawg_devtools.sample import generate, write_bad_crimes_file
+from vawg_devtools.sample.bad_data import CRIME_VIOLATIONS, UNKNOWN_OFFENCE_CODE
 from vawg_warehouse import orchestration as o
-from vawg_warehouse.contracts import load_contract
-from vawg_warehouse.load import release_quarantined
-from vawg_warehouse.sample import generate, write_bad_crimes_file
-from vawg_warehouse.sample.bad_data import CRIME_VIOLATIONS, UNKNOWN_OFFENCE_CODE
+from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.ingest.quarantine import release_quarantined
 
 DAY = date(2025, 1, 4)
 CTX = o.run_context("vawg_nightly", "run-1", date(2025, 1, 5))

@@ -12,17 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vawg_warehouse.contracts import load_contract
-from vawg_warehouse.sample import (
+from vawg_devtools.sample import (
     DEFAULT_PROFILE,
     generate,
     write_bad_crimes_file,
 )
-from vawg_warehouse.sample.engine import make_context
-from vawg_warehouse.sample.force import ForceGenerator, PendingOutcomes
-from vawg_warehouse.sample.output import format_lines
-from vawg_warehouse.sample.reference import category_codes, read_seed
-from vawg_warehouse.sample.sampling import TableSampler
+from vawg_devtools.sample.engine import make_context
+from vawg_devtools.sample.force import ForceGenerator, PendingOutcomes
+from vawg_devtools.sample.output import format_lines
+from vawg_devtools.sample.reference import category_codes, read_seed
+from vawg_devtools.sample.sampling import TableSampler
+from vawg_warehouse.ingest.contracts import load_contract
 
 START, END = date(2024, 1, 1), date(2024, 6, 30)  # 182 days, about 6 months
 MONTHS = 182 / (365.25 / 12)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from vawg_warehouse.contracts import load_contract
-from vawg_warehouse.sample import generate
-from vawg_warehouse.sample.cps import CpsSource, Quarter
-from vawg_warehouse.sample.engine import make_context
-from vawg_warehouse.sample.funding import FundingSource
-from vawg_warehouse.sample.reference import read_seed
+from vawg_devtools.sample import generate
+from vawg_devtools.sample.cps import CpsSource, Quarter
+from vawg_devtools.sample.engine import make_context
+from vawg_devtools.sample.funding import FundingSource
+from vawg_devtools.sample.reference import read_seed
+from vawg_warehouse.ingest.contracts import load_contract
 
 CONTRACT = load_contract("cps_quarterly_outcomes")
 # Two releases: Q2 2023-24 (published 13 Jan 2024) and Q3 2023-24 (14 Apr 2024).

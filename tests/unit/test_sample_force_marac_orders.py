@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from vawg_warehouse.contracts import load_contract
-from vawg_warehouse.sample import generate
-from vawg_warehouse.sample.engine import make_context
-from vawg_warehouse.sample.force_marac import DEFAULT_MARAC_PROFILE, MaracSource
-from vawg_warehouse.sample.force_orders import (
+from vawg_devtools.sample import generate
+from vawg_devtools.sample.engine import make_context
+from vawg_devtools.sample.force_marac import DEFAULT_MARAC_PROFILE, MaracSource
+from vawg_devtools.sample.force_orders import (
     DEFAULT_ORDERS_PROFILE,
     OrderScheme,
     ProtectiveOrderSource,
 )
-from vawg_warehouse.sample.reference import read_seed
+from vawg_devtools.sample.reference import read_seed
+from vawg_warehouse.ingest.contracts import load_contract
 
 START, END = date(2023, 1, 1), date(2024, 12, 31)  # a year of history, then a year to measure
 MARAC, ORDERS = load_contract("force_marac_cases"), load_contract("force_protective_orders")

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from vawg_warehouse.contracts import load_contract
-from vawg_warehouse.sample import generate
-from vawg_warehouse.sample.funding import FundingSource, financial_year_of
-from vawg_warehouse.sample.reference import read_seed
+from vawg_devtools.sample import generate
+from vawg_devtools.sample.funding import FundingSource, financial_year_of
+from vawg_devtools.sample.reference import read_seed
+from vawg_warehouse.ingest.contracts import load_contract
 
 CONTRACT = load_contract("funding_grants")
 START, END = date(2024, 1, 1), date(2024, 8, 31)  # 8 month ends, across a financial year end

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from vawg_warehouse.contracts import load_contract
-from vawg_warehouse.sample import generate
-from vawg_warehouse.sample.public import HOME_OFFICE, OUTCOMES, STREET, PublicSource
-from vawg_warehouse.sample.reference import read_seed
+from vawg_devtools.sample import generate
+from vawg_devtools.sample.public import HOME_OFFICE, OUTCOMES, STREET, PublicSource
+from vawg_devtools.sample.reference import read_seed
+from vawg_warehouse.ingest.contracts import load_contract
 
 START, END = date(2024, 4, 1), date(2025, 3, 31)
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from vawg_warehouse.contracts import load_contract
-from vawg_warehouse.load import xlsx_records
-from vawg_warehouse.sample import generate
-from vawg_warehouse.sample.reference import read_seed
-from vawg_warehouse.sample.services import Quarter, ServicesSource, write_xlsx
+from vawg_devtools.sample import generate
+from vawg_devtools.sample.reference import read_seed
+from vawg_devtools.sample.services import Quarter, ServicesSource, write_xlsx
+from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.ingest.readers import xlsx_records
 
 START, END = date(2023, 4, 1), date(2024, 9, 30)
 CONTRACT = load_contract("services_quarterly_returns")
@@ -194,7 +194,7 @@ def test_write_xlsx_does_not_depend_on_the_clock(tmp_path, monkeypatch):
 
 
 def test_every_seed_service_type_has_a_profile(tmp_path):
-    from vawg_warehouse.sample.engine import make_context
+    from vawg_devtools.sample.engine import make_context
 
     ctx, _ = make_context(tmp_path, start=START, end=START)
     source = ServicesSource(ctx)

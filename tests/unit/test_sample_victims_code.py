@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vawg_warehouse.contracts import load_contract
-from vawg_warehouse.sample import generate
-from vawg_warehouse.sample.reference import read_seed
-from vawg_warehouse.sample.victims_code import (
+from vawg_devtools.sample import generate
+from vawg_devtools.sample.reference import read_seed
+from vawg_devtools.sample.victims_code import (
     DEFAULT_VICTIMS_CODE_PROFILE,
     PendingRecords,
     VictimsCodeSource,
 )
+from vawg_warehouse.ingest.contracts import load_contract
 
 START, END = date(2024, 1, 1), date(2024, 3, 31)
 CONTRACT = load_contract("force_victims_code")
@@ -179,7 +179,7 @@ def test_same_arguments_write_byte_identical_files(tmp_path):
 def test_profile_rights_must_be_in_the_seed(tmp_path):
     from dataclasses import replace
 
-    from vawg_warehouse.sample.engine import make_context
+    from vawg_devtools.sample.engine import make_context
 
     ctx, _ = make_context(tmp_path, start=START, end=START)
     rights = dict(DEFAULT_VICTIMS_CODE_PROFILE.rights)

@@ -1,6 +1,6 @@
 """The measures scorecard, read back in headless Chromium: every measure's latest figure on the
 page equals the warehouse's, incomplete periods and suppressed cells show as such, and the page
-is self-contained (vawg_warehouse.scorecard, vawg_warehouse.browser).
+is self-contained (vawg_warehouse.outputs.scorecard, vawg_warehouse.outputs.browser).
 
 Chromium is a Debian package (apt-get install chromium chromium-driver): without it the browser
 test is skipped, saying so; it installs nothing itself.
@@ -17,9 +17,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from vawg_warehouse import browser, orchestration
-from vawg_warehouse.scorecard import data
-from vawg_warehouse.scorecard.config import load_config
+from vawg_warehouse import orchestration
+from vawg_warehouse.outputs import browser
+from vawg_warehouse.outputs.scorecard import data
+from vawg_warehouse.outputs.scorecard.config import load_config
 
 pytestmark = pytest.mark.xdist_group("sample_warehouse")
 needs_chromium = pytest.mark.skipif(
@@ -210,7 +211,7 @@ def test_a_measure_whose_table_lacks_a_column_shows_why_and_the_others_still_ren
     """Columns are read defensively: a mart without a configured column costs that panel only."""
     import dataclasses
 
-    from vawg_warehouse import scorecard
+    from vawg_warehouse.outputs import scorecard
 
     cfg = load_config()
     broken = dataclasses.replace(cfg.measures[0], numerator=None, value="no_such_column")

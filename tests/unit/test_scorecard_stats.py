@@ -1,4 +1,4 @@
-"""The scorecard's statistics on numbers worked by hand (vawg_warehouse.scorecard.stats)."""
+"""The scorecard's statistics on numbers worked by hand (vawg_warehouse.outputs.scorecard.stats)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from vawg_warehouse.scorecard import stats
-from vawg_warehouse.scorecard.config import load_config
+from vawg_warehouse.outputs.scorecard import stats
+from vawg_warehouse.outputs.scorecard.config import load_config
 
 
 def pct(v: float) -> str:

@@ -106,17 +106,24 @@ def test_code_version_is_the_package_version_plus_the_commit(tmp_path) -> None:
     assert versions.code_version(root) == f"{__version__}+g{head}.dirty"
 
 
-def test_current_versions_of_this_checkout_are_cached_and_cheap() -> None:
+def test_current_versions_of_this_checkout_are_computed_once_per_process() -> None:
+    """The second call reads the cache: no cached function runs again (its cost is a figure of
+    `vawg bench`, not an assertion here)."""
+    versions.clear_cache()
     settings = get_settings()
-    started = time.perf_counter()
     first = versions.current(settings)
-    cold = time.perf_counter() - started
-    started = time.perf_counter()
+    cached = (
+        versions.git_commit,
+        versions.suite_versions,
+        versions.dbt_project_files,
+        versions.tool_versions,
+    )
+    misses = [f.cache_info().misses for f in cached]
+    assert all(m >= 1 for m in misses), misses
     again = versions.current(settings)
-    warm = time.perf_counter() - started
+    assert [f.cache_info().misses for f in cached] == misses
     assert first == again
     assert first.code.startswith(__version__)
     assert "force_crimes.json" in first.suites
     assert len(first.dbt_project_sha256) == 64 and len(first.suites_sha256) == 64
     assert first.tools["dbt"] and first.tools["great_expectations"]
-    assert cold < 2.0 and warm < 0.01, (cold, warm)

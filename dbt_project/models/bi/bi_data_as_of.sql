@@ -84,7 +84,7 @@ data_as_of as (
         builds.marts_checked_at as "Marts last tested at",
         last_run.last_run_finished_at as "Last nightly run finished at"
     from families
-    left join builds on builds.source_family = families.source_family
+    left join builds on families.source_family = builds.source_family
     cross join last_run
 
 )

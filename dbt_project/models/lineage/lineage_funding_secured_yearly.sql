@@ -51,7 +51,8 @@ batches_behind as (
         on grants.funder_key = funders.funder_key
     inner join schemes
         on grants.funding_scheme_key = schemes.funding_scheme_key
-    group by financial_years.financial_year, funders.funder_name, schemes.scheme_name, grants._batch_id
+    group by
+        financial_years.financial_year, funders.funder_name, schemes.scheme_name, grants._batch_id
 
 )
 

@@ -43,7 +43,8 @@ batches_behind as (
         cast(count(*) as integer) as fact_row_count
     from fact_rows
     group by
-        month_start_date, local_authority_code, reporting_category, outcome_code, fact_model, batch_id
+        month_start_date, local_authority_code, reporting_category, outcome_code,
+        fact_model, batch_id
 
 )
 

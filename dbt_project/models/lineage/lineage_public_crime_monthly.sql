@@ -47,7 +47,8 @@ batches_behind as (
         cast(count(*) as integer) as fact_row_count
     from source_rows
     group by
-        month_start_date, force_code, geography_key, crime_type, outcome_category, fact_model, batch_id
+        month_start_date, force_code, geography_key, crime_type, outcome_category,
+        fact_model, batch_id
 
 )
 

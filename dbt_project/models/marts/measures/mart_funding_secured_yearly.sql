@@ -159,7 +159,7 @@ compared_with_previous_year as (
         on
             this_year.funder_key = fixed_year.funder_key
             and this_year.funding_scheme_key = fixed_year.funding_scheme_key
-            and fixed_year.financial_year_start_year = baseline_rule.baseline_start_year
+            and baseline_rule.baseline_start_year = fixed_year.financial_year_start_year
 
 ),
 

@@ -12,15 +12,9 @@ extracts as (
 
 ),
 
-dates as (
+month_local_authorities as (
 
-    select * from {{ ref('dim_date') }}
-
-),
-
-geographies as (
-
-    select * from {{ ref('dim_geography') }}
+    select * from {{ ref('int_month_local_authority_grid') }}
 
 ),
 
@@ -70,7 +64,7 @@ monthly_counts as (
 
 reporting_months as (
 
-    -- Every month from the first month heard to the last, so months without cases show 0.
+    {#- Every month from the first month heard to the last, so months without cases show 0. -#}
     {{ reporting_months(
         'select min(month_start_date) from flagged_cases',
         'select max(month_start_date) from flagged_cases',
@@ -99,14 +93,13 @@ grid as (
 
     -- month x local authority (the unknown member too, so totals reconcile with the fact).
     select
-        geographies.geography_key,
-        geographies.local_authority_code,
-        geographies.local_authority_name,
-        geographies.division_name,
+        reporting_months.geography_key,
+        reporting_months.local_authority_code,
+        reporting_months.local_authority_name,
+        reporting_months.division_name,
         reporting_months.financial_year,
         reporting_months.month_start_date
     from reporting_months
-    cross join geographies
 
 ),
 
@@ -175,7 +168,10 @@ measures as (
         {{ rate_per('rolling_year.cases_heard', 'rolling_year.population', 10000) }}
             as cases_per_10000_women,
         cast(rolling_year.cases_heard_12_months as integer) as cases_heard_12_months,
-        {{ rate_per('rolling_year.cases_heard_12_months', 'rolling_year.population', 10000, places=1, data_type='numeric(12, 1)') }}
+        {{ rate_per(
+            'rolling_year.cases_heard_12_months', 'rolling_year.population', 10000,
+            places=1, data_type='numeric(12, 1)',
+        ) }}
             as cases_per_10000_women_12_months,
         rolling_year.benchmark_cases_per_10000_women_a_year,
         rolling_year.window_months as repeat_window_months,

@@ -18,15 +18,9 @@ extracts as (
 
 ),
 
-dates as (
+month_local_authorities as (
 
-    select * from {{ ref('dim_date') }}
-
-),
-
-geographies as (
-
-    select * from {{ ref('dim_geography') }}
+    select * from {{ ref('int_month_local_authority_grid') }}
 
 ),
 
@@ -91,7 +85,7 @@ cohort_counts as (
 
 reporting_months as (
 
-    -- Every month from the first recorded month to the last, so months without crimes show 0.
+    {#- Every month from the first recorded month to the last, so months without crimes show 0. -#}
     {{ reporting_months(
         "select min(month_start_date) from cohort_crimes",
         "select max(month_start_date) from cohort_crimes",
@@ -114,10 +108,10 @@ grid as (
 
     -- month x local authority (the unknown member too) x measured category x outcome type.
     select
-        geographies.geography_key,
-        geographies.local_authority_code,
-        geographies.local_authority_name,
-        geographies.division_name,
+        reporting_months.geography_key,
+        reporting_months.local_authority_code,
+        reporting_months.local_authority_name,
+        reporting_months.division_name,
         measured_categories.reporting_category,
         measured_categories.category_label,
         outcomes.outcome_key,
@@ -133,7 +127,6 @@ grid as (
         reporting_months.financial_year,
         reporting_months.month_start_date
     from reporting_months
-    cross join geographies
     cross join measured_categories
     cross join outcomes
 

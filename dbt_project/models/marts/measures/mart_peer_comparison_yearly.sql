@@ -129,6 +129,22 @@ areas as (
 
 ),
 
+population_areas as (
+
+    -- Each area and the forces whose populations make it up.
+    select distinct
+        area_name,
+        population_area_name
+    from area_members
+
+),
+
+population_bases as (
+
+    select distinct population_basis from reporting_categories
+
+),
+
 area_populations as (
 
     -- The area's population of each basis for the year: the sum over the distinct estimates
@@ -143,13 +159,8 @@ area_populations as (
         end as population,
         max(populations_by_year.reference_year) as population_reference_year
     from years
-    cross join (
-        select distinct
-            area_name,
-            population_area_name
-        from area_members
-    ) as population_areas
-    cross join (select distinct population_basis from reporting_categories) as bases
+    cross join population_areas
+    cross join population_bases as bases
     left join populations_by_year
         on
             years.financial_year = populations_by_year.financial_year
@@ -233,9 +244,10 @@ final as (
         cast(
             case
                 when category_years.reporting_category is null
-                    then 'not available: none of the category''s offence codes ('
-                    || coalesce(category_codes.offence_codes, 'none')
-                    || ') is in the Home Office tables loaded for the year'
+                    then
+                        'not available: none of the category''s offence codes ('
+                        || coalesce(category_codes.offence_codes, 'none')
+                        || ') is in the Home Office tables loaded for the year'
             end as text
         ) as not_available_reason,
 

@@ -24,15 +24,9 @@ extracts as (
 
 ),
 
-dates as (
+month_local_authorities as (
 
-    select * from {{ ref('dim_date') }}
-
-),
-
-geographies as (
-
-    select * from {{ ref('dim_geography') }}
+    select * from {{ ref('int_month_local_authority_grid') }}
 
 ),
 
@@ -110,8 +104,8 @@ history as (
 
 outcome_months as (
 
-    -- Every month from the first month an outcome was assigned in to the last, so months
-    -- without outcomes show 0.
+    {#- Every month from the first month an outcome was assigned in to the last, so months
+        without outcomes show 0. -#}
     {{ reporting_months(
         "select min(date_trunc('month', outcome_date)) from outcome_events",
         "select max(date_trunc('month', outcome_date)) from outcome_events",
@@ -134,17 +128,16 @@ grid as (
 
     -- month x local authority (the unknown member too) x measured category.
     select
-        geographies.geography_key,
-        geographies.local_authority_code,
-        geographies.local_authority_name,
-        geographies.division_name,
+        outcome_months.geography_key,
+        outcome_months.local_authority_code,
+        outcome_months.local_authority_name,
+        outcome_months.division_name,
         measured_categories.reporting_category,
         measured_categories.category_label,
         measured_categories.headline_rate,
         outcome_months.financial_year,
         outcome_months.month_start_date
     from outcome_months
-    cross join geographies
     cross join measured_categories
 
 ),

@@ -12,15 +12,9 @@ extracts as (
 
 ),
 
-dates as (
+month_local_authorities as (
 
-    select * from {{ ref('dim_date') }}
-
-),
-
-geographies as (
-
-    select * from {{ ref('dim_geography') }}
+    select * from {{ ref('int_month_local_authority_grid') }}
 
 ),
 
@@ -59,7 +53,7 @@ monthly_counts as (
 
 reporting_months as (
 
-    -- Every month from the first event's to the last's, so months without events show 0.
+    {#- Every month from the first event's to the last's, so months without events show 0. -#}
     {{ reporting_months(
         'select min(month_start_date) from classified_events',
         'select max(month_start_date) from classified_events',
@@ -72,10 +66,10 @@ grid as (
     -- month x local authority x order type (the unknown members too, so totals reconcile;
     -- DAPN/DAPO rows stay 0 in a force that is not a pilot).
     select
-        geographies.geography_key,
-        geographies.local_authority_code,
-        geographies.local_authority_name,
-        geographies.division_name,
+        reporting_months.geography_key,
+        reporting_months.local_authority_code,
+        reporting_months.local_authority_name,
+        reporting_months.division_name,
         order_types.order_type_key,
         order_types.order_type,
         order_types.order_type_name,
@@ -84,7 +78,6 @@ grid as (
         reporting_months.financial_year,
         reporting_months.month_start_date
     from reporting_months
-    cross join geographies
     cross join order_types
 
 ),

@@ -12,15 +12,9 @@ extracts as (
 
 ),
 
-dates as (
+month_local_authorities as (
 
-    select * from {{ ref('dim_date') }}
-
-),
-
-geographies as (
-
-    select * from {{ ref('dim_geography') }}
+    select * from {{ ref('int_month_local_authority_grid') }}
 
 ),
 
@@ -66,7 +60,7 @@ monthly_counts as (
 
 reporting_months as (
 
-    -- Every month from the first recorded month to the last, so months without crimes show 0.
+    {#- Every month from the first recorded month to the last, so months without crimes show 0. -#}
     {{ reporting_months(
         'select min(month_start_date) from categorised_crimes',
         'select max(month_start_date) from categorised_crimes',
@@ -78,17 +72,16 @@ grid as (
 
     -- month x local authority (the unknown member too, so totals reconcile) x reporting category.
     select
-        geographies.geography_key,
-        geographies.local_authority_code,
-        geographies.local_authority_name,
-        geographies.division_name,
+        reporting_months.geography_key,
+        reporting_months.local_authority_code,
+        reporting_months.local_authority_name,
+        reporting_months.division_name,
         reporting_categories.reporting_category,
         reporting_categories.category_label,
         reporting_categories.population_basis,
         reporting_months.financial_year,
         reporting_months.month_start_date
     from reporting_months
-    cross join geographies
     cross join reporting_categories
 
 ),
@@ -135,7 +128,7 @@ trend_breaks_by_month as (
         (
             array_agg(
                 trend_breaks.trend_break_note
-                order by trend_breaks.effective_from_date desc, trend_breaks.trend_break_id
+                order by trend_breaks.effective_from_date desc, trend_breaks.trend_break_id asc
             )
         )[1] as trend_break_note,
         bool_or(
@@ -191,7 +184,9 @@ measures as (
         compared_with_last_year.crime_count,
         compared_with_last_year.population,
         compared_with_last_year.population_reference_year,
-        {{ rate_per('compared_with_last_year.crime_count', 'compared_with_last_year.population', 1000) }}
+        {{ rate_per(
+            'compared_with_last_year.crime_count', 'compared_with_last_year.population', 1000,
+        ) }}
             as rate_per_1000,
         compared_with_last_year.crime_count_same_month_last_year,
         -- An incomplete month is not compared with a whole one: the change is null.

@@ -75,7 +75,9 @@ reported_services as (
     from services
     where
         service_code <> '-1'
-        or service_key in (select returns_by_service_quarter.service_key from returns_by_service_quarter)
+        or service_key in (
+            select returns_by_service_quarter.service_key from returns_by_service_quarter
+        )
 
 ),
 

@@ -6,15 +6,9 @@ assessed_rights as (
 
 ),
 
-dates as (
+month_local_authorities as (
 
-    select * from {{ ref('dim_date') }}
-
-),
-
-geographies as (
-
-    select * from {{ ref('dim_geography') }}
+    select * from {{ ref('int_month_local_authority_grid') }}
 
 ),
 
@@ -77,8 +71,8 @@ monthly_counts as (
 
 reporting_months as (
 
-    -- Every month from the first month a measured right was due in to the last (the month of
-    -- measured_through_date), so quiet months show 0.
+    {#- Every month from the first month a measured right was due in to the last (the month of
+        measured_through_date), so quiet months show 0. -#}
     {{ reporting_months(
         'select min(month_start_date) from assessed_rights',
         'select max(month_start_date) from assessed_rights',
@@ -107,16 +101,15 @@ grid as (
 
     -- month x local authority (the unknown member too, so totals reconcile) x right.
     select
-        geographies.geography_key,
-        geographies.local_authority_code,
-        geographies.local_authority_name,
-        geographies.division_name,
+        reporting_months.geography_key,
+        reporting_months.local_authority_code,
+        reporting_months.local_authority_name,
+        reporting_months.division_name,
         reported_rights.right_number,
         reported_rights.right_label,
         reporting_months.financial_year,
         reporting_months.month_start_date
     from reporting_months
-    cross join geographies
     cross join reported_rights
 
 ),

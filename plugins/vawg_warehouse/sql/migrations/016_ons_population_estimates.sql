@@ -2,7 +2,7 @@
 -- public_ons_mid_year_estimates and public_nomis_population_estimates). Runs as vawg_owner
 -- (migrations.py): the default privileges of schema raw_public (012) give vawg_pipeline select,
 -- insert and delete. Both keep the publication's figures as text, one row per cell of the wide
--- table (the readers in vawg_warehouse/ons_readers.py); staging casts them.
+-- table (the readers in vawg_warehouse/ingest/ons_readers.py); staging casts them.
 
 create table raw_public.ons_mid_year_estimates (
     reference_year text not null,

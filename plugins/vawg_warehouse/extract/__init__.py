@@ -1,1 +1,0 @@
-"""Extractors that fetch source data over the network and write it as landing files."""

@@ -1,0 +1,160 @@
+"""Data contracts: the documented shape of every file a source system drops.
+
+A contract (``contracts/<dataset>.yml``) names the columns, their types, which are required,
+their allowed values or pattern, which identify a row, and which are person identifiers to be
+pseudonymised at the edge. The loader, the sample generator, the suites' tests and the docs read it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
+
+# How each contract type is cast from text when a validated batch is published.
+SQL_TYPES = {
+    "text": "text",
+    "date": "date",
+    "timestamp": "timestamptz",
+    "integer": "integer",
+    "numeric": "numeric",
+    "flag": "boolean",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    required: bool
+    description: str
+    pseudonymise: str | None = None  # the stored column's name when this is a person identifier
+    allowed_values: tuple[str, ...] | str | None = None  # a list, or "seed <name>"
+    # What a value outside allowed_values costs: critical (the batch, or its rows, set aside) or
+    # warning (published and flagged: a public source's new wording must not cost a month).
+    allowed_values_severity: str = "critical"
+    pattern: str | None = None
+    header: str | None = None  # the column's heading in the file, when not ``name``
+
+    @property
+    def file_header(self) -> str:
+        """The column's heading in the file (published formats use their own, e.g. "Crime ID")."""
+        return self.header or self.name
+
+    @property
+    def stored_name(self) -> str:
+        """The column's name in the warehouse (pseudonymised identifiers are renamed)."""
+        return self.pseudonymise or self.name
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Contract:
+    dataset: str
+    source_system: str
+    title: str
+    landing_path: str
+    file_pattern: str
+    raw_table: str
+    row_key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    file_format: dict
+    # Row-level quarantine: the largest share of a batch's rows that may be set aside while the
+    # rest is published; None when the dataset allows none (the batch is kept or set aside whole).
+    row_quarantine_max_share: float | None = None
+    recursive: bool = False  # files may sit in any sub-folder of landing_path
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def file_headers(self) -> list[str]:
+        """The headings a file must have, in contract order (``column_names`` unless renamed)."""
+        return [c.file_header for c in self.columns]
+
+    @property
+    def stored_names(self) -> list[str]:
+        return [c.stored_name for c in self.columns]
+
+    @property
+    def pseudonymised(self) -> list[Column]:
+        return [c for c in self.columns if c.pseudonymise]
+
+    def matches(self, relative_path: str) -> bool:
+        """Whether a landing file (path relative to the landing dir) belongs to this dataset."""
+        folder, _, name = relative_path.rpartition("/")
+        in_folder = folder == self.landing_path or (
+            self.recursive and folder.startswith(self.landing_path + "/")
+        )
+        return in_folder and fnmatch.fnmatchcase(name, self.file_pattern)
+
+    def landing_dir(self, landing_root: Path) -> Path:
+        return landing_root / self.landing_path
+
+
+def _column(raw: dict) -> Column:
+    allowed = raw.get("allowed_values")
+    if isinstance(allowed, list):
+        allowed = tuple(str(v) for v in allowed)
+    return Column(
+        name=raw["name"],
+        type=raw["type"],
+        required=bool(raw.get("required", False)),
+        description=" ".join(str(raw.get("description", "")).split()),
+        pseudonymise=raw.get("pseudonymise"),
+        allowed_values=allowed,
+        allowed_values_severity=str(raw.get("allowed_values_severity", "critical")),
+        pattern=raw.get("pattern"),
+        header=raw.get("header"),
+    )
+
+
+@cache
+def load_contract(dataset: str) -> Contract:
+    path = CONTRACTS_DIR / f"{dataset}.yml"
+    if not path.exists():
+        raise KeyError(f"no data contract for dataset {dataset!r} (looked for {path.name})")
+    raw = yaml.safe_load(path.read_text())
+    columns = tuple(_column(c) for c in raw["columns"])
+    severities = {c.allowed_values_severity for c in columns} - {"critical", "warning"}
+    if severities:
+        raise ValueError(f"{path.name}: allowed_values_severity must be critical or warning")
+    unknown = {c.type for c in columns} - SQL_TYPES.keys()
+    if unknown:
+        raise ValueError(f"{path.name}: unknown column types {sorted(unknown)}")
+    return Contract(
+        dataset=raw["dataset"],
+        source_system=raw["source_system"],
+        title=raw["title"],
+        landing_path=raw["landing_path"],
+        file_pattern=raw["file_pattern"],
+        raw_table=raw["raw_table"],
+        row_key=tuple(raw["row_key"]),
+        columns=columns,
+        file_format=raw.get("file_format", {}),
+        row_quarantine_max_share=_row_quarantine(raw.get("row_quarantine"), path.name),
+        recursive=bool(raw.get("recursive", False)),
+    )
+
+
+def _row_quarantine(raw: dict | None, file_name: str) -> float | None:
+    """The contract's ``row_quarantine`` block: ``allowed`` and ``max_share`` (0 < share < 1)."""
+    if not raw or not raw.get("allowed"):
+        return None
+    share = float(raw.get("max_share", 0))
+    if not 0 < share < 1:
+        raise ValueError(f"{file_name}: row_quarantine.max_share must be between 0 and 1")
+    return share
+
+
+def all_contracts() -> list[Contract]:
+    return [load_contract(p.stem) for p in sorted(CONTRACTS_DIR.glob("*.yml"))]
