@@ -210,10 +210,13 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
 
 def cmd_status(_: argparse.Namespace) -> int:
     from vawg_warehouse import status
+    from vawg_warehouse.ingest.landing import unrecognised_files
     from vawg_warehouse.warehouse import connect
 
-    with connect(get_settings()) as conn:
+    settings = get_settings()
+    with connect(settings) as conn:
         report = status.collect(conn)
+    report.unrecognised = unrecognised_files(settings.landing_dir)
     print("\n".join(status.format_status(report)))
     return 0
 

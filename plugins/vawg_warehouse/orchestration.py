@@ -15,7 +15,7 @@ import logging
 import os
 from datetime import date
 
-from vawg_warehouse.audit import corrections_of_run, get_batches
+from vawg_warehouse.audit import corrections_of_run, get_batches, rules_broken
 from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.ingest.batches import (
     LoadError,
@@ -27,6 +27,7 @@ from vawg_warehouse.ingest.batches import (
 from vawg_warehouse.ingest.contracts import load_contract
 from vawg_warehouse.ingest.corrections import describe
 from vawg_warehouse.ingest.datasets import SOURCES
+from vawg_warehouse.ingest.home_office_bodies import note_bodies_set_apart
 from vawg_warehouse.ingest.landing import record_refusals, register, survey
 from vawg_warehouse.ingest.load import FileRefused, load_batch
 from vawg_warehouse.ingest.privacy import KEY_ENV, Pseudonymiser, PseudonymKeyError, resolve_key
@@ -339,6 +340,7 @@ def publish_batches(batch_ids: list[int], ctx: RunContext, settings: Settings | 
         for batch in get_batches(conn, batch_ids, status="validated"):
             try:
                 total += publish_batch(conn, batch, ctx)
+                note_bodies_set_apart(conn, batch.batch_id, batch.dataset, batch.file_name, ctx)
             except Exception as exc:  # noqa: BLE001 - recorded, named, and the step fails below
                 error = describe_error(exc)
                 mark_failed(conn, batch.batch_id, ctx, f"publish: {error}")
@@ -533,8 +535,11 @@ def quarantined_batches(settings: Settings | None = None) -> list[dict]:
         refused = conn.execute(
             "select dataset, file_name, rule, message from audit.refused_file order by refusal_id"
         ).fetchall()
+        broken = rules_broken(conn, [row[0] for row in rows])
     keys = ("batch_id", "dataset", "file_name", "status", "rows_read", "rows_held", "rules")
     held = [dict(zip(keys, row, strict=True)) for row in rows]
+    for entry in held:  # the rules by name (a validation's), not the message's first line
+        entry["rules"] = broken.get(entry["batch_id"], entry["rules"])
     for dataset, file_name, rule, message in refused:
         held.append(
             {
@@ -555,7 +560,12 @@ def release(batch_id: int, reason: str, released_by: str, settings: Settings | N
     settings = settings or get_settings()
     ctx = RunContext(dag_id=None, dag_run_id=f"manual:{released_by}")
     with connect(settings, autocommit=True) as conn:
-        return release_quarantined(conn, batch_id, reason, released_by, ctx)
+        released = release_quarantined(conn, batch_id, reason, released_by, ctx)
+        (dataset, file_name) = conn.execute(
+            "select dataset, file_name from audit.load_batch where batch_id = %s", (batch_id,)
+        ).fetchone()
+        note_bodies_set_apart(conn, batch_id, dataset, file_name, ctx)
+        return released
 
 
 @with_heartbeat("checking source freshness")

@@ -15,7 +15,8 @@ from datetime import datetime
 import psycopg
 
 from vawg_warehouse import run_outcome
-from vawg_warehouse.ingest import landing_check
+from vawg_warehouse.audit import rules_broken
+from vawg_warehouse.ingest import home_office_bodies, landing_check
 from vawg_warehouse.ingest.datasets import SOURCES
 
 FAILED = ("failed", "quarantined", "refused")
@@ -32,6 +33,7 @@ class DatasetRun:
     rows_rejected: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     failures: list[tuple[int, str, str, str]] = field(default_factory=list)  # id, file, status, why
+    warnings: list[tuple[int, str, str]] = field(default_factory=list)  # id, file, what
 
 
 @dataclass
@@ -165,6 +167,8 @@ def _dataset_run(conn: psycopg.Connection, dataset: str) -> DatasetRun:
             "where dataset = %s order by batch_id desc limit 1",
             (dataset,),
         ).fetchall()
+    failed = [row[0] for row in rows if row[2] in FAILED]
+    broken = rules_broken(conn, failed)
     for batch_id, file_name, status, read, loaded, rejected, message in rows:
         run.files += 1
         run.rows_read += read
@@ -172,8 +176,18 @@ def _dataset_run(conn: psycopg.Connection, dataset: str) -> DatasetRun:
         run.rows_rejected += rejected
         run.by_status[status] = run.by_status.get(status, 0) + 1
         if status in FAILED:
-            reason = (message or "no reason recorded").splitlines()[0][:200]
-            run.failures.append((batch_id, file_name, status, reason))
+            reason = (
+                "; ".join(broken.get(batch_id, []))
+                or ((message or "no reason recorded").splitlines()[0])
+            )
+            run.failures.append((batch_id, file_name, status, reason[:400]))
+    for batch_id, file_name, detail in conn.execute(
+        "select e.batch_id, b.file_name, e.detail from audit.load_batch_event as e "
+        "join audit.load_batch as b using (batch_id) where e.batch_id = any(%s) and e.status = %s "
+        "order by e.batch_id, e.event_id",
+        ([row[0] for row in rows], home_office_bodies.EVENT),
+    ).fetchall():
+        run.warnings.append((batch_id, file_name, home_office_bodies.describe(detail["bodies"])))
     return run
 
 
@@ -230,6 +244,8 @@ def format_status(report: StatusReport) -> list[str]:
             )
             for batch_id, file_name, status, reason in run.failures:
                 lines.append(f"      {status.upper()} batch {batch_id} {file_name}: {reason}")
+            for batch_id, file_name, what in run.warnings:
+                lines.append(f"      WARNING batch {batch_id} {file_name}: {what}")
     lines.append("")
     lines.append("dbt groups (last attempt):")
     for g in report.groups or []:

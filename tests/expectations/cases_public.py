@@ -14,6 +14,8 @@ import hashlib
 
 STREET, OUTCOMES = "public_policeuk_street_crimes", "public_policeuk_outcomes"
 HOME_OFFICE = "public_home_office_recorded_crime"
+MYE = "public_ons_mid_year_estimates"
+NOMIS = "public_nomis_population_estimates"
 LANCS = "Lancashire Constabulary"
 
 
@@ -77,6 +79,33 @@ CLEAN_ROWS: dict[str, list[dict[str, str | None]]] = {
         }
         for i in range(1, 6)
     ],
+    # Long rows of an MYE2 sheet: "All ages", single years, "90+" and "90" as releases head them.
+    MYE: [
+        {
+            "reference_year": "2023",
+            "sex": ["persons", "females", "persons", "males", "persons"][i - 1],
+            "area_code": ["E06000008", "E06000008", "K04000001", "E07000123", "E07000123"][i - 1],
+            "area_name": ["Blackburn with Darwen"] * 2 + ["ENGLAND AND WALES"] + ["Preston"] * 2,
+            "geography": [None, "Unitary Authority", "Country", "Non-metropolitan District", ""][
+                i - 1
+            ]
+            or None,
+            "age": ["All ages", "0", "All ages", "90+", "90"][i - 1],
+            "population": ["154922", "812", "59641829", "703", "0"][i - 1],
+        }
+        for i in range(1, 6)
+    ],
+    NOMIS: [
+        {
+            "reference_year": "2024",
+            "sex": ["Total", "Total", "Female", "Female", "Male"][i - 1],
+            "area_name": ["Blackpool", "Blackpool", "Blackpool", "Preston", "Preston"][i - 1],
+            "area_code": ["E06000009", "E06000009", "E06000009", "E07000123", "E07000123"][i - 1],
+            "measure": ["All Ages", "Aged 16+", "All Ages", "All Ages", "Aged 16+"][i - 1],
+            "population": ["141100", "116360", "71407", "73959", "59704"][i - 1],
+        }
+        for i in range(1, 6)
+    ],
 }
 
 
@@ -136,14 +165,19 @@ CRITICAL_CASES: list[tuple[str, str, dict]] = [
     ),
     (HOME_OFFICE, "financial_year is YYYY/YY", {"financial_year": "2023-24"}),
     (HOME_OFFICE, "financial_quarter is 1 to 4", {"financial_quarter": "Q1"}),
-    (
-        HOME_OFFICE,
-        "force_name is a force or body in seed police_forces",
-        {"force_name": "Lancashire Constabulary"},
-    ),
     (HOME_OFFICE, "offence_description is not blank", {"offence_description": " "}),
-    (HOME_OFFICE, "offence_code is a Home Office offence code", {"offence_code": "19 C"}),
-    (HOME_OFFICE, "number_of_offences is a whole number", {"number_of_offences": "1,234"}),
+    (HOME_OFFICE, "offence_code is not blank", {"offence_code": "   "}),
+    (HOME_OFFICE, "number_of_offences is a whole number", {"number_of_offences": "12.5"}),
+    (MYE, "every row has as many fields as the header", {}),
+    *_present(MYE, ["reference_year", "sex", "area_code", "area_name", "age"]),
+    (MYE, "reference_year is a year", {"reference_year": "mid-2023"}),
+    (MYE, "sex is persons, females or males", {"sex": "Females"}),
+    (MYE, "area_name is not blank", {"area_name": " "}),
+    (NOMIS, "every row has as many fields as the header", {}),
+    *_present(NOMIS, ["reference_year", "sex", "area_name", "area_code", "measure"]),
+    (NOMIS, "reference_year is a year", {"reference_year": "June 2024"}),
+    (NOMIS, "area_name is not blank", {"area_name": ""}),
+    (NOMIS, "measure is not blank", {"measure": " "}),
 ]
 
 WARNING_CASES: list[tuple[str, str, dict]] = [
@@ -159,9 +193,26 @@ WARNING_CASES: list[tuple[str, str, dict]] = [
     (OUTCOMES, "outcome_type is a police.uk outcome", {"outcome_type": "Charged"}),
     (HOME_OFFICE, "offence_group, when given, is not blank", {"offence_group": " "}),
     (HOME_OFFICE, "offence_subgroup, when given, is not blank", {"offence_subgroup": ""}),
+    # A name the seed lacks is set apart with the other bodies, never a lost file.
+    (
+        HOME_OFFICE,
+        "force_name is a force or body in seed police_forces",
+        {"force_name": "Lancashire Constabulary"},
+    ),
+    (HOME_OFFICE, "offence_code is a Home Office offence code", {"offence_code": "19C*"}),
+    # A heading, a code or a figure ONS or Nomis write otherwise costs no file.
+    (MYE, "area_code is an ONS code", {"area_code": "E6000008"}),
+    (MYE, "geography, when given, is not blank", {"geography": " "}),
+    (MYE, "age is All ages or a single year of age", {"age": "90 and over"}),
+    (MYE, "population, when given, is a whole number", {"population": ":"}),
+    (NOMIS, "sex is a Nomis wording of total, male or female", {"sex": "Women"}),
+    (NOMIS, "area_code is an ONS code", {"area_code": "2013265927"}),
+    (NOMIS, "population, when given, is a whole number", {"population": "!"}),
 ]
 
 REPEATED_KEY_RULES: list[tuple[str, str]] = [
-    (HOME_OFFICE, "each quarter, force and offence code appears once in the file"),
+    (HOME_OFFICE, "each quarter, force and offence appears once in the file"),
+    (MYE, "each year, sheet, area and age appears once in the file"),
+    (NOMIS, "each year, sex, area and measure appears once in the file"),
 ]
 SPECIAL_RULES: set[str] = {rule for _, rule in REPEATED_KEY_RULES}

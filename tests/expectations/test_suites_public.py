@@ -42,3 +42,29 @@ def test_a_repeated_row_key_fails_on_both_lines(
     (result,) = [r for r in report.results if r.rule == rule]
     assert result.severity == "critical"
     assert (result.unexpected_count, result.failing_row_numbers) == (2, (LINE - 1, LINE))
+
+
+def test_a_combined_code_may_repeat_within_a_quarter_and_force(
+    landing_table, _gx_database: ConnectionInfo
+) -> None:
+    """Homicide as the Home Office publishes it: several rows per force and quarter under one
+    combined code (14 characters), with different counts, and the same description: the batch
+    passes (the rows are summed in dbt); a fraud body's code with spaces passes too."""
+    dataset = "public_home_office_recorded_crime"
+    rows = clean_rows(dataset)
+    for row, count in zip(rows[BAD - 1 : BAD + 1], ("3", "1"), strict=True):
+        row.update(
+            financial_quarter="1",
+            force_name="Lancashire",
+            offence_description="Homicide",
+            offence_group="Violence against the person",
+            offence_subgroup="Homicide",
+            offence_code="1/4.1/4.10/4.2",
+            number_of_offences=count,
+        )
+    rows[BAD + 1].update(force_name="Action Fraud", offence_code="NFIB 52A")
+    batch_id, table = landing_table(dataset, rows)
+    report = validate_batch(
+        _gx_database, load_contract(dataset), table, batch_id=batch_id, parameters=PARAMETERS
+    )
+    assert report.all_passed, report.failed_rules()

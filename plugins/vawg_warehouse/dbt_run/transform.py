@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 from vawg_warehouse import audit, versions
 from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.dbt_run import runner
-from vawg_warehouse.ingest.datasets import SOURCES
+from vawg_warehouse.ingest.datasets import SHARED_DATASETS, SOURCES
 from vawg_warehouse.run_context import RunContext
 from vawg_warehouse.warehouse import connect, connection_info
 
@@ -96,9 +96,9 @@ class GroupPlan:
 
 
 def published_through(conn: psycopg.Connection, group: str) -> int | None:
-    """The newest publication event (rows published or released) of the group's datasets."""
-    if group == SHARED:
-        return None
+    """The newest publication event (rows published or released) of the group's datasets (for
+    the shared group, of the population estimates its dimension is built from)."""
+    datasets = SHARED_DATASETS if group == SHARED else SOURCES[group]
     row = conn.execute(
         """
         select max(e.event_id)
@@ -106,7 +106,7 @@ def published_through(conn: psycopg.Connection, group: str) -> int | None:
         join audit.load_batch as b on b.batch_id = e.batch_id
         where b.dataset = any(%s) and e.status in ('published', 'released')
         """,
-        (list(SOURCES[group]),),
+        (list(datasets),),
     ).fetchone()
     return row[0]
 

@@ -23,5 +23,14 @@ SOURCES: dict[str, tuple[str, ...]] = {
         "public_policeuk_street_crimes",
         "public_policeuk_outcomes",
         "public_home_office_recorded_crime",
+        "public_ons_mid_year_estimates",
+        "public_nomis_population_estimates",
     ),
 }
+
+# Datasets whose dbt models are shared (tag ``shared``: the population dimension every family's
+# marts divide by): a publication of theirs has the shared group rebuilt, and with it the families.
+SHARED_DATASETS: tuple[str, ...] = (
+    "public_ons_mid_year_estimates",
+    "public_nomis_population_estimates",
+)

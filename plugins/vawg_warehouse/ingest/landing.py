@@ -116,6 +116,28 @@ def discover(landing_root: Path, contracts: Iterable[Contract] | None = None) ->
     return survey(landing_root, contracts)[0]
 
 
+def unrecognised_files(
+    landing_root: Path, contracts: Iterable[Contract] | None = None
+) -> list[str]:
+    """Every file in the landing folder (any depth) that no contract takes, as a path relative to
+    the landing folder (escaped), sorted: a file dropped in the wrong folder or under a name no
+    contract expects is named, never ignored without a word. Hidden files (a leading dot) are
+    left out; symbolic links are not followed (``survey`` refuses them in a dataset's folder)."""
+    contracts = list(contracts or all_contracts())
+    if not landing_root.is_dir():
+        return []
+    unknown = []
+    for path in _walk(landing_root, recursive=True):
+        relative = path.relative_to(landing_root).as_posix()
+        if any(part.startswith(".") for part in relative.split("/")):
+            continue
+        if path.is_symlink() or not path.is_file():
+            continue
+        if not any(contract.matches(relative) for contract in contracts):
+            unknown.append(_escaped(relative))
+    return sorted(unknown)
+
+
 def record_refusals(conn: psycopg.Connection, refusals: Iterable[Refusal], ctx: RunContext) -> int:
     """Keep each refusal in audit.refused_file (once per name and rule) and log it; returns how
     many were new."""

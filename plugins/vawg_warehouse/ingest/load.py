@@ -256,10 +256,14 @@ def load_batch(
         with conn.transaction():
             table = _create_landing_table(conn, batch)
             columns = sql.SQL(", ").join(map(sql.Identifier, _landing_columns(contract)))
-            if contract.file_format.get("type") == "xlsx":
-                from vawg_warehouse.ingest import workbook_check  # sheet, cell, rule: no text
+            file_type = contract.file_format.get("type")
+            if file_type == "xlsx" or file_type in _publication_readers():
+                if file_type == "xlsx":
+                    from vawg_warehouse.ingest import workbook_check  # sheet, cell, rule: no text
 
-                records = workbook_check.records(path, batch.file_name, contract)
+                    records = workbook_check.records(path, batch.file_name, contract)
+                else:
+                    records = _publication_readers()[file_type](path, batch.file_name)
                 with conn.cursor().copy(_copy_csv_sql(table, columns)) as copy:
                     result = copy_records(copy, records, contract, pseudonymise, batch.file_name)
             else:
@@ -312,3 +316,11 @@ def load_batch(
         )
     log.info("loaded batch %d (%s): %d rows", batch.batch_id, batch.file_name, result.rows_read)
     return result
+
+
+def _publication_readers() -> dict:
+    """Readers of publications that are not one plain table (ONS workbooks, Nomis downloads):
+    file_format type -> reader giving the contract's long rows (ingest/ons_readers.py)."""
+    from vawg_warehouse.ingest.ons_readers import READERS
+
+    return READERS

@@ -9,7 +9,7 @@ police_forces as (
 
 force_populations as (
 
-    select * from {{ ref('police_force_populations') }}
+    select * from {{ ref('int_force_populations') }}
 
 ),
 

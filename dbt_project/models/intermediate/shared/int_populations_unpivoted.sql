@@ -6,7 +6,19 @@ population_estimates as (
 
 ),
 
-unpivoted as (
+ons_estimates as (
+
+    select * from {{ ref('int_population_estimates') }}
+
+),
+
+local_authorities as (
+
+    select * from {{ ref('local_authorities') }}
+
+),
+
+seed_unpivoted as (
 
     -- One row per population basis, so a reporting category picks its denominator by name
     -- (reporting_categories.population_basis) and no SQL names a category's denominator.
@@ -14,7 +26,8 @@ unpivoted as (
         population_estimates.local_authority_code,
         bases.population_basis,
         cast(bases.population as integer) as population,
-        cast(population_estimates.reference_year as integer) as reference_year
+        cast(population_estimates.reference_year as integer) as reference_year,
+        cast('seed population_mid_year' as text) as population_source
     from population_estimates
     cross join lateral (
         values
@@ -23,6 +36,35 @@ unpivoted as (
         ('persons_16_plus', population_estimates.persons_16_plus),
         ('females_16_plus', population_estimates.females_16_plus)
     ) as bases (population_basis, population)
+
+),
+
+unpivoted as (
+
+    -- The ONS estimates loaded (workbooks, Nomis downloads) for each authority, basis and year;
+    -- the seed only where none was loaded (the demo's fallback).
+    select
+        ons_estimates.area_code as local_authority_code,
+        ons_estimates.population_basis,
+        ons_estimates.population,
+        ons_estimates.reference_year,
+        ons_estimates.source_name as population_source
+    from ons_estimates
+    inner join local_authorities
+        on ons_estimates.area_code = local_authorities.local_authority_code
+
+    union all
+
+    select seed_unpivoted.*
+    from seed_unpivoted
+    where not exists (
+        select 1
+        from ons_estimates
+        where
+            ons_estimates.area_code = seed_unpivoted.local_authority_code
+            and ons_estimates.population_basis = seed_unpivoted.population_basis
+            and ons_estimates.reference_year = seed_unpivoted.reference_year
+    )
 
 ),
 
@@ -35,6 +77,7 @@ years_applied as (
         population_basis,
         population,
         reference_year,
+        population_source,
         case
             when reference_year = min(reference_year) over (
                 partition by local_authority_code, population_basis

@@ -20,7 +20,7 @@ area_members as (
 
 force_populations as (
 
-    select * from {{ ref('police_force_populations') }}
+    select * from {{ ref('int_force_populations') }}
 
 ),
 
@@ -71,7 +71,7 @@ force_totals as (
 populations_by_year as (
 
     -- Each force's estimate of each basis for each financial year: the latest at or before the
-    -- year it starts in, else the earliest (seed police_force_populations).
+    -- year it starts in, else the earliest (int_force_populations: ONS estimates loaded, else seed police_force_populations).
     select distinct on (
         years.financial_year, force_populations.force_name, force_populations.population_basis
     )
@@ -92,6 +92,28 @@ populations_by_year as (
                 then -force_populations.reference_year
             else force_populations.reference_year
         end
+
+),
+
+category_years as (
+
+    -- A category is available in a year when at least one of its offence codes is in the year's
+    -- tables (any force or body, any quarter); when none is, its count is not 0 but unknown.
+    select distinct
+        financial_year,
+        reporting_category
+    from categorised_offences
+
+),
+
+category_codes as (
+
+    select
+        reporting_category,
+        string_agg(ho_offence_code, ', ' order by ho_offence_code) as offence_codes
+    from category_rules
+    where selection_rule = 'offence_code'
+    group by reporting_category
 
 ),
 
@@ -206,13 +228,28 @@ final as (
         cast(grid.area_order as integer) as area_order,
         cast(grid.forces_in_area as integer) as forces_in_area,
         cast(grid.quarters_published as integer) as quarters_published,
-        cast(coalesce(area_totals.offence_count, 0) as integer) as offence_count,
+        cast(
+            case
+                when category_years.reporting_category is not null
+                    then coalesce(area_totals.offence_count, 0)
+            end as integer
+        ) as offence_count,
         cast(area_populations.population as integer) as population,
         cast(area_populations.population_reference_year as integer) as population_reference_year,
         {{ rate_per(
-            'coalesce(area_totals.offence_count, 0)', 'area_populations.population', 1000,
-            places=3, data_type='numeric',
+            'case when category_years.reporting_category is not null '
+            ~ 'then coalesce(area_totals.offence_count, 0) end',
+            'area_populations.population', 1000, places=3, data_type='numeric',
         ) }} as rate_per_1000,
+        cast(
+            case
+                when category_years.reporting_category is null
+                    then
+                        'not available: none of the category''s offence codes ('
+                        || coalesce(category_codes.offence_codes, 'none')
+                        || ') is in the Home Office tables loaded for the year'
+            end as text
+        ) as not_available_reason,
 
         -- booleans
         grid.quarters_published = 4 as is_complete_period,
@@ -231,6 +268,12 @@ final as (
             grid.financial_year = area_populations.financial_year
             and grid.area_name = area_populations.area_name
             and grid.population_basis = area_populations.population_basis
+    left join category_years
+        on
+            grid.financial_year = category_years.financial_year
+            and grid.reporting_category = category_years.reporting_category
+    left join category_codes
+        on grid.reporting_category = category_codes.reporting_category
 
 )
 

@@ -18,9 +18,20 @@ renamed as (
         cast(btrim(offence_code) as text) as ho_offence_code,
 
         -- numerics
-        cast(financial_quarter as integer) as financial_quarter_number,
-        -- exported counts are space-padded, zero may be written -00, adjustments are negative
-        cast(btrim(number_of_offences) as integer) as offence_count,
+        -- Great Expectations holds both to their patterns; a batch an operator released as it was
+        -- may break them: such a value is null here (and flagged by the tests), never a failed build
+        cast(
+            case when btrim(financial_quarter) ~ '^[1-4]$' then btrim(financial_quarter) end
+            as integer
+        ) as financial_quarter_number,
+        -- exported counts are space-padded, zero may be written -00, adjustments are negative,
+        -- and a sheet's number format may have put thousands separators in ("1,234")
+        cast(
+            case
+                when number_of_offences ~ '^ *-?([0-9]{1,9}|[0-9]{1,3}(,[0-9]{3}){1,2}) *$'
+                    then replace(btrim(number_of_offences), ',', '')
+            end as integer
+        ) as offence_count,
 
         -- load lineage
         cast(_batch_id as bigint) as _batch_id,
