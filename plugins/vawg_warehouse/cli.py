@@ -342,10 +342,10 @@ def _iso_date(text: str) -> date:
 
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
-    from vawg_warehouse import orchestration
+    from vawg_warehouse.ingest import quarantine_admin
 
     if args.action == "list":
-        held = orchestration.quarantined_batches()
+        held = quarantine_admin.quarantined_batches()
         if not held:
             say("nothing is held in quarantine")
         for b in held:
@@ -363,7 +363,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
         say("error: release needs a batch id and --reason")
         return 2
     try:
-        released = orchestration.release(args.batch, args.reason, args.by)
+        released = quarantine_admin.release(args.batch, args.reason, args.by)
     except (ValueError, LookupError) as exc:
         say(f"error: {exc}")
         return 2

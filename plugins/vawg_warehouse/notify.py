@@ -225,7 +225,7 @@ def task_failed(context: dict) -> None:
         return
     new_cause = True
     try:
-        from vawg_warehouse.orchestration import record_failure
+        from vawg_warehouse.outcome_tasks import record_failure
 
         new_cause = record_failure(context)
     except Exception as exc:  # noqa: BLE001 - never mask the task's own failure

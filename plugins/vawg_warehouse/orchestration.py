@@ -9,13 +9,11 @@ and tests that use it) works without a scheduler.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
-import os
 from datetime import date
 
-from vawg_warehouse.audit import corrections_of_run, get_batches, rules_broken
+from vawg_warehouse.audit import corrections_of_run, get_batches
 from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.ingest.batches import (
     LoadError,
@@ -30,24 +28,25 @@ from vawg_warehouse.ingest.datasets import SOURCES
 from vawg_warehouse.ingest.home_office_bodies import note_bodies_set_apart
 from vawg_warehouse.ingest.landing import record_refusals, register, survey
 from vawg_warehouse.ingest.load import FileRefused, load_batch
-from vawg_warehouse.ingest.privacy import KEY_ENV, Pseudonymiser, PseudonymKeyError, resolve_key
+from vawg_warehouse.ingest.privacy import Pseudonymiser, PseudonymKeyError, resolve_key
 from vawg_warehouse.ingest.publish import publish_batch
 from vawg_warehouse.ingest.quarantine import (
     RowRejection,
     quarantine_batch,
     quarantine_rows,
-    release_quarantined,
 )
 from vawg_warehouse.ingest.settle import whole_files
 from vawg_warehouse.migrations import migrate
+from vawg_warehouse.outcome_tasks import (  # noqa: F401 - what the DAG file calls
+    record_failure,
+    record_outcome,
+    task_states,
+)
 from vawg_warehouse.progress import with_heartbeat
 from vawg_warehouse.run_context import RunContext
 from vawg_warehouse.warehouse import connect, connection_info, ensure_warehouse
 
 log = logging.getLogger(__name__)
-
-WAREHOUSE_CONN_ID = "vawg_warehouse"
-PSEUDONYM_CONN_ID = "vawg_pseudonym_key"
 
 
 def _configuration_errors_fail_at_once(function):
@@ -72,29 +71,6 @@ def _configuration_errors_fail_at_once(function):
             raise at_once(*exc.args) from exc
 
     return wrapper
-
-
-def settings_for_task() -> Settings:
-    """Settings, with the warehouse taken from the Airflow connection when one is defined.
-
-    Outside Airflow (CLI, tests) the environment alone decides.
-    """
-    settings = get_settings()
-    try:
-        from airflow.sdk import Connection
-
-        conn = Connection.get(WAREHOUSE_CONN_ID)
-    except Exception:  # noqa: BLE001 - no Airflow, or no such connection: use the environment
-        return settings
-    url = conn.get_uri().replace("postgres://", "postgresql://", 1)
-    if not os.environ.get(KEY_ENV):
-        try:
-            key_conn = Connection.get(PSEUDONYM_CONN_ID)
-            if key_conn.password:
-                os.environ[KEY_ENV] = key_conn.password
-        except Exception:  # noqa: BLE001 - the key may come from the environment instead
-            pass
-    return dataclasses.replace(settings, external_warehouse_url=url)
 
 
 def run_context(dag_id: str | None, run_id: str | None, logical_date: date | None) -> RunContext:
@@ -504,70 +480,6 @@ def format_summary(summary: dict) -> list[str]:
     return lines
 
 
-def quarantined_batches(settings: Settings | None = None) -> list[dict]:
-    """Everything set aside now, and why (names, rules and counts, never values): batches set
-    aside whole (rows held, or a file that could not be read at all), published batches with
-    rows set aside, not yet corrected or released; batches refused (their file vanished or was
-    rewritten); and landing entries refused unread (links, odd names)."""
-    settings = settings or get_settings()
-    with connect(settings, autocommit=True) as conn:
-        rows = conn.execute(
-            """
-            select b.batch_id, b.dataset, b.file_name, b.status, b.rows_read, b.rows_rejected,
-                   coalesce(
-                       (select array_agg(distinct r.rule order by r.rule)
-                        from audit.rejected_row as r where r.batch_id = b.batch_id),
-                       array[b.error_message]
-                   ) as rules
-            from audit.load_batch as b
-            where b.superseded_by_batch_id is null
-              and (
-                  b.status = 'refused'
-                  or (b.status = 'quarantined'
-                      and to_regclass('quarantine.' || b.dataset || '__b' || b.batch_id) is null)
-                  or (b.rows_rejected > 0 and b.status in ('quarantined', 'published')
-                      and to_regclass('quarantine.' || b.dataset || '__b' || b.batch_id)
-                          is not null)
-              )
-            order by b.batch_id
-            """
-        ).fetchall()
-        refused = conn.execute(
-            "select dataset, file_name, rule, message from audit.refused_file order by refusal_id"
-        ).fetchall()
-        broken = rules_broken(conn, [row[0] for row in rows])
-    keys = ("batch_id", "dataset", "file_name", "status", "rows_read", "rows_held", "rules")
-    held = [dict(zip(keys, row, strict=True)) for row in rows]
-    for entry in held:  # the rules by name (a validation's), not the message's first line
-        entry["rules"] = broken.get(entry["batch_id"], entry["rules"])
-    for dataset, file_name, rule, message in refused:
-        held.append(
-            {
-                "batch_id": None,
-                "dataset": dataset,
-                "file_name": file_name,
-                "status": "refused unread",
-                "rows_read": None,
-                "rows_held": None,
-                "rules": [f"{rule}: {message}"],
-            }
-        )
-    return held
-
-
-def release(batch_id: int, reason: str, released_by: str, settings: Settings | None = None) -> int:
-    """An operator's release of a batch's quarantined rows (see load.release_quarantined)."""
-    settings = settings or get_settings()
-    ctx = RunContext(dag_id=None, dag_run_id=f"manual:{released_by}")
-    with connect(settings, autocommit=True) as conn:
-        released = release_quarantined(conn, batch_id, reason, released_by, ctx)
-        (dataset, file_name) = conn.execute(
-            "select dataset, file_name from audit.load_batch where batch_id = %s", (batch_id,)
-        ).fetchone()
-        note_bodies_set_apart(conn, batch_id, dataset, file_name, ctx)
-        return released
-
-
 @with_heartbeat("checking source freshness")
 def check_source_freshness(
     ctx: RunContext, settings: Settings | None = None, task_id: str | None = None
@@ -618,80 +530,3 @@ def build_dbt_docs(settings: Settings | None = None, out_dir=None) -> str:
 # --------------------------------------------------------------------------------------------
 # The run's outcome (vawg_warehouse.run_outcome)
 # --------------------------------------------------------------------------------------------
-
-
-def record_failure(context: dict, settings: Settings | None = None) -> bool:
-    """From a task's failure callback: add the failure to audit.task_failure. True when its
-    cause (error class and message) is new in the run, so the caller alerts once per cause."""
-    from vawg_warehouse import run_outcome
-
-    ti = context.get("ti") or context.get("task_instance")
-    dag_run = context.get("dag_run")
-    run_id = getattr(dag_run, "run_id", None) or context.get("run_id")
-    task_id = getattr(ti, "task_id", None)
-    if not run_id or not task_id:
-        return True
-    exc = run_outcome.root_cause(context.get("exception"))
-    settings = settings or settings_for_task()
-    with connect(settings, autocommit=True, connect_timeout=10) as conn:
-        seen = conn.execute(
-            "select count(*) from audit.task_failure where dag_run_id = %s and error_class = %s "
-            "and message = %s and task_id <> %s",
-            (
-                run_id,
-                type(exc).__name__ if exc is not None else "unknown",
-                run_outcome.safe_message(exc),
-                task_id,
-            ),
-        ).fetchone()[0]
-        run_outcome.record_task_failure(
-            conn,
-            dag_id=getattr(dag_run, "dag_id", None) or getattr(ti, "dag_id", None),
-            dag_run_id=run_id,
-            task_id=task_id,
-            exc=exc,
-            map_index=getattr(ti, "map_index", -1),
-            try_number=getattr(ti, "try_number", None),
-        )
-    return seen == 0
-
-
-def task_states(ti, dag_id: str, run_id: str) -> dict[str, str | None] | None:
-    """Every task's state in this run, asked of Airflow by a running task; None if it cannot
-    say (the outcome then rests on the failures recorded)."""
-    try:
-        return ti.get_task_states(dag_id=dag_id, run_ids=[run_id]).get(run_id, {})
-    except Exception as exc:  # noqa: BLE001 - the recorded failures still decide
-        log.warning("task states not available (%s): using the failures recorded", exc)
-        return None
-
-
-def record_outcome(
-    dag_id: str | None,
-    run_id: str,
-    logical_date: date | None,
-    states: dict[str, str | None] | None,
-    settings: Settings | None = None,
-) -> dict:
-    """The DAG's last task: record the run's outcome in audit.run_outcome and rewrite the run's
-    report and the index so they say it (a task that failed after the report was made too)."""
-    from vawg_warehouse import run_outcome
-    from vawg_warehouse.outputs import reports
-
-    settings = settings or get_settings()
-    with connect(settings) as conn:
-        outcome = run_outcome.record(conn, dag_id, run_id, logical_date, states)
-        try:
-            reports.report_run(conn, run_id, settings.reports_dir)
-        except Exception as exc:  # noqa: BLE001 - the outcome is recorded; the page is extra
-            log.error("run report not rewritten: %s", run_outcome.safe_message(exc))
-    level = logging.INFO if outcome.state == run_outcome.SUCCESS else logging.ERROR
-    log.log(level, "RUN OUTCOME %s", outcome.headline())
-    for task in outcome.failed_tasks:
-        log.log(level, "FAILED TASK %s", task.line())
-    return {
-        "dag_run_id": run_id,
-        "state": outcome.state,
-        "failed_tasks": [t.as_dict() for t in outcome.failed_tasks],
-        "unfinished_files": outcome.unfinished_files,
-    }

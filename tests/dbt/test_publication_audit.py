@@ -27,6 +27,7 @@ import pytest
 from tests.conftest import migrated_for_module
 from tests.dbt.test_publication_suppression import CODES, LAS, TYPES, _insert, _invoke
 from vawg_warehouse.dbt_run import publication_audit as pa
+from vawg_warehouse.dbt_run import publication_check
 
 pytestmark = pytest.mark.slow  # three dbt runs and two rebuilds: the full suite runs it
 
@@ -191,7 +192,7 @@ def states(server, tmp_path_factory):
                 "update reference.publication_parameters set parameter_value = 'on' "
                 "where parameter = 'interval_suppression'"
             )
-        pa.secure(fail=True)
+        publication_check.secure(fail=True)
         with psycopg.connect(migrated.url) as conn:
             system, params = pa.load(conn)
             out["after"] = (system, pa.audit(system, pa._built(system), params))
@@ -206,7 +207,7 @@ def states(server, tmp_path_factory):
                 "where parameter = 'interval_suppression'"
             )
         with pytest.raises(pa.PublicationAuditError) as failed:
-            pa.secure(fail=True)
+            publication_check.secure(fail=True)
         out["off_error"] = str(failed.value)
         yield out
 

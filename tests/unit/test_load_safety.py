@@ -20,6 +20,7 @@ import pytest
 from tests.conftest import TEST_KEY
 from vawg_warehouse import orchestration as o
 from vawg_warehouse.audit import get_batches
+from vawg_warehouse.ingest import quarantine_admin
 from vawg_warehouse.ingest.batches import mark_validated
 from vawg_warehouse.ingest.contracts import load_contract
 from vawg_warehouse.ingest.landing import register, survey
@@ -277,7 +278,7 @@ def test_without_an_archive_a_vanished_or_rewritten_file_is_refused(conn, landin
             load_batch(conn, batch, landing, PSEUDONYMISE, CTX)
         assert batch_state(conn, batch.batch_id)[0] == "refused"
         assert event_kinds(conn, batch.batch_id) == ["registered", "refused"]
-    listed = {(b["batch_id"], b["status"]) for b in o.quarantined_batches()}
+    listed = {(b["batch_id"], b["status"]) for b in quarantine_admin.quarantined_batches()}
     assert {(first.batch_id, "refused"), (second.batch_id, "refused")} <= listed
 
 
@@ -301,7 +302,7 @@ def test_quarantine_list_shows_unreadable_files_and_release_refuses_a_corrected_
 ) -> None:
     write(crimes_path(landing), raw=b"\xff\xfe not a csv \x00\x01")  # binary named .csv
     (unreadable,) = load_all()
-    listed = {b["batch_id"]: b for b in o.quarantined_batches()}
+    listed = {b["batch_id"]: b for b in quarantine_admin.quarantined_batches()}
     assert listed[unreadable]["status"] == "quarantined"
     assert "UTF-8" in listed[unreadable]["rules"][0]
 
@@ -385,7 +386,7 @@ def test_symlinks_and_odd_names_are_refused_and_recorded(
     o.register_files("force_crimes", CTX)  # a re-run records each once
     assert conn.execute("select count(*) from audit.refused_file").fetchone()[0] == 4
     assert MARKER not in str(all_text(conn, ("audit", "landing")))
-    listed = [b for b in o.quarantined_batches() if b["status"] == "refused unread"]
+    listed = [b for b in quarantine_admin.quarantined_batches() if b["status"] == "refused unread"]
     assert len(listed) == 4
 
 
@@ -639,7 +640,7 @@ def test_marker_identifiers_reach_no_audit_table_landing_quarantine_raw_table_or
     o.build_data_docs(CTX.dag_run_id)
     o.report_run(CTX.dag_run_id)
     summary = o.format_summary(o.run_summary(CTX.dag_run_id))
-    listed = o.quarantined_batches()
+    listed = quarantine_admin.quarantined_batches()
 
     states = [batch_state(conn, b)[0] for b in ids]
     assert states == ["published", "quarantined"]

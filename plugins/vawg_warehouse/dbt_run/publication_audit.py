@@ -38,10 +38,11 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 import numpy as np
+
+from vawg_warehouse.dbt_run.publication_cells import AuditResult, Interval, Parameters, System
 
 log = logging.getLogger(__name__)
 
@@ -62,136 +63,6 @@ SPREAD = 4  # random objectives per part before the programs of single cells
 
 class PublicationAuditError(RuntimeError):
     """Suppressed cells that can be narrowed below the protection interval (names only)."""
-
-
-@dataclass(frozen=True)
-class Parameters:
-    threshold: int = 5
-    protection_interval: int = 5
-    zeros_published: bool = True
-    secondary: bool = True
-    interval_suppression: bool = True
-    fail_build: bool = False
-
-    @classmethod
-    def from_rows(cls, rows: Iterable[tuple[str, str | None]]) -> Parameters:
-        """From seed publication_parameters (parameter, parameter_value)."""
-        values = {name: value for name, value in rows}
-        threshold = int(values.get("suppression_threshold") or 5)
-        interval = values.get("protection_interval")
-        return cls(
-            threshold=threshold,
-            protection_interval=int(interval) if interval else threshold,
-            zeros_published=(values.get("suppress_zero_counts") or "true").lower() == "false",
-            secondary=(values.get("secondary_suppression") or "next_smallest") != "none",
-            interval_suppression=(values.get("interval_suppression") or "on") != "off",
-            fail_build=(values.get("audit_failure") or "warn") == "fail",
-        )
-
-
-@dataclass
-class System:
-    """Every published cell and the equations that tie them (one suppression model's rows)."""
-
-    names: list[str] = field(default_factory=list)  # model|component|cell
-    keys: list[tuple[str, ...]] = field(default_factory=list)  # (model, component, cell)
-    values: list[int | None] = field(default_factory=list)
-    primary: list[bool] = field(default_factory=list)
-    built: list[bool] = field(default_factory=list)  # suppressed as built
-    equations: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
-    index: dict[str, int] = field(default_factory=dict)
-    zeros_published: bool = True
-    any_added: bool = False  # built with cells an audit decision added
-    caps: dict[int, float] = field(default_factory=dict)  # cell -> its width, all else hidden
-
-    def add_cell(
-        self,
-        name: str,
-        value: int | None,
-        is_primary: bool,
-        is_suppressed: bool,
-        equations: Iterable[str] = (),
-        coefficients: Iterable[int] = (),
-        key: tuple[str, ...] | None = None,
-    ) -> int:
-        i = len(self.names)
-        self.index[name] = i
-        self.names.append(name)
-        self.keys.append(key or (name,))
-        self.values.append(value)
-        self.primary.append(bool(is_primary))
-        self.built.append(bool(is_suppressed))
-        for equation, coefficient in zip(equations, coefficients, strict=True):
-            self.equations.setdefault(equation, []).append((i, int(coefficient)))
-        return i
-
-    def rhs(self, equation: str) -> int:
-        """The equation's public right-hand side, from the exact values."""
-        return sum(c * (self.values[i] or 0) for i, c in self.equations[equation])
-
-    def order(self, i: int) -> tuple:
-        """Secondary suppression's preference (as the SQL's): non-zero, smallest, then name."""
-        value = self.values[i]
-        return (value is None, value == 0, value if value is not None else 0, self.names[i])
-
-    def required_widths(self, width: int) -> list[float]:
-        """The width each cell's interval must reach: the protection interval, or less where no
-        suppression could reach it: the smallest public total the cell adds into (an equation
-        whose coefficients are all 1: a cell of a force total of 2 is never less certain than 0
-        to 2) and, once worked out (:func:`cap`), the cell's width were every cell of its
-        component hidden."""
-        required: list[float] = [width] * len(self.names)
-        for equation, terms in self.equations.items():
-            if all(c == 1 for _, c in terms):
-                total = self.rhs(equation)
-                for i, _ in terms:
-                    required[i] = min(required[i], total)
-        for i, cap in self.caps.items():
-            required[i] = min(required[i], cap)
-        return required
-
-    def component_cells(self, i: int) -> list[int]:
-        """Every cell of cell i's component (its model and component)."""
-        if not hasattr(self, "_components"):
-            groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
-            for k, key in enumerate(self.keys):
-                groups[key[:2]].append(k)
-            self._components = groups
-        return self._components[self.keys[i][:2]]
-
-    def cell_equations(self) -> list[list[str]]:
-        memberships: list[list[str]] = [[] for _ in self.names]
-        for equation, terms in self.equations.items():
-            for i, _ in terms:
-                memberships[i].append(equation)
-        return memberships
-
-
-@dataclass
-class Interval:
-    cell: int
-    lower: float
-    upper: float
-
-    @property
-    def width(self) -> float:
-        return self.upper - self.lower
-
-
-@dataclass
-class AuditResult:
-    suppressed: int
-    intervals: dict[int, Interval]  # only cells solved exactly (the others are protected)
-    unprotected: list[int]
-    recovered: list[int]
-    problems: int
-    programs: int
-    seconds: float
-
-    def describe(self, system: System, limit: int = 20) -> str:
-        names = [system.names[i] for i in self.unprotected[:limit]]
-        more = len(self.unprotected) - len(names)
-        return "; ".join(names) + (f"; and {more} more" if more > 0 else "")
 
 
 # --- the audit -------------------------------------------------------------------------------
@@ -573,7 +444,7 @@ def secure(
         if system.any_added:
             with connect(settings) as conn, conn.transaction():
                 _record(conn, audit(system, _built(system), params), params, set(), system)
-            (rebuild or (lambda: _rebuild(settings)))()
+            _rebuild_with(rebuild)
             with connect(settings) as conn:
                 system, params = load(conn)
         return _check(settings, system, params, fail)
@@ -591,7 +462,7 @@ def secure(
         added = {i for i in wanted if not system.primary[i]}
         with connect(settings) as conn, conn.transaction():
             _record(conn, rounds[-1], params, added, system)
-        (rebuild or (lambda: _rebuild(settings)))()
+        _rebuild_with(rebuild)
         with connect(settings) as conn:
             system, params = load(conn)
     return _check(settings, system, params, fail)
@@ -626,47 +497,7 @@ def _check(settings, system: System, params: Parameters, fail: bool | None) -> A
     return result
 
 
-def _rebuild(settings) -> None:
-    from vawg_warehouse.dbt_run import transform
-
-    ok, nodes, _, exception = transform.invoke(
-        "build", settings, ["--select", *REBUILD_SELECTION, "--exclude-resource-type", "unit_test"]
-    )
-    failed = [n.node.unique_id for n in nodes if str(n.status) in transform.FAILED_STATUSES]
-    if not ok or exception is not None or failed:
-        raise PublicationAuditError(
-            f"the rebuild of the publication tables after the audit did not pass: "
-            f"{', '.join(failed) or type(exception).__name__}"
-        )
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m vawg_warehouse.dbt_run.publication_audit``: audit the warehouse as built
-    and, with ``--fixed-point-only``, what the fixed point alone would leave."""
-    import argparse
-
-    from vawg_warehouse.warehouse import connect
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--fixed-point-only", action="store_true")
-    args = parser.parse_args(argv)
-    with connect() as conn:
-        system, params = load(conn)
-    if args.fixed_point_only:
-        cells = fixed_point(system, {i for i, p in enumerate(system.primary) if p})
-        label = "fixed point only"
-    else:
-        cells = _built(system)
-        label = "as built"
-    result = audit(system, cells, params)
-    print(
-        f"publication audit ({label}): {len(system.names)} cells, {result.suppressed} "
-        f"suppressed, {len(result.unprotected)} narrower than {params.protection_interval}, "
-        f"{len(result.recovered)} recovered exactly; {result.problems} problems, "
-        f"{result.programs} integer programs, {result.seconds:.1f} s"
-    )
-    return 1 if result.unprotected else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+def _rebuild_with(rebuild: Callable[[], None] | None) -> None:
+    if rebuild is None:
+        raise PublicationAuditError("the cells to suppress changed and no rebuild was given")
+    rebuild()

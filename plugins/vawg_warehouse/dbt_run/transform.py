@@ -307,9 +307,24 @@ def _secure_publication(settings: Settings) -> None:
     from vawg_warehouse.dbt_run import publication_audit
 
     try:
-        publication_audit.secure(settings)
+        publication_audit.secure(settings, rebuild=lambda: rebuild_publication(settings))
     except publication_audit.PublicationAuditError as exc:
         raise TransformError(f"publication audit of group {PUBLICATION_GROUP}: {exc}") from exc
+
+
+def rebuild_publication(settings: Settings) -> None:
+    """The suppression and publication models again, after the audit changed what to suppress."""
+    from vawg_warehouse.dbt_run.publication_audit import REBUILD_SELECTION, PublicationAuditError
+
+    ok, nodes, _, exception = invoke(
+        "build", settings, ["--select", *REBUILD_SELECTION, "--exclude-resource-type", "unit_test"]
+    )
+    failed = [n.node.unique_id for n in nodes if str(n.status) in FAILED_STATUSES]
+    if not ok or exception is not None or failed:
+        raise PublicationAuditError(
+            "the rebuild of the publication tables after the audit did not pass: "
+            f"{', '.join(failed) or type(exception).__name__}"
+        )
 
 
 def _record(

@@ -1,0 +1,91 @@
+"""The run's outcome, from inside Airflow: what a task's failure callback records
+(``record_failure``) and the DAG's last task (``task_states``, ``record_outcome``), both through
+vawg_warehouse.run_outcome; orchestration re-exports them for the DAG file."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from vawg_warehouse.config import Settings, get_settings
+from vawg_warehouse.task_settings import settings_for_task
+from vawg_warehouse.warehouse import connect
+
+log = logging.getLogger(__name__)
+
+
+def record_failure(context: dict, settings: Settings | None = None) -> bool:
+    """From a task's failure callback: add the failure to audit.task_failure. True when its
+    cause (error class and message) is new in the run, so the caller alerts once per cause."""
+    from vawg_warehouse import run_outcome
+
+    ti = context.get("ti") or context.get("task_instance")
+    dag_run = context.get("dag_run")
+    run_id = getattr(dag_run, "run_id", None) or context.get("run_id")
+    task_id = getattr(ti, "task_id", None)
+    if not run_id or not task_id:
+        return True
+    exc = run_outcome.root_cause(context.get("exception"))
+    settings = settings or settings_for_task()
+    with connect(settings, autocommit=True, connect_timeout=10) as conn:
+        seen = conn.execute(
+            "select count(*) from audit.task_failure where dag_run_id = %s and error_class = %s "
+            "and message = %s and task_id <> %s",
+            (
+                run_id,
+                type(exc).__name__ if exc is not None else "unknown",
+                run_outcome.safe_message(exc),
+                task_id,
+            ),
+        ).fetchone()[0]
+        run_outcome.record_task_failure(
+            conn,
+            dag_id=getattr(dag_run, "dag_id", None) or getattr(ti, "dag_id", None),
+            dag_run_id=run_id,
+            task_id=task_id,
+            exc=exc,
+            map_index=getattr(ti, "map_index", -1),
+            try_number=getattr(ti, "try_number", None),
+        )
+    return seen == 0
+
+
+def task_states(ti, dag_id: str, run_id: str) -> dict[str, str | None] | None:
+    """Every task's state in this run, asked of Airflow by a running task; None if it cannot
+    say (the outcome then rests on the failures recorded)."""
+    try:
+        return ti.get_task_states(dag_id=dag_id, run_ids=[run_id]).get(run_id, {})
+    except Exception as exc:  # noqa: BLE001 - the recorded failures still decide
+        log.warning("task states not available (%s): using the failures recorded", exc)
+        return None
+
+
+def record_outcome(
+    dag_id: str | None,
+    run_id: str,
+    logical_date: date | None,
+    states: dict[str, str | None] | None,
+    settings: Settings | None = None,
+) -> dict:
+    """The DAG's last task: record the run's outcome in audit.run_outcome and rewrite the run's
+    report and the index so they say it (a task that failed after the report was made too)."""
+    from vawg_warehouse import run_outcome
+    from vawg_warehouse.outputs import reports
+
+    settings = settings or get_settings()
+    with connect(settings) as conn:
+        outcome = run_outcome.record(conn, dag_id, run_id, logical_date, states)
+        try:
+            reports.report_run(conn, run_id, settings.reports_dir)
+        except Exception as exc:  # noqa: BLE001 - the outcome is recorded; the page is extra
+            log.error("run report not rewritten: %s", run_outcome.safe_message(exc))
+    level = logging.INFO if outcome.state == run_outcome.SUCCESS else logging.ERROR
+    log.log(level, "RUN OUTCOME %s", outcome.headline())
+    for task in outcome.failed_tasks:
+        log.log(level, "FAILED TASK %s", task.line())
+    return {
+        "dag_run_id": run_id,
+        "state": outcome.state,
+        "failed_tasks": [t.as_dict() for t in outcome.failed_tasks],
+        "unfinished_files": outcome.unfinished_files,
+    }
