@@ -15,7 +15,7 @@ from datetime import datetime
 import psycopg
 
 from vawg_warehouse import run_outcome
-from vawg_warehouse.audit import rules_broken
+from vawg_warehouse.audit import Freshness, GroupAttempt, rules_broken
 from vawg_warehouse.ingest import home_office_bodies, landing_check
 from vawg_warehouse.ingest.datasets import SOURCES
 
@@ -34,25 +34,6 @@ class DatasetRun:
     by_status: dict[str, int] = field(default_factory=dict)
     failures: list[tuple[int, str, str, str]] = field(default_factory=list)  # id, file, status, why
     warnings: list[tuple[int, str, str]] = field(default_factory=list)  # id, file, what
-
-
-@dataclass
-class GroupAttempt:
-    group: str
-    command: str
-    success: bool
-    reason: str
-    failed_nodes: int
-    finished_at: datetime
-    dag_run_id: str | None
-
-
-@dataclass
-class Freshness:
-    source: str
-    status: str
-    max_loaded_at: datetime | None
-    checked_at: datetime
 
 
 @dataclass
