@@ -176,7 +176,7 @@ force_figures as (
         true,
         max(data_as_of_date)
     from orders
-    group by 2, month_start_date
+    group by 2, 3
 
 ),
 
@@ -284,7 +284,7 @@ local_authority_orders as (
         cast(null as bigint) as denominator,
         bool_or(orders_granted_is_suppressed) as is_suppressed
     from orders_published
-    group by 2, local_authority_code, local_authority_name, month_start_date
+    group by 2, 3, 4, 5
 
 ),
 

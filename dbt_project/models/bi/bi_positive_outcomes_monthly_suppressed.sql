@@ -1,2 +1,6 @@
-{#- The suppression flags of pub_mart_positive_outcomes_monthly for BI tools, by the keys of bi_positive_outcomes_monthly (its figures): one flag per published figure, true where the cell shows [c] (macros/bi.sql). -#}
+{#-
+    The suppression flags of pub_mart_positive_outcomes_monthly for BI tools, by the keys of
+    bi_positive_outcomes_monthly (its figures): one flag per published figure, true where the
+    cell shows [c] (macros/bi.sql).
+-#}
 {{ bi_view(ref('pub_mart_positive_outcomes_monthly'), part='flags', keys=['month_start_date', 'local_authority_code', 'reporting_category']) }}

@@ -147,7 +147,7 @@ measures as (
         -- quarter's end, as bi.data_as_of dates the files), not to the day it was submitted
         cast(
             max(grid.quarter_start_date)
-                filter (where returns_by_service_quarter.service_key is not null) over ()
+            filter (where returns_by_service_quarter.service_key is not null) over ()
             + interval '3 months'
             - interval '1 day'
             as date
