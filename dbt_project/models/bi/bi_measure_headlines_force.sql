@@ -176,7 +176,9 @@ force_figures as (
         true,
         max(data_as_of_date)
     from orders
-    group by 2, 3
+    group by
+        case when order_category = 'order' then 'court_orders' else 'police_orders' end,
+        month_start_date
 
 ),
 
@@ -284,7 +286,11 @@ local_authority_orders as (
         cast(null as bigint) as denominator,
         bool_or(orders_granted_is_suppressed) as is_suppressed
     from orders_published
-    group by 2, 3, 4, 5
+    group by
+        case when order_category = 'order' then 'court_orders' else 'police_orders' end,
+        local_authority_code,
+        local_authority_name,
+        month_start_date
 
 ),
 

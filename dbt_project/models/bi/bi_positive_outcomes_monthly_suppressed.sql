@@ -3,4 +3,14 @@
     bi_positive_outcomes_monthly (its figures): one flag per published figure, true where the
     cell shows [c] (macros/bi.sql).
 -#}
-{{ bi_view(ref('pub_mart_positive_outcomes_monthly'), part='flags', keys=['month_start_date', 'local_authority_code', 'reporting_category']) }}
+{{
+    bi_view(
+        ref('pub_mart_positive_outcomes_monthly'),
+        part='flags',
+        keys=[
+            'month_start_date',
+            'local_authority_code',
+            'reporting_category',
+        ]
+    )
+}}
