@@ -44,6 +44,7 @@ from vawg_warehouse.outcome_tasks import (  # noqa: F401 - what the DAG file cal
 )
 from vawg_warehouse.progress import with_heartbeat
 from vawg_warehouse.run_context import RunContext
+from vawg_warehouse.task_settings import settings_for_task  # noqa: F401 - the DAG's tasks
 from vawg_warehouse.warehouse import connect, connection_info, ensure_warehouse
 
 log = logging.getLogger(__name__)
