@@ -48,7 +48,8 @@ threshold as (
 
 valued as (
 
-    -- A suppressed row shows no figure at all.
+    -- A suppressed numerator or denominator is not shown, and a rate over either is not either;
+    -- the other count shows as published.
     select
         all_rows.measure_id,
         all_rows.series_id,
@@ -57,10 +58,11 @@ valued as (
         all_rows.area_level,
         all_rows.area_code,
         all_rows.area_name,
-        case when not all_rows.is_suppressed then all_rows.numerator end as numerator,
-        case when not all_rows.is_suppressed then all_rows.denominator end as denominator,
+        case when not all_rows.numerator_is_suppressed then all_rows.numerator end as numerator,
+        case when not all_rows.denominator_is_suppressed then all_rows.denominator end
+            as denominator,
         case
-            when all_rows.is_suppressed then null
+            when all_rows.numerator_is_suppressed or all_rows.denominator_is_suppressed then null
             when series.value_kind = 'proportion'
                 then {{ pct('all_rows.numerator', 'all_rows.denominator') }}
             else all_rows.numerator
@@ -75,7 +77,9 @@ valued as (
         series.source as expectation_source,
         series.is_headline,
         series.sort_order as series_order,
-        all_rows.is_suppressed,
+        all_rows.numerator_is_suppressed or all_rows.denominator_is_suppressed as is_suppressed,
+        all_rows.numerator_is_suppressed,
+        all_rows.denominator_is_suppressed,
         all_rows.is_complete_period,
         all_rows.has_full_history,
         all_rows.period_start_date,
@@ -138,6 +142,8 @@ headlines as (
         is_headline,
         is_graded,
         is_suppressed,
+        numerator_is_suppressed,
+        denominator_is_suppressed,
         is_complete_period,
         has_full_history,
 

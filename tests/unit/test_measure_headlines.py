@@ -89,19 +89,42 @@ def test_force_rows_are_the_marts_exact_totals_and_local_authority_rows_the_publ
         differs = [m for m, row in marac.items() if m in published and row[0] != published[m]]
         assert differs, "the sample has months whose suppressed cells the old BI sum left out"
 
-        # Local authorities: the publication table's cells as published.
+        # Local authorities: the publication table's cells as published, each count on its own
+        # (a published count of repeats beside a suppressed count of cases heard stays shown),
+        # and the rate only where both are published.
         cells = conn.execute(
-            "select p.month_start_date, p.local_authority_code, p.repeat_cases, "
-            "p.repeat_cases_is_suppressed or p.cases_heard_is_suppressed, h.numerator, "
-            "h.is_suppressed from publication.pub_mart_marac_repeat_monthly as p "
+            "select p.month_start_date, p.local_authority_code, p.repeat_cases, p.cases_heard, "
+            "p.repeat_cases_is_suppressed, p.cases_heard_is_suppressed, h.numerator, "
+            "h.denominator, h.numerator_is_suppressed, h.denominator_is_suppressed, "
+            "h.is_suppressed, h.value from publication.pub_mart_marac_repeat_monthly as p "
             "join bi.measure_headlines as h on h.measure_id = 'marac_repeat' "
             "and h.area_code = p.local_authority_code "
             "and h.period_start_date = p.month_start_date"
         ).fetchall()
         assert cells
-        for month, code, repeats, hidden, shown, shown_hidden in cells:
-            assert shown_hidden == hidden, (month, code)
-            assert (shown is None) if hidden else (shown == repeats), (month, code)
+        for (
+            month,
+            code,
+            repeats,
+            heard,
+            repeats_hidden,
+            heard_hidden,
+            shown,
+            shown_heard,
+            shown_hidden,
+            shown_heard_hidden,
+            rate_hidden,
+            rate,
+        ) in cells:
+            key = (month, code)
+            assert (shown_hidden, shown_heard_hidden) == (repeats_hidden, heard_hidden), key
+            assert (shown is None) if repeats_hidden else (shown == repeats), key
+            assert (shown_heard is None) if heard_hidden else (shown_heard == heard), key
+            assert rate_hidden == (repeats_hidden or heard_hidden), key
+            assert (rate is None) == (rate_hidden or not heard), key
+        assert any(c[5] and not c[4] for c in cells), (
+            "the sample has a published count of repeats beside a suppressed count of cases"
+        )
 
         # Measure 5: police orders apart from court orders, both adding up to all orders.
         police = _force(conn, "protective_orders", "police_orders")

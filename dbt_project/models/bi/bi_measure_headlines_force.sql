@@ -193,15 +193,14 @@ force_rows as (
         force_figures.period_start_date,
         force_figures.numerator,
         force_figures.denominator,
-        (
-            force_figures.numerator < threshold.suppression_threshold
-            and (force_figures.numerator > 0 or threshold.suppress_zero_counts)
-        )
-        or coalesce(
+        force_figures.numerator < threshold.suppression_threshold
+        and (force_figures.numerator > 0 or threshold.suppress_zero_counts)
+            as numerator_is_suppressed,
+        coalesce(
             force_figures.denominator < threshold.suppression_threshold
             and (force_figures.denominator > 0 or threshold.suppress_zero_counts),
             false
-        ) as is_suppressed,
+        ) as denominator_is_suppressed,
         force_figures.is_complete_period,
         force_figures.has_full_history,
         force_figures.data_as_of_date
@@ -221,7 +220,8 @@ local_authority_cells as (
         month_start_date as period_start_date,
         crime_count as numerator,
         cast(null as bigint) as denominator,
-        crime_count_is_suppressed as is_suppressed
+        crime_count_is_suppressed as numerator_is_suppressed,
+        false as denominator_is_suppressed
     from reporting_published
 
     union all
@@ -234,11 +234,11 @@ local_authority_cells as (
         month_start_date,
         case headline_rate when 'positive' then positive_count else charge_summons_count end,
         assigned_outcome_count,
-        assigned_outcome_count_is_suppressed
-        or case headline_rate
+        case headline_rate
             when 'positive' then positive_count_is_suppressed
             else charge_summons_count_is_suppressed
-        end
+        end,
+        assigned_outcome_count_is_suppressed
     from outcomes_published
 
     union all
@@ -251,7 +251,8 @@ local_authority_cells as (
         month_start_date,
         repeat_cases,
         cases_heard,
-        repeat_cases_is_suppressed or cases_heard_is_suppressed
+        repeat_cases_is_suppressed,
+        cases_heard_is_suppressed
     from marac_published
 
     union all
@@ -264,7 +265,8 @@ local_authority_cells as (
         month_start_date,
         met_count,
         applicable_count,
-        met_count_is_suppressed or applicable_count_is_suppressed
+        met_count_is_suppressed,
+        applicable_count_is_suppressed
     from victims_code_published
     where right_number = 0
 
@@ -284,7 +286,8 @@ local_authority_orders as (
             when not bool_or(orders_granted_is_suppressed) then sum(orders_granted)
         end as numerator,
         cast(null as bigint) as denominator,
-        bool_or(orders_granted_is_suppressed) as is_suppressed
+        bool_or(orders_granted_is_suppressed) as numerator_is_suppressed,
+        false as denominator_is_suppressed
     from orders_published
     group by
         case when order_category = 'order' then 'court_orders' else 'police_orders' end,
@@ -305,7 +308,8 @@ local_authority_rows as (
         cells.period_start_date,
         cells.numerator,
         cells.denominator,
-        cells.is_suppressed,
+        cells.numerator_is_suppressed,
+        cells.denominator_is_suppressed,
         force_rows.is_complete_period,
         force_rows.has_full_history,
         force_rows.data_as_of_date

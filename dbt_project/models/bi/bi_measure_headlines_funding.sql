@@ -78,7 +78,8 @@ force_rows as (
         funding_figures.period_start_date,
         funding_figures.amount as numerator,
         cast(null as bigint) as denominator,
-        false as is_suppressed,
+        false as numerator_is_suppressed,
+        false as denominator_is_suppressed,
         funding_figures.is_complete_period,
         funding_figures.has_full_history,
         funding_figures.data_as_of_date

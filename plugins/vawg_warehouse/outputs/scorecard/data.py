@@ -34,6 +34,8 @@ HEADLINE_COLUMNS = (
     "numerator",
     "denominator",
     "is_suppressed",
+    "numerator_is_suppressed",
+    "denominator_is_suppressed",
     "is_complete_period",
     "has_full_history",
     "data_as_of_date",
@@ -290,7 +292,9 @@ def local_authority_table(
             if row is None:
                 out.append((None, False))
             else:
-                out.append((_float(row[column]), bool(row["is_suppressed"])))
+                # Each count as published: a published count beside a suppressed one stays.
+                flag = "is_suppressed" if column == "value" else f"{column}_is_suppressed"
+                out.append((_float(row[column]), bool(row[flag])))
         return LocalAuthorityRow(key[1], names[key[1]][1], out)
 
     locals_ = sorted(
