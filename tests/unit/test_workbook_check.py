@@ -41,6 +41,19 @@ def _workbook(path: Path, rows: list[list[object]], hidden: bool = False) -> Pat
     return path
 
 
+def _broken_sheet(path: Path) -> None:
+    """A whole zip whose sheet XML breaks off mid-row: the file opens, the sheet does not end."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as book:
+        parts = {info.filename: book.read(info) for info in book.infolist()}
+    sheet = "xl/worksheets/sheet2.xml"  # "Return", after "Notes"
+    parts[sheet] = parts[sheet][: int(len(parts[sheet]) * 0.6)]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        for name, data in parts.items():
+            book.writestr(name, data)
+
+
 @pytest.fixture
 def returns(migrated, tmp_path, monkeypatch):
     landing = tmp_path / "landing"
@@ -53,6 +66,7 @@ def returns(migrated, tmp_path, monkeypatch):
     _workbook(folder / "hidden_2024Q1.xlsx", [_row()], hidden=True)
     data = good.read_bytes()
     (folder / "truncated_2024Q1.xlsx").write_bytes(data[: len(data) // 2])
+    _broken_sheet(_workbook(folder / "broken_2024Q1.xlsx", [_row()] * 20))
     # An encrypted (password-protected) workbook is an OLE compound file, not a zip.
     (folder / "locked_2024Q1.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
     with psycopg.connect(migrated.url, autocommit=True) as conn:
@@ -80,6 +94,7 @@ def _state(returns, stem: str):
         ("formula", ["sheet 'Return', cell", "a formula with no saved value"]),
         ("hidden", ["sheet 'Return' is hidden", "the return is on a visible sheet"]),
         ("truncated", ["not readable as an Excel workbook", "file is an .xlsx workbook"]),
+        ("broken", ["sheet 'Return' breaks off after row", "file is an .xlsx workbook"]),
         ("locked", ["password-protected", "file is an .xlsx workbook"]),
     ],
 )
@@ -105,6 +120,6 @@ def test_the_rest_of_the_family_loads_and_the_quarantine_list_shows_them(returns
     assert _state(returns, "good")[0] == "loaded" and len(returns["loaded"]) == 1
     assert vawg(["quarantine", "list"]) == 0
     printed = capsys.readouterr().out
-    for stem in ("text", "formula", "hidden", "truncated", "locked"):
+    for stem in ("text", "formula", "hidden", "truncated", "broken", "locked"):
         assert f"{stem}_2024Q1.xlsx" in printed
     assert SECRET not in printed
