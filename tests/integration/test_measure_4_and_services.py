@@ -45,14 +45,6 @@ def _pct(numerator: int | None, denominator: int | None) -> Decimal | None:
     )
 
 
-def _rate(numerator: int | None, denominator: int | None) -> Decimal | None:
-    if not denominator:
-        return None
-    return (Decimal(numerator) / Decimal(denominator)).quantize(
-        Decimal("0.0001"), rounding=ROUND_HALF_UP
-    )
-
-
 def _months(first: date, last: date) -> list[date]:
     months, current = [], first
     while current <= last:
@@ -230,10 +222,10 @@ def expected_services(landing: Path) -> dict[tuple[str, str, str], dict]:
             expected[year, quarter, service] = {
                 "areas_reported": s["areas"] if s else 0,
                 **{c: s[c] if s else None for c in COUNTS},
-                "engagement_rate": _rate(s["clients_engaged"], s["referrals_received"])
+                "engagement_rate_pct": _pct(s["clients_engaged"], s["referrals_received"])
                 if s
                 else None,
-                "positive_outcome_share": _rate(s["cases_closed_positive"], s["cases_closed"])
+                "positive_outcome_share_pct": _pct(s["cases_closed_positive"], s["cases_closed"])
                 if s
                 else None,
                 "is_return_received": s is not None,

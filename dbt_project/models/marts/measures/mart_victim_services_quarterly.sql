@@ -118,22 +118,17 @@ measures as (
         cast(coalesce(returns_by_service_quarter.areas_reported, 0) as integer) as areas_reported,
         cast(returns_by_service_quarter.referrals_received as integer) as referrals_received,
         cast(returns_by_service_quarter.clients_engaged as integer) as clients_engaged,
-        cast(
-            round(
-                1.0 * returns_by_service_quarter.clients_engaged
-                / nullif(returns_by_service_quarter.referrals_received, 0),
-                4
-            ) as numeric(6, 4)
-        ) as engagement_rate,
+        {{ pct(
+            'returns_by_service_quarter.clients_engaged',
+            'returns_by_service_quarter.referrals_received',
+            data_type='numeric(6, 1)'
+        ) }} as engagement_rate_pct,
         cast(returns_by_service_quarter.cases_closed as integer) as cases_closed,
         cast(returns_by_service_quarter.cases_closed_positive as integer) as cases_closed_positive,
-        cast(
-            round(
-                1.0 * returns_by_service_quarter.cases_closed_positive
-                / nullif(returns_by_service_quarter.cases_closed, 0),
-                4
-            ) as numeric(6, 4)
-        ) as positive_outcome_share,
+        {{ pct(
+            'returns_by_service_quarter.cases_closed_positive',
+            'returns_by_service_quarter.cases_closed'
+        ) }} as positive_outcome_share_pct,
 
         -- booleans
         returns_by_service_quarter.service_key is not null as is_return_received,
