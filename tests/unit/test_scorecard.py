@@ -124,6 +124,9 @@ def test_the_scorecard_in_chromium_shows_each_measures_latest_figure_from_the_wa
         reasons = dom.find("ul", **{"data-reasons": measure.id})
         assert reasons and reasons[0]["text"].strip(), measure.id
 
+    # The page names the force of the warehouse's seed.
+    assert dom.find("p", **{"data-force": "Lancashire"})
+
     statuses = [e["attrs"]["data-status"] for e in dom.find("span", class_="badge")]
     assert len(statuses) == len(cfg.measures)
     assert set(statuses) <= {"on_track", "watch", "concern", "not_graded", "insufficient_data"}
@@ -197,3 +200,24 @@ def test_a_measure_without_rows_in_the_view_shows_why_and_the_others_still_rende
     assert "has no headline rows for measure no_such_measure" in html
     assert result.panels[0].status_key == "insufficient_data"
     assert all(p.latest is not None for p in result.panels[1:])
+
+
+def test_the_page_names_the_force_the_warehouse_is_for_never_a_fixed_one() -> None:
+    """The force comes from the view's force-wide rows (seed local_authorities): a warehouse
+    for another force gets a page that names that force and not Lancashire."""
+    from datetime import UTC, datetime
+
+    from vawg_warehouse.outputs import scorecard
+    from vawg_warehouse.outputs.scorecard import data, stats
+
+    cfg = load_config()
+    panels = [
+        scorecard.Panel(m, error="no figures", status=stats.Status("insufficient_data", ["-"]))
+        for m in cfg.measures
+    ]
+    rule = data.SuppressionRule(5, False)
+    html = scorecard.render(panels, cfg, {}, rule, datetime.now(UTC), None, force="Cumbria")
+    assert "Lancashire" not in html and "{force}" not in html
+    assert 'data-force="Cumbria"' in html
+    assert "Police and Crime Plan 2024-2029, Cumbria." in html
+    assert "exact totals for Cumbria" in html

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 SUPPRESSED = "[c]"
+# The name a page uses when the view names no force (an empty warehouse).
+UNKNOWN_FORCE = "the force"
 
 
 def scorecard_dir(reports_dir: Path) -> Path:
@@ -455,6 +457,7 @@ def _environment():
         lstrip_blocks=True,
     )
     env.globals["status_labels"] = stats.STATUS_LABELS
+    env.filters["for_force"] = lambda text, force: text.replace("{force}", force)
     env.globals["panel_fmt"] = {kind: formatter(kind) for kind in ("count", "proportion", "money")}
     return env
 
@@ -468,6 +471,7 @@ def render(
     run_id: str | None,
     outcome=None,
     refreshed=None,
+    force: str = UNKNOWN_FORCE,
 ) -> str:
     from vawg_warehouse.outputs import coverage
 
@@ -492,6 +496,7 @@ def render(
             outcome=outcome,
             refreshed=refreshed,
             suppressed=SUPPRESSED,
+            force=force,
         )
     )
 
@@ -511,8 +516,10 @@ def build(
     cfg = config or load_config()
     rule = data.suppression_rule(conn)
     as_of = data.families_as_of(conn)
+    force = UNKNOWN_FORCE
     try:
         rows = data.read_headlines(conn, cfg.headlines)
+        force = next((r["area_name"] for r in rows if r["area_level"] == "force"), force)
     except data.MeasureDataError as exc:
         log.warning("scorecard: %s", exc)
         panels = [
@@ -530,7 +537,7 @@ def build(
         outcome = None
     refreshed = run_outcome.last_refresh(conn) if outcome is not None else None
     generated_at = datetime.now(UTC)
-    html = render(panels, cfg, as_of, rule, generated_at, run_id, outcome, refreshed)
+    html = render(panels, cfg, as_of, rule, generated_at, run_id, outcome, refreshed, force)
     page = out_dir / "index.html"
     write_private(page, html)
     result = ScorecardResult(page, None, None, panels)
