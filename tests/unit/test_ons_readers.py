@@ -102,7 +102,7 @@ def test_files_no_contract_takes_are_named(tmp_path: Path) -> None:
     }
     stray = {
         "ons/nomis-population-estimates-2024.csv": NOMIS,  # one folder too high
-        "homeoffice/prc-pfa-2024_25.xlsx": WORKBOOK,  # the spreadsheet, not its CSV export
+        "homeoffice/prc-pfa-2024_25.xlsx": WORKBOOK,  # one folder too high
         "notes.txt": NOMIS,
     }
     for relative, source in {**recognised, **stray}.items():

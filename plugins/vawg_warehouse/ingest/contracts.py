@@ -63,7 +63,7 @@ class Contract:
     source_system: str
     title: str
     landing_path: str
-    file_pattern: str
+    file_pattern: str  # the first of file_patterns
     raw_table: str
     row_key: tuple[str, ...]
     columns: tuple[Column, ...]
@@ -80,6 +80,9 @@ class Contract:
     records_release: bool = False
     status_column: str | None = None
     statuses_seed: str | None = None
+    # Every name pattern the dataset's files may have (file_pattern may be a list in the yml:
+    # a publication that comes as CSV or as the publisher's spreadsheet).
+    file_patterns: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -104,7 +107,7 @@ class Contract:
         in_folder = folder == self.landing_path or (
             self.recursive and folder.startswith(self.landing_path + "/")
         )
-        return in_folder and fnmatch.fnmatchcase(name, self.file_pattern)
+        return in_folder and any(fnmatch.fnmatchcase(name, p) for p in self.file_patterns)
 
     def landing_dir(self, landing_root: Path) -> Path:
         return landing_root / self.landing_path
@@ -138,6 +141,10 @@ def load_contract(dataset: str) -> Contract:
     severities = {c.allowed_values_severity for c in columns} - {"critical", "warning"}
     if severities:
         raise ValueError(f"{path.name}: allowed_values_severity must be critical or warning")
+    raw_patterns = raw["file_pattern"]
+    patterns = tuple([raw_patterns] if isinstance(raw_patterns, str) else raw_patterns)
+    if not patterns or not all(isinstance(p, str) and p for p in patterns):
+        raise ValueError(f"{path.name}: file_pattern must be a pattern or a list of patterns")
     unknown = {c.type for c in columns} - SQL_TYPES.keys()
     if unknown:
         raise ValueError(f"{path.name}: unknown column types {sorted(unknown)}")
@@ -146,7 +153,8 @@ def load_contract(dataset: str) -> Contract:
         source_system=raw["source_system"],
         title=raw["title"],
         landing_path=raw["landing_path"],
-        file_pattern=raw["file_pattern"],
+        file_pattern=patterns[0],
+        file_patterns=patterns,
         raw_table=raw["raw_table"],
         row_key=tuple(raw["row_key"]),
         columns=columns,

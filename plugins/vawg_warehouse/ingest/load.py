@@ -257,7 +257,15 @@ def load_batch(
             table = _create_landing_table(conn, batch)
             columns = sql.SQL(", ").join(map(sql.Identifier, _landing_columns(contract)))
             file_type = contract.file_format.get("type")
-            if file_type == "xlsx" or file_type in _publication_readers():
+            if _is_published_workbook(contract, path):
+                from vawg_warehouse.ingest import spreadsheets
+
+                records = spreadsheets.long_table_records(
+                    path, batch.file_name, contract.file_headers
+                )
+                with conn.cursor().copy(_copy_csv_sql(table, columns)) as copy:
+                    result = copy_records(copy, records, contract, pseudonymise, batch.file_name)
+            elif file_type == "xlsx" or file_type in _publication_readers():
                 if file_type == "xlsx":
                     from vawg_warehouse.ingest import workbook_check  # sheet, cell, rule: no text
 
@@ -316,6 +324,14 @@ def load_batch(
         )
     log.info("loaded batch %d (%s): %d rows", batch.batch_id, batch.file_name, result.rows_read)
     return result
+
+
+def _is_published_workbook(contract: Contract, path: Path) -> bool:
+    """A long table the contract lets come as the publisher's spreadsheet (file_format
+    ``workbooks: true``, e.g. the Home Office's .ods) and that came as one."""
+    from vawg_warehouse.ingest.spreadsheets import WORKBOOK_SUFFIXES
+
+    return bool(contract.file_format.get("workbooks")) and path.suffix.lower() in WORKBOOK_SUFFIXES
 
 
 def _publication_readers() -> dict:

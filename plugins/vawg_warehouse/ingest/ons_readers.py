@@ -63,7 +63,7 @@ def reference_year(texts: list[str], file_name: str) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _sheets(path: Path, file_name: str) -> Iterator[tuple[str, Iterator[list[str]]]]:
+def sheets(path: Path, file_name: str) -> Iterator[tuple[str, Iterator[list[str]]]]:
     """(sheet name, rows as text cells) of each sheet of an .xlsx or .xls workbook."""
     if path.suffix.lower() == ".xls" or path.read_bytes()[:4] == b"\xd0\xcf\x11\xe0":
         yield from _xls_sheets(path, file_name)
@@ -127,7 +127,7 @@ def mye2_records(path: Path, file_name: str) -> Records:
     file has its own number and the sheet row can be read back from it."""
     yield 1, list(MYE2_HEADER)
     found = 0
-    for position, (sheet_name, rows) in enumerate(_sheets(path, file_name), start=1):
+    for position, (sheet_name, rows) in enumerate(sheets(path, file_name), start=1):
         sex = MYE2_SHEETS.get(sheet_name.strip())
         if sex is None:
             continue
