@@ -37,6 +37,8 @@ OCT, NOV, DEC = date(2024, 10, 1), date(2024, 11, 1), date(2024, 12, 1)
 ORDERS = ["E06000008", "E06000009"]  # one DVPN notice each, every other authority none
 OTHER_POSITIVE = [c for c, t in TYPES.items() if t["is_positive"] and c not in ("1", "1A", "8")]
 SUPPRESSION = ["int_published_crime_cells_suppressed", "int_published_table_cells_suppressed"]
+# bi views over the publication tables (each reads one, nothing else)
+BI_VIEWS = ["bi_reporting_monthly", "bi_outcomes_by_type_monthly"]
 PUBLICATION = [
     "pub_mart_reporting_monthly",
     "pub_mart_positive_outcomes_monthly",
@@ -129,7 +131,7 @@ def states(server, tmp_path_factory):
         with psycopg.connect(migrated.url, autocommit=True) as conn:
             write_crime_marts(conn, CRAFTED)
             _write_orders(conn)
-        invoke("run", "--select", *SUPPRESSION, *PUBLICATION)
+        invoke("run", "--select", *SUPPRESSION, *PUBLICATION, *BI_VIEWS)
         out = {}
         with psycopg.connect(migrated.url) as conn:
             system, params = pa.load(conn)
@@ -142,6 +144,10 @@ def states(server, tmp_path_factory):
             )
         publication_check.secure(fail=True)
         with psycopg.connect(migrated.url) as conn:
+            out["bi_views_after"] = [
+                conn.execute("select to_regclass(%s) is not null", (f"bi.{v[3:]}",)).fetchone()[0]
+                for v in BI_VIEWS
+            ]
             system, params = pa.load(conn)
             out["after"] = (system, pa.audit(system, pa._built(system), params))
             out["after_tables"] = _published(conn)
@@ -195,6 +201,12 @@ def test_nothing_recoverable_after_the_build_step(states):
     decisions = [r for r in states["ledger"] if r["is_decision"]]
     assert len(decisions) == 1 and decisions[0]["added_cells"] > 0
     assert states["ledger"][-1]["unprotected_cells"] == 0
+
+
+def test_the_rebuild_keeps_the_bi_views_over_the_publication_tables(states):
+    """The build step rebuilds the publication tables with the cells it adds; a table rebuilt
+    drops the views that read it, so the bi views are rebuilt with them."""
+    assert states["bi_views_after"] == [True, True]
 
 
 def test_zero_publishing_pins_two_ones(states):

@@ -50,13 +50,10 @@ SUPPRESSION_MODELS = (
     "int_published_crime_cells_suppressed",
     "int_published_table_cells_suppressed",
 )
-# What the dbt rebuild after new added cells selects: the audit's cells, the two suppression
-# models and every publication table (the bi views read them as views).
-REBUILD_SELECTION = (
-    "stg_audit__publication_added_cells",
-    *SUPPRESSION_MODELS,
-    "publication",
-)
+# What the dbt rebuild after new added cells selects: the audit's cells and every model
+# downstream of them: the two suppression models, every publication table and the bi views over
+# them (a table rebuilt drops the views that read it, so they are built again too).
+REBUILD_SELECTION = ("stg_audit__publication_added_cells+",)
 MAX_ROUNDS = 50
 SPREAD = 4  # random objectives per part before the programs of single cells
 
