@@ -94,3 +94,47 @@ def test_parameters_from_the_seed_rows() -> None:
     assert params == pa.Parameters(5, 4, True, True, False, False)
     assert pa.Parameters.from_rows([("audit_failure", "fail")]).fail_build
     assert pa.Parameters.from_rows([]).protection_interval == 5
+
+
+def _rectangle(grid: list[list[int]], copies: int = 1) -> pa.System:
+    """Local authorities (rows) x outcome types (columns) with each row's total: within a row,
+    total = the sum of its types (-1 and 1s); across the rows, each column and the totals add
+    up to their force figure (1s). ``copies``: that many independent months of it."""
+    system = pa.System()
+    for month in range(copies):
+        for la, row in enumerate(grid):
+            total = sum(row)
+            within = f"{month}|within|{la}"
+            system.add_cell(
+                f"{month}|total|{la}",
+                total,
+                0 < total < 5,
+                False,
+                [f"{month}|across|total", within],
+                [1, -1],
+                key=("m", str(month), f"total|{la}"),
+            )
+            for t, value in enumerate(row):
+                system.add_cell(
+                    f"{month}|t{t}|{la}",
+                    value,
+                    0 < value < 5,
+                    False,
+                    [f"{month}|across|t{t}", within],
+                    [1, 1],
+                    key=("m", str(month), f"t{t}|{la}"),
+                )
+    return system
+
+
+def test_independent_parts_are_solved_side_by_side() -> None:
+    """Twelve months of the same table cost the programs of one month: one program answers
+    every part at once."""
+    grid = [[8, 3, 0], [6, 2, 9], [7, 11, 0]]
+    one = pa.audit(_rectangle(grid), {1, 2, 5, 6}, PARAMS)
+    system = _rectangle(grid, copies=12)
+    cells = {i + 12 * m for m in range(12) for i in (1, 2, 5, 6)}
+    twelve = pa.audit(system, cells, PARAMS)
+    assert twelve.problems == 12 * one.problems
+    assert twelve.programs == one.programs
+    assert len(twelve.unprotected) == 12 * len(one.unprotected)

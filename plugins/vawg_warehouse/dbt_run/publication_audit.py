@@ -14,14 +14,14 @@ Each equation says ``sum(coefficient * cell) = right-hand side``; the right-hand
 (a force total, or 0 for a total and its parts). For each suppressed cell the audit finds the
 smallest and the largest value consistent with everything published, given that counts are
 whole and not negative and, when seed ``publication_parameters`` publishes every 0, that a
-hidden count is at least 1: two integer programs (HiGHS, ``scipy.optimize.milp``) per suppressed
-cell, one problem per connected part of the equations among suppressed cells, and every solution
-found kept as a witness (a cell whose witnesses already lie ``protection_interval`` apart needs no
-program of its own). A cell is **protected** when ``upper - lower >= required``, where
-``required`` is the seed's ``protection_interval`` (the width statistical offices call the
-protection interval), or the smallest public total the cell adds into when that is smaller (a
-cell of a force total of 2 can be no less certain than 0 to 2); it is **recovered** when
-``upper == lower``.
+hidden count is at least 1 (publication_bounds.py: linear and integer programs, HiGHS through
+SciPy, every part of the equations among suppressed cells side by side in one program, the
+published values and every solution found kept as witnesses: a cell whose witnesses already lie
+``protection_interval`` apart needs no program of its own). A cell is **protected** when
+``upper - lower >= required``, where ``required`` is the seed's ``protection_interval`` (the
+width statistical offices call the protection interval), or the smallest public total the cell
+adds into when that is smaller (a cell of a force total of 2 can be no less certain than 0 to
+2); it is **recovered** when ``upper == lower``.
 
 :func:`protect` is secondary suppression to that standard: the primary cells, the fixed point
 the SQL runs (an equation with one suppressed cell hides its smallest other cell), then, while
@@ -42,7 +42,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from vawg_warehouse.dbt_run.publication_cells import AuditResult, Interval, Parameters, System
+from vawg_warehouse.dbt_run import publication_bounds
+from vawg_warehouse.dbt_run.publication_cells import (
+    AuditResult,
+    Interval,
+    Parameters,
+    PublicationAuditError,
+    System,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +62,6 @@ SUPPRESSION_MODELS = (
 # them (a table rebuilt drops the views that read it, so they are built again too).
 REBUILD_SELECTION = ("stg_audit__publication_added_cells+",)
 MAX_ROUNDS = 50
-SPREAD = 4  # random objectives per part before the programs of single cells
-
-
-class PublicationAuditError(RuntimeError):
-    """Suppressed cells that can be narrowed below the protection interval (names only)."""
 
 
 # --- the audit -------------------------------------------------------------------------------
@@ -94,108 +96,6 @@ def _parts(system: System, suppressed: set[int]) -> list[tuple[list[int], list[s
     for equation, hidden in touching.items():
         equations[find(hidden[0])].append(equation)
     return [(sorted(cells[root]), equations[root]) for root in cells]
-
-
-def _solve_part(
-    system: System, cells: list[int], equations: list[str], required: list[float]
-) -> tuple[dict[int, Interval], list[int], int]:
-    """Bounds of each cell of one part: (exact intervals, unprotected cells, programs run).
-
-    Each bound is a linear program (HiGHS); when its optimal vertex is not whole, the integer
-    program (milp) decides it. Every whole solution is kept as a witness: a cell whose witnesses
-    already lie its required width apart is protected without programs of its own."""
-    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-    from scipy.sparse import coo_array
-
-    n = len(cells)
-    position = {cell: k for k, cell in enumerate(cells)}
-    rows, columns, data = [], [], []
-    rhs = np.zeros(len(equations))
-    for row, equation in enumerate(equations):
-        known = 0
-        for i, coefficient in system.equations[equation]:
-            if i in position:
-                rows.append(row)
-                columns.append(position[i])
-                data.append(coefficient)
-            else:
-                known += coefficient * (system.values[i] or 0)
-        rhs[row] = system.rhs(equation) - known
-    matrix = coo_array((data, (rows, columns)), shape=(len(equations), n)).tocsr()
-    # A hidden count is at least 1 when every 0 is published; a part holding a suppressed 0
-    # (a last resort of the fixed point) breaks that rule, so there every cell is only >= 0.
-    floor = 1.0 if system.zeros_published else 0.0
-    if any(system.values[i] == 0 for i in cells):
-        floor = 0.0
-    seen_low = np.full(n, np.inf)
-    seen_high = np.full(n, -np.inf)
-    intervals: dict[int, Interval] = {}
-    unprotected: list[int] = []
-    programs = 0
-
-    if n == 1 and equations:  # alone in an equation: worked out by subtraction
-        value = float(system.values[cells[0]] or 0)
-        intervals[cells[0]] = Interval(cells[0], value, value)
-        return intervals, ([cells[0]] if required[cells[0]] > 0 else []), 0
-
-    def keep(x: np.ndarray) -> None:
-        np.minimum(seen_low, x, out=seen_low)
-        np.maximum(seen_high, x, out=seen_high)
-
-    def run(objective: np.ndarray) -> float | None:
-        """The objective's minimum over whole solutions (None: unbounded)."""
-        nonlocal programs
-        programs += 1
-        result = linprog(objective, A_eq=matrix, b_eq=rhs, bounds=(floor, None), method="highs")
-        if result.status == 3:
-            return None
-        if result.status != 0:
-            raise PublicationAuditError(
-                f"the published equations of {system.names[cells[0]]} have no solution "
-                f"({result.message}): the equations do not hold on the exact data"
-            )
-        x = result.x
-        whole = np.round(x)
-        if np.abs(x - whole).max() > 1e-6:
-            programs += 1
-            result = milp(
-                objective,
-                integrality=np.ones(n),
-                bounds=Bounds(np.full(n, floor), np.full(n, np.inf)),
-                constraints=LinearConstraint(matrix, rhs, rhs),
-            )
-            if result.status != 0 or result.x is None:
-                raise PublicationAuditError(
-                    f"no whole solution for the part of {system.names[cells[0]]} ({result.message})"
-                )
-            whole = np.round(result.x)
-        keep(whole)
-        return float(objective @ whole)
-
-    # Spread-out solutions first, witnesses for many cells at once: the least and the most
-    # in total, then the most under a few random weightings (seeded: the same every run).
-    ones = np.ones(n)
-    run(ones)
-    if run(-ones) is not None:
-        weights = np.random.default_rng(n).random((min(SPREAD, n), n))
-        for w in weights:
-            run(-w)
-    for k, cell in enumerate(cells):
-        width = required[cell]
-        if seen_high[k] - seen_low[k] >= width:
-            continue
-        objective = np.zeros(n)
-        objective[k] = 1.0
-        low = run(objective)
-        if seen_high[k] - seen_low[k] >= width:
-            continue
-        high = run(-objective)
-        upper = np.inf if high is None else -high
-        lower = float(low) if low is not None else 0.0
-        intervals[cell] = Interval(cell, lower, upper)
-        if upper - lower < width:
-            unprotected.append(cell)
-    return intervals, unprotected, programs
 
 
 def cap(system: System, cell: int) -> float:
@@ -235,24 +135,25 @@ def audit(
     started = time.monotonic()
     intervals: dict[int, Interval] = {}
     unprotected: list[int] = []
-    programs = 0
     parts = _parts(system, suppressed)
     system.zeros_published = params.zeros_published
     required = system.required_widths(params.protection_interval)
+    todo = []
     for cells, equations in parts:
-        key = tuple(cells)
-        if cache is not None and key in cache:
-            # The part's intervals stand; which are too narrow depends on the required widths
-            # (a cell protected by witnesses stays so: required widths only shrink).
-            found, n = cache[key], 0
-            bad = [i for i, interval in found.items() if interval.width < required[i]]
-        else:
-            found, bad, n = _solve_part(system, cells, equations, required)
-            if cache is not None:
-                cache[key] = found
+        found = None if cache is None else cache.get(tuple(cells))
+        if found is None:
+            todo.append((cells, equations))
+            continue
+        # The part's intervals stand; which are too narrow depends on the required widths
+        # (a cell protected by witnesses stays so: required widths only shrink).
+        intervals.update(found)
+        unprotected.extend(i for i, interval in found.items() if interval.width < required[i])
+    answers, programs = publication_bounds.solve(system, todo, required)
+    for (cells, _), (found, bad) in zip(todo, answers, strict=True):
+        if cache is not None:
+            cache[tuple(cells)] = found
         intervals.update(found)
         unprotected.extend(bad)
-        programs += n
     unprotected.sort(key=lambda i: system.names[i])
     recovered = [i for i in unprotected if intervals[i].width == 0]
     return AuditResult(

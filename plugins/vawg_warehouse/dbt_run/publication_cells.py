@@ -9,6 +9,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
+class PublicationAuditError(RuntimeError):
+    """Suppressed cells that can be narrowed below the protection interval (names only), or
+    published equations that do not hold."""
+
+
 @dataclass(frozen=True)
 class Parameters:
     threshold: int = 5
