@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 from vawg_warehouse.dbt_run import publication_audit as pa
 
 PARAMS = pa.Parameters(threshold=5, protection_interval=5, zeros_published=True)
@@ -127,6 +130,19 @@ def _rectangle(grid: list[list[int]], copies: int = 1) -> pa.System:
     return system
 
 
+def test_protection_is_what_hiding_everything_gives_when_no_zero_is_left_to_hide() -> None:
+    """Outcome types 3 and 2 (force total 5) in two local authorities: hidden, each is at least
+    1 (every 0 is published, and this table has none to hide), so 1 to 4 at the most, whatever
+    else is hidden: required is that width (3), not 5, and secondary suppression stops."""
+    system = _rectangle([[8, 3], [6, 2]])
+    hidden, rounds = pa.protect(system, PARAMS)
+    assert rounds[-1].unprotected == []
+    final = pa.audit(system, hidden, PARAMS)
+    assert final.unprotected == [] and final.recovered == []
+    three = system.index["0|t1|0"]
+    assert three in hidden and system.required_widths(5)[three] == 3
+
+
 def test_independent_parts_are_solved_side_by_side() -> None:
     """Twelve months of the same table cost the programs of one month: one program answers
     every part at once."""
@@ -138,3 +154,17 @@ def test_independent_parts_are_solved_side_by_side() -> None:
     assert twelve.problems == 12 * one.problems
     assert twelve.programs == one.programs
     assert len(twelve.unprotected) == 12 * len(one.unprotected)
+
+
+def test_the_shipped_seed_suppresses_to_the_interval_and_fails_the_build() -> None:
+    """Seed publication_parameters as shipped: secondary suppression to the protection interval
+    on, and an unprotected cell fails the build."""
+    seed = (
+        Path(__file__).resolve().parents[2]
+        / "dbt_project/seeds/reference/publication_parameters.csv"
+    )
+    with seed.open(newline="") as fh:
+        rows = [(r["parameter"], r["parameter_value"]) for r in csv.DictReader(fh)]
+    params = pa.Parameters.from_rows(rows)
+    assert params.interval_suppression and params.fail_build
+    assert params.zeros_published and params.protection_interval == 5
