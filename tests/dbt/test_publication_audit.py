@@ -25,7 +25,7 @@ import psycopg
 import pytest
 
 from tests.conftest import migrated_for_module
-from tests.dbt.test_publication_suppression import CODES, LAS, TYPES, _insert, _invoke
+from tests.dbt.crafted_marts import CODES, LAS, TYPES, insert, invoke, write_crime_marts
 from vawg_warehouse.dbt_run import publication_audit as pa
 from vawg_warehouse.dbt_run import publication_check
 
@@ -37,6 +37,8 @@ OCT, NOV, DEC = date(2024, 10, 1), date(2024, 11, 1), date(2024, 12, 1)
 ORDERS = ["E06000008", "E06000009"]  # one DVPN notice each, every other authority none
 OTHER_POSITIVE = [c for c, t in TYPES.items() if t["is_positive"] and c not in ("1", "1A", "8")]
 SUPPRESSION = ["int_published_crime_cells_suppressed", "int_published_table_cells_suppressed"]
+# bi views over the publication tables (each reads one, nothing else)
+BI_VIEWS = ["bi_reporting_monthly", "bi_outcomes_by_type_monthly"]
 PUBLICATION = [
     "pub_mart_reporting_monthly",
     "pub_mart_positive_outcomes_monthly",
@@ -78,58 +80,6 @@ CRAFTED = _crafted()
 PINNED = [key for key, row in CRAFTED.items() if 0 < row["8"] < 5]
 
 
-def _write_crime_marts(conn: psycopg.Connection) -> None:
-    reporting, positive, by_type = [], [], []
-    for (month, category, la), row in CRAFTED.items():
-        key = {
-            "month_start_date": month,
-            "local_authority_code": la,
-            "reporting_category": category,
-            "financial_year": "2024/25",
-            "local_authority_name": la,
-            "is_complete_period": True,
-            "is_change_across_trend_break": False,
-            "population_basis": "persons",
-        }
-        cohort = sum(row.values())
-        reporting.append({**key, "crime_count": cohort})
-
-        def of(flag: str, row=row) -> int:
-            return sum(n for c, n in row.items() if TYPES[c][flag])
-
-        assigned = cohort - of("is_open")
-        evidential = of("is_evidential_difficulties")
-        positive.append({
-            **key,
-            "headline_rate": "charge_summons",
-            "crime_count": cohort,
-            "awaiting_outcome_count": of("is_open"),
-            "without_outcome_event_count": 0,
-            "assigned_outcome_count": assigned,
-            "positive_count": of("is_positive"),
-            "charge_summons_count": of("is_charge_summons"),
-            "diversion_count": of("is_diversion"),
-            "evidential_difficulties_count": evidential,
-            "outcome_14_count": row["14"],
-            "outcome_15_count": row["15"],
-            "outcome_16_count": row["16"],
-            "other_outcome_count": assigned - of("is_positive") - of("is_diversion") - evidential,
-        })  # fmt: skip
-        for code, n in row.items():
-            by_type.append({
-                **key,
-                "outcome_code": code,
-                "crime_count": n,
-                "without_outcome_event_count": 0,
-                "cohort_crime_count": cohort,
-                "assigned_crime_count": assigned,
-                **TYPES[code],
-            })  # fmt: skip
-    _insert(conn, "mart_reporting_monthly", reporting)
-    _insert(conn, "mart_positive_outcomes_monthly", positive)
-    _insert(conn, "mart_outcomes_by_type_monthly", by_type)
-
-
 def _write_orders(conn: psycopg.Connection) -> None:
     rows = []
     for la in LAS:
@@ -148,7 +98,7 @@ def _write_orders(conn: psycopg.Connection) -> None:
             "breaches": 0,
             "notices_converted": 0,
         })  # fmt: skip
-    _insert(conn, "mart_protective_orders_monthly", rows)
+    insert(conn, "mart_protective_orders_monthly", rows)
 
 
 def _published(conn: psycopg.Connection) -> dict[str, list[dict]]:
@@ -176,12 +126,12 @@ def states(server, tmp_path_factory):
     """The audit and the tables before the build step, after it, and the step with interval
     suppression off (its error)."""
     with migrated_for_module(server, tmp_path_factory) as migrated:
-        _invoke("seed")
-        _invoke("run", "--select", *(f"+{m}" for m in PUBLICATION))
+        invoke("seed")
+        invoke("run", "--select", *(f"+{m}" for m in PUBLICATION))
         with psycopg.connect(migrated.url, autocommit=True) as conn:
-            _write_crime_marts(conn)
+            write_crime_marts(conn, CRAFTED)
             _write_orders(conn)
-        _invoke("run", "--select", *SUPPRESSION, *PUBLICATION)
+        invoke("run", "--select", *SUPPRESSION, *PUBLICATION, *BI_VIEWS)
         out = {}
         with psycopg.connect(migrated.url) as conn:
             system, params = pa.load(conn)
@@ -194,6 +144,10 @@ def states(server, tmp_path_factory):
             )
         publication_check.secure(fail=True)
         with psycopg.connect(migrated.url) as conn:
+            out["bi_views_after"] = [
+                conn.execute("select to_regclass(%s) is not null", (f"bi.{v[3:]}",)).fetchone()[0]
+                for v in BI_VIEWS
+            ]
             system, params = pa.load(conn)
             out["after"] = (system, pa.audit(system, pa._built(system), params))
             out["after_tables"] = _published(conn)
@@ -247,6 +201,12 @@ def test_nothing_recoverable_after_the_build_step(states):
     decisions = [r for r in states["ledger"] if r["is_decision"]]
     assert len(decisions) == 1 and decisions[0]["added_cells"] > 0
     assert states["ledger"][-1]["unprotected_cells"] == 0
+
+
+def test_the_rebuild_keeps_the_bi_views_over_the_publication_tables(states):
+    """The build step rebuilds the publication tables with the cells it adds; a table rebuilt
+    drops the views that read it, so the bi views are rebuilt with them."""
+    assert states["bi_views_after"] == [True, True]
 
 
 def test_zero_publishing_pins_two_ones(states):

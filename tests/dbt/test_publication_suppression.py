@@ -21,41 +21,16 @@ Neither is found when every table takes its flags from one suppression run to a 
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from datetime import date
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from tests.conftest import migrated_for_module
-from vawg_warehouse.config import get_settings
-from vawg_warehouse.dbt_run import transform
+from tests.dbt.crafted_marts import CODES, LAS, invoke, write_crime_marts
 
-SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "reference"
 MONTH = date(2025, 1, 1)
-LAS = [
-    "E06000008", "E06000009", "E07000117", "E07000118", "E07000119", "E07000120",
-    "E07000121", "E07000122", "E07000123", "E07000124", "E07000125", "E07000126",
-    "E07000127", "E07000128", "-1",
-]  # fmt: skip
-FLAGS = (
-    "is_open",
-    "is_positive",
-    "is_charge_summons",
-    "is_diversion",
-    "is_evidential_difficulties",
-)
-
-
-def _outcome_types() -> dict[str, dict[str, bool]]:
-    with (SEEDS / "ho_outcome_types.csv").open(newline="") as fh:
-        return {r["outcome_code"]: {f: r[f] == "true" for f in FLAGS} for r in csv.DictReader(fh)}
-
-
-TYPES = _outcome_types()
-CODES = list(TYPES)
 
 
 def _crafted_counts() -> dict[tuple[str, str], dict[str, int]]:
@@ -95,81 +70,6 @@ def _crafted_counts() -> dict[tuple[str, str], dict[str, int]]:
     return counts
 
 
-def _insert(conn: psycopg.Connection, table: str, rows: list[dict]) -> None:
-    columns = {
-        r[0]
-        for r in conn.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = 'marts' and table_name = %s",
-            (table,),
-        ).fetchall()
-    }
-    conn.execute(f"truncate marts.{table}")
-    for row in rows:
-        kept = {k: v for k, v in row.items() if k in columns}
-        names = ", ".join(kept)
-        marks = ", ".join(["%s"] * len(kept))
-        conn.execute(f"insert into marts.{table} ({names}) values ({marks})", list(kept.values()))
-
-
-def _write_marts(conn: psycopg.Connection) -> None:
-    reporting, positive, by_type = [], [], []
-    for (category, la), row in _crafted_counts().items():
-        key = {
-            "month_start_date": MONTH,
-            "local_authority_code": la,
-            "reporting_category": category,
-            "financial_year": "2024/25",
-            "local_authority_name": la,
-            "is_complete_period": True,
-            "is_change_across_trend_break": False,
-            "population_basis": "persons",
-        }
-        cohort = sum(row.values())
-        reporting.append({**key, "crime_count": cohort})
-        assigned = sum(n for c, n in row.items() if not TYPES[c]["is_open"])
-
-        def of(flag: str, row=row) -> int:
-            return sum(n for c, n in row.items() if TYPES[c][flag])
-
-        evidential = of("is_evidential_difficulties")
-        positive.append({
-            **key,
-            "headline_rate": "charge_summons",
-            "crime_count": cohort,
-            "awaiting_outcome_count": of("is_open"),
-            "without_outcome_event_count": 0,
-            "assigned_outcome_count": assigned,
-            "positive_count": of("is_positive"),
-            "charge_summons_count": of("is_charge_summons"),
-            "diversion_count": of("is_diversion"),
-            "evidential_difficulties_count": evidential,
-            "outcome_14_count": row["14"],
-            "outcome_15_count": row["15"],
-            "outcome_16_count": row["16"],
-            "other_outcome_count": assigned - of("is_positive") - of("is_diversion") - evidential,
-        })  # fmt: skip
-        for code, n in row.items():
-            by_type.append({
-                **key,
-                "outcome_code": code,
-                "crime_count": n,
-                "without_outcome_event_count": 0,
-                "cohort_crime_count": cohort,
-                "assigned_crime_count": assigned,
-                **TYPES[code],
-            })  # fmt: skip
-    _insert(conn, "mart_reporting_monthly", reporting)
-    _insert(conn, "mart_positive_outcomes_monthly", positive)
-    _insert(conn, "mart_outcomes_by_type_monthly", by_type)
-
-
-def _invoke(command: str, *args: str) -> None:
-    success, nodes, _, exception = transform.invoke(command, get_settings(), list(args))
-    failed = [n.node.unique_id for n in nodes if str(n.status) in transform.FAILED_STATUSES]
-    assert success and exception is None and not failed, (exception, failed)
-
-
 PUBLICATION = [
     "pub_mart_reporting_monthly",
     "pub_mart_positive_outcomes_monthly",
@@ -185,12 +85,14 @@ def published(server, tmp_path_factory):
 
 
 def _published(migrated):
-    _invoke("seed")
-    _invoke("run", "--select", *(f"+{m}" for m in PUBLICATION))
+    invoke("seed")
+    invoke("run", "--select", *(f"+{m}" for m in PUBLICATION))
     with psycopg.connect(migrated.url, autocommit=True) as conn:
-        _write_marts(conn)
+        write_crime_marts(
+            conn, {(MONTH, category, la): row for (category, la), row in _crafted_counts().items()}
+        )
     # Only the suppression and the publication tables again, on the crafted marts.
-    _invoke("run", "--select", "int_published_crime_cells_suppressed", *PUBLICATION)
+    invoke("run", "--select", "int_published_crime_cells_suppressed", *PUBLICATION)
     with psycopg.connect(migrated.url) as conn:
         conn.row_factory = psycopg.rows.dict_row
         tables = {t: conn.execute(f"select * from publication.{t}").fetchall() for t in PUBLICATION}

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 from vawg_warehouse.dbt_run import publication_audit as pa
 
 PARAMS = pa.Parameters(threshold=5, protection_interval=5, zeros_published=True)
@@ -94,3 +97,74 @@ def test_parameters_from_the_seed_rows() -> None:
     assert params == pa.Parameters(5, 4, True, True, False, False)
     assert pa.Parameters.from_rows([("audit_failure", "fail")]).fail_build
     assert pa.Parameters.from_rows([]).protection_interval == 5
+
+
+def _rectangle(grid: list[list[int]], copies: int = 1) -> pa.System:
+    """Local authorities (rows) x outcome types (columns) with each row's total: within a row,
+    total = the sum of its types (-1 and 1s); across the rows, each column and the totals add
+    up to their force figure (1s). ``copies``: that many independent months of it."""
+    system = pa.System()
+    for month in range(copies):
+        for la, row in enumerate(grid):
+            total = sum(row)
+            within = f"{month}|within|{la}"
+            system.add_cell(
+                f"{month}|total|{la}",
+                total,
+                0 < total < 5,
+                False,
+                [f"{month}|across|total", within],
+                [1, -1],
+                key=("m", str(month), f"total|{la}"),
+            )
+            for t, value in enumerate(row):
+                system.add_cell(
+                    f"{month}|t{t}|{la}",
+                    value,
+                    0 < value < 5,
+                    False,
+                    [f"{month}|across|t{t}", within],
+                    [1, 1],
+                    key=("m", str(month), f"t{t}|{la}"),
+                )
+    return system
+
+
+def test_protection_is_what_hiding_everything_gives_when_no_zero_is_left_to_hide() -> None:
+    """Outcome types 3 and 2 (force total 5) in two local authorities: hidden, each is at least
+    1 (every 0 is published, and this table has none to hide), so 1 to 4 at the most, whatever
+    else is hidden: required is that width (3), not 5, and secondary suppression stops."""
+    system = _rectangle([[8, 3], [6, 2]])
+    hidden, rounds = pa.protect(system, PARAMS)
+    assert rounds[-1].unprotected == []
+    final = pa.audit(system, hidden, PARAMS)
+    assert final.unprotected == [] and final.recovered == []
+    three = system.index["0|t1|0"]
+    assert three in hidden and system.required_widths(5)[three] == 3
+
+
+def test_independent_parts_are_solved_side_by_side() -> None:
+    """Twelve months of the same table cost the programs of one month: one program answers
+    every part at once."""
+    grid = [[8, 3, 0], [6, 2, 9], [7, 11, 0]]
+    one = pa.audit(_rectangle(grid), {1, 2, 5, 6}, PARAMS)
+    system = _rectangle(grid, copies=12)
+    cells = {i + 12 * m for m in range(12) for i in (1, 2, 5, 6)}
+    twelve = pa.audit(system, cells, PARAMS)
+    assert twelve.problems == 12 * one.problems
+    assert twelve.programs == one.programs
+    assert len(twelve.unprotected) == 12 * len(one.unprotected)
+
+
+def test_the_shipped_seed_suppresses_to_the_interval_and_fails_the_build() -> None:
+    """Seed publication_parameters as shipped: secondary suppression to the protection interval
+    on, and an unprotected cell fails the build."""
+    seed = (
+        Path(__file__).resolve().parents[2]
+        / "dbt_project/seeds/reference/publication_parameters.csv"
+    )
+    with seed.open(newline="") as fh:
+        rows = [(r["parameter"], r["parameter_value"]) for r in csv.DictReader(fh)]
+    params = pa.Parameters.from_rows(rows)
+    assert params.interval_suppression and params.fail_build
+    assert params.zeros_published and params.protection_interval == 5

@@ -14,23 +14,22 @@ Each equation says ``sum(coefficient * cell) = right-hand side``; the right-hand
 (a force total, or 0 for a total and its parts). For each suppressed cell the audit finds the
 smallest and the largest value consistent with everything published, given that counts are
 whole and not negative and, when seed ``publication_parameters`` publishes every 0, that a
-hidden count is at least 1: two integer programs (HiGHS, ``scipy.optimize.milp``) per suppressed
-cell, one problem per connected part of the equations among suppressed cells, and every solution
-found kept as a witness (a cell whose witnesses already lie ``protection_interval`` apart needs no
-program of its own). A cell is **protected** when ``upper - lower >= required``, where
-``required`` is the seed's ``protection_interval`` (the width statistical offices call the
-protection interval), or the smallest public total the cell adds into when that is smaller (a
-cell of a force total of 2 can be no less certain than 0 to 2); it is **recovered** when
-``upper == lower``.
+hidden count is at least 1 (publication_bounds.py: linear and integer programs, HiGHS through
+SciPy, every part of the equations among suppressed cells side by side in one program). A cell
+is **protected** when ``upper - lower >= required``, where ``required`` is the seed's
+``protection_interval``, or the smallest public total the cell adds into when that is smaller
+(a cell of a force total of 2 can be no less certain than 0 to 2), or what hiding its whole
+component would give it (:func:`caps`); it is **recovered** when ``upper == lower``.
 
 :func:`protect` is secondary suppression to that standard: the primary cells, the fixed point
 the SQL runs (an equation with one suppressed cell hides its smallest other cell), then, while
-the audit finds an unprotected cell, the smallest other cell of an equation touching it, and the
-fixed point again. :func:`secure` is the build step (the force group, after its dbt build):
-when the cells it settles on differ from what is built, it records them in
-``audit.publication_cell_added`` (which the suppression models read) and rebuilds the
-suppression and publication models; then it audits what is built and fails, naming the cells
-(month, area, column: never a value), unless every suppressed cell is protected.
+the audit finds an unprotected cell, the partner that gives it the room it lacks at least cost
+(under "0 is always published" a hidden 1 gives none), more each round it stays unprotected,
+and the fixed point again. :func:`secure` is the build step (the force group, after its dbt
+build): when the cells it settles on differ from what is built, it records them in
+``audit.publication_cell_added`` (which the suppression models read) and rebuilds every model
+downstream of them; then it audits what is built and fails, naming the cells (month, area,
+column: never a value), unless every suppressed cell is protected.
 """
 
 from __future__ import annotations
@@ -40,9 +39,14 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 
-import numpy as np
-
-from vawg_warehouse.dbt_run.publication_cells import AuditResult, Interval, Parameters, System
+from vawg_warehouse.dbt_run import publication_bounds
+from vawg_warehouse.dbt_run.publication_cells import (
+    AuditResult,
+    Interval,
+    Parameters,
+    PublicationAuditError,
+    System,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,19 +54,14 @@ SUPPRESSION_MODELS = (
     "int_published_crime_cells_suppressed",
     "int_published_table_cells_suppressed",
 )
-# What the dbt rebuild after new added cells selects: the audit's cells, the two suppression
-# models and every publication table (the bi views read them as views).
-REBUILD_SELECTION = (
-    "stg_audit__publication_added_cells",
-    *SUPPRESSION_MODELS,
-    "publication",
-)
+# What the dbt rebuild after new added cells selects: the audit's cells and every model
+# downstream of them: the two suppression models, every publication table and the bi views over
+# them (a table rebuilt drops the views that read it, so they are built again too).
+REBUILD_SELECTION = ("stg_audit__publication_added_cells+",)
 MAX_ROUNDS = 50
-SPREAD = 4  # random objectives per part before the programs of single cells
-
-
-class PublicationAuditError(RuntimeError):
-    """Suppressed cells that can be narrowed below the protection interval (names only)."""
+# The round of a still unprotected cell in which every cell of its equations is hidden (before,
+# the best cell of each equation; after, its whole component).
+EVERY_CELL = 5
 
 
 # --- the audit -------------------------------------------------------------------------------
@@ -99,134 +98,27 @@ def _parts(system: System, suppressed: set[int]) -> list[tuple[list[int], list[s
     return [(sorted(cells[root]), equations[root]) for root in cells]
 
 
-def _solve_part(
-    system: System, cells: list[int], equations: list[str], required: list[float]
-) -> tuple[dict[int, Interval], list[int], int]:
-    """Bounds of each cell of one part: (exact intervals, unprotected cells, programs run).
-
-    Each bound is a linear program (HiGHS); when its optimal vertex is not whole, the integer
-    program (milp) decides it. Every whole solution is kept as a witness: a cell whose witnesses
-    already lie its required width apart is protected without programs of its own."""
-    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-    from scipy.sparse import coo_array
-
-    n = len(cells)
-    position = {cell: k for k, cell in enumerate(cells)}
-    rows, columns, data = [], [], []
-    rhs = np.zeros(len(equations))
-    for row, equation in enumerate(equations):
-        known = 0
-        for i, coefficient in system.equations[equation]:
-            if i in position:
-                rows.append(row)
-                columns.append(position[i])
-                data.append(coefficient)
-            else:
-                known += coefficient * (system.values[i] or 0)
-        rhs[row] = system.rhs(equation) - known
-    matrix = coo_array((data, (rows, columns)), shape=(len(equations), n)).tocsr()
-    # A hidden count is at least 1 when every 0 is published; a part holding a suppressed 0
-    # (a last resort of the fixed point) breaks that rule, so there every cell is only >= 0.
-    floor = 1.0 if system.zeros_published else 0.0
-    if any(system.values[i] == 0 for i in cells):
-        floor = 0.0
-    seen_low = np.full(n, np.inf)
-    seen_high = np.full(n, -np.inf)
-    intervals: dict[int, Interval] = {}
-    unprotected: list[int] = []
-    programs = 0
-
-    if n == 1 and equations:  # alone in an equation: worked out by subtraction
-        value = float(system.values[cells[0]] or 0)
-        intervals[cells[0]] = Interval(cells[0], value, value)
-        return intervals, ([cells[0]] if required[cells[0]] > 0 else []), 0
-
-    def keep(x: np.ndarray) -> None:
-        np.minimum(seen_low, x, out=seen_low)
-        np.maximum(seen_high, x, out=seen_high)
-
-    def run(objective: np.ndarray) -> float | None:
-        """The objective's minimum over whole solutions (None: unbounded)."""
-        nonlocal programs
-        programs += 1
-        result = linprog(objective, A_eq=matrix, b_eq=rhs, bounds=(floor, None), method="highs")
-        if result.status == 3:
-            return None
-        if result.status != 0:
-            raise PublicationAuditError(
-                f"the published equations of {system.names[cells[0]]} have no solution "
-                f"({result.message}): the equations do not hold on the exact data"
-            )
-        x = result.x
-        whole = np.round(x)
-        if np.abs(x - whole).max() > 1e-6:
-            programs += 1
-            result = milp(
-                objective,
-                integrality=np.ones(n),
-                bounds=Bounds(np.full(n, floor), np.full(n, np.inf)),
-                constraints=LinearConstraint(matrix, rhs, rhs),
-            )
-            if result.status != 0 or result.x is None:
-                raise PublicationAuditError(
-                    f"no whole solution for the part of {system.names[cells[0]]} ({result.message})"
-                )
-            whole = np.round(result.x)
-        keep(whole)
-        return float(objective @ whole)
-
-    # Spread-out solutions first, witnesses for many cells at once: the least and the most
-    # in total, then the most under a few random weightings (seeded: the same every run).
-    ones = np.ones(n)
-    run(ones)
-    if run(-ones) is not None:
-        weights = np.random.default_rng(n).random((min(SPREAD, n), n))
-        for w in weights:
-            run(-w)
-    for k, cell in enumerate(cells):
-        width = required[cell]
-        if seen_high[k] - seen_low[k] >= width:
-            continue
-        objective = np.zeros(n)
-        objective[k] = 1.0
-        low = run(objective)
-        if seen_high[k] - seen_low[k] >= width:
-            continue
-        high = run(-objective)
-        upper = np.inf if high is None else -high
-        lower = float(low) if low is not None else 0.0
-        intervals[cell] = Interval(cell, lower, upper)
-        if upper - lower < width:
-            unprotected.append(cell)
-    return intervals, unprotected, programs
-
-
-def cap(system: System, cell: int) -> float:
-    """The cell's width were every cell of its component suppressed (every count whole and at
-    least 0): the most any suppression could protect it, given the public totals."""
-    from scipy.optimize import linprog
-    from scipy.sparse import coo_array
-
-    cells = system.component_cells(cell)
-    position = {c: k for k, c in enumerate(cells)}
-    equations = sorted({e for e, terms in system.equations.items() if terms[0][0] in position})
-    rows, columns, data = [], [], []
-    for row, equation in enumerate(equations):
-        for i, coefficient in system.equations[equation]:
-            rows.append(row)
-            columns.append(position[i])
-            data.append(coefficient)
-    matrix = coo_array((data, (rows, columns)), shape=(len(equations), len(cells))).tocsr()
-    rhs = np.array([system.rhs(e) for e in equations], dtype=float)
-    objective = np.zeros(len(cells))
-    objective[position[cell]] = 1.0
-    bounds = []
-    for sign in (1.0, -1.0):
-        result = linprog(sign * objective, A_eq=matrix, b_eq=rhs, bounds=(0, None), method="highs")
-        if result.status == 3:
-            return np.inf
-        bounds.append(sign * result.fun)
-    return float(np.floor(bounds[1] + 1e-9) - np.ceil(bounds[0] - 1e-9))
+def caps(system: System, cells: list[int], params: Parameters) -> dict[int, float]:
+    """Each cell's width were every cell of its component suppressed (a 0 among them, so every
+    count whole and at least 0; at least 1 where the component has no 0 and every 0 is
+    published): the most any suppression could protect it, given the public totals. Only
+    widths below the protection interval are exact (the others are that interval)."""
+    system.zeros_published = params.zeros_published
+    components: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for i in cells:
+        components[system.keys[i][:2]].append(i)
+    parts = []
+    for members in components.values():
+        whole = [i for i in system.component_cells(members[0]) if system.values[i] is not None]
+        parts.append((whole, system.component_equations(members[0])))
+    required = [0.0] * len(system.names)
+    for i in cells:
+        required[i] = params.protection_interval
+    answers, _ = publication_bounds.solve(system, parts, required)
+    found = {}
+    for intervals, _ in answers:
+        found.update(intervals)
+    return {i: found[i].width if i in found else float(params.protection_interval) for i in cells}
 
 
 def audit(
@@ -238,24 +130,25 @@ def audit(
     started = time.monotonic()
     intervals: dict[int, Interval] = {}
     unprotected: list[int] = []
-    programs = 0
     parts = _parts(system, suppressed)
     system.zeros_published = params.zeros_published
     required = system.required_widths(params.protection_interval)
+    todo = []
     for cells, equations in parts:
-        key = tuple(cells)
-        if cache is not None and key in cache:
-            # The part's intervals stand; which are too narrow depends on the required widths
-            # (a cell protected by witnesses stays so: required widths only shrink).
-            found, n = cache[key], 0
-            bad = [i for i, interval in found.items() if interval.width < required[i]]
-        else:
-            found, bad, n = _solve_part(system, cells, equations, required)
-            if cache is not None:
-                cache[key] = found
+        found = None if cache is None else cache.get(tuple(cells))
+        if found is None:
+            todo.append((cells, equations))
+            continue
+        # The part's intervals stand; which are too narrow depends on the required widths
+        # (a cell protected by witnesses stays so: required widths only shrink).
+        intervals.update(found)
+        unprotected.extend(i for i, interval in found.items() if interval.width < required[i])
+    answers, programs = publication_bounds.solve(system, todo, required)
+    for (cells, _), (found, bad) in zip(todo, answers, strict=True):
+        if cache is not None:
+            cache[tuple(cells)] = found
         intervals.update(found)
         unprotected.extend(bad)
-        programs += n
     unprotected.sort(key=lambda i: system.names[i])
     recovered = [i for i in unprotected if intervals[i].width == 0]
     return AuditResult(
@@ -267,6 +160,23 @@ def audit(
         programs=programs,
         seconds=time.monotonic() - started,
     )
+
+
+def audit_as_far_as_possible(
+    system: System, suppressed: set[int], params: Parameters
+) -> AuditResult:
+    """The audit, where a cell narrower than the protection interval is held only to the width
+    hiding its whole component would give it (:func:`caps`), as secondary suppression held it."""
+    cache: dict = {}
+    result = audit(system, suppressed, params, cache)
+    fresh = [i for i in result.unprotected if i not in system.caps]
+    if not fresh:
+        return result
+    system.caps.update(caps(system, fresh, params))
+    again = audit(system, suppressed, params, cache)
+    again.programs += result.programs
+    again.seconds += result.seconds
+    return again
 
 
 # --- secondary suppression -------------------------------------------------------------------
@@ -298,11 +208,88 @@ def fixed_point(system: System, suppressed: set[int]) -> set[int]:
         suppressed |= added
 
 
+def _complement(
+    system: System,
+    equation: str,
+    suppressed: set[int],
+    deficit: float,
+    floor: float,
+    room: list[float],
+) -> int | None:
+    """The cell of an equation that secondary suppression hides to widen a cell's interval by
+    ``deficit`` (None: every cell is hidden). Hiding a cell of value v gives the equation
+    ``v - floor`` of room: under "0 is always published" (floor 1) a hidden 1 gives none. So:
+    the smallest cell that gives enough room; else a 0 (hiding one lets every hidden count of
+    its part be 0), the one whose own totals leave it most room (``room``: a 0 whose force
+    total is 0 stays 0 hidden or not); else the cell that gives the most."""
+    options = [
+        i
+        for i, _ in system.equations[equation]
+        if i not in suppressed and system.values[i] is not None
+    ]
+    if not options:
+        return None
+    enough = [i for i in options if (system.values[i] or 0) - floor >= deficit]
+    if enough:
+        return min(enough, key=system.order)
+    zeros = [i for i in options if system.values[i] == 0 and room[i] > 0]
+    if floor > 0 and zeros:
+        return min(zeros, key=lambda i: (-room[i], system.names[i]))
+    return max(options, key=lambda i: (system.values[i] or 0, room[i], system.names[i]))
+
+
+def _complements(
+    system: System,
+    cell: int,
+    attempt: int,
+    suppressed: set[int],
+    memberships: list[list[str]],
+    result: AuditResult,
+    params: Parameters,
+    required: list[float],
+) -> set[int]:
+    """The cells hidden for an unprotected cell, more each time it is still unprotected: the
+    best complement of one of its equations; then the best of each; then every cell of its
+    equations; then every cell of its component (which reaches the cell's cap, so the rounds
+    end)."""
+    if attempt >= EVERY_CELL + 1:
+        return {i for i in system.component_cells(cell) if system.values[i] is not None}
+    if attempt == EVERY_CELL:
+        return {
+            i
+            for e in memberships[cell]
+            for i, _ in system.equations[e]
+            if system.values[i] is not None
+        }
+    interval = result.intervals.get(cell)
+    deficit = required[cell] - (interval.width if interval else 0)
+    floor = 1.0 if params.zeros_published else 0.0
+    options = [
+        i
+        for e in memberships[cell]
+        if (i := _complement(system, e, suppressed, deficit, floor, required)) is not None
+    ]
+    if not options or attempt > 1:
+        return set(options)
+    # one equation's: the cell that gives enough room at least cost, else the roomiest
+    enough = [i for i in options if (system.values[i] or 0) - floor >= deficit]
+    if enough:
+        return {min(enough, key=system.order)}
+    zeros = [i for i in options if system.values[i] == 0]
+    if floor > 0 and zeros:
+        return {min(zeros, key=lambda i: (-required[i], system.names[i]))}
+    return {max(options, key=lambda i: (system.values[i] or 0, system.names[i]))}
+
+
 def protect(
     system: System, params: Parameters, start: set[int] | None = None
 ) -> tuple[set[int], list[AuditResult]]:
-    """Secondary suppression until every suppressed cell is protected (or nothing is left to
-    hide); returns the cells and each round's audit."""
+    """Secondary suppression until every suppressed cell is protected; returns the cells and
+    each round's audit. Each round audits (parts whose cells did not change keep their
+    answers), hides complements for each unprotected cell (:func:`_complements`, more each
+    round the cell stays unprotected) and runs the fixed point again. A cell still unprotected
+    after its first complements has its cap worked out (:func:`caps`): what it needs is never
+    more than hiding its whole component gives, the last step, so the rounds end."""
     suppressed = {i for i, p in enumerate(system.primary) if p} if start is None else set(start)
     if not params.secondary:
         return suppressed, [audit(system, suppressed, params)]
@@ -325,28 +312,27 @@ def protect(
         if not result.unprotected or not params.interval_suppression:
             break
         fresh = [i for i in result.unprotected if attempts.get(i) and i not in system.caps]
-        if fresh:  # still unprotected: can any suppression protect it as far as required?
-            for i in fresh:
-                system.caps[i] = cap(system, i)
-            continue
-        if len(rounds) >= 3 and all(
-            r.unprotected == result.unprotected for r in rounds[-3:]
-        ):  # three rounds without a change: more cells do not help
-            break
+        # still unprotected: can any suppression protect it as far as required?
+        system.caps.update(caps(system, fresh, params))
+        required = system.required_widths(params.protection_interval)
+        still = [i for i in result.unprotected if result.intervals[i].width < required[i]]
         added: set[int] = set()
-        for cell in result.unprotected:
-            options = [_candidate(system, e, suppressed | added) for e in memberships[cell]]
-            options = [i for i in options if i is not None]
-            if not options:
-                continue
-            # First the smallest candidate of any equation touching the cell; a cell still
-            # unprotected after that takes one from every equation it is in.
+        for cell in still:
             attempts[cell] = attempts.get(cell, 0) + 1
-            if attempts[cell] == 1:
-                added.add(min(options, key=system.order))
-            else:
-                added.update(options)
+            added |= _complements(
+                system,
+                cell,
+                attempts[cell],
+                suppressed | added,
+                memberships,
+                result,
+                params,
+                required,
+            )
+        added -= suppressed
         if not added:
+            if fresh:
+                continue  # the caps alone may have settled them: audit again
             break
         suppressed = fixed_point(system, suppressed | added)
     return suppressed, rounds
@@ -448,15 +434,18 @@ def secure(
             with connect(settings) as conn:
                 system, params = load(conn)
         return _check(settings, system, params, fail)
+    started = time.monotonic()
     wanted, rounds = protect(system, params)
     log.info(
         "publication audit: %d cells, %d suppressed after the fixed point, %d unprotected "
-        "then; %d suppressed after %d round(s)",
+        "then; %d suppressed after %d round(s), %d unprotected, %.1f s",
         len(system.names),
         rounds[0].suppressed,
         len(rounds[0].unprotected),
         len(wanted),
         len(rounds),
+        len(rounds[-1].unprotected),
+        time.monotonic() - started,
     )
     if wanted != _built(system):
         added = {i for i in wanted if not system.primary[i]}
@@ -472,7 +461,7 @@ def _check(settings, system: System, params: Parameters, fail: bool | None) -> A
     """Audit what is built, record it, and fail or warn naming the unprotected cells."""
     from vawg_warehouse.warehouse import connect
 
-    result = audit(system, _built(system), params)
+    result = audit_as_far_as_possible(system, _built(system), params)
     with connect(settings) as conn, conn.transaction():
         _record(conn, result, params, None, system)
     log.info(

@@ -9,6 +9,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
+class PublicationAuditError(RuntimeError):
+    """Suppressed cells that can be narrowed below the protection interval (names only), or
+    published equations that do not hold."""
+
+
 @dataclass(frozen=True)
 class Parameters:
     threshold: int = 5
@@ -83,8 +88,8 @@ class System:
         """The width each cell's interval must reach: the protection interval, or less where no
         suppression could reach it: the smallest public total the cell adds into (an equation
         whose coefficients are all 1: a cell of a force total of 2 is never less certain than 0
-        to 2) and, once worked out (:func:`cap`), the cell's width were every cell of its
-        component hidden."""
+        to 2) and, once worked out (publication_audit.caps), the cell's width were every cell
+        of its component hidden (at least 1 each where the component has no 0 to hide)."""
         required: list[float] = [width] * len(self.names)
         for equation, terms in self.equations.items():
             if all(c == 1 for _, c in terms):
@@ -103,6 +108,15 @@ class System:
                 groups[key[:2]].append(k)
             self._components = groups
         return self._components[self.keys[i][:2]]
+
+    def component_equations(self, i: int) -> list[str]:
+        """Every equation of cell i's component (equations never cross components)."""
+        if not hasattr(self, "_component_equations"):
+            groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
+            for equation, terms in self.equations.items():
+                groups[self.keys[terms[0][0]][:2]].append(equation)
+            self._component_equations = groups
+        return self._component_equations[self.keys[i][:2]]
 
     def cell_equations(self) -> list[list[str]]:
         memberships: list[list[str]] = [[] for _ in self.names]
