@@ -325,6 +325,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _force_id(text: str) -> str:
+    from vawg_warehouse.ingest.policeuk_api import PoliceUkApiError, check_force_id
+
+    try:
+        return check_force_id(text)
+    except PoliceUkApiError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _month(text: str) -> str:
     if not re.fullmatch(r"20[0-9]{2}-(0[1-9]|1[0-2])", text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a month (YYYY-MM)")
@@ -481,7 +490,9 @@ def build_parser() -> argparse.ArgumentParser:
         "fetch-policeuk",
         help="write a month from the data.police.uk API as archive files in the landing folder",
     )
-    fetch.add_argument("--force", required=True, help="data.police.uk force id, e.g. lancashire")
+    fetch.add_argument(
+        "--force", required=True, type=_force_id, help="data.police.uk force id, e.g. lancashire"
+    )
     fetch.add_argument("--month", type=_month, default=None, help="YYYY-MM (default: latest)")
     fetch.add_argument("--refetch", action="store_true", help="even if the month is archived")
     fetch.set_defaults(func=cmd_fetch_policeuk)
