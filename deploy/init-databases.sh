@@ -6,10 +6,10 @@
 # (docker-compose.yml, from .env); none has a default.
 set -eu
 
-for name in VAWG_MIGRATOR_PASSWORD VAWG_LOADER_PASSWORD VAWG_METABASE_DB_PASSWORD; do
+for name in VAWG_MIGRATOR_PASSWORD VAWG_LOADER_PASSWORD VAWG_METABASE_DB_PASSWORD POSTGRES_PASSWORD; do
     eval "value=\${$name:-}"
     case "$value" in
-        "" | change-me*)
+        "" | *change-me*)
             echo "init-databases: set $name in .env (a random value, not the example's)" >&2
             exit 1
             ;;

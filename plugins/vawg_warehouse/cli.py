@@ -64,9 +64,23 @@ def cmd_warehouse(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_migrate(_: argparse.Namespace) -> int:
+def cmd_check_secrets(_: argparse.Namespace) -> int:
+    from vawg_warehouse.secrets_check import PlaceholderSecret, refuse_placeholders
+
+    try:
+        refuse_placeholders()
+    except PlaceholderSecret as exc:
+        say(f"error: {exc}")
+        return 1
+    say("no placeholder secret in the environment")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
     from vawg_warehouse.orchestration import prepare_warehouse
 
+    if cmd_check_secrets(args):
+        return 1
     applied = prepare_warehouse()
     say(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")
     return 0
@@ -234,6 +248,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
 def cmd_metabase(args: argparse.Namespace) -> int:
     from vawg_warehouse.outputs import metabase
 
+    if cmd_check_secrets(args):
+        return 1
     try:
         setup = metabase.MetabaseSetup.from_environment()
         outcome = setup.run()
@@ -391,6 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
     wh.set_defaults(func=cmd_warehouse)
 
     sub.add_parser("migrate", help="apply pending schema migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser(
+        "check-secrets", help="fail if a variable still holds the example's change-me value"
+    ).set_defaults(func=cmd_check_secrets)
     sub.add_parser("dbt-parse", help="write the dbt manifest the DAG reads").set_defaults(
         func=cmd_dbt_parse
     )

@@ -59,7 +59,33 @@ def resolve_key(settings: Settings | None = None) -> bytes:
     key = raw.encode()
     if len(key) < MIN_KEY_BYTES:
         raise PseudonymKeyError(f"{KEY_ENV} is too short: use at least {MIN_KEY_BYTES} bytes")
+    if is_published_key(key):
+        raise PseudonymKeyError(
+            f"{KEY_ENV} is a published key (the example's, or one written in the repository): "
+            "anyone could recompute every pseudonym with it. Make a random one: "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
     return key
+
+
+# Keys that were ever written in the repository (.env.example's, the tests' old fixed key): their
+# sha256, so this file does not publish them again. tests/unit/test_secrets.py checks that each
+# key-like value in the repository is refused.
+PUBLISHED_KEY_SHA256 = frozenset(
+    {
+        "b08ac65ce60f3dd340dd34c29c63bd0edc6c036175be27f4f81c1e58456e9f8d",  # .env.example
+        "1fb4c9a9dfe83f1f804f51d7b6c9b51b642c89264cbbdc2f5527c2cb971a02ec",  # tests, before #20
+        "59ddd8b82cb42298af02a3daac714dbe8753de8bfa3103a3563b72f1c507c326",  # benchmarks, #20
+    }
+)
+
+
+def is_published_key(key: bytes) -> bool:
+    """The example's placeholder (any change-me value) or a key the repository holds."""
+    text = key.decode(errors="replace")
+    if "change-me" in text.lower() or "changeme" in text.lower():
+        return True
+    return hashlib.sha256(key).hexdigest() in PUBLISHED_KEY_SHA256
 
 
 class Pseudonymiser:
