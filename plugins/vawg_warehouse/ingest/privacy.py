@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import os
 import secrets
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import cast
@@ -88,6 +89,14 @@ def is_published_key(key: bytes) -> bool:
     return hashlib.sha256(key).hexdigest() in PUBLISHED_KEY_SHA256
 
 
+def normal_id(identifier: str | bytes) -> str:
+    """A person identifier as it is hashed: Unicode NFKC (a full-width or compatibility form is
+    the same person as its plain letters), trimmed, upper-cased. ASCII is left as it was before
+    NFKC was added, so no pseudonym changes (the columnar writer hashes ASCII ids as they are)."""
+    text = identifier.decode() if isinstance(identifier, bytes) else identifier
+    return unicodedata.normalize("NFKC", text).strip().upper()
+
+
 class Pseudonymiser:
     """Keyed HMAC-SHA256 of a person identifier, as 64 hex characters.
 
@@ -116,7 +125,7 @@ class Pseudonymiser:
         return outer.digest()
 
     def __call__(self, identifier: str) -> str:
-        value = identifier.strip().upper()
+        value = normal_id(identifier)
         if not value:
             return ""
         inner = self._inner.copy()
@@ -146,7 +155,7 @@ class Pseudonymiser:
         append, flag = digests.append, present.append
         absent = bytes(32)
         for identifier in identifiers:
-            value = identifier.strip().upper() if identifier else ""
+            value = normal_id(identifier) if identifier else ""
             if not value:
                 append(absent)
                 flag(0)
