@@ -204,3 +204,18 @@ def test_the_database_init_scripts_refuse_the_examples_passwords(script, first) 
     )
     assert done.returncode == 1
     assert f"set {first} in .env" in done.stderr
+
+
+def test_the_images_code_is_roots_and_read_only_to_the_runtime_user() -> None:
+    """Issue 20: the image's code was owned by the runtime user. Read from the Dockerfile (no
+    Docker engine here to build it): the copy is root's, every write bit is taken off, only the
+    state folder is airflow's, and the build step writes nothing into the code (dbt parse into
+    /tmp)."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    copies = re.findall(r"^COPY .*$", dockerfile, re.M)
+    assert copies == ["COPY --chown=root:root . /opt/vawg"]
+    assert "chmod -R a-w,a+rX /opt/vawg" in dockerfile
+    assert "chown airflow:0 /opt/vawg/state" in dockerfile
+    steps = dockerfile.split("\nUSER ")
+    assert steps[-1].startswith("airflow"), "the image runs as airflow, not root"
+    assert "--target-path /tmp/" in dockerfile and "--log-path /tmp/" in dockerfile
