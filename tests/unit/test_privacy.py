@@ -76,3 +76,15 @@ def test_person_ids_are_compared_after_nfkc_normalisation() -> None:
     assert plain == hmac.new(key, b"P123456", hashlib.sha256).hexdigest()  # ASCII unchanged
     text, present = pseudonymise.many(["\uff30123456", "P123456", None])
     assert text[:64].decode() == text[64:128].decode() == plain and present == b"\x01\x01\x00"
+
+
+def test_the_key_may_come_from_a_file(tmp_path, monkeypatch) -> None:
+    """A compose secret: VAWG_PSEUDONYM_KEY_FILE names a file holding the key alone."""
+    key = "k" * 20 + "0123456789abcdefXYZ"
+    (tmp_path / "pseudonym.key").write_text(key + "\n")
+    monkeypatch.delenv("VAWG_PSEUDONYM_KEY", raising=False)
+    monkeypatch.setenv("VAWG_PSEUDONYM_KEY_FILE", str(tmp_path / "pseudonym.key"))
+    assert resolve_key() == key.encode()
+    monkeypatch.setenv("VAWG_PSEUDONYM_KEY_FILE", str(tmp_path / "missing.key"))
+    with pytest.raises(PseudonymKeyError, match="cannot be read"):
+        resolve_key()

@@ -25,6 +25,7 @@ from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.private_files import write_private
 
 KEY_ENV = "VAWG_PSEUDONYM_KEY"
+KEY_FILE_ENV = "VAWG_PSEUDONYM_KEY_FILE"  # or the key in a file (compose secrets)
 MIN_KEY_BYTES = 32
 
 
@@ -50,6 +51,13 @@ def resolve_key(settings: Settings | None = None) -> bytes:
     """The HMAC key: the environment's, else the local demo key file if one was made."""
     settings = settings or get_settings()
     raw = os.environ.get(KEY_ENV)
+    if not raw and os.environ.get(KEY_FILE_ENV):  # a compose secret: the key in a file
+        try:
+            raw = Path(os.environ[KEY_FILE_ENV]).read_text().strip()
+        except OSError as exc:
+            raise PseudonymKeyError(
+                f"{KEY_FILE_ENV} names a file that cannot be read ({type(exc).__name__})"
+            ) from None
     if not raw and _key_file(settings).exists():
         raw = _key_file(settings).read_text().strip()
     if not raw:
