@@ -8,7 +8,9 @@
 --   * any privilege on a relation outside schema bi;
 --   * usage on any schema but bi;
 --   * select on a view of bi that reads a relation BI tools must never see: raw_*, landing,
---     quarantine, staging, intermediate, audit, lineage, asof_* or a fact table (marts.fct_*).
+--     quarantine, staging, intermediate, audit, lineage, asof_* or a fact table (marts.fct_*);
+--     but staging.stg_audit__* (the audit trail's staging views: files, runs and builds, no
+--     person), which bi.data_as_of reads to say how far the data go.
 -- It returns one row per privilege taken away; dbt_run.transform fails the build when any is.
 
 create function audit.secure_bi_grants()
@@ -69,6 +71,7 @@ begin
         join pg_namespace as un on un.oid = used.relnamespace
         where vn.nspname = 'bi'
             and has_table_privilege(reader, v.oid, 'select')
+            and not (un.nspname = 'staging' and used.relname like 'stg\_audit\_\_%')
             and (
                 un.nspname in (
                     'landing', 'quarantine', 'staging', 'intermediate', 'audit', 'lineage'
