@@ -9,7 +9,12 @@ USER root
 RUN apt-get update \
  && apt-get install -y --no-install-recommends chromium fonts-dejavu-core \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
-COPY --chown=airflow:0 . /opt/vawg
+# The code belongs to root and is read-only to the runtime user (airflow): a task that is taken
+# over cannot rewrite the DAGs, the package or the suites. Only the state folder (a volume) is
+# the runtime user's.
+COPY --chown=root:root . /opt/vawg
+RUN chmod -R a-w,a+rX /opt/vawg \
+ && mkdir -p /opt/vawg/state && chown airflow:0 /opt/vawg/state && chmod 0700 /opt/vawg/state
 USER airflow
 WORKDIR /opt/vawg
 # devtools/ (the sample generator, the benchmarks, the demo) stays in the build context because
@@ -19,4 +24,6 @@ RUN pip install --no-cache-dir uv==0.13.9 \
  && uv pip install --no-cache --python "$(which python)" -r /tmp/requirements.txt \
  && uv pip install --no-cache --python "$(which python)" --no-deps -e /opt/vawg \
  && VAWG_DB_HOST=unused VAWG_DB_PORT=5432 VAWG_DB_USER=unused VAWG_DB_PASSWORD=unused \
-    VAWG_DB_NAME=unused dbt parse --project-dir dbt_project --profiles-dir dbt_project
+    VAWG_DB_NAME=unused DBT_SEND_ANONYMOUS_USAGE_STATS=False dbt parse --project-dir dbt_project \
+    --profiles-dir dbt_project --target-path /tmp/dbt-target --log-path /tmp/dbt-logs \
+ && rm -rf /tmp/dbt-target /tmp/dbt-logs /tmp/requirements.txt

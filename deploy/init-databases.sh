@@ -6,10 +6,10 @@
 # (docker-compose.yml, from .env); none has a default.
 set -eu
 
-for name in VAWG_MIGRATOR_PASSWORD VAWG_LOADER_PASSWORD VAWG_METABASE_DB_PASSWORD; do
+for name in VAWG_MIGRATOR_PASSWORD VAWG_LOADER_PASSWORD VAWG_METABASE_DB_PASSWORD POSTGRES_PASSWORD; do
     eval "value=\${$name:-}"
     case "$value" in
-        "" | change-me*)
+        "" | *change-me*)
             echo "init-databases: set $name in .env (a random value, not the example's)" >&2
             exit 1
             ;;
@@ -20,19 +20,21 @@ psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
     -v migrator_password="$VAWG_MIGRATOR_PASSWORD" \
     -v loader_password="$VAWG_LOADER_PASSWORD" \
     -v metabase_password="$VAWG_METABASE_DB_PASSWORD" <<'SQL'
--- The warehouse's group roles (migration 012 says what each may do).
-create role vawg_owner nologin;
-create role vawg_pipeline nologin;
+-- The warehouse's group roles (migration 012 says what each may do). Roles belong to the
+-- cluster: a role another database of the same server already made is kept.
+select format('create role %I nologin', wanted)
+from unnest(array[
+    'vawg_owner', 'vawg_pipeline', 'vawg_bi_reader', 'vawg_auditor', 'vawg_dbt_recorder'
+]) as wanted
+where not exists (select from pg_roles where rolname = wanted) \gexec
 grant vawg_pipeline to vawg_owner;
-create role vawg_bi_reader nologin;
-create role vawg_auditor nologin;
-create role vawg_dbt_recorder nologin;
 create database vawg owner vawg_owner;
 
--- Who runs `vawg migrate`: a member of the owner, with CREATEROLE and admin of the roles the
--- first migrations comment on.
-create role vawg_migrator login createrole in role vawg_owner;
-grant vawg_bi_reader, vawg_auditor, vawg_dbt_recorder to vawg_migrator with admin option;
+-- Who runs `vawg migrate`: a member of the owner and nothing more. No CREATEROLE and no admin of
+-- any role: before PostgreSQL 16, CREATEROLE lets a login grant itself pg_execute_server_program
+-- (a shell on this server) or make the pipeline's login an owner. The roles are made here, by the
+-- superuser (`vawg migrate` as this login skips the migrations' comments on roles).
+create role vawg_migrator login nocreaterole in role vawg_owner;
 
 -- The pipeline: Airflow's tasks and dbt. Never a member of vawg_owner.
 create role vawg_loader login in role vawg_pipeline;

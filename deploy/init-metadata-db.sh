@@ -5,10 +5,10 @@
 # from the environment (docker-compose.yml, from .env); none has a default.
 set -eu
 
-for name in AIRFLOW_DB_PASSWORD METABASE_DB_PASSWORD; do
+for name in AIRFLOW_DB_PASSWORD METABASE_DB_PASSWORD POSTGRES_PASSWORD; do
     eval "value=\${$name:-}"
     case "$value" in
-        "" | change-me*)
+        "" | *change-me*)
             echo "init-metadata-db: set $name in .env (a random value, not the example's)" >&2
             exit 1
             ;;

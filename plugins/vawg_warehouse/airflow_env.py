@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from vawg_warehouse.config import Settings, get_settings
+from vawg_warehouse.private_files import FILE_MODE, private_folder
 from vawg_warehouse.warehouse import connection_info
 
 WAREHOUSE_CONN_ENV = "AIRFLOW_CONN_VAWG_WAREHOUSE"
@@ -20,7 +21,10 @@ def airflow_environment(settings: Settings | None = None) -> dict[str, str]:
     home = settings.airflow_home
     tmp = settings.home / "tmp"
     for folder in (home, tmp):
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)  # 0700: Airflow's database, logs and the admin password inside
+    for secret in ("airflow.db", "simple_auth_manager_passwords.json.generated"):
+        if (home / secret).is_file():
+            (home / secret).chmod(FILE_MODE)
     env = {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(settings.dags_dir),

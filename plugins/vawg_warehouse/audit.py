@@ -56,29 +56,57 @@ class Batch:
         return f"{self.dataset}__b{self.batch_id}"
 
 
+# The pipeline's login writes audit.load_batch, its events and the run reports only through
+# functions owned by vawg_owner (migration 020): the transitions a batch may make, its counts
+# worked out from the rows, a report whose figures are the ledger's.
+
+
 def record_event(
     conn: psycopg.Connection, batch_id: int, status: str, ctx: RunContext, **detail: Any
 ) -> None:
-    """One event of a batch's life (``detail``: counts, rules, line numbers; never a value)."""
+    """One event of a batch's life that changes nothing on the batch (``detail``: counts, rules,
+    line numbers; never a value). A status change writes its own event: :func:`transition`."""
     conn.execute(
-        "insert into audit.load_batch_event (batch_id, status, detail, dag_run_id) "
-        "values (%s, %s, %s, %s)",
+        "select audit.append_batch_event(%s, %s, %s, %s)",
         (batch_id, status, Jsonb(detail), ctx.dag_run_id),
     )
 
 
-def record_events(
+def transition(
+    conn: psycopg.Connection,
+    batch_id: int,
+    status: str,
+    ctx: RunContext,
+    *,
+    error: str | None = None,
+    rows_read: int | None = None,
+    **detail: Any,
+) -> bool:
+    """Move a batch to ``status`` (loaded, validated, failed, refused, quarantined, published)
+    with its event, as audit.batch_transition allows; False when a late failure left a finished
+    batch as it was. ``rows_read`` (on loaded) must be the rows of its landing table."""
+    (changed,) = conn.execute(
+        "select audit.batch_transition(%s, %s, %s, %s, %s, %s)",
+        (batch_id, status, Jsonb(detail), ctx.dag_run_id, error, rows_read),
+    ).fetchone()
+    return bool(changed)
+
+
+def transitions(
     cur: psycopg.Cursor, batch_ids: Sequence[int], status: str, ctx: RunContext, details: list
 ) -> None:
-    """:func:`record_event` of many batches in one round trip (``details``: one dict each)."""
-    cur.executemany(
-        "insert into audit.load_batch_event (batch_id, status, detail, dag_run_id) "
-        "values (%s, %s, %s, %s)",
-        [
-            (batch_id, status, Jsonb(detail), ctx.dag_run_id)
-            for batch_id, detail in zip(batch_ids, details, strict=True)
-        ],
+    """:func:`transition` of many batches in one round trip (``details``: one dict each)."""
+    cur.execute(
+        "select audit.batch_transition(b, %s, d, %s) "
+        "from unnest(%s::bigint[], %s::jsonb[]) as t (b, d)",
+        (
+            status,
+            ctx.dag_run_id,
+            list(batch_ids),
+            [Jsonb(detail) for detail in details],
+        ),
     )
+    assert len(details) == len(batch_ids)
 
 
 def get_batches(

@@ -64,9 +64,23 @@ def cmd_warehouse(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_migrate(_: argparse.Namespace) -> int:
+def cmd_check_secrets(_: argparse.Namespace) -> int:
+    from vawg_warehouse.secrets_check import PlaceholderSecret, refuse_placeholders
+
+    try:
+        refuse_placeholders()
+    except PlaceholderSecret as exc:
+        say(f"error: {exc}")
+        return 1
+    say("no placeholder secret in the environment")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
     from vawg_warehouse.orchestration import prepare_warehouse
 
+    if cmd_check_secrets(args):
+        return 1
     applied = prepare_warehouse()
     say(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")
     return 0
@@ -234,6 +248,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
 def cmd_metabase(args: argparse.Namespace) -> int:
     from vawg_warehouse.outputs import metabase
 
+    if cmd_check_secrets(args):
+        return 1
     try:
         setup = metabase.MetabaseSetup.from_environment()
         outcome = setup.run()
@@ -325,6 +341,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _force_id(text: str) -> str:
+    from vawg_warehouse.ingest.policeuk_api import PoliceUkApiError, check_force_id
+
+    try:
+        return check_force_id(text)
+    except PoliceUkApiError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _month(text: str) -> str:
     if not re.fullmatch(r"20[0-9]{2}-(0[1-9]|1[0-2])", text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a month (YYYY-MM)")
@@ -382,6 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
     wh.set_defaults(func=cmd_warehouse)
 
     sub.add_parser("migrate", help="apply pending schema migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser(
+        "check-secrets", help="fail if a variable still holds the example's change-me value"
+    ).set_defaults(func=cmd_check_secrets)
     sub.add_parser("dbt-parse", help="write the dbt manifest the DAG reads").set_defaults(
         func=cmd_dbt_parse
     )
@@ -481,7 +509,9 @@ def build_parser() -> argparse.ArgumentParser:
         "fetch-policeuk",
         help="write a month from the data.police.uk API as archive files in the landing folder",
     )
-    fetch.add_argument("--force", required=True, help="data.police.uk force id, e.g. lancashire")
+    fetch.add_argument(
+        "--force", required=True, type=_force_id, help="data.police.uk force id, e.g. lancashire"
+    )
     fetch.add_argument("--month", type=_month, default=None, help="YYYY-MM (default: latest)")
     fetch.add_argument("--refetch", action="store_true", help="even if the month is archived")
     fetch.set_defaults(func=cmd_fetch_policeuk)

@@ -44,6 +44,7 @@ def prepare_airflow(settings: Settings) -> dict[str, str]:
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                umask=0o077,  # airflow.db: the service account's only
             )
         marker.touch()
     return env
@@ -132,12 +133,21 @@ def _stream_airflow(
 ) -> tuple[int, str | None]:
     """Run Airflow, keep its whole output in a log file, show one line per task as it ends
     (and each PROGRESS line of a long task); returns the exit code and the Airflow run id."""
+    from vawg_warehouse.private_files import FILE_MODE, private_folder
     from vawg_warehouse.run_log import run_id_in
 
     current, started, run_id = "", time.monotonic(), None
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    private_folder(log_path.parent)
+    descriptor = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    os.chmod(log_path, FILE_MODE)  # one written before, whatever its mode
+    with os.fdopen(descriptor, "w") as log_file:
+        process = subprocess.Popen(  # what Airflow writes is the owner's only too
+            command,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            umask=0o077,
         )
         assert process.stdout is not None
         for line in process.stdout:

@@ -72,6 +72,7 @@ def serve(
             env=ui_environment(env, settings, host, port),
             stdout=log_file,
             stderr=subprocess.STDOUT,
+            umask=0o077,  # the admin password file it generates: the owner's only
         )
         try:
             deadline = time.monotonic() + timeout

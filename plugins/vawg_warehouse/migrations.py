@@ -11,8 +11,11 @@ migrate nor disable the audit trail's triggers. ``migrate()`` first makes sure t
 exist (they belong to the cluster: it creates the missing ones when the login may create roles,
 otherwise a DBA creates them), then applies what is pending:
 
-* 001-011 as the login itself (a superuser, or a DBA's login with CREATEROLE that is a member of
-  ``vawg_owner``): they create and comment on roles, which ``vawg_owner`` may not;
+* 001-011 as the login itself (a superuser, or a DBA's login that is a member of ``vawg_owner``).
+  They create roles when missing and comment on them; a login that may not create roles (the
+  compose migrator: before PostgreSQL 16, CREATEROLE lets a login grant itself
+  ``pg_execute_server_program`` or ``vawg_owner``) finds the roles made by the DBA and skips the
+  ``comment on role`` lines (:func:`_runnable_sql`: descriptions only);
 * 012, as the login too, hands everything they made to ``vawg_owner`` (and what dbt builds to
   ``vawg_pipeline``) and sets each role's privileges;
 * 013 on as ``vawg_owner`` (``SET LOCAL ROLE``), so what they create is the owner's. A later
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,16 +122,17 @@ def migrate(conn: psycopg.Connection) -> list[str]:
                 f"the warehouse has no schema yet and {login} may not create one: run `vawg "
                 f"migrate` as the owner's login, a member of {OWNER_ROLE} ({HOW_TO_SET_UP})"
             ) from None
+        may_create_roles = _login_may_create_roles(conn)
         for migration in pending:
             _act_for(conn, migration, pending)
             log.info("applying migration %s", migration.path.name)
             try:
-                conn.execute(migration.sql)
+                conn.execute(_runnable_sql(migration, may_create_roles))
             except errors.InsufficientPrivilege as exc:
                 raise MigrationError(
                     f"migration {migration.path.name}: {exc.diag.message_primary}. Run "
-                    f"`vawg migrate` as a superuser, or as a login with CREATEROLE that is a "
-                    f"member of {OWNER_ROLE} ({HOW_TO_SET_UP})"
+                    f"`vawg migrate` as a superuser, or as a login that is a member of "
+                    f"{OWNER_ROLE} after a DBA has created the roles ({HOW_TO_SET_UP})"
                 ) from exc
             conn.execute(
                 "insert into audit.schema_migration (version, name, sha256) values (%s, %s, %s)",
@@ -136,6 +141,20 @@ def migrate(conn: psycopg.Connection) -> list[str]:
             applied_now.append(migration.path.name)
         conn.execute("set local role none")
     return applied_now
+
+
+_ROLE_COMMENT = re.compile(r"^comment on role \w+ is '(?:[^']|'')*';[ \t]*$", re.M)
+
+
+def _runnable_sql(migration: Migration, may_create_roles: bool) -> str:
+    """The migration's SQL; without its ``comment on role`` lines for a login that may not
+    create roles (which PostgreSQL requires for them). The roles exist already (ensure_roles
+    refuses otherwise); a comment is a description, nothing depends on it. The recorded
+    checksum is the file's, either way."""
+    text = migration.sql
+    if may_create_roles:
+        return text
+    return _ROLE_COMMENT.sub("-- (comment on role: the DBA's)", text)
 
 
 def _applied(conn: psycopg.Connection) -> dict[int, str]:

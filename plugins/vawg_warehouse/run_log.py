@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from vawg_warehouse.private_files import FILE_MODE, private_folder
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 RUN_ID_IN_LOG = re.compile(r"\brun_id=['\"]?((?:manual|scheduled|backfill)__[^\s'\",)]+)")
 
@@ -53,9 +55,10 @@ def run_id_in(line: str) -> str | None:
 def date_lock(lock_dir: Path, dag_id: str, logical_date: date) -> Iterator[Path]:
     """Hold the lock of one logical date for the block; RunLocked when another process has it
     (the lock goes with the process: a run that was killed leaves none behind)."""
-    lock_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(lock_dir)  # the run logs: every QUARANTINED line is in them
     path = lock_dir / f".{dag_id}_{logical_date.isoformat()}.lock"
-    handle = path.open("a+")
+    handle = os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, FILE_MODE), "a+")
+    os.chmod(path, FILE_MODE)
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

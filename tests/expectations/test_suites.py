@@ -312,6 +312,16 @@ CRITICAL_CASES: list[tuple[str, str, dict]] = [
         {"record_status": "deleted"},
     ),
     ("force_crimes", "recorded_date is not after the file's date", {"recorded_date": "2025-03-03"}),
+    (
+        "force_crimes",
+        "recorded_date is not before 1990 nor after the day after the run",
+        {"recorded_date": "1900-01-01"},
+    ),
+    (
+        "force_crimes",
+        "offence_date, when given, is not before 1920 nor after the day after the run",
+        {"offence_date": "1919-06-01"},
+    ),
     ("force_crimes", "extracted_at is not in the future", {"extracted_at": "2025-03-04T00:00:00Z"}),
     ("force_outcomes", "every row has as many fields as the header", {}),
     *[

@@ -72,7 +72,8 @@ def test_compose_is_valid_with_the_example_env_and_takes_every_secret_from_it(
     services = yaml.safe_load(done.stdout)["services"]
     rendered = done.stdout
     for name, value in _example().items():
-        assert value in rendered, f"{name} from .env is not used"
+        # (a path, such as the key's file, is rendered absolute)
+        assert value.removeprefix("./") in rendered, f"{name} from .env is not used"
 
     def login(url: str) -> str:
         return re.match(r"[a-z+]+://([^:]+):", url).group(1)
@@ -166,7 +167,10 @@ def test_every_secret_is_a_required_variable_documented_in_the_example() -> None
     assert used == set(_example()), (sorted(used - set(_example())), sorted(set(_example()) - used))
     # no password written into a URL or a setting
     assert not re.search(r"://[^:/\s]+:(?!\$\{)[^@\s]+@", text)
-    assert not re.search(r"^\s*[A-Z_]*(PASSWORD|SECRET|KEY)[A-Z_]*:\s*(?!\$\{)\S", text, re.M)
+    # (a *_FILE variable is the path of a compose secret, not a secret)
+    assert not re.search(
+        r"^\s*(?![A-Z_]*_FILE:)[A-Z_]*(PASSWORD|SECRET|KEY)[A-Z_]*:\s*(?!\$\{)\S", text, re.M
+    )
     for script in (INIT, INIT_METADATA):  # the init scripts take them from the environment
         assert "password '" not in script.read_text()
 
@@ -204,3 +208,42 @@ def test_the_database_init_scripts_refuse_the_examples_passwords(script, first) 
     )
     assert done.returncode == 1
     assert f"set {first} in .env" in done.stderr
+
+
+def test_the_images_code_is_roots_and_read_only_to_the_runtime_user() -> None:
+    """Issue 20: the image's code was owned by the runtime user. Read from the Dockerfile (no
+    Docker engine here to build it): the copy is root's, every write bit is taken off, only the
+    state folder is airflow's, and the build step writes nothing into the code (dbt parse into
+    /tmp)."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    copies = re.findall(r"^COPY .*$", dockerfile, re.M)
+    assert copies == ["COPY --chown=root:root . /opt/vawg"]
+    assert "chmod -R a-w,a+rX /opt/vawg" in dockerfile
+    assert "chown airflow:0 /opt/vawg/state" in dockerfile
+    steps = dockerfile.split("\nUSER ")
+    assert steps[-1].startswith("airflow"), "the image runs as airflow, not root"
+    assert "--target-path /tmp/" in dockerfile and "--log-path /tmp/" in dockerfile
+
+
+@needs_compose
+def test_the_pseudonym_key_is_a_file_given_only_to_the_containers_that_run_tasks(tmp_path) -> None:
+    """Issue 20: the key was in the environment of every Airflow container, the api-server that
+    serves users included. Now it is a compose secret (a file, mounted at /run/secrets), given to
+    the scheduler (LocalExecutor: it runs the tasks) and the Celery workers only."""
+    env_file = tmp_path / ".env"
+    env_file.write_text(EXAMPLE.read_text())
+    done = _config(env_file, "celery")
+    assert done.returncode == 0, done.stderr
+    config = yaml.safe_load(done.stdout)
+    assert set(config["secrets"]) == {"pseudonym_key"}
+    holders = set()
+    for name, service in config["services"].items():
+        env = service.get("environment") or {}
+        assert "VAWG_PSEUDONYM_KEY" not in env, name
+        given = [s if isinstance(s, str) else s["source"] for s in service.get("secrets", [])]
+        if "pseudonym_key" in given:
+            holders.add(name)
+            assert env["VAWG_PSEUDONYM_KEY_FILE"] == "/run/secrets/pseudonym_key"
+        else:
+            assert "VAWG_PSEUDONYM_KEY_FILE" not in env, name
+    assert holders == {"airflow-scheduler", "airflow-worker"}

@@ -63,3 +63,28 @@ def test_the_demo_key_is_made_once_and_readable_by_the_owner_only(monkeypatch, t
     assert resolve_key() == first.encode()
     monkeypatch.setenv("VAWG_PSEUDONYM_KEY", "e" * 40)
     assert resolve_key() == b"e" * 40  # the environment wins over the demo file
+
+
+def test_person_ids_are_compared_after_nfkc_normalisation() -> None:
+    """A full-width or compatibility form of an id is the same person (issue 20); ASCII ids keep
+    the pseudonyms they had."""
+    key = ("k" * 40).encode()
+    pseudonymise = Pseudonymiser(key)
+    plain = pseudonymise("P123456")
+    assert pseudonymise("\uff30\uff11\uff12\uff13\uff14\uff15\uff16") == plain  # full-width
+    assert pseudonymise(" p123456 ") == plain
+    assert plain == hmac.new(key, b"P123456", hashlib.sha256).hexdigest()  # ASCII unchanged
+    text, present = pseudonymise.many(["\uff30123456", "P123456", None])
+    assert text[:64].decode() == text[64:128].decode() == plain and present == b"\x01\x01\x00"
+
+
+def test_the_key_may_come_from_a_file(tmp_path, monkeypatch) -> None:
+    """A compose secret: VAWG_PSEUDONYM_KEY_FILE names a file holding the key alone."""
+    key = "k" * 20 + "0123456789abcdefXYZ"
+    (tmp_path / "pseudonym.key").write_text(key + "\n")
+    monkeypatch.delenv("VAWG_PSEUDONYM_KEY", raising=False)
+    monkeypatch.setenv("VAWG_PSEUDONYM_KEY_FILE", str(tmp_path / "pseudonym.key"))
+    assert resolve_key() == key.encode()
+    monkeypatch.setenv("VAWG_PSEUDONYM_KEY_FILE", str(tmp_path / "missing.key"))
+    with pytest.raises(PseudonymKeyError, match="cannot be read"):
+        resolve_key()

@@ -173,7 +173,7 @@ def test_a_clean_batch_passes_with_counts(landing_table, _gx_database) -> None: 
 
 def test_a_warning_only_failure_does_not_fail_the_batch(landing_table, _gx_database) -> None:  # noqa: F811
     rows = clean_rows("force_crimes")
-    rows[0]["offence_date"] = "2025-03-05"  # after its recorded_date (line 2)
+    rows[0]["offence_date"] = "2025-03-04"  # after its recorded_date (line 2), not the run
     rows[3]["offence_date"] = "2025-03-01"  # line 5, recorded 2025-02-27
     batch_id, table = landing_table("force_crimes", rows)
     report = _validate(_gx_database, table, batch_id)

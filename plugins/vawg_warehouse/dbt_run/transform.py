@@ -290,12 +290,31 @@ def run_group(
             outcome.failed_nodes.append(node.node.unique_id)
     _record(settings, plan, outcome, ctx, started_at, task_id)
     log.info("%s", outcome.summary())
+    secure_bi_grants(settings)
     if not outcome.success:
         failed = ", ".join(outcome.failed_nodes[:20]) or f"dbt stopped: {type(exception).__name__}"
         raise TransformError(f"dbt {plan.command} of group {group} did not pass: {failed}")
     if group == PUBLICATION_GROUP:
         _secure_publication(settings)
     return outcome
+
+
+def secure_bi_grants(settings: Settings | None = None) -> None:
+    """After a build: the owner takes away from vawg_bi_reader whatever it may not read (a
+    relation outside schema bi, another schema, a bi view over a fact or raw table; migration
+    021) and the build fails naming each one. dbt runs as vawg_pipeline, which owns what it
+    builds and so could grant anything: the check is the owner's, not the pipeline's."""
+    with connect(settings or get_settings()) as conn:
+        taken = conn.execute("select * from audit.secure_bi_grants()").fetchall()
+        conn.commit()
+    if taken:
+        named = "; ".join(
+            f"{relation} ({privilege}: {reason})" for relation, privilege, reason in taken
+        )
+        log.error("BI READER GRANTS taken away: %s", named)
+        raise TransformError(
+            f"vawg_bi_reader had been given what BI tools may not read, now taken away: {named}"
+        )
 
 
 # The group that builds schema publication; after it, the publication audit settles and checks

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psycopg
 
-from vawg_warehouse.audit import Batch, record_event, record_events
+from vawg_warehouse.audit import Batch, transition, transitions
 from vawg_warehouse.run_context import RunContext
 
 _READ_BLOCK = 1 << 20
@@ -85,12 +85,7 @@ def describe_error(exc: BaseException) -> str:
 
 def mark_validated(conn: psycopg.Connection, batch: Batch, ctx: RunContext, **detail) -> None:
     with conn.transaction():
-        conn.execute(
-            "update audit.load_batch set status = 'validated', validated_at = clock_timestamp() "
-            "where batch_id = %s",
-            (batch.batch_id,),
-        )
-        record_event(conn, batch.batch_id, "validated", ctx, **detail)
+        transition(conn, batch.batch_id, "validated", ctx, **detail)
 
 
 def mark_validated_many(
@@ -101,20 +96,11 @@ def mark_validated_many(
     if not batches:
         return
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute(
-            "update audit.load_batch set status = 'validated', validated_at = clock_timestamp() "
-            "where batch_id = any(%s)",
-            ([b.batch_id for b in batches],),
-        )
-        record_events(cur, [b.batch_id for b in batches], "validated", ctx, details)
+        transitions(cur, [b.batch_id for b in batches], "validated", ctx, details)
 
 
 def mark_failed(conn: psycopg.Connection, batch_id: int, ctx: RunContext, error: str) -> None:
     """Record an error of ours or of the database (the step is retried by the scheduler)."""
     with conn.transaction():
-        conn.execute(
-            "update audit.load_batch set status = 'failed', error_message = %s "
-            "where batch_id = %s and status not in ('published', 'quarantined')",
-            (error[:2000], batch_id),
-        )
-        record_event(conn, batch_id, "failed", ctx, error=error[:2000])
+        # a batch that had finished stays as it was; the failure is on record either way
+        transition(conn, batch_id, "failed", ctx, error=error[:2000])

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from vawg_warehouse.config import get_settings
 from vawg_warehouse.ingest.contracts import Contract
@@ -132,20 +133,21 @@ def apply(
             else:
                 correction.absent = absent
                 correction.superseded = standing
+                # each with its event, through the ledger's function (migration 020)
                 conn.execute(
-                    "update audit.load_batch set status = 'superseded', "
-                    "superseded_by_batch_id = %(batch)s where batch_id = any(%(standing)s)",
-                    params,
+                    "select audit.supersede_earlier(%s, true, %s, %s, %s)",
+                    (
+                        batch_id,
+                        standing,
+                        Jsonb(
+                            {
+                                "reason": "the file was sent again: it restates the whole of "
+                                "what it covers"
+                            }
+                        ),
+                        ctx.dag_run_id,
+                    ),
                 )
-                for earlier in standing:
-                    event(
-                        conn,
-                        earlier,
-                        "superseded",
-                        ctx,
-                        by_batch_id=batch_id,
-                        reason="the file was sent again: it restates the whole of what it covers",
-                    )
 
     if correction.absent_kept:
         event(

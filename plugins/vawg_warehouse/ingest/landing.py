@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from vawg_warehouse.audit import Batch, record_event
 from vawg_warehouse.ingest.batches import LandingFile
@@ -177,17 +178,17 @@ def register(
 
             archive_path = archive_file(landing_file.path, sha, archive_root)
         release = _release(landing_file)
+        extra = {}
+        if release:
+            extra = {
+                "source_release": release.source,
+                "source_release_date": release.released and release.released.isoformat(),
+            }
         with conn.transaction():
-            row = conn.execute(
-                """
-                insert into audit.load_batch
-                    (dataset, file_name, file_sha256, file_size_bytes,
-                     dag_id, dag_run_id, logical_date, archive_path,
-                     source_release_date, source_release)
-                values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-                on conflict (dataset, file_sha256) do nothing
-                returning batch_id, status
-                """,
+            # audit.register_batch (migration 020): a batch id only for a file not yet taken in,
+            # with its 'registered' event
+            batch_id, status, registered_name, is_new = conn.execute(
+                "select * from audit.register_batch(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (
                     landing_file.dataset,
                     landing_file.relative_path,
@@ -199,36 +200,20 @@ def register(
                     archive_path,
                     release.released if release else None,
                     release.source if release else None,
+                    Jsonb(
+                        {
+                            "file_name": landing_file.relative_path,
+                            "archive_path": archive_path,
+                            **extra,
+                        }
+                    ),
                 ),
             ).fetchone()
-            if row:
-                extra = {}
-                if release:
-                    extra = {
-                        "source_release": release.source,
-                        "source_release_date": release.released and release.released.isoformat(),
-                    }
-                record_event(
-                    conn,
-                    row[0],
-                    "registered",
-                    ctx,
-                    file_name=landing_file.relative_path,
-                    archive_path=archive_path,
-                    **extra,
-                )
-            else:
-                row = conn.execute(
-                    "select batch_id, status, file_name from audit.load_batch "
-                    "where dataset = %s and file_sha256 = %s",
-                    (landing_file.dataset, sha),
-                ).fetchone()
+            if not is_new:
                 if archive_path is not None:
-                    _record_archive_path(conn, row[0], archive_path, ctx)
-                if row[2] != landing_file.relative_path:
-                    _record_duplicate(conn, row[0], landing_file.relative_path, ctx)
-                row = row[:2]
-        batch_id, status = row
+                    _record_archive_path(conn, batch_id, archive_path, ctx)
+                if registered_name != landing_file.relative_path:
+                    _record_duplicate(conn, batch_id, landing_file.relative_path, ctx)
         if status in ("published", "quarantined", "superseded"):
             skipped += 1
             continue
@@ -279,10 +264,6 @@ def _record_archive_path(
     conn: psycopg.Connection, batch_id: int, archive_path: str, ctx: RunContext
 ) -> None:
     """Give a batch registered before the archive existed its archive path (once)."""
-    updated = conn.execute(
-        "update audit.load_batch set archive_path = %s "
-        "where batch_id = %s and archive_path is null",
-        (archive_path, batch_id),
-    ).rowcount
-    if updated:
-        record_event(conn, batch_id, "archived", ctx, archive_path=archive_path)
+    conn.execute(  # with its 'archived' event, when it had none
+        "select audit.set_archive_path(%s, %s, %s)", (batch_id, archive_path, ctx.dag_run_id)
+    )

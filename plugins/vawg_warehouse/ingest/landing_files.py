@@ -9,17 +9,32 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from vawg_warehouse.config import get_settings
+
+# A cell a spreadsheet would run as a formula (or DDE command) starts with one of these.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def inert_cell(value: object) -> object:
+    """A text cell that starts like a formula, prefixed with ' (OWASP's CSV injection advice) so
+    Excel or LibreOffice shows it as text; a number (a negative longitude) is left as it is."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     """Write a CSV file atomically: a hidden temporary name in the same folder, then os.replace.
 
     A loader globbing the folder never sees half a file (the temporary name does not match any
-    contract's pattern), and a re-run replaces the file whole.
+    contract's pattern), and a re-run replaces the file whole. Every cell goes through
+    :func:`inert_cell`: the values come from outside (an API) and the file may be opened in a
+    spreadsheet.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -27,7 +42,7 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
         with tmp.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(header)
-            writer.writerows(rows)
+            writer.writerows([inert_cell(cell) for cell in row] for row in rows)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from vawg_warehouse.audit import Batch, record_event
+from vawg_warehouse.audit import Batch, transition
 from vawg_warehouse.ingest import columnar
 from vawg_warehouse.ingest.batches import LoadError, LoadResult, file_sha256
 from vawg_warehouse.ingest.contracts import Contract
@@ -184,12 +184,9 @@ class FileRefused(LoadError):
 def _refuse(conn: psycopg.Connection, batch: Batch, ctx: RunContext, message: str, rule: str):
     error = FileRefused(batch.file_name, message, rule=rule)
     with conn.transaction():
-        conn.execute(
-            "update audit.load_batch set status = 'refused', error_message = %s "
-            "where batch_id = %s",
-            (str(error), batch.batch_id),
+        transition(
+            conn, batch.batch_id, "refused", ctx, error=str(error), rule=rule, message=str(error)
         )
-        record_event(conn, batch.batch_id, "refused", ctx, rule=rule, message=str(error))
     log.warning("REFUSED batch %d: %s", batch.batch_id, error)
     return error
 
@@ -279,12 +276,7 @@ def load_batch(
                     conn, table, columns, path, contract, pseudonymise, batch.file_name
                 )
             result.batch_id = batch.batch_id
-            conn.execute(
-                "update audit.load_batch set status = 'loaded', rows_read = %s, "
-                "loaded_at = clock_timestamp(), error_message = null where batch_id = %s",
-                (result.rows_read, batch.batch_id),
-            )
-            record_event(
+            transition(  # rows_read checked against the landing table
                 conn,
                 batch.batch_id,
                 "loaded",
@@ -297,16 +289,12 @@ def load_batch(
     except LoadError as exc:
         # Unreadable as a whole: nothing can be published, the file itself is the evidence.
         with conn.transaction():
-            conn.execute(
-                "update audit.load_batch set status = 'quarantined', rows_loaded = 0, "
-                "error_message = %s, validated_at = clock_timestamp() where batch_id = %s",
-                (str(exc), batch.batch_id),
-            )
-            record_event(
+            transition(
                 conn,
                 batch.batch_id,
                 "quarantined",
                 ctx,
+                error=str(exc),
                 rule=exc.rule,
                 line=exc.line,
                 message=str(exc),

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -140,6 +141,20 @@ def _location(crime: dict) -> tuple[str, str, str]:
     return location.get("longitude") or "", location.get("latitude") or "", street
 
 
+FORCE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def check_force_id(force: str) -> str:
+    """The force id, or PoliceUkApiError: lowercase letters, digits and single hyphens only (every
+    id data.police.uk lists), so it cannot leave the landing folder when it names a file."""
+    if not FORCE_ID.fullmatch(force or "") or len(force) > 64:
+        raise PoliceUkApiError(
+            f"force {force!r} is not a data.police.uk force id (lowercase letters, digits and "
+            "hyphens, e.g. lancashire)"
+        )
+    return force
+
+
 def fetch_month(
     force: str,
     month: str,
@@ -148,7 +163,10 @@ def fetch_month(
     *,
     refetch: bool = False,
 ) -> FetchResult:
-    """Write the force's month from the API as archive-format files; skip a month archived."""
+    """Write the force's month from the API as archive-format files; skip a month archived.
+    ``force`` is a data.police.uk force id (``lancashire``): it names the files, so anything
+    else (``../../x``) is refused before the API is asked."""
+    check_force_id(force)
     api = api or PoliceUkApi()
     if not refetch and month in archived_months(landing_dir, force):
         return FetchResult(force, month, None, None, skipped_reason="already in the landing folder")
@@ -219,6 +237,8 @@ def fetch_month(
     outcome_rows.sort(key=lambda r: r[0])
 
     folder = load_contract(STREET).landing_dir(landing_dir) / f"api-{month}"
+    if not folder.resolve().is_relative_to(Path(landing_dir).resolve()):
+        raise PoliceUkApiError(f"{folder} is outside the landing folder: nothing written")
     street_path = folder / f"{month}-{force}-street.csv"
     outcomes_path = folder / f"{month}-{force}-outcomes.csv"
     write_csv(street_path, load_contract(STREET).file_headers, street_rows)

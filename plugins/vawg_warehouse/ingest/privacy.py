@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import os
 import secrets
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import cast
@@ -24,6 +25,7 @@ from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.private_files import write_private
 
 KEY_ENV = "VAWG_PSEUDONYM_KEY"
+KEY_FILE_ENV = "VAWG_PSEUDONYM_KEY_FILE"  # or the key in a file (compose secrets)
 MIN_KEY_BYTES = 32
 
 
@@ -49,6 +51,13 @@ def resolve_key(settings: Settings | None = None) -> bytes:
     """The HMAC key: the environment's, else the local demo key file if one was made."""
     settings = settings or get_settings()
     raw = os.environ.get(KEY_ENV)
+    if not raw and os.environ.get(KEY_FILE_ENV):  # a compose secret: the key in a file
+        try:
+            raw = Path(os.environ[KEY_FILE_ENV]).read_text().strip()
+        except OSError as exc:
+            raise PseudonymKeyError(
+                f"{KEY_FILE_ENV} names a file that cannot be read ({type(exc).__name__})"
+            ) from None
     if not raw and _key_file(settings).exists():
         raw = _key_file(settings).read_text().strip()
     if not raw:
@@ -59,7 +68,41 @@ def resolve_key(settings: Settings | None = None) -> bytes:
     key = raw.encode()
     if len(key) < MIN_KEY_BYTES:
         raise PseudonymKeyError(f"{KEY_ENV} is too short: use at least {MIN_KEY_BYTES} bytes")
+    if is_published_key(key):
+        raise PseudonymKeyError(
+            f"{KEY_ENV} is a published key (the example's, or one written in the repository): "
+            "anyone could recompute every pseudonym with it. Make a random one: "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
     return key
+
+
+# Keys that were ever written in the repository (.env.example's, the tests' old fixed key): their
+# sha256, so this file does not publish them again. tests/unit/test_secrets.py checks that each
+# key-like value in the repository is refused.
+PUBLISHED_KEY_SHA256 = frozenset(
+    {
+        "b08ac65ce60f3dd340dd34c29c63bd0edc6c036175be27f4f81c1e58456e9f8d",  # .env.example
+        "1fb4c9a9dfe83f1f804f51d7b6c9b51b642c89264cbbdc2f5527c2cb971a02ec",  # tests, before #20
+        "59ddd8b82cb42298af02a3daac714dbe8753de8bfa3103a3563b72f1c507c326",  # benchmarks, #20
+    }
+)
+
+
+def is_published_key(key: bytes) -> bool:
+    """The example's placeholder (any change-me value) or a key the repository holds."""
+    text = key.decode(errors="replace")
+    if "change-me" in text.lower() or "changeme" in text.lower():
+        return True
+    return hashlib.sha256(key).hexdigest() in PUBLISHED_KEY_SHA256
+
+
+def normal_id(identifier: str | bytes) -> str:
+    """A person identifier as it is hashed: Unicode NFKC (a full-width or compatibility form is
+    the same person as its plain letters), trimmed, upper-cased. ASCII is left as it was before
+    NFKC was added, so no pseudonym changes (the columnar writer hashes ASCII ids as they are)."""
+    text = identifier.decode() if isinstance(identifier, bytes) else identifier
+    return unicodedata.normalize("NFKC", text).strip().upper()
 
 
 class Pseudonymiser:
@@ -90,7 +133,7 @@ class Pseudonymiser:
         return outer.digest()
 
     def __call__(self, identifier: str) -> str:
-        value = identifier.strip().upper()
+        value = normal_id(identifier)
         if not value:
             return ""
         inner = self._inner.copy()
@@ -120,7 +163,7 @@ class Pseudonymiser:
         append, flag = digests.append, present.append
         absent = bytes(32)
         for identifier in identifiers:
-            value = identifier.strip().upper() if identifier else ""
+            value = normal_id(identifier) if identifier else ""
             if not value:
                 append(absent)
                 flag(0)

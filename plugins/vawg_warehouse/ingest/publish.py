@@ -9,7 +9,7 @@ import logging
 import psycopg
 from psycopg import sql
 
-from vawg_warehouse.audit import Batch, record_event
+from vawg_warehouse.audit import Batch, record_event, transition
 from vawg_warehouse.ingest import corrections
 from vawg_warehouse.run_context import RunContext
 
@@ -83,13 +83,8 @@ def publish_batch(conn: psycopg.Connection, batch: Batch, ctx: RunContext) -> in
                 f"published but {rows_read} were read and {set_aside} set aside; nothing published"
             )
         conn.execute(sql.SQL("drop table {}").format(landing))
-        conn.execute(
-            "update audit.load_batch set status = 'published', rows_loaded = %s, "
-            "rows_rejected = rows_read - %s, published_at = clock_timestamp() "
-            "where batch_id = %s",
-            (published, published, batch.batch_id),
-        )
-        record_event(conn, batch.batch_id, "published", ctx, rows_loaded=published)
+        # rows_loaded = rows_read - rows set aside, worked out by the ledger (checked above)
+        transition(conn, batch.batch_id, "published", ctx)
         # What a re-sent file or a cancelling status withdraws (corrections.py).
         corrections.apply(conn, contract, batch.batch_id, batch.file_name, record_event, ctx)
         _supersede_earlier(conn, batch, ctx)
@@ -102,23 +97,8 @@ def _supersede_earlier(conn: psycopg.Connection, batch: Batch, ctx: RunContext) 
     in quarantine: a batch quarantined whole becomes ``superseded``; a published batch with rows
     set aside keeps its status. Both point at the correcting batch, with an event each."""
     earlier = conn.execute(
-        """
-        update audit.load_batch
-        set status = case when status = 'quarantined' then 'superseded' else status end,
-            superseded_by_batch_id = %(batch)s
-        where dataset = %(dataset)s and file_name = %(file)s and batch_id < %(batch)s
-          and superseded_by_batch_id is null
-          and (status = 'quarantined' or (status = 'published' and rows_rejected > 0))
-        returning batch_id, status
-        """,
-        {"batch": batch.batch_id, "dataset": batch.dataset, "file": batch.file_name},
+        "select batch_id, status from audit.supersede_earlier(%s, false, null, '{}', %s)",
+        (batch.batch_id, ctx.dag_run_id),
     ).fetchall()
-    for batch_id, status in earlier:
-        record_event(
-            conn,
-            batch_id,
-            "superseded" if status == "superseded" else "corrected",
-            ctx,
-            by_batch_id=batch.batch_id,
-        )
+    for batch_id, _status in earlier:  # each with its event (superseded or corrected)
         log.info("batch %d corrected by batch %d (%s)", batch_id, batch.batch_id, batch.file_name)

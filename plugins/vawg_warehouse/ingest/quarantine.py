@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
-from vawg_warehouse.audit import Batch, get_batches, record_event
+from vawg_warehouse.audit import Batch, get_batches, record_event, transition
 from vawg_warehouse.ingest import corrections
 from vawg_warehouse.ingest.publish import insert_into_raw
 from vawg_warehouse.run_context import RunContext
@@ -89,17 +90,14 @@ def quarantine_rows(
                     "delete from {landing} where _row_number in (select _row_number from {held})"
                 ).format(landing=landing, held=held)
             )
+            # rows_rejected: the rows audit.rejected_row holds for the batch, counted there
             conn.execute(
-                "update audit.load_batch set rows_rejected = %s where batch_id = %s",
-                (rejected, batch.batch_id),
-            )
-            record_event(
-                conn,
-                batch.batch_id,
-                "rows_quarantined",
-                ctx,
-                rows=rejected,
-                rules=sorted({r.rule for r in rejections}),
+                "select audit.batch_rows_set_aside(%s, %s, %s)",
+                (
+                    batch.batch_id,
+                    Jsonb({"rules": sorted({r.rule for r in rejections})}),
+                    ctx.dag_run_id,
+                ),
             )
     except _TooManyRejected as exc:
         log.warning(
@@ -183,15 +181,15 @@ def release_quarantined(
                 held, sql.Identifier(f"{batch.landing_table}__released")
             )
         )
-        conn.execute(
-            "update audit.load_batch set status = 'published', "
-            "rows_loaded = coalesce(rows_loaded, 0) + %(n)s, "
-            "rows_rejected = rows_rejected - %(n)s, "
-            "rows_quarantined_published = rows_quarantined_published + %(n)s, "
-            "published_at = coalesce(published_at, clock_timestamp()) where batch_id = %(batch)s",
-            {"n": released, "batch": batch_id},
-        )
-        record_event(conn, batch_id, "released", ctx, rows=released, reason=reason, by=released_by)
+        # the rows released: counted in the renamed quarantine table by the ledger's function
+        (counted,) = conn.execute(
+            "select audit.release_rows(%s, %s, %s, %s)",
+            (batch_id, Jsonb({"reason": reason, "by": released_by}), ctx.dag_run_id, released),
+        ).fetchone()
+        if counted != released:
+            raise ValueError(
+                f"batch {batch_id}: {released} row(s) published but {counted} held: not released"
+            )
         # The batch as it now stands (corrections.py): whole now, it restates its file.
         corrections.apply(conn, batch.contract, batch_id, batch.file_name, record_event, ctx)
     log.warning("batch %d: %d quarantined row(s) released by %s", batch_id, released, released_by)
@@ -210,11 +208,5 @@ def quarantine_batch(
             )
         )
         conn.execute(sql.SQL("alter table {} set schema quarantine").format(landing))
-        conn.execute(
-            "update audit.load_batch set status = 'quarantined', rows_loaded = 0, "
-            "rows_rejected = rows_read, error_message = %s, validated_at = clock_timestamp() "
-            "where batch_id = %s",
-            (reason, batch.batch_id),
-        )
-        record_event(conn, batch.batch_id, "quarantined", ctx, reason=reason, **detail)
+        transition(conn, batch.batch_id, "quarantined", ctx, error=reason, reason=reason, **detail)
     log.warning("quarantined batch %d (%s): %s", batch.batch_id, batch.file_name, reason)

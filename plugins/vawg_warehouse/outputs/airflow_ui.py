@@ -93,9 +93,10 @@ def content_security_policy(path: str) -> str:
 
 
 def _inside(root: Path, relative: str) -> Path:
-    """The file ``relative`` names under ``root``, or 404: no '..', no hidden part, no link."""
+    """The file ``relative`` names under ``root``, or 404: no '..', no hidden part, no link
+    (symbolic or hard: a second name of a file may be a file outside the folder), no NUL."""
     parts = [p for p in relative.split("/") if p]
-    if any(p in (".", "..") or p.startswith(".") or "\\" in p for p in parts):
+    if "\x00" in relative or any(p in (".", "..") or p.startswith(".") or "\\" in p for p in parts):
         raise HTTPException(status_code=404)
     path = root
     for part in parts:
@@ -110,6 +111,8 @@ def _inside(root: Path, relative: str) -> Path:
     except (FileNotFoundError, RuntimeError):
         raise HTTPException(status_code=404) from None
     if resolved_root not in resolved.parents or not resolved.is_file():
+        raise HTTPException(status_code=404)
+    if resolved.stat().st_nlink != 1:  # a hard link: the symlink checks cannot see where to
         raise HTTPException(status_code=404)
     if resolved.suffix.lower() not in MEDIA_TYPES:
         raise HTTPException(status_code=404)

@@ -28,6 +28,7 @@ question's SQL on a real warehouse as a BI login.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -164,13 +165,30 @@ order by "Category", "Area order", "Area\"""",
 )
 
 
+# Metabase never shows the password it holds: a slow, salted hash of the one it was given is kept
+# beside it in the connection's details, so a rotated password is pushed (and an unchanged one
+# is not). scrypt, salted with the login it belongs to; the password is random (.env).
+PASSWORD_CHECK = "vawg-password-check"
+
+
+def password_check(login: WarehouseLogin) -> str:
+    salt = f"vawg-metabase:{login.user}@{login.host}:{login.port}/{login.dbname}".encode()
+    return hashlib.scrypt(login.password.encode(), salt=salt, n=2**14, r=8, p=1).hex()
+
+
+def ssl_wanted(value: str | None) -> bool:
+    """VAWG_METABASE_DB_SSL: on unless set to false/0/no/off (a local server without TLS)."""
+    return (value or "true").strip().lower() not in ("false", "0", "no", "off")
+
+
 @dataclass(frozen=True)
 class WarehouseLogin:
     host: str
     port: int
     dbname: str
     user: str
-    password: str
+    password: str = field(repr=False)
+    ssl: bool = True  # the BI connection is encrypted unless turned off (VAWG_METABASE_DB_SSL)
 
     def details(self) -> dict[str, Any]:
         return {
@@ -179,9 +197,10 @@ class WarehouseLogin:
             "dbname": self.dbname,
             "user": self.user,
             "password": self.password,
-            "ssl": False,
+            "ssl": self.ssl,
             "schema-filters-type": "inclusion",
             "schema-filters-patterns": "bi",
+            PASSWORD_CHECK: password_check(self),
         }
 
 
@@ -277,6 +296,7 @@ class MetabaseSetup:
                 env["VAWG_METABASE_DB_NAME"],
                 env["VAWG_METABASE_DB_USER"],
                 env["VAWG_METABASE_DB_PASSWORD"],
+                ssl=ssl_wanted(env.get("VAWG_METABASE_DB_SSL")),
             ),
             api_key=env.get("VAWG_METABASE_API_KEY") or None,
         )
@@ -356,8 +376,10 @@ class MetabaseSetup:
         else:
             database_id = found["id"]
             current = found.get("details") or {}
-            # Metabase never returns the password: compare everything else.
+            # Metabase never returns the password: compare everything else, the password's
+            # check included (a rotated password changes it, and is pushed).
             differs = [k for k in wanted if k != "password" and current.get(k) != wanted[k]]
+            differs = ["password" if k == PASSWORD_CHECK else k for k in differs]
             if differs or found.get("engine") != "postgres":
                 self.client.call(
                     "PUT",

@@ -304,13 +304,11 @@ def _with_data_docs(facts: RunFacts, reports_dir: Path) -> RunFacts:
 
 
 def store(conn: psycopg.Connection, facts: RunFacts, html: str) -> int:
-    """Keep the page in audit.run_report (a new row; the newest of a run is current)."""
+    """Keep the page in audit.run_report (a new row; the newest of a run is current), through
+    audit.append_run_report, which refuses figures that are not the ledger's (migration 020)."""
     with conn.transaction():
         row = conn.execute(
-            """
-            insert into audit.run_report (dag_id, dag_run_id, logical_date, status, figures, html)
-            values (%s, %s, %s, %s, %s, %s) returning report_id
-            """,
+            "select audit.append_run_report(%s, %s, %s, %s, %s, %s)",
             (
                 facts.dag_id,
                 facts.dag_run_id,

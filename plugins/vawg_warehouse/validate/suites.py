@@ -23,7 +23,7 @@ import math
 import re
 import statistics
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -234,6 +234,8 @@ def run_parameters(
     resolved.update(given)
     resolved["as_of"] = as_of
     resolved["extract_date"] = extract_date
+    # the latest date any date column may hold: the day after the run (a clock a day ahead)
+    resolved["latest_date"] = (date.fromisoformat(as_of[:10]) + timedelta(days=1)).isoformat()
     return resolved
 
 
