@@ -49,6 +49,7 @@ from vawg_warehouse.notify import (
     deadline_after_schedule,
     deadline_alert_enabled,
     marts_late,
+    nightly_schedule,
     task_failed,
 )
 
@@ -83,7 +84,7 @@ def _context(dag_run, logical_date):
 
 @dag(
     dag_id="vawg_nightly",
-    schedule="30 2 * * *",
+    schedule=nightly_schedule(),
     start_date=datetime(2024, 4, 1),
     catchup=False,
     max_active_runs=1,

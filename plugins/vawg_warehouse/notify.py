@@ -46,7 +46,9 @@ FRESH_BY_ENV = "VAWG_MARTS_FRESH_BY"
 BASE_URL_ENV = "VAWG_BASE_URL"
 DEADLINE_ENV = "VAWG_DEADLINE_ALERT"
 DEFAULT_FRESH_BY = time(7, 0)
-SCHEDULED_AT = time(2, 30)  # the nightly DAG's cron (dags/vawg_nightly.py: "30 2 * * *")
+SCHEDULED_AT = time(2, 30)  # the nightly DAG's cron (NIGHTLY_SCHEDULE)
+NIGHTLY_SCHEDULE = "30 2 * * *"
+SCHEDULE_ENV = "VAWG_NIGHTLY_SCHEDULE"
 MAX_FIELD = 300
 
 
@@ -256,6 +258,13 @@ def fresh_by() -> time:
             DEFAULT_FRESH_BY.strftime("%H:%M"),
         )
         return DEFAULT_FRESH_BY
+
+
+def nightly_schedule() -> str | None:
+    """The DAG's schedule: 02:30 UTC every night, or none (``VAWG_NIGHTLY_SCHEDULE=none``: runs
+    only when triggered: a test's stack, where a scheduled run would race the triggered one)."""
+    raw = os.environ.get(SCHEDULE_ENV, "").strip().lower()
+    return None if raw in ("none", "off") else NIGHTLY_SCHEDULE
 
 
 def deadline_alert_enabled() -> bool:
