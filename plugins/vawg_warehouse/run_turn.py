@@ -1,7 +1,8 @@
 """One run of the nightly at a time, whatever started it: the DAG's first task, ``wait_for_turn``,
 waits (a sensor in reschedule mode: it holds no worker slot while it waits) until
 
-* the run before it (by logical date) has finished, so a backfill's dates run in date order, and
+* the run before it (by logical date), if it is running, has finished, so a backfill's dates run
+  in date order, and
 * no other run that has already passed this gate is still going, so a backfill of past dates
   started while a night is running waits for that night, and the night for the backfill.
 
@@ -52,7 +53,11 @@ def may_start(
     before it by logical date, if any; ``task_states``: run id -> {gate's and last task's state};
     ``run_states``: the Airflow state of each holder (a run marked failed or success by hand, its
     last task never run, no longer holds the turn)."""
-    if previous_run is not None and previous_run[1] in ACTIVE_RUN_STATES:
+    # Only a running predecessor is waited for: a queued one may be held back by this very run
+    # (Airflow lets one scheduled or manual run be active, and this one may be it), and waiting
+    # for it would wait for ever. A running run that waits is never waited for by its own
+    # predecessors or by a run that passed the gate, so the waits cannot close a circle.
+    if previous_run is not None and previous_run[1] == "running":
         return False, f"waiting for the run before it, {previous_run[0]}, to finish"
     busy = [
         run_id

@@ -41,3 +41,11 @@ def test_a_run_marked_failed_by_hand_no_longer_holds_the_turn() -> None:
 
 def test_the_first_run_ever_goes_at_once() -> None:
     assert may_start("first", None, {"first": states(None)}, {}) == (True, "no other run is going")
+
+
+def test_a_queued_run_before_it_is_not_waited_for() -> None:
+    """Tonight's scheduled run holds the DAG's one active non-backfill slot, so an earlier
+    manual run stays queued; a backfill date after that manual run must not wait for it (the
+    scheduled run waits for the backfill, the manual run for the scheduled one: for ever)."""
+    task_states = {"manual": {}, "tonight": states(None), "b1": states(None)}
+    assert may_start("b1", ("manual", "queued"), task_states, {})[0]
