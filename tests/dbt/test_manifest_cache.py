@@ -32,6 +32,11 @@ def test_a_fresh_process_reads_the_runs_manifest_instead_of_parsing(settings, mo
     stored = list((settings.home / "dbt").rglob("manifest-*.pickle"))
     assert len(stored) == 1 and stat.S_IMODE(stored[0].stat().st_mode) == 0o600
     transform._manifests.clear()  # as a new task process starts: nothing in memory
+    from argparse import Namespace
+
+    from dbt.flags import set_flags
+
+    set_flags(Namespace())  # nor dbt's global flags, which a parse would have set
     parses = []
     real_invoke = runner.invoke
 
@@ -50,6 +55,10 @@ def test_a_fresh_process_reads_the_runs_manifest_instead_of_parsing(settings, mo
         assert type(getattr(second, name)) is type(getattr(first, name)), name
     found = second.ref_lookup.find("stg_cps__quarterly_outcomes", None, None, second)
     assert found is not None and found.unique_id == "model.vawg.stg_cps__quarterly_outcomes"
+    # dbt_docs writes it as manifest.json (needs dbt's flags: under the real scheduler it failed
+    # "'Namespace' object has no attribute 'SEND_ANONYMOUS_USAGE_STATS'")
+    second.write(str(settings.home / "manifest.json"))
+    assert (settings.home / "manifest.json").stat().st_size > 100_000
 
     # the project changed: its version differs, so it is parsed again (never a stale manifest)
     transform._manifests.clear()

@@ -247,10 +247,23 @@ def _read_stored_manifest(path: Path) -> Any:
         return None
     try:
         fields = pickle.loads(data)  # noqa: S301 - our own owner-only file, keyed on the project
-        return Manifest(**fields)
+        manifest = Manifest(**fields)
     except Exception:  # noqa: BLE001 - a damaged or foreign file: parse instead
         log.warning("the kept dbt manifest %s could not be read: parsing", path.name)
         return None
+    _ensure_dbt_flags()
+    return manifest
+
+
+def _ensure_dbt_flags() -> None:
+    """dbt's global flags, as a parse in this process would have left them: writing a manifest
+    (dbt docs) reads them outside an invocation. Each invocation sets its own."""
+    from argparse import Namespace
+
+    from dbt.flags import get_flags, set_from_args
+
+    if not hasattr(get_flags(), "SEND_ANONYMOUS_USAGE_STATS"):
+        set_from_args(Namespace(), None)
 
 
 def parsed_manifest(settings: Settings) -> Any:
