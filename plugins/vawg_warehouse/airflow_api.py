@@ -88,7 +88,7 @@ class AirflowApi:
     def backfill(
         self, dag_id: str, start: date, end: date, max_active_runs: int = 10
     ) -> dict[str, Any]:
-        """A backfill of the dates ``start`` to ``end`` (both included) as the UI or
+        """A backfill of the days ``start`` to ``end`` (both whole, included) as the UI or
         ``airflow backfill create`` makes it; ``max_active_runs`` is the backfill's own."""
         return self._request(
             "POST",
@@ -96,7 +96,7 @@ class AirflowApi:
             {
                 "dag_id": dag_id,
                 "from_date": f"{start.isoformat()}T00:00:00Z",
-                "to_date": f"{end.isoformat()}T00:00:00Z",
+                "to_date": f"{end.isoformat()}T23:59:59Z",
                 "max_active_runs": max_active_runs,
                 "run_backwards": False,
                 "reprocess_behavior": "none",
