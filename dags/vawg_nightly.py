@@ -1,5 +1,7 @@
 """Nightly load of the VAWG warehouse: sources -> validated raw tables -> dbt star schema -> marts.
 
+* `wait_for_turn` first: one run at a time, a backfill's dates in date order (Airflow 3 runs a
+  backfill's dates by the backfill's own max_active_runs, not the DAG's; vawg_warehouse.run_turn).
 * `extract_<family>` (force, CPS, victim services, funding, public open data): `register` the
   family's new files as load batches, `load` them pseudonymised into landing tables with COPY,
   `validate` them with Great Expectations in SQL (a critical failure quarantines the batch or its
@@ -48,7 +50,9 @@ from vawg_warehouse.ingest.datasets import SOURCES
 from vawg_warehouse.notify import (
     deadline_after_schedule,
     deadline_alert_enabled,
+    fresh_by_text,
     marts_late,
+    nightly_schedule,
     task_failed,
 )
 
@@ -67,7 +71,9 @@ marts_deadline = (
     DeadlineAlert(
         reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
         interval=deadline_after_schedule(),
-        callback=AsyncCallback(marts_late),
+        # the time the deadline was computed from, for the message (the triggerer's own
+        # environment may differ)
+        callback=AsyncCallback(marts_late, kwargs={"due": fresh_by_text()}),
         name="marts_fresh_by",
     )
     if deadline_alert_enabled()
@@ -83,7 +89,7 @@ def _context(dag_run, logical_date):
 
 @dag(
     dag_id="vawg_nightly",
-    schedule="30 2 * * *",
+    schedule=nightly_schedule(),
     start_date=datetime(2024, 4, 1),
     catchup=False,
     max_active_runs=1,
@@ -98,6 +104,14 @@ def _context(dag_run, logical_date):
     doc_md=__doc__,
 )
 def vawg_nightly():
+    @task.sensor(poke_interval=30, mode="reschedule", timeout=20 * 3600)
+    def wait_for_turn(dag_run=None, ti=None) -> bool:
+        """One run at a time, backfills included: waits (holding no worker slot) for the run
+        before it and for any run going (vawg_warehouse.run_turn)."""
+        from vawg_warehouse import orchestration as o
+
+        return o.wait_for_turn(ti, dag_run.dag_id, dag_run.run_id)
+
     @task
     def prepare_warehouse() -> list[str]:
         """Reach the warehouse and apply pending schema migrations."""
@@ -137,9 +151,10 @@ def vawg_nightly():
         ctx = _context(dag_run, logical_date)
         return o.publish_batches(batch_ids, ctx, o.settings_for_task())
 
-    @task(retries=0)
+    @task
     def dbt_group(group: str, dag_run=None, logical_date=None, params=None, ti=None) -> dict:
-        """dbt build (or, when nothing it reads changed, dbt test) of one group of models."""
+        """dbt build (or, when nothing it reads changed, dbt test) of one group of models; a lost
+        connection is retried, a failed test or model fails at once."""
         from vawg_warehouse import orchestration as o
 
         ctx = _context(dag_run, logical_date)
@@ -191,7 +206,7 @@ def vawg_nightly():
 
         return o.build_scorecard(dag_run.run_id, o.settings_for_task())
 
-    @task(trigger_rule=TriggerRule.ALL_DONE, retries=0)
+    @task(trigger_rule=TriggerRule.ALL_DONE)
     def record_outcome(dag_run=None, logical_date=None, ti=None) -> dict:
         """The run's outcome from what happened (failed tasks, their errors, files left
         unfinished), in audit.run_outcome; rewrites the run report and index to say it."""
@@ -208,6 +223,7 @@ def vawg_nightly():
         raise RuntimeError("a task of this run failed: see the failed task's log")
 
     prepared = prepare_warehouse()
+    wait_for_turn() >> prepared
     extracts = {}
     for family in SOURCES:
         with TaskGroup(group_id=f"extract_{family}") as extracts[family]:

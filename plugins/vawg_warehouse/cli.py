@@ -6,6 +6,7 @@ vawg migrate                    apply pending schema migrations
 vawg sample [--start --end --rows --seed]
 vawg dbt-parse                  check that the dbt project parses (writes its manifest)
 vawg run --date YYYY-MM-DD [--rebuild]   run vawg_nightly for that logical date through Airflow
+vawg airflow up|down|status     Airflow's four processes on a PostgreSQL metadata database
 vawg transform [--group G] [--rebuild] [--unit-tests]   the dbt groups, without Airflow
 vawg quarantine list            what is held in quarantine, and the rules it broke
 vawg quarantine release BATCH --reason TEXT   publish a batch's held rows as they are
@@ -148,6 +149,28 @@ def cmd_airflow_ui(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     return local_ui.serve(prepare_airflow(settings), settings, args.host, args.port, say=say)
+
+
+def cmd_airflow_stack(args: argparse.Namespace) -> int:
+    """Airflow as production runs it: api-server, scheduler, dag-processor, triggerer
+    (vawg_warehouse.airflow_stack)."""
+    from vawg_warehouse import airflow_stack
+
+    settings = get_settings()
+    if args.airflow_command == "up":
+        if args.port:
+            os.environ[airflow_stack.PORT_ENV] = str(args.port)
+        return airflow_stack.up(settings, say=say)
+    if args.airflow_command == "down":
+        stopped = airflow_stack.stop(settings)
+        say(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+        return 0
+    running = 0
+    for component in airflow_stack.components(settings):
+        state = f"running (pid {component.pid})" if component.running else "stopped"
+        running += component.running
+        say(f"{component.name:<14} {state}  log: {component.log}")
+    return 0 if running == len(airflow_stack.COMPONENTS) else 3
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -452,6 +475,13 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--port", type=int, default=8080)
     ui.add_argument("--host", default="127.0.0.1")
     ui.set_defaults(func=cmd_airflow_ui)
+    stack_up = airflow_sub.add_parser(
+        "up", help="start api-server, scheduler, dag-processor, triggerer (LocalExecutor)"
+    )
+    stack_up.add_argument("--port", type=int, default=None, help="api-server port (8080)")
+    stack_up.set_defaults(func=cmd_airflow_stack)
+    for action, text in (("down", "stop what `up` started"), ("status", "is each running")):
+        airflow_sub.add_parser(action, help=text).set_defaults(func=cmd_airflow_stack)
 
     tr_ = sub.add_parser("transform", help="build (or test) the dbt groups without Airflow")
     tr_.add_argument(

@@ -46,7 +46,9 @@ FRESH_BY_ENV = "VAWG_MARTS_FRESH_BY"
 BASE_URL_ENV = "VAWG_BASE_URL"
 DEADLINE_ENV = "VAWG_DEADLINE_ALERT"
 DEFAULT_FRESH_BY = time(7, 0)
-SCHEDULED_AT = time(2, 30)  # the nightly DAG's cron (dags/vawg_nightly.py: "30 2 * * *")
+SCHEDULED_AT = time(2, 30)  # the nightly DAG's cron (NIGHTLY_SCHEDULE)
+NIGHTLY_SCHEDULE = "30 2 * * *"
+SCHEDULE_ENV = "VAWG_NIGHTLY_SCHEDULE"
 MAX_FIELD = 300
 
 
@@ -258,6 +260,13 @@ def fresh_by() -> time:
         return DEFAULT_FRESH_BY
 
 
+def nightly_schedule() -> str | None:
+    """The DAG's schedule: 02:30 UTC every night, or none (``VAWG_NIGHTLY_SCHEDULE=none``: runs
+    only when triggered: a test's stack, where a scheduled run would race the triggered one)."""
+    raw = os.environ.get(SCHEDULE_ENV, "").strip().lower()
+    return None if raw in ("none", "off") else NIGHTLY_SCHEDULE
+
+
 def deadline_alert_enabled() -> bool:
     """Whether the DAG carries its deadline alert. ``airflow dags test`` in Airflow 3.3.2 fails
     after a successful run of a DAG that has one (its test loop hands the serialised alert, not
@@ -304,9 +313,49 @@ def marts_late_alert(context: dict, due: str | None = None) -> Alert:
     )
 
 
+def fresh_by_text() -> str:
+    """The due time as alerts say it (``07:00 UTC``): the DAG hands it to its deadline alert when
+    it is parsed, so the message says the time the deadline was computed from."""
+    return fresh_by().strftime("%H:%M UTC")
+
+
+def _moment(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        found = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def really_late(context: dict, now: datetime | None = None) -> tuple[bool, str]:
+    """Whether a missed deadline means the night's marts are late: only the nightly's scheduled
+    run has a due time. Airflow computes the deadline from the logical date, so a backfill or a
+    manual run of a past date "misses" it the moment it is queued, though it was never due then;
+    and a deadline not yet reached (a clock skew, a callback run early) is no alert either."""
+    dag_run = context.get("dag_run") or {}
+    run_type = dag_run.get("run_type") if isinstance(dag_run, dict) else None
+    if run_type and str(run_type) != "scheduled":
+        return False, f"a {run_type} run has no due time (only the scheduled nightly run does)"
+    deadline = _moment((context.get("deadline") or {}).get("deadline_time"))
+    now = now or datetime.now(UTC)
+    if deadline is not None and now < deadline:
+        return False, f"its deadline {deadline:%Y-%m-%d %H:%M UTC} has not passed"
+    return True, ""
+
+
 async def marts_late(context: dict, due: str | None = None) -> None:
-    """The nightly DAG's deadline alert (an AsyncCallback: runs in the triggerer)."""
+    """The nightly DAG's deadline alert (an AsyncCallback: runs in the triggerer): sent only when
+    the scheduled nightly run is really late (:func:`really_late`); ``due`` is the configured
+    time the DAG was parsed with."""
     import asyncio
 
+    late, why_not = really_late(context or {})
+    if not late:
+        run = (context or {}).get("dag_run") or {}
+        run_id = run.get("dag_run_id") if isinstance(run, dict) else None
+        log.info("deadline of run %s passed, no alert: %s", run_id, why_not)
+        return
     alert = marts_late_alert(context or {}, due)
     await asyncio.to_thread(send, alert)

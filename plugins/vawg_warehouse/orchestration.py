@@ -41,6 +41,7 @@ from vawg_warehouse.outcome_tasks import (  # noqa: F401 - what the DAG file cal
     record_failure,
     record_outcome,
     task_states,
+    wait_for_turn,
 )
 from vawg_warehouse.progress import with_heartbeat
 from vawg_warehouse.run_context import RunContext
@@ -62,16 +63,27 @@ def _configuration_errors_fail_at_once(function):
         try:
             return function(*args, **kwargs)
         except (ConfigurationError, PseudonymKeyError) as exc:
-            try:
-                from airflow.sdk.exceptions import AirflowFailException
-            except ImportError:  # no Airflow: the error as it is
-                raise exc from None
-            if isinstance(exc, AirflowFailException):  # a wrapped step inside a wrapped step
+            made = _at_once(exc)
+            if made is exc:
                 raise
-            at_once = type(type(exc).__name__, (AirflowFailException, type(exc)), {})
-            raise at_once(*exc.args) from exc
+            raise made from exc
 
     return wrapper
+
+
+def _at_once(exc: Exception) -> Exception:
+    """``exc`` as a class that is both Airflow's AirflowFailException (no retry) and its own,
+    under its own name; without Airflow, ``exc`` itself."""
+    try:
+        from airflow.sdk.exceptions import AirflowFailException
+    except ImportError:  # no Airflow: the error as it is
+        return exc
+    if isinstance(exc, AirflowFailException):  # a wrapped step inside a wrapped step
+        return exc
+    at_once = type(type(exc).__name__, (AirflowFailException, type(exc)), {})
+    made = at_once(*exc.args)
+    made.__dict__.update(exc.__dict__)
+    return made
 
 
 def run_context(dag_id: str | None, run_id: str | None, logical_date: date | None) -> RunContext:
@@ -340,7 +352,13 @@ def transform_group(
     raises TransformError when it does not pass. Returns a small summary for XCom."""
     from vawg_warehouse.dbt_run import transform
 
-    outcome = transform.run_group(group, ctx, settings, rebuild=rebuild, task_id=task_id)
+    try:
+        outcome = transform.run_group(group, ctx, settings, rebuild=rebuild, task_id=task_id)
+    except transform.TransformError as exc:
+        made = _at_once(exc)
+        if exc.connection_lost or made is exc:
+            raise  # the warehouse went away: Airflow's retries, with back-off, try again
+        raise made from exc  # a failed test or model: a retry would fail the same way
     return outcome.as_dict()
 
 

@@ -31,6 +31,7 @@ for dag_id, dag in bag.dags.items():
                 "exponential_backoff": bool(getattr(t, "retry_exponential_backoff", False)),
                 "upstream": sorted(t.upstream_task_ids),
                 "operator": type(t).__name__,
+                "mode": getattr(t, "mode", None),
                 "trigger_rule": str(getattr(t.trigger_rule, "value", t.trigger_rule)),
                 "on_failure": [
                     f"{c.__module__}.{c.__qualname__}"

@@ -26,9 +26,17 @@ def test_nightly_schedule_no_catchup_one_run_at_a_time(dagbag) -> None:
 
 
 def test_tasks_that_touch_the_outside_retry_with_back_off(dagbag) -> None:
+    """Every task that touches the warehouse, the dbt groups and the last step included, retries
+    with back-off: a short outage delays the night rather than losing it (a dbt group that
+    failed on its own terms fails at once: tests/unit/test_dbt_retries.py)."""
     tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
     extract = {k: v for k, v in tasks.items() if k.startswith("extract_")}
     assert extract and all(t["retries"] >= 2 and t["exponential_backoff"] for t in extract.values())
+    touching = {k: v for k, v in tasks.items() if k != "watcher"}
+    assert {
+        k for k, t in touching.items() if t["retries"] < 2 or not t["exponential_backoff"]
+    } == set()
+    assert tasks["watcher"]["retries"] == 0  # it only reports that another task failed
 
 
 def test_each_family_is_registered_loaded_validated_then_published(dagbag) -> None:
@@ -45,9 +53,21 @@ def test_a_handful_of_tasks_whatever_the_size_of_the_dbt_project(dagbag) -> None
     tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
     transform = sorted(t for t in tasks if t.startswith("transform."))
     assert transform == sorted(f"transform.dbt_{g}" for g in GROUPS)
-    # + finish, data_docs, report, watcher, source_freshness, dbt_docs, scorecard,
-    # record_outcome
-    assert len(tasks) == 1 + 4 * len(SOURCES) + len(GROUPS) + 8
+    # + wait_for_turn, finish, data_docs, report, watcher, source_freshness, dbt_docs,
+    # scorecard, record_outcome
+    assert len(tasks) == 1 + 4 * len(SOURCES) + len(GROUPS) + 9
+
+
+def test_one_run_at_a_time_whatever_started_it(dagbag) -> None:
+    """Airflow 3 limits a backfill's runs by the backfill's own max_active_runs, not the DAG's:
+    the first task waits, in reschedule mode (no worker slot held), for the run before it and
+    any run going (vawg_warehouse.run_turn); everything else comes after it."""
+    tasks = dagbag["dags"]["vawg_nightly"]["tasks"]
+    gate = tasks["wait_for_turn"]
+    assert gate["upstream"] == [] and gate["operator"].endswith("SensorOperator")
+    assert gate["mode"] == "reschedule"
+    assert [t for t, v in tasks.items() if not v["upstream"]] == ["wait_for_turn"]
+    assert tasks["prepare_warehouse"]["upstream"] == ["wait_for_turn"]
 
 
 def test_a_familys_models_wait_for_its_own_extract_only(dagbag) -> None:

@@ -1,0 +1,364 @@
+"""`vawg airflow up|down|status`: Airflow as production runs it, on this machine.
+
+Four processes, as ``docker-compose.yml`` starts them: ``api-server``, ``scheduler`` (with the
+LocalExecutor), ``dag-processor`` and ``triggerer`` (it runs the DAG's deadline alert). Airflow's
+metadata lives in a database of its own, ``airflow`` (``VAWG_AIRFLOW_METADATA_URL`` names another)
+on the warehouse's server (the embedded one by default), created when missing and migrated by
+``airflow db migrate``; the driver is psycopg 3, for both of Airflow's engines (the synchronous
+and the asynchronous one), so nothing beyond ``uv.lock`` is needed (no asyncpg).
+
+Sized for the machine: ``parallelism`` (how many task processes the LocalExecutor runs at once),
+``max_active_tasks_per_dag`` and the ``default_pool``'s slots are ``VAWG_AIRFLOW_PARALLELISM``,
+default the number of CPU cores (at least 2); one api-server worker; one DAG-parsing process;
+small metadata connection pools. Airflow's default of 32 workers took 2 GB idle on 2 cores.
+
+The processes belong to the command: each is started in a session of its own, its pid written to
+``$VAWG_HOME/airflow_stack/run/<name>.pid`` and its output to ``$VAWG_HOME/airflow_stack/logs/``
+(owner-only files); ``down`` stops exactly those processes (and their children: task processes),
+after checking that each pid is still the Airflow process it wrote. The api-server's secret and
+JWT key are generated once and kept owner-only in the stack's home, so every component (and every
+task, which the api-server gives a token) shares them.
+
+The login is Airflow's simple auth manager (one admin, ``vawg``, its password generated once):
+a local stack for one operator. The compose file uses the FAB auth manager, which ``uv.lock``
+carries as well.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from vawg_warehouse.config import Settings, get_settings
+from vawg_warehouse.private_files import write_private
+
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+USER = "vawg"
+PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
+METADATA_DATABASE = "airflow"
+METADATA_URL_ENV = "VAWG_AIRFLOW_METADATA_URL"
+PARALLELISM_ENV = "VAWG_AIRFLOW_PARALLELISM"
+PORT_ENV = "VAWG_AIRFLOW_PORT"
+DEFAULT_PORT = 8080
+HOST = "127.0.0.1"
+# The health endpoint's names for the components that report there.
+HEALTH_NAMES = {
+    "scheduler": "scheduler",
+    "dag-processor": "dag_processor",
+    "triggerer": "triggerer",
+}
+
+
+def stack_home(settings: Settings) -> Path:
+    return settings.home / "airflow_stack"
+
+
+def parallelism() -> int:
+    """Task processes at once: VAWG_AIRFLOW_PARALLELISM, else the CPU cores (at least 2)."""
+    raw = os.environ.get(PARALLELISM_ENV, "").strip()
+    if raw:
+        return max(1, int(raw))
+    return max(2, os.cpu_count() or 2)
+
+
+def port() -> int:
+    return int(os.environ.get(PORT_ENV) or DEFAULT_PORT)
+
+
+def metadata_url(settings: Settings) -> str:
+    """``postgresql://`` URL of Airflow's metadata database (a database of its own)."""
+    explicit = os.environ.get(METADATA_URL_ENV)
+    if explicit:
+        return explicit
+    from vawg_warehouse.warehouse import connection_info
+
+    return connection_info(settings).for_database(METADATA_DATABASE).url
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The same database for SQLAlchemy through psycopg 3 (sync and async engines alike)."""
+    scheme, rest = url.split("://", 1)
+    if scheme not in ("postgresql", "postgres") and not scheme.startswith("postgresql+"):
+        raise ValueError(f"{METADATA_URL_ENV} must be a postgresql:// URL, not {scheme}://")
+    return f"postgresql+psycopg://{rest}"
+
+
+def _secret(home: Path, name: str) -> str:
+    """A random secret kept owner-only in the stack's home (made once)."""
+    path = home / "secrets" / name
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(32)
+    write_private(path, value + "\n")
+    return value
+
+
+def stack_environment(settings: Settings, listen_port: int | None = None) -> dict[str, str]:
+    """The variables every component of the stack (and so every task) runs with."""
+    from vawg_warehouse.airflow_env import airflow_environment
+
+    listen_port = listen_port or port()
+    home = stack_home(settings)
+    for folder in (home, home / "logs", home / "run"):
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    workers = str(parallelism())
+    database = sqlalchemy_url(metadata_url(settings))
+    base_url = f"http://{HOST}:{listen_port}"
+    return {
+        **airflow_environment(settings),
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database,
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": database,
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE": "3",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW": "5",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": workers,
+        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": workers,
+        "AIRFLOW__CORE__MAX_ACTIVE_RUNS_PER_DAG": "1",
+        "AIRFLOW__CORE__DEFAULT_POOL_TASK_SLOT_COUNT": workers,
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
+        "AIRFLOW__CORE__AUTH_MANAGER": (
+            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+        ),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / PASSWORDS_FILE),
+        "AIRFLOW__API__BASE_URL": base_url,
+        "AIRFLOW__API__HOST": HOST,
+        "AIRFLOW__API__PORT": str(listen_port),
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__API__SECRET_KEY": _secret(home, "api_secret_key"),
+        "AIRFLOW__API_AUTH__JWT_SECRET": _secret(home, "jwt_secret"),
+        "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs" / "tasks"),
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        # A production stack carries the deadline alert (`vawg run` cannot: airflow_env.py).
+        "VAWG_DEADLINE_ALERT": os.environ.get("VAWG_DEADLINE_ALERT", "on"),
+    }
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    pid: int | None
+    running: bool
+    log: Path
+
+
+def _pid_file(settings: Settings, name: str) -> Path:
+    return stack_home(settings) / "run" / f"{name}.pid"
+
+
+def _log_file(settings: Settings, name: str) -> Path:
+    return stack_home(settings) / "logs" / f"{name}.log"
+
+
+def _is_ours(pid: int, name: str) -> bool:
+    """The pid is alive and is still the Airflow component we started (not a reused pid)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True  # no /proc (not Linux): trust the pid file
+    # The api-server renames itself "airflow api_server -- host:... port:...".
+    return "airflow" in cmdline and (name in cmdline or name.replace("-", "_") in cmdline)
+
+
+def components(settings: Settings | None = None) -> list[Component]:
+    settings = settings or get_settings()
+    found = []
+    for name in COMPONENTS:
+        pid = None
+        try:
+            pid = int(_pid_file(settings, name).read_text().strip())
+        except (OSError, ValueError):
+            pass
+        running = pid is not None and _is_ours(pid, name)
+        found.append(Component(name, pid, running, _log_file(settings, name)))
+    return found
+
+
+def _airflow() -> str:
+    candidate = Path(sys.executable).parent / "airflow"
+    return str(candidate) if candidate.exists() else "airflow"
+
+
+def ensure_metadata_database(settings: Settings) -> None:
+    """Create Airflow's metadata database when it is missing (the login must be allowed to)."""
+    import psycopg
+    from psycopg import sql
+
+    from vawg_warehouse.warehouse import ConnectionInfo
+
+    info = ConnectionInfo.from_url(metadata_url(settings))
+    with psycopg.connect(info.for_database("postgres").url, autocommit=True) as conn:
+        exists = conn.execute(
+            "select 1 from pg_database where datname = %s", (info.dbname,)
+        ).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(info.dbname)))
+
+
+def size_pools(settings: Settings, slots: int) -> None:
+    """The default pool's slots (Airflow sets them only when it creates the pool)."""
+    import psycopg
+
+    from vawg_warehouse.warehouse import ConnectionInfo
+
+    info = ConnectionInfo.from_url(metadata_url(settings))
+    with psycopg.connect(info.url, autocommit=True) as conn:
+        conn.execute("update slot_pool set slots = %s where pool = 'default_pool'", (slots,))
+
+
+def migrate_metadata(env: dict[str, str], settings: Settings) -> None:
+    log = _log_file(settings, "db-migrate")
+    with _private_log(log) as out:
+        subprocess.run(
+            [_airflow(), "db", "migrate"], env=env, stdout=out, stderr=subprocess.STDOUT, check=True
+        )
+
+
+def _private_log(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.chmod(path, 0o600)
+    return os.fdopen(fd, "a")
+
+
+def start(env: dict[str, str], settings: Settings) -> list[Component]:
+    """Start each component that is not running; returns them all."""
+    for component in components(settings):
+        if component.running:
+            continue
+        command = [_airflow(), component.name]
+        if component.name == "api-server":
+            command += ["--host", env["AIRFLOW__API__HOST"], "--port", env["AIRFLOW__API__PORT"]]
+        with _private_log(component.log) as out:
+            process = subprocess.Popen(
+                command,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # its own process group: down stops its children too
+                cwd=stack_home(settings),
+            )
+        write_private(_pid_file(settings, component.name), f"{process.pid}\n")
+    return components(settings)
+
+
+def health(base_url: str) -> dict | None:
+    try:
+        with urllib.request.urlopen(  # noqa: S310 - the local api-server
+            f"{base_url}/api/v2/monitor/health", timeout=5
+        ) as response:
+            return json.loads(response.read())
+    except (OSError, ValueError):
+        return None
+
+
+def all_healthy(report: dict | None) -> bool:
+    if not report:
+        return False
+    if (report.get("metadatabase") or {}).get("status") != "healthy":
+        return False
+    return all((report.get(key) or {}).get("status") == "healthy" for key in HEALTH_NAMES.values())
+
+
+def wait_healthy(base_url: str, settings: Settings, timeout: float = 300.0) -> dict:
+    """Wait until the api-server answers and reports every component healthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        report = health(base_url)
+        if all_healthy(report):
+            return report or {}
+        stopped = [c.name for c in components(settings) if not c.running]
+        if stopped:
+            raise RuntimeError(
+                f"Airflow component(s) stopped: {', '.join(stopped)} (logs in "
+                f"{stack_home(settings) / 'logs'})"
+            )
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Airflow not healthy after {timeout:.0f} s: {report}")
+        time.sleep(2)
+
+
+def password(settings: Settings) -> str | None:
+    try:
+        data = json.loads((stack_home(settings) / PASSWORDS_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return data.get(USER)
+
+
+def stop(settings: Settings | None = None, timeout: float = 30.0) -> list[str]:
+    """Stop the components this stack started (their process groups); returns their names."""
+    settings = settings or get_settings()
+    stopped = []
+    for component in components(settings):
+        if component.running and component.pid is not None:
+            try:
+                os.killpg(component.pid, signal.SIGTERM)
+            except OSError:
+                pass
+            stopped.append(component.name)
+    deadline = time.monotonic() + timeout
+    for component in components(settings):
+        if component.pid is None:
+            continue
+        while _is_ours(component.pid, component.name) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if _is_ours(component.pid, component.name):
+            try:
+                os.killpg(component.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        _pid_file(settings, component.name).unlink(missing_ok=True)
+    return stopped
+
+
+def up(settings: Settings | None = None, say=print, timeout: float = 300.0) -> int:
+    """Warehouse up and migrated, metadata database made and migrated, the four components
+    started and healthy; prints where and how to log in."""
+    from vawg_warehouse.ingest.privacy import KEY_ENV, demo_key
+    from vawg_warehouse.orchestration import prepare_warehouse
+
+    settings = settings or get_settings()
+    if settings.uses_embedded_warehouse and not os.environ.get(KEY_ENV):
+        demo_key(settings)  # the local demo only; a real deployment sets the key
+    prepare_warehouse(settings)
+    ensure_metadata_database(settings)
+    env = {**os.environ, **stack_environment(settings)}
+    base_url = env["AIRFLOW__API__BASE_URL"]
+    say(f"airflow db migrate ({metadata_url_redacted(settings)}) ...")
+    migrate_metadata(env, settings)
+    slots = parallelism()
+    size_pools(settings, slots)
+    say(f"starting {', '.join(COMPONENTS)} (LocalExecutor, parallelism {slots}) ...")
+    start(env, settings)
+    try:
+        wait_healthy(base_url, settings, timeout)
+    except RuntimeError as exc:
+        say(f"error: {exc}")
+        return 1
+    say(f"Airflow: {base_url}")
+    say(f"login: user {USER}, password {password(settings) or '(see the api-server log)'}")
+    say(f"logs and pid files: {stack_home(settings) / 'logs'}, {stack_home(settings) / 'run'}")
+    say("stop it with: vawg airflow down")
+    return 0
+
+
+def metadata_url_redacted(settings: Settings) -> str:
+    from vawg_warehouse.warehouse import ConnectionInfo
+
+    return ConnectionInfo.from_url(metadata_url(settings)).redacted()

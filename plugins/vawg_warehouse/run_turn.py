@@ -1,0 +1,69 @@
+"""One run of the nightly at a time, whatever started it: the DAG's first task, ``wait_for_turn``,
+waits (a sensor in reschedule mode: it holds no worker slot while it waits) until
+
+* the run before it (by logical date), if it is running, has finished, so a backfill's dates run
+  in date order, and
+* no other run that has already passed this gate is still going, so a backfill of past dates
+  started while a night is running waits for that night, and the night for the backfill.
+
+Why not ``max_active_runs=1`` alone: Airflow 3 applies a DAG's ``max_active_runs`` to scheduled
+and manual runs only; a backfill's runs are limited by the backfill's own ``max_active_runs``
+(default 10), counted apart from the DAG's (``airflow/jobs/scheduler_job_runner.py``), so
+``airflow backfill create`` ran three dates at once on the same files. The gate needs no pool and
+no lock table: Airflow's own task states say who holds the turn. Two runs that reach the gate in
+the same poke can both pass only if neither precedes the other, which backfill runs always do.
+
+Files, not dates, are the unit of work (README, "Backfills"): a run registers every file not yet
+taken whatever its logical date, so the first date of a backfill takes what is new and the later
+dates find nothing new and re-test the marts. The gate only makes them take turns.
+
+The decision is :func:`may_start` (plain data in, no Airflow: tested on its own); the DAG's task
+gathers the states through the Task SDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+GATE_TASK = "wait_for_turn"
+LAST_TASK = "record_outcome"
+ACTIVE_RUN_STATES = ("queued", "running")
+# A task instance in one of these has ended (or will never run): its run no longer holds the turn.
+ENDED_TASK_STATES = ("success", "failed", "skipped", "upstream_failed", "removed")
+
+
+def holders(task_states: Mapping[str, Mapping[str, str | None]], me: str) -> list[str]:
+    """Runs other than ``me`` that passed the gate and have not yet recorded their outcome."""
+    found = []
+    for run_id, states in task_states.items():
+        if run_id == me:
+            continue
+        if states.get(GATE_TASK) == "success" and states.get(LAST_TASK) not in ENDED_TASK_STATES:
+            found.append(run_id)
+    return sorted(found)
+
+
+def may_start(
+    me: str,
+    previous_run: tuple[str, str] | None,
+    task_states: Mapping[str, Mapping[str, str | None]],
+    run_states: Mapping[str, str],
+) -> tuple[bool, str]:
+    """Whether run ``me`` may go on, and why not. ``previous_run``: (run id, state) of the run
+    before it by logical date, if any; ``task_states``: run id -> {gate's and last task's state};
+    ``run_states``: the Airflow state of each holder (a run marked failed or success by hand, its
+    last task never run, no longer holds the turn)."""
+    # Only a running predecessor is waited for: a queued one may be held back by this very run
+    # (Airflow lets one scheduled or manual run be active, and this one may be it), and waiting
+    # for it would wait for ever. A running run that waits is never waited for by its own
+    # predecessors or by a run that passed the gate, so the waits cannot close a circle.
+    if previous_run is not None and previous_run[1] == "running":
+        return False, f"waiting for the run before it, {previous_run[0]}, to finish"
+    busy = [
+        run_id
+        for run_id in holders(task_states, me)
+        if run_states.get(run_id, "running") in ACTIVE_RUN_STATES
+    ]
+    if busy:
+        return False, f"waiting for {', '.join(busy)}, which is running"
+    return True, "no other run is going"

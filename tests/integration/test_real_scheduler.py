@@ -1,0 +1,193 @@
+"""The nightly under a real scheduler: `vawg airflow up` starts api-server, scheduler
+(LocalExecutor), dag-processor and triggerer on a PostgreSQL metadata database; the run is
+triggered through the api-server's REST API, as an operator would, and must build the same marts
+as the `airflow dags test` run of the shared fixture (tests/integration/conftest.py) on the same
+generated files.
+
+It reads the shared run's warehouse (so it is in that fixture's xdist group and runs before the
+tests that change it) and writes only databases and a home of its own. A backfill of three dates
+runs on a stack of its own (the DAG keeps its schedule there: a backfill needs one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import time
+from datetime import datetime, timedelta
+
+import psycopg
+import pytest
+
+from tests.conftest import TEST_KEY, create_database, drop_database
+from tests.integration.conftest import PERIODS, RUN_DATE, vawg
+from vawg_devtools.sample import generate
+from vawg_warehouse.airflow_api import AirflowApi
+
+pytestmark = pytest.mark.integration
+
+DAG_ID = "vawg_nightly"
+BACKFILL = [RUN_DATE + timedelta(days=n) for n in (1, 2, 3)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def mart_rows(url: str) -> dict[str, list[tuple]]:
+    """Every mart's rows as text, sorted; timestamps (when a row was built) left out."""
+    marts: dict[str, list[tuple]] = {}
+    with psycopg.connect(url) as conn:
+        tables = conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "and table_name like 'mart\\_%' order by 1"
+        ).fetchall()
+        for (table,) in tables:
+            columns = [
+                name
+                for name, kind in conn.execute(
+                    "select column_name, data_type from information_schema.columns "
+                    "where table_schema = 'marts' and table_name = %s order by ordinal_position",
+                    (table,),
+                ).fetchall()
+                if not kind.startswith("timestamp")
+            ]
+            listed = ", ".join(f'"{c}"::text' for c in columns)
+            rows = conn.execute(f'select {listed} from marts."{table}"').fetchall()  # noqa: S608
+            marts[table] = sorted(rows, key=lambda row: tuple(v or "" for v in row))
+    return marts
+
+
+@contextlib.contextmanager
+def airflow_up(server, tmp_path_factory, periods, rows: int, **extra: str):
+    """A warehouse, a metadata database and a home of its own, sample files in its landing
+    folder; the four Airflow processes up (the DAG paused, as at creation); all gone after."""
+    warehouse = create_database(server)
+    metadata = create_database(server, prefix="vawg_airflow_meta")
+    home = tmp_path_factory.mktemp("vawg_stack_home")
+    landing = home / "landing"
+    for start, end, seed in periods:
+        generate(landing, start=start, end=end, rows=rows, seed=seed)
+    port = free_port()
+    env = {
+        **os.environ,
+        "VAWG_HOME": str(home),
+        "VAWG_LANDING_DIR": str(landing),
+        "VAWG_WAREHOUSE_URL": warehouse.url,
+        "VAWG_PSEUDONYM_KEY": TEST_KEY,
+        "VAWG_AIRFLOW_METADATA_URL": metadata.url,
+        "VAWG_AIRFLOW_PORT": str(port),
+        **extra,
+    }
+    try:
+        started = vawg(env, "airflow", "up")
+        assert started.returncode == 0, started.stdout + started.stderr
+        login = next(
+            line for line in started.stdout.splitlines() if "login: user vawg, password" in line
+        )
+        api = AirflowApi(f"http://127.0.0.1:{port}", "vawg", login.rsplit(" ", 1)[-1])
+        api.wait_for_dag(DAG_ID)
+        yield {"api": api, "db": warehouse, "env": env, "home": home, "up": started}
+    finally:
+        vawg(env, "airflow", "down")
+        drop_database(warehouse)
+        drop_database(metadata)
+
+
+@pytest.fixture(scope="module")
+def stack(server, tmp_path_factory):
+    """The shared run's files; triggered runs only (no scheduled run races the triggered one)."""
+    with airflow_up(server, tmp_path_factory, PERIODS, 700, VAWG_NIGHTLY_SCHEDULE="none") as found:
+        yield found
+
+
+# With the triggered run's test (in the shared fixture's group: it reads that warehouse), so the
+# module's stack is started once, on one worker.
+@pytest.mark.xdist_group("airflow_run")
+def test_up_runs_four_components_with_pid_files_and_owner_only_logs(stack) -> None:
+    status = vawg(stack["env"], "airflow", "status")
+    assert status.returncode == 0, status.stdout + status.stderr
+    for name in ("api-server", "scheduler", "dag-processor", "triggerer"):
+        assert f"{name}" in status.stdout and "running (pid" in status.stdout
+        pid_file = stack["home"] / "airflow_stack" / "run" / f"{name}.pid"
+        log = stack["home"] / "airflow_stack" / "logs" / f"{name}.log"
+        assert pid_file.stat().st_mode & 0o077 == 0 and log.stat().st_mode & 0o077 == 0
+
+
+def test_a_triggered_run_succeeds_and_builds_the_marts_of_the_dags_test_run(
+    stack, pipeline
+) -> None:
+    api: AirflowApi = stack["api"]
+    run_id = api.trigger(DAG_ID, RUN_DATE)
+    api.unpause(DAG_ID)
+    finished = api.wait_for_run(DAG_ID, run_id)
+    states = {ti["task_id"]: ti["state"] for ti in api.task_instances(DAG_ID, run_id)}
+    assert finished["state"] == "success", states
+    assert states.pop("watcher") == "skipped"
+    assert set(states.values()) == {"success"}, states
+    assert pipeline["first"].returncode == 0, pipeline["first"].stdout[-2000:]
+    ours, theirs = mart_rows(stack["db"].url), mart_rows(pipeline["db"].url)
+    assert set(ours) == set(theirs) and len(ours) >= 10
+    for mart in theirs:
+        assert ours[mart] == theirs[mart], mart
+    assert sum(len(rows) for rows in ours.values()) > 0
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_a_backfill_runs_one_date_at_a_time_in_date_order(server, tmp_path_factory) -> None:
+    """Airflow runs a backfill's dates by the backfill's max_active_runs (3 here), not the
+    DAG's: the gate (vawg_warehouse.run_turn) makes them take turns, in date order; files are
+    the unit of work, so the first date takes every new file, the later dates register nothing,
+    and no file is taken twice (README, "Backfills"). The DAG keeps its nightly schedule (a
+    backfill needs one): unpausing it makes tonight's scheduled run too, which comes after the
+    backfill's dates by logical date and so waits for them."""
+    with airflow_up(server, tmp_path_factory, PERIODS[1:], 300) as stack:
+        _backfill_takes_turns(stack)
+
+
+def _backfill_takes_turns(stack) -> None:
+    api: AirflowApi = stack["api"]
+    api.backfill(DAG_ID, BACKFILL[0], BACKFILL[-1], max_active_runs=3)
+    api.unpause(DAG_ID)
+    deadline = datetime.now().timestamp() + 3600
+    while True:
+        runs = [r for r in api.runs(DAG_ID) if r["run_type"] == "backfill"]
+        if len(runs) == 3 and all(r["state"] in ("success", "failed") for r in runs):
+            break
+        assert datetime.now().timestamp() < deadline, runs
+        time.sleep(5)
+    runs.sort(key=lambda r: r["logical_date"])
+    assert [r["logical_date"][:10] for r in runs] == [d.isoformat() for d in BACKFILL]
+    assert [r["state"] for r in runs] == ["success"] * 3
+    spans = []
+    for run in runs:
+        work = [
+            ti
+            for ti in api.task_instances(DAG_ID, run["dag_run_id"])
+            if ti["task_id"] != "wait_for_turn" and ti["start_date"]
+        ]
+        spans.append(
+            (min(_moment(t["start_date"]) for t in work), max(_moment(t["end_date"]) for t in work))
+        )
+    for (_, ended), (began, _) in zip(spans, spans[1:], strict=False):
+        assert began >= ended, f"two backfill dates overlapped: {spans}"
+    with psycopg.connect(stack["db"].url) as conn:
+        takers = conn.execute(
+            "select dag_run_id, count(*) from audit.load_batch group by 1"
+        ).fetchall()
+        twice = conn.execute(
+            "select count(*) from (select file_sha256 from audit.load_batch "
+            "group by file_sha256 having count(*) > 1) as d"
+        ).fetchone()[0]
+        outcomes = conn.execute(
+            "select logical_date, state from audit.run_outcome order by logical_date"
+        ).fetchall()
+    assert [run_id for run_id, _ in takers] == [runs[0]["dag_run_id"]]  # the first took all
+    assert twice == 0
+    assert [(d, o) for d, o in outcomes if d in BACKFILL] == [(d, "success") for d in BACKFILL]

@@ -1,0 +1,110 @@
+"""`vawg airflow up|down|status` (vawg_warehouse.airflow_stack): the environment its four
+processes share, its pid files, and the compose file's matching sizes. The stack run for real is
+tests/integration/test_real_scheduler.py."""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.unit.test_deployment import EXAMPLE, _config, needs_compose
+from vawg_warehouse import airflow_stack
+from vawg_warehouse.cli import build_parser
+from vawg_warehouse.config import get_settings
+
+SIZING = (
+    "AIRFLOW__CORE__PARALLELISM",
+    "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG",
+    "AIRFLOW__CORE__MAX_ACTIVE_RUNS_PER_DAG",
+    "AIRFLOW__CORE__DEFAULT_POOL_TASK_SLOT_COUNT",
+    "AIRFLOW__API__WORKERS",
+    "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES",
+)
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("VAWG_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("VAWG_WAREHOUSE_URL", "postgresql://u:pw@db.example:5432/vawg")
+    monkeypatch.delenv(airflow_stack.METADATA_URL_ENV, raising=False)
+    monkeypatch.setenv(airflow_stack.PARALLELISM_ENV, "2")
+    return tmp_path / "home"
+
+
+def test_the_stack_runs_the_local_executor_on_a_postgresql_metadata_database_of_its_own(
+    home,
+) -> None:
+    env = airflow_stack.stack_environment(get_settings(), listen_port=8123)
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    # psycopg 3 for both engines: no asyncpg needed (Airflow would derive +asyncpg otherwise)
+    metadata = "postgresql+psycopg://u:pw@db.example:5432/airflow"
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == metadata
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] == metadata
+    assert env["AIRFLOW_CONN_VAWG_WAREHOUSE"].endswith("@db.example:5432/vawg")
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:8123/execution/"
+    # sized for 2 cores, not Airflow's 32 workers
+    assert [env[k] for k in SIZING] == ["2", "2", "1", "2", "1", "1"]
+    # a production stack keeps the deadline alert (`vawg run` leaves it out)
+    assert env["VAWG_DEADLINE_ALERT"] == "on"
+    # every component shares one api secret and one JWT key, kept owner-only
+    again = airflow_stack.stack_environment(get_settings(), listen_port=8123)
+    assert env["AIRFLOW__API_AUTH__JWT_SECRET"] == again["AIRFLOW__API_AUTH__JWT_SECRET"]
+    assert env["AIRFLOW__API__SECRET_KEY"] == again["AIRFLOW__API__SECRET_KEY"]
+    for secret in (home / "airflow_stack" / "secrets").iterdir():
+        assert stat.S_IMODE(secret.stat().st_mode) == 0o600, secret
+
+
+def test_the_metadata_database_can_be_named_and_must_be_postgresql(home, monkeypatch) -> None:
+    monkeypatch.setenv(airflow_stack.METADATA_URL_ENV, "postgresql://a:b@h:6543/meta")
+    env = airflow_stack.stack_environment(get_settings())
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == "postgresql+psycopg://a:b@h:6543/meta"
+    with pytest.raises(ValueError, match="postgresql"):
+        airflow_stack.sqlalchemy_url("sqlite:///x.db")
+
+
+def test_the_cli_has_up_down_and_status() -> None:
+    parser = build_parser()
+    for action in ("up", "down", "status"):
+        args = parser.parse_args(["airflow", action])
+        assert args.airflow_command == action
+    assert parser.parse_args(["airflow", "up", "--port", "8111"]).port == 8111
+
+
+def test_down_stops_only_the_processes_it_started(home) -> None:
+    settings = get_settings()
+    run = home / "airflow_stack" / "run"
+    run.mkdir(parents=True)
+    # a pid file naming a process that is not an Airflow component (a reused pid): left alone
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (run / "scheduler.pid").write_text(f"{stranger.pid}\n")
+        assert not [c for c in airflow_stack.components(settings) if c.running]
+        assert airflow_stack.stop(settings, timeout=1) == []
+        assert stranger.poll() is None
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+@needs_compose
+def test_compose_sizes_airflow_as_the_local_stack_does(tmp_path, monkeypatch) -> None:
+    env_file = tmp_path / ".env"
+    shutil.copy(EXAMPLE, env_file)
+    done = _config(env_file)
+    assert done.returncode == 0, done.stderr
+    services = yaml.safe_load(done.stdout)["services"]
+    monkeypatch.setenv(airflow_stack.PARALLELISM_ENV, "2")
+    monkeypatch.setenv("VAWG_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("VAWG_WAREHOUSE_URL", "postgresql://u:pw@h:5432/vawg")
+    local = airflow_stack.stack_environment(get_settings())
+    for name in ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor"):
+        env = services[name]["environment"]
+        assert [str(env.get(k)) for k in SIZING] == [local[k] for k in SIZING], name
+        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg://")
+        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"].startswith("postgresql+psycopg://")
