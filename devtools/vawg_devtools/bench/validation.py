@@ -284,13 +284,16 @@ def _one_big_batch(server: ConnectionInfo, settings: Settings, rows: int) -> dic
     with _database(server) as base:
         with psycopg.connect(base.url) as conn:
             migrate(conn)
-            act_as_pipeline(conn)  # the landing table is the pipeline's, as the loader's are
+            # The batch as the loader leaves it, written here by the bench's superuser: the
+            # pipeline login appends to the ledger only through the owner's functions
+            # (migration 020), which take a file, not a table made in SQL.
             (batch_id,) = conn.execute(
                 "insert into audit.load_batch (dataset, file_name, file_sha256, "
                 "file_size_bytes, status, rows_read) values (%s, %s, %s, 0, 'loaded', %s) "
                 "returning batch_id",
                 (DATASET, "force/crimes/crimes_2025-03-02.csv", secrets.token_hex(32), rows),
             ).fetchone()
+            act_as_pipeline(conn)  # the landing table is the pipeline's, as the loader's are
             table = sql.Identifier("landing", f"{DATASET}__b{batch_id}")
             conn.execute(sql.SQL(BIG_TABLE).format(table=table, rows=sql.Literal(rows)))
             conn.execute(sql.SQL(BIG_BAD_ROWS).format(table=table, rows=sql.Literal(rows)))
