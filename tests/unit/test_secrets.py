@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from tests.conftest import HANG_GUARD_SECONDS
+from tests.unit.test_deployment import _example
 from vawg_warehouse.ingest.privacy import KEY_ENV, PseudonymKeyError, resolve_key
 from vawg_warehouse.secrets_check import placeholders
 
@@ -38,15 +39,6 @@ INIT_SCRIPTS = {
 CHECKED_BY_VAWG = ("airflow-init", "vawg-migrate", "metabase-setup")
 # Services whose own command refuses first (a shell wrapper in docker-compose.yml).
 WRAPPED = ("redis", "metabase")
-
-
-def _example() -> dict[str, str]:
-    pairs = (
-        line.split("=", 1)
-        for line in EXAMPLE.read_text().splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
-    )
-    return {name.strip(): value.strip() for name, value in pairs}
 
 
 def _placeholders() -> dict[str, str]:
