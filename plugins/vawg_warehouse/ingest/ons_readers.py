@@ -29,12 +29,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from vawg_warehouse.ingest.batches import LoadError
-from vawg_warehouse.ingest.readers import Records, _cell_text, csv_records
+from vawg_warehouse.ingest.readers import (
+    Records,
+    _cell_text,
+    csv_records,
+    not_readable,
+    open_workbook,
+)
 
 # The MYE2 sheets read and the sex each holds (as the contract's `sex` column writes it).
 MYE2_SHEETS = {"MYE2 - Persons": "persons", "MYE2 - Females": "females", "MYE2 - Males": "males"}
 MYE2_HEADER = ["reference_year", "sex", "area_code", "area_name", "geography", "age", "population"]
 NOMIS_HEADER = ["reference_year", "sex", "area_name", "area_code", "measure", "population"]
+
+XLSX_OR_XLS = "file is an .xlsx or .xls workbook"
 
 _MID_YEAR = re.compile(r"mid-?\s?((?:19|20)[0-9]{2})", re.IGNORECASE)
 _MYE_SHORT = re.compile(r"mye((?:[0-9]{2}))(?![0-9])", re.IGNORECASE)
@@ -68,22 +76,10 @@ def sheets(path: Path, file_name: str) -> Iterator[tuple[str, Iterator[list[str]
     if path.suffix.lower() == ".xls" or path.read_bytes()[:4] == b"\xd0\xcf\x11\xe0":
         yield from _xls_sheets(path, file_name)
         return
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any failure to open is a bad file, said plainly
-        raise LoadError(
-            file_name,
-            f"not readable as an Excel workbook ({type(exc).__name__})",
-            rule="file is an .xlsx or .xls workbook",
-        ) from None
-    try:
+    with open_workbook(path, file_name, XLSX_OR_XLS) as workbook:
         for name in workbook.sheetnames:
             sheet = workbook[name]
             yield name, ([_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True))
-    finally:
-        workbook.close()
 
 
 def _xls_sheets(path: Path, file_name: str) -> Iterator[tuple[str, Iterator[list[str]]]]:
@@ -93,16 +89,12 @@ def _xls_sheets(path: Path, file_name: str) -> Iterator[tuple[str, Iterator[list
         raise LoadError(
             file_name,
             "an .xls workbook needs the xlrd package (or save the workbook as .xlsx)",
-            rule="file is an .xlsx or .xls workbook",
+            rule=XLSX_OR_XLS,
         ) from None
     try:
         book = xlrd.open_workbook(str(path), on_demand=True)
-    except Exception as exc:  # noqa: BLE001
-        raise LoadError(
-            file_name,
-            f"not readable as an Excel workbook ({type(exc).__name__})",
-            rule="file is an .xlsx or .xls workbook",
-        ) from None
+    except Exception as exc:  # noqa: BLE001 - any failure to open is a bad file, said plainly
+        raise not_readable(file_name, exc, "an Excel workbook", XLSX_OR_XLS) from None
     try:
         for name in book.sheet_names():
             sheet = book.sheet_by_name(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 from collections.abc import Iterable, Iterator
@@ -76,35 +77,61 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def xlsx_records(path: Path, file_name: str, sheet: str | None = None) -> Records:
-    """The rows of one worksheet, streamed (openpyxl read-only mode), with their row numbers."""
+def not_readable(file_name: str, exc: BaseException, kind: str, rule: str) -> LoadError:
+    """The error for a file that cannot be opened as ``kind``: the error's class, never its
+    message (which may quote the file's content)."""
+    return LoadError(
+        file_name,
+        f"not readable as {kind} ({type(exc).__name__}: truncated, damaged, "
+        "password-protected or another format)",
+        rule=rule,
+    )
+
+
+@contextlib.contextmanager
+def open_workbook(
+    path: Path, file_name: str, rule: str = "file is an .xlsx workbook", *, formulas: bool = False
+) -> Iterator:
+    """An .xlsx workbook opened read-only (streamed) and closed after; any failure to open it is
+    a LoadError naming the file and ``rule``. Cached values are read, or the formulas when
+    ``formulas`` is true."""
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(path, read_only=True, data_only=not formulas)
     except Exception as exc:  # noqa: BLE001 - any failure to open is a bad file, said plainly
+        raise not_readable(file_name, exc, "an Excel workbook", rule) from None
+    try:
+        yield workbook
+    finally:
+        workbook.close()
+
+
+def sheet_name(workbook, sheet: str | None, file_name: str) -> str:
+    """The worksheet a contract names (the first when it names none); a LoadError when the
+    workbook has no such sheet."""
+    if sheet is None:
+        return workbook.sheetnames[0]
+    if sheet not in workbook.sheetnames:
         raise LoadError(
             file_name,
-            f"not readable as an Excel workbook ({type(exc).__name__})",
-            rule="file is an .xlsx workbook",
-        ) from None
-    try:
-        if sheet is not None and sheet not in workbook.sheetnames:
-            raise LoadError(
-                file_name,
-                f"no worksheet named {sheet!r} (the workbook has "
-                f"{len(workbook.sheetnames)} other sheet(s))",
-                rule="workbook has the contract's worksheet",
-            )
-        worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
+            f"no worksheet named {sheet!r} (the workbook has "
+            f"{len(workbook.sheetnames)} other sheet(s))",
+            rule="workbook has the contract's worksheet",
+        )
+    return sheet
+
+
+def xlsx_records(path: Path, file_name: str, sheet: str | None = None) -> Records:
+    """The rows of one worksheet, streamed (openpyxl read-only mode), with their row numbers."""
+    with open_workbook(path, file_name) as workbook:
+        worksheet = workbook[sheet_name(workbook, sheet, file_name)]
         for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
             values = [_cell_text(v) for v in row]
             while values and values[-1] == "":
                 values.pop()
             if values:
                 yield number, values
-    finally:
-        workbook.close()
 
 
 def _first_bad_utf8_line(source: io.TextIOBase) -> int | None:

@@ -27,9 +27,10 @@ from pathlib import Path
 from xml.etree.ElementTree import iterparse
 
 from vawg_warehouse.ingest.batches import LoadError
-from vawg_warehouse.ingest.readers import Records, _cell_text
+from vawg_warehouse.ingest.readers import Records, _cell_text, not_readable
 
 WORKBOOK_SUFFIXES = (".ods", ".xlsx", ".xls")
+SPREADSHEET = "file is an .ods, .xlsx or .xls spreadsheet"
 
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
@@ -46,14 +47,6 @@ _LINE_BREAK = f"{{{_TEXT}}}line-break"
 MAX_REPEAT = 100_000
 
 SheetRow = tuple[str, int, list[str]]  # (sheet name, row number in the sheet, cells as text)
-
-
-def _not_readable(file_name: str, exc: BaseException, kind: str) -> LoadError:
-    return LoadError(
-        file_name,
-        f"not readable as {kind} ({type(exc).__name__}: truncated, damaged or not {kind})",
-        rule="file is an .ods, .xlsx or .xls spreadsheet",
-    )
 
 
 def _paragraph_text(element) -> str:
@@ -96,7 +89,7 @@ def ods_rows(path: Path, file_name: str) -> Iterator[SheetRow]:
         archive = zipfile.ZipFile(path)
         content = archive.open("content.xml")
     except (zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise _not_readable(file_name, exc, "an OpenDocument spreadsheet") from None
+        raise not_readable(file_name, exc, "an OpenDocument spreadsheet", SPREADSHEET) from None
     sheet, number = "", 0
     try:
         with archive, content:
@@ -121,7 +114,7 @@ def ods_rows(path: Path, file_name: str) -> Iterator[SheetRow]:
                             file_name,
                             f"sheet {sheet!r}, row {number + 1}: a value repeated {times} times",
                             line=number + 1,
-                            rule="file is an .ods, .xlsx or .xls spreadsheet",
+                            rule=SPREADSHEET,
                         )
                     cells.extend([""] * empty_run + [text] * times)
                     empty_run = 0
@@ -135,7 +128,7 @@ def ods_rows(path: Path, file_name: str) -> Iterator[SheetRow]:
                         file_name,
                         f"sheet {sheet!r}, row {number + 1}: a row repeated {rows} times",
                         line=number + 1,
-                        rule="file is an .ods, .xlsx or .xls spreadsheet",
+                        rule=SPREADSHEET,
                     )
                 for _ in range(rows):
                     number += 1
@@ -148,7 +141,7 @@ def ods_rows(path: Path, file_name: str) -> Iterator[SheetRow]:
             f"sheet {sheet!r} breaks off after row {number} ({type(exc).__name__}): the "
             "spreadsheet is truncated or damaged",
             line=number + 1,
-            rule="file is an .ods, .xlsx or .xls spreadsheet",
+            rule=SPREADSHEET,
         ) from None
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from vawg_warehouse.ingest.batches import LoadError
 from vawg_warehouse.ingest.contracts import Contract
-from vawg_warehouse.ingest.readers import Records, _cell_text
+from vawg_warehouse.ingest.readers import Records, _cell_text, open_workbook, sheet_name
 
 NUMBER_TYPES = ("integer", "numeric")
 DATE_TYPES = ("date", "timestamp")
@@ -61,28 +61,12 @@ def _fits(value: object, column_type: str) -> bool:
 def records(path: Path, file_name: str, contract: Contract) -> Records:
     """The rows of the contract's worksheet as text, with their row numbers (header first), each
     cell checked as above; raises LoadError naming the sheet, cell and rule."""
-    from openpyxl import load_workbook
-
     sheet = contract.file_format.get("sheet")
-    try:
-        values_book = load_workbook(path, read_only=True, data_only=True)
-        formula_book = load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # noqa: BLE001 - any failure to open is a bad file, said plainly
-        raise LoadError(
-            file_name,
-            f"not readable as an Excel workbook ({type(exc).__name__}: truncated, "
-            "password-protected or not .xlsx)",
-            rule="file is an .xlsx workbook",
-        ) from None
-    try:
-        if sheet is not None and sheet not in values_book.sheetnames:
-            raise LoadError(
-                file_name,
-                f"no worksheet named {sheet!r} (the workbook has "
-                f"{len(values_book.sheetnames)} other sheet(s))",
-                rule="workbook has the contract's worksheet",
-            )
-        name = sheet or values_book.sheetnames[0]
+    with (
+        open_workbook(path, file_name) as values_book,
+        open_workbook(path, file_name, formulas=True) as formula_book,
+    ):
+        name = sheet_name(values_book, sheet, file_name)
         if getattr(values_book[name], "sheet_state", "visible") != "visible":
             raise LoadError(
                 file_name,
@@ -90,9 +74,6 @@ def records(path: Path, file_name: str, contract: Contract) -> Records:
                 rule="the return is on a visible sheet",
             )
         yield from _checked_rows(values_book[name], formula_book[name], name, file_name, contract)
-    finally:
-        values_book.close()
-        formula_book.close()
 
 
 def _checked_rows(values_sheet, formula_sheet, name: str, file_name: str, contract: Contract):
