@@ -9,9 +9,14 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import HANG_GUARD_SECONDS
 from vawg_warehouse.airflow_env import with_airflow_environment
 from vawg_warehouse.config import get_settings
+
+# `airflow db migrate` and Airflow's API app: the full suite, not the fast tier (README)
+pytestmark = pytest.mark.slow
 
 PROBE = r"""
 import json

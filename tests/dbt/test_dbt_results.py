@@ -65,6 +65,7 @@ def _rows(url: str, sql: str, *params) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
+@pytest.mark.slow  # a dbt build: the full suite, not the fast tier (README)
 def test_the_hook_records_the_invocation_with_its_airflow_run(dbt_build) -> None:
     assert dbt_build["done"].returncode == 0, dbt_build["done"].stdout[-3000:]
     run_results = json.loads((dbt_build["target"] / "run_results.json").read_text())
@@ -82,6 +83,7 @@ def test_the_hook_records_the_invocation_with_its_airflow_run(dbt_build) -> None
     assert count == len(nodes) > 1  # the seed and its tests
 
 
+@pytest.mark.slow  # a dbt build: the full suite, not the fast tier (README)
 def test_every_node_result_is_recorded_as_in_run_results_json(dbt_build) -> None:
     run_results = json.loads((dbt_build["target"] / "run_results.json").read_text())
     expected = {
@@ -104,6 +106,7 @@ def test_every_node_result_is_recorded_as_in_run_results_json(dbt_build) -> None
     assert {r["unique_id"] for r in results} == set(expected)
 
 
+@pytest.mark.slow  # a dbt build: the full suite, not the fast tier (README)
 def test_run_results_json_gives_the_same_rows_as_the_hook(dbt_build, server) -> None:
     path = dbt_build["target"] / "run_results.json"
     # Recording the same invocation again changes nothing.

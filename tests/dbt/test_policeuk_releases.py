@@ -70,6 +70,7 @@ def landing(migrated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return landing
 
 
+@pytest.mark.slow  # a dbt build: the full suite, not the fast tier (README)
 def test_the_newer_release_wins_whatever_order_the_files_were_registered_in(migrated, landing):
     # The January 2023 archive: the month as police.uk published it then.
     street(landing / ARCHIVE, "Investigation complete; no suspect identified")

@@ -24,6 +24,9 @@ from vawg_warehouse import orchestration as o
 from vawg_warehouse.config import get_settings
 from vawg_warehouse.dbt_run import transform
 
+# a dbt build of the public models: the full suite, not the fast tier (README)
+pytestmark = pytest.mark.slow
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "policeuk"
 # Not a police.uk wording: a stand-in for a new one.
 UNKNOWN = "Offender given a conditional caution"

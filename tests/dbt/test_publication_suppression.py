@@ -30,6 +30,9 @@ import pytest
 from tests.conftest import migrated_for_module
 from tests.dbt.crafted_marts import CODES, LAS, invoke, write_crime_marts
 
+# a dbt build of the publication models: the full suite, not the fast tier (README)
+pytestmark = pytest.mark.slow
+
 MONTH = date(2025, 1, 1)
 
 

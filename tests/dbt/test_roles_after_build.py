@@ -25,6 +25,9 @@ from tests.conftest import (
 from vawg_warehouse.dbt_run import runner
 from vawg_warehouse.migrations import migrate
 
+# a dbt build of every model: the full suite, not the fast tier (README)
+pytestmark = pytest.mark.slow
+
 SYSTEM = ("pg_catalog", "information_schema", "pg_toast")
 
 

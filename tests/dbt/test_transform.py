@@ -126,6 +126,7 @@ def test_a_group_is_built_only_when_something_it_reads_changed(migrated) -> None
         assert plan("shared").command == "test"
 
 
+@pytest.mark.slow  # dbt builds of groups: the full suite, not the fast tier (README)
 def test_build_then_test_only_then_a_failure_through_the_task_functions(migrated) -> None:
     """The DAG's dbt tasks, without Airflow: shared and one family are built on an empty
     warehouse, every result reaches audit.dbt_result; run again, they are tested only. Then the

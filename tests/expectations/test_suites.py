@@ -692,9 +692,20 @@ def test_a_clean_batch_passes(dataset: str, landing_table, _gx_database: Connect
     assert report.all_passed, format_failures(report, f"{dataset}.csv")
 
 
-@pytest.mark.parametrize(
-    ("dataset", "rule", "change"), CRITICAL_CASES, ids=[f"{d}:{r}" for d, r, _ in CRITICAL_CASES]
-)
+def _tiered(cases: list[tuple[str, str, dict]]) -> list:
+    """force_crimes' cases (the most rules) in the fast tier; every other dataset's in the full
+    suite (each case is a GX validation of its own: about 300 in all)."""
+    return [
+        pytest.param(
+            *case,
+            id=f"{case[0]}:{case[1]}",
+            marks=() if case[0] == "force_crimes" else pytest.mark.slow,
+        )
+        for case in cases
+    ]
+
+
+@pytest.mark.parametrize(("dataset", "rule", "change"), _tiered(CRITICAL_CASES))
 def test_each_critical_rule_catches_its_row(
     dataset: str, rule: str, change: dict, landing_table, _gx_database: ConnectionInfo
 ) -> None:
@@ -710,9 +721,7 @@ def test_each_critical_rule_catches_its_row(
     assert not report.success
 
 
-@pytest.mark.parametrize(
-    ("dataset", "rule", "change"), WARNING_CASES, ids=[f"{d}:{r}" for d, r, _ in WARNING_CASES]
-)
+@pytest.mark.parametrize(("dataset", "rule", "change"), _tiered(WARNING_CASES))
 def test_a_warning_rule_flags_its_row_but_the_batch_passes(
     dataset: str, rule: str, change: dict, landing_table, _gx_database: ConnectionInfo
 ) -> None:

@@ -241,6 +241,7 @@ def test_the_deadline_callback_posts_that_the_marts_are_late(monkeypatch) -> Non
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # dbt source freshness on a warehouse: in the full suite (README)
 def test_stale_sources_are_recorded_and_warned_about_never_failed(migrated, caplog) -> None:
     """An empty warehouse: every source is stale. The check warns, records and returns."""
     ctx = o.run_context("vawg_nightly", "run-fresh", None)
