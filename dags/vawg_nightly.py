@@ -22,10 +22,12 @@
   and PDF); `record_outcome`, last and whatever happened before, records the run's outcome
   (failed, each failed task and its error; incomplete; or success) in audit.run_outcome and
   rewrites the run report to say it; `watcher` fails the run if any task failed.
-* Alerts (vawg_warehouse.notify, configured by environment): every task's failure goes to the
-  configured webhook or email; a deadline alert fires when the run has not finished (the marts
-  are not fresh) by VAWG_MARTS_FRESH_BY (default 07:00 UTC); VAWG_DEADLINE_ALERT=off leaves it
-  out (`vawg run` does: `airflow dags test` cannot run a DAG with one on Airflow 3.3.2).
+* Alerts (vawg_warehouse.notify, configured by environment): a task's first failed try goes to
+  the configured webhook or email at once, once per run and cause, marked as retrying; a retry
+  that succeeds sends an all-clear; a failure for good of a cause not yet alerted alerts too; a
+  deadline alert fires when the run has not finished (the marts are not fresh) by
+  VAWG_MARTS_FRESH_BY (default 07:00 UTC); VAWG_DEADLINE_ALERT=off leaves it out (`vawg run`
+  does: `airflow dags test` cannot run a DAG with one on Airflow 3.3.2).
 
 Wiring only: every task calls `vawg_warehouse.orchestration` (imported inside the task). Parsing
 reads the constants in `vawg_warehouse.ingest.datasets`, nothing else: no dbt, no manifest, no I/O.
@@ -54,6 +56,8 @@ from vawg_warehouse.notify import (
     marts_late,
     nightly_schedule,
     task_failed,
+    task_recovered,
+    task_retrying,
 )
 
 default_args = {
@@ -63,6 +67,10 @@ default_args = {
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=30),
     "on_failure_callback": task_failed,
+    # the first failed try of a cause alerts at once (not after the retries' back-off); a
+    # retry that succeeds sends the all-clear (vawg_warehouse.notify)
+    "on_retry_callback": task_retrying,
+    "on_success_callback": task_recovered,
 }
 
 # The marts are due by VAWG_MARTS_FRESH_BY (UTC): that long after the scheduled start. Left out

@@ -23,7 +23,10 @@ value), and where its log is; nothing else. Sending never raises: an alert that 
 delivered is logged, and the task's own failure stands.
 
 The core never imports Airflow: the DAG's ``on_failure_callback`` calls :func:`task_failed` with
-Airflow's context and the deadline alert calls :func:`marts_late` (in the triggerer).
+Airflow's context, its ``on_retry_callback`` :func:`task_retrying` (a failed try alerts at once,
+once per cause and run, marked as retrying), its ``on_success_callback`` :func:`task_recovered`
+(an all-clear when a retry mended it) and the deadline alert calls :func:`marts_late` (in the
+triggerer).
 """
 
 from __future__ import annotations
@@ -181,19 +184,18 @@ def _mail(settings: AlertSettings, alert: Alert) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def task_failure_alert(context: dict) -> Alert:
+def _facts(context: dict) -> dict[str, str]:
     ti = context.get("ti") or context.get("task_instance")
     dag_run = context.get("dag_run")
-    from vawg_warehouse.run_outcome import root_cause
-
-    exception = root_cause(context.get("exception"))
-    facts = {
+    return {
         "dag": str(getattr(ti, "dag_id", None) or getattr(dag_run, "dag_id", "")),
         "run": str(getattr(dag_run, "run_id", None) or context.get("run_id", "")),
         "task": str(getattr(ti, "task_id", "")),
         "try": str(getattr(ti, "try_number", "")),
-        "error": f"{type(exception).__name__}: {_safe(exception)}" if exception else "unknown",
     }
+
+
+def _links(facts: dict[str, str], ti: object) -> None:
     base = os.environ.get(BASE_URL_ENV, "").strip().rstrip("/")
     if base and facts["run"] and facts["task"]:
         from urllib.parse import quote
@@ -205,10 +207,51 @@ def task_failure_alert(context: dict) -> Alert:
         facts["log"] = f"{base}/dags/{dag}/runs/{run}/tasks/{facts['task']}"
         facts["report"] = f"{base}{URL_PREFIX}/reports/{RUNS_FOLDER}/{safe_name(facts['run'])}.html"
     elif getattr(ti, "log_url", None):
-        facts["log"] = str(ti.log_url)
+        facts["log"] = str(getattr(ti, "log_url", ""))
+
+
+def task_failure_alert(context: dict, retrying: bool = False) -> Alert:
+    """The alert for a failed task, or (``retrying``) for a failed try Airflow will retry: it
+    says so, and that an all-clear follows if the retry succeeds."""
+    ti = context.get("ti") or context.get("task_instance")
+    from vawg_warehouse.run_outcome import root_cause
+
+    exception = root_cause(context.get("exception"))
+    facts = _facts(context)
+    tries = getattr(ti, "max_tries", None)
+    if retrying and isinstance(tries, int) and tries > 0:
+        facts["try"] = f"{facts['try']} of {tries + 1}"
+    facts["error"] = f"{type(exception).__name__}: {_safe(exception)}" if exception else "unknown"
+    _links(facts, ti)
+    if retrying:
+        title = f"VAWG warehouse: task {facts['task']} failed, retrying ({facts['dag']})"
+        after: tuple[str, ...] = (
+            "Airflow retries it: an all-clear follows if it recovers. No further alert for this "
+            "cause in this run: if no all-clear comes, it failed for good and the run report "
+            "says FAILED.",
+        )
+    else:
+        title = f"VAWG warehouse: task {facts['task']} failed ({facts['dag']})"
+        after = ()
     return Alert(
-        "task_failed",
-        f"VAWG warehouse: task {facts['task']} failed ({facts['dag']})",
+        "task_retrying" if retrying else "task_failed",
+        title,
+        (*(f"{k}: {v}" for k, v in facts.items()), *after),
+        facts,
+    )
+
+
+def all_clear_alert(context: dict, causes: list[tuple[str, str]]) -> Alert:
+    """A task that had failed recovered on a retry, and nothing else of the run is still failing
+    with that cause: the alert sent for it is over."""
+    ti = context.get("ti") or context.get("task_instance")
+    facts = _facts(context)
+    facts["recovered from"] = "; ".join(f"{c}: {m}" if m else c for c, m in causes)
+    _links(facts, ti)
+    return Alert(
+        "all_clear",
+        f"VAWG warehouse: all clear, task {facts['task']} recovered on try {facts['try']} "
+        f"({facts['dag']})",
         tuple(f"{k}: {v}" for k, v in facts.items()),
         facts,
     )
@@ -218,27 +261,58 @@ def task_failure_alert(context: dict) -> Alert:
 MARKER_TASKS = ("watcher", "record_outcome")
 
 
-def task_failed(context: dict) -> None:
-    """``on_failure_callback`` of every task of the nightly DAG (default_args): the failure goes
-    into audit.task_failure (vawg_warehouse.run_outcome), then one alert per cause and run: a
-    failure whose error class and message another task of the run already had sends none."""
+def _failure(context: dict, retrying: bool) -> None:
     ti = context.get("ti") or context.get("task_instance")
     if getattr(ti, "task_id", None) in MARKER_TASKS:
         return
-    new_cause = True
+    alert = True
     try:
         from vawg_warehouse.outcome_tasks import record_failure
 
-        new_cause = record_failure(context)
+        alert = record_failure(context, retrying=retrying)
     except Exception as exc:  # noqa: BLE001 - never mask the task's own failure
         log.error("could not record the failure in the warehouse: %s", type(exc).__name__)
-    if not new_cause:
-        log.info("no alert: another task of this run already failed with the same error")
+    if not alert:
+        log.info("no alert: this run's alert for the same error was sent already")
         return
     try:
-        send(task_failure_alert(context))
+        send(task_failure_alert(context, retrying=retrying))
     except Exception as exc:  # noqa: BLE001 - never mask the task's own failure
         log.error("could not build the failure alert: %s", type(exc).__name__)
+
+
+def task_failed(context: dict) -> None:
+    """``on_failure_callback`` of every task of the nightly DAG (default_args): the failure goes
+    into audit.task_failure (vawg_warehouse.run_outcome), then one alert per cause and run: none
+    when the run's alert for the same error class and message went out already (at a failed try
+    of this task or another's) and a task it hit is still failing."""
+    _failure(context, retrying=False)
+
+
+def task_retrying(context: dict) -> None:
+    """``on_retry_callback`` of every task of the nightly DAG: the failed try is recorded and,
+    when its cause is new in the run, alerted at once, marked as retrying, rather than after
+    the retries and their back-off (minutes): the task's final failure with the same cause then
+    sends nothing more."""
+    _failure(context, retrying=True)
+
+
+def task_recovered(context: dict) -> None:
+    """``on_success_callback`` of every task of the nightly DAG: after a retry (try 2 or later),
+    an all-clear for each cause its failed tries had that no other task of the run still fails
+    with. A first try's success does nothing (no connection, no query)."""
+    ti = context.get("ti") or context.get("task_instance")
+    try_number = getattr(ti, "try_number", None)
+    if not isinstance(try_number, int) or try_number <= 1:
+        return
+    try:
+        from vawg_warehouse.outcome_tasks import record_recovery
+
+        causes = record_recovery(context)
+        if causes:
+            send(all_clear_alert(context, causes))
+    except Exception as exc:  # noqa: BLE001 - never fail a task that succeeded
+        log.warning("could not check for an all-clear: %s", type(exc).__name__)
 
 
 def fresh_by() -> time:

@@ -14,50 +14,101 @@ from vawg_warehouse.warehouse import connect
 log = logging.getLogger(__name__)
 
 
-def record_failure(context: dict, settings: Settings | None = None) -> bool:
-    """From a task's failure callback: add the failure to audit.task_failure. True when its
-    cause (error class and message) is new in the run, so the caller alerts once per cause."""
-    from vawg_warehouse import run_outcome
-
+def _ids(context: dict) -> tuple[object, object, str | None, str | None]:
     ti = context.get("ti") or context.get("task_instance")
     dag_run = context.get("dag_run")
     run_id = getattr(dag_run, "run_id", None) or context.get("run_id")
-    task_id = getattr(ti, "task_id", None)
+    return ti, dag_run, run_id, getattr(ti, "task_id", None)
+
+
+def _failures(conn, run_id: str) -> list[tuple[str, tuple[str, str]]]:
+    """Every failure recorded in the run, failed tries included: (task, cause)."""
+    from vawg_warehouse.run_outcome import without_mark
+
+    rows = conn.execute(
+        "select task_id, error_class, message from audit.task_failure where dag_run_id = %s "
+        "order by task_failure_id",
+        (run_id,),
+    ).fetchall()
+    return [(task, (error_class, without_mark(message))) for task, error_class, message in rows]
+
+
+def _open(
+    failures: list[tuple[str, tuple[str, str]]],
+    cause: tuple[str, str],
+    states: dict[str, str | None] | None,
+    task_id: str,
+) -> set[str]:
+    """The tasks other than ``task_id`` that failed with ``cause`` in the run and have not since
+    succeeded (Airflow's state; with no states known, every one of them)."""
+    return {
+        task
+        for task, found in failures
+        if found == cause and task != task_id and (states is None or states.get(task) != "success")
+    }
+
+
+def record_failure(
+    context: dict, settings: Settings | None = None, *, retrying: bool = False
+) -> bool:
+    """From a task's failure callback (or, ``retrying``, its retry callback): add the failed try
+    to audit.task_failure. True when the caller should alert: nothing else in the run is still
+    failing with the same cause (error class and message), so each cause alerts once, at its
+    first failed try, and again only if it comes back after every task it hit had recovered."""
+    from vawg_warehouse import run_outcome
+
+    ti, dag_run, run_id, task_id = _ids(context)
     if not run_id or not task_id:
         return True
     exc = run_outcome.root_cause(context.get("exception"))
+    cause = (type(exc).__name__ if exc is not None else "unknown", run_outcome.safe_message(exc))
+    dag_id = getattr(dag_run, "dag_id", None) or getattr(ti, "dag_id", None)
+    states = task_states(ti, str(dag_id), run_id) if dag_id else None
     settings = settings or settings_for_task()
-    with connect(settings, autocommit=True, connect_timeout=10) as conn:
-        seen = conn.execute(
-            "select count(*) from audit.task_failure where dag_run_id = %s and error_class = %s "
-            "and message = %s and task_id <> %s",
-            (
-                run_id,
-                type(exc).__name__ if exc is not None else "unknown",
-                run_outcome.safe_message(exc),
-                task_id,
-            ),
-        ).fetchone()[0]
+    with connect(settings, autocommit=True, connect_timeout=10) as conn, conn.transaction():
+        # one failure of the run at a time decides, so two tasks failing together alert once
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", ("vawg alerts " + run_id,))
+        failures = _failures(conn, run_id)
+        earlier_try = any(t == task_id and c == cause for t, c in failures)
+        alert = not earlier_try and not _open(failures, cause, states, task_id)
         run_outcome.record_task_failure(
             conn,
-            dag_id=getattr(dag_run, "dag_id", None) or getattr(ti, "dag_id", None),
+            dag_id=dag_id,
             dag_run_id=run_id,
             task_id=task_id,
             exc=exc,
             map_index=getattr(ti, "map_index", -1),
             try_number=getattr(ti, "try_number", None),
+            retrying=retrying,
         )
-    return seen == 0
+    return alert
+
+
+def record_recovery(context: dict, settings: Settings | None = None) -> list[tuple[str, str]]:
+    """From a task's success callback, after a retry: the causes its failed tries had that no
+    other task of the run is still failing with (each gets an all-clear). Nothing is written."""
+    ti, dag_run, run_id, task_id = _ids(context)
+    if not run_id or not task_id:
+        return []
+    dag_id = getattr(dag_run, "dag_id", None) or getattr(ti, "dag_id", None)
+    states = task_states(ti, str(dag_id), run_id) if dag_id else None
+    settings = settings or settings_for_task()
+    with connect(settings, autocommit=True, connect_timeout=10) as conn, conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", ("vawg alerts " + run_id,))
+        failures = _failures(conn, run_id)
+    mine = list(dict.fromkeys(c for t, c in failures if t == task_id))
+    return [cause for cause in mine if not _open(failures, cause, states, task_id)]
 
 
 def task_states(ti, dag_id: str, run_id: str) -> dict[str, str | None] | None:
     """Every task's state in this run, asked of Airflow by a running task; None if it cannot
     say (the outcome then rests on the failures recorded)."""
     try:
-        return ti.get_task_states(dag_id=dag_id, run_ids=[run_id]).get(run_id, {})
+        found = ti.get_task_states(dag_id=dag_id, run_ids=[run_id]).get(run_id, {})
     except Exception as exc:  # noqa: BLE001 - the recorded failures still decide
         log.warning("task states not available (%s): using the failures recorded", exc)
         return None
+    return {task: _value(state) for task, state in found.items()}
 
 
 def record_outcome(

@@ -4,7 +4,10 @@ Two records in the audit schema (migration 017):
 
 * ``audit.task_failure``: the nightly DAG's ``on_failure_callback`` writes one row each time a
   task fails for good: the task, the try, the error's class and :func:`safe_message` of it (quoted
-  text, numbers after a colon and database detail removed, so never a cell value).
+  text, numbers after a colon and database detail removed, so never a cell value). Its
+  ``on_retry_callback`` writes one for a failed try that Airflow will retry, the message ending in
+  :data:`RETRYING_MARK`: a task that then succeeds is no cause of the run's failure (Airflow's
+  state decides), and one whose last try was retried is still going, not failed.
 * ``audit.run_outcome``: the DAG's last task (trigger rule ``all_done``) records, once every other
   task has ended, ``failed`` (a task failed: each is named with its error class and message),
   ``incomplete`` (no task failed, yet files the run registered were left unfinished) or
@@ -34,6 +37,7 @@ NOT_RUN_STATES = frozenset({"upstream_failed"})
 ENDED_STATES = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
 UNFINISHED_BATCH_STATUSES = ("registered", "loaded", "validated")
 MAX_MESSAGE = 300
+RETRYING_MARK = " (will retry)"  # ends the message of a failed try that Airflow retries
 
 _QUOTED = re.compile(r"""("[^"]*"|'[^']*'|“[^”]*”)""")
 _AFTER_COLON_VALUE = re.compile(r"(:\s*)(-?\d[\d.,]*\b)")
@@ -62,12 +66,28 @@ def safe_message(exc: BaseException | str | None) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
 
 
+def without_mark(message: str) -> str:
+    """A failure's message without :data:`RETRYING_MARK`: what a retried try and the task's final
+    failure have in common (their cause)."""
+    return message[: -len(RETRYING_MARK)] if message.endswith(RETRYING_MARK) else message
+
+
 @dataclass
 class FailedTask:
     task_id: str
     error_class: str
     message: str
     failed_at: datetime | None = None
+
+    @property
+    def retrying(self) -> bool:
+        """A failed try that Airflow retries (not a failure for good, unless the task is failed)."""
+        return self.message.endswith(RETRYING_MARK)
+
+    def for_good(self) -> FailedTask:
+        return FailedTask(
+            self.task_id, self.error_class, without_mark(self.message), self.failed_at
+        )
 
     def line(self) -> str:
         cause = f"{self.error_class}: {self.message}" if self.message else self.error_class
@@ -135,8 +155,10 @@ def record_task_failure(
     exc: BaseException | None,
     map_index: int | None = -1,
     try_number: int | None = None,
+    retrying: bool = False,
 ) -> None:
-    """One row in audit.task_failure (the DAG's failure callback calls it)."""
+    """One row in audit.task_failure (the DAG's failure callback calls it; its retry callback,
+    with ``retrying``, for a failed try that Airflow retries)."""
     exc = root_cause(exc)
     with conn.transaction():
         conn.execute(
@@ -149,7 +171,7 @@ def record_task_failure(
                 -1 if map_index is None else map_index,
                 try_number,
                 type(exc).__name__ if exc is not None else "unknown",
-                safe_message(exc),
+                safe_message(exc) + (RETRYING_MARK if retrying else ""),
             ),
         )
 
@@ -162,8 +184,18 @@ def decide(
 ) -> Outcome:
     """The outcome from the task states (Airflow's, when known), the failures recorded and the
     files left unfinished. A task in state ``failed`` with no recorded failure (killed, or its
-    callback could not reach the warehouse) is named with the error class ``unknown``."""
+    callback could not reach the warehouse) is named with the error class ``unknown``. A task
+    whose failed try was retried is a cause only if Airflow says it failed (it recovered
+    otherwise); with no states known, only if its last record is a failure for good."""
     causes = {f.task_id: f for f in failures if f.task_id not in NOT_A_CAUSE}
+    if task_states is None:
+        causes = {t: f for t, f in causes.items() if not f.retrying}
+    else:
+        causes = {
+            t: f.for_good()
+            for t, f in causes.items()
+            if not (f.retrying or task_states.get(t) == "success") or task_states.get(t) == "failed"
+        }
     not_run = 0
     if task_states is not None:
         for task_id, state in sorted(task_states.items()):
@@ -288,8 +320,8 @@ def of_run(conn: psycopg.Connection, dag_run_id: str) -> Outcome | None:
     found = recorded(conn, dag_run_id)
     if found is not None:
         return found
-    failures = failures_of_run(conn, dag_run_id)
-    if not failures:
+    failures = [f for f in failures_of_run(conn, dag_run_id) if not f.retrying]
+    if not failures:  # none, or only tries being retried
         return None
     outcome = decide(dag_run_id, None, failures, unfinished_files(conn, dag_run_id))
     outcome.final = False
@@ -322,9 +354,13 @@ def last_refresh(conn: psycopg.Connection) -> tuple[str, datetime] | None:
             union all
             select p.dag_run_id, p.finished_at from audit.pipeline_run as p
             where not exists (select from audit.run_outcome as o where o.dag_run_id = p.dag_run_id)
-              and not exists (select from audit.task_failure as f where f.dag_run_id = p.dag_run_id)
+              and not exists (
+                select from audit.task_failure as f
+                where f.dag_run_id = p.dag_run_id and f.message not like %s
+              )
         ) as refreshed
         order by at desc limit 1
-        """
+        """,
+        ("%" + RETRYING_MARK,),
     ).fetchone()
     return (row[0], row[1]) if row else None

@@ -38,6 +38,16 @@ for dag_id, dag in bag.dags.items():
                     for c in (t.on_failure_callback if isinstance(t.on_failure_callback, list)
                               else [t.on_failure_callback] if t.on_failure_callback else [])
                 ],
+                "on_retry": [
+                    f"{c.__module__}.{c.__qualname__}"
+                    for c in (t.on_retry_callback if isinstance(t.on_retry_callback, list)
+                              else [t.on_retry_callback] if t.on_retry_callback else [])
+                ],
+                "on_success": [
+                    f"{c.__module__}.{c.__qualname__}"
+                    for c in (t.on_success_callback if isinstance(t.on_success_callback, list)
+                              else [t.on_success_callback] if t.on_success_callback else [])
+                ],
             }
             for t in dag.tasks
         },

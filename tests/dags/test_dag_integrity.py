@@ -136,6 +136,12 @@ def test_every_task_alerts_on_failure_and_the_marts_have_a_deadline(dagbag) -> N
     assert all(
         t["on_failure"] == ["vawg_warehouse.notify.task_failed"] for t in dag["tasks"].values()
     )
+    # the first failed try alerts at once (issue 17), a retry that succeeds sends the all-clear
+    assert all(
+        t["on_retry"] == ["vawg_warehouse.notify.task_retrying"]
+        and t["on_success"] == ["vawg_warehouse.notify.task_recovered"]
+        for t in dag["tasks"].values()
+    )
     assert dag["deadlines"] == [
         {
             "reference": "DagRunLogicalDateDeadline",

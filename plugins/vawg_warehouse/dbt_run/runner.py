@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,6 +103,7 @@ def invoke(
     from dbt.cli.main import dbtRunner
 
     settings = settings or get_settings()
+    _release_at_exit()
     os.environ.update(connection_info(settings).dbt_env())
     for name, value in QUIET_DEFAULTS.items():
         os.environ.setdefault(name, value)
@@ -110,6 +111,52 @@ def invoke(
         command, args, settings, flags=flags, target_path=target_path, log_path=log_path
     )
     return dbtRunner(manifest=manifest).invoke(argv)
+
+
+_released_by: int | None = None  # the process that registered _release (a fork clears atexit)
+_forget: list[Callable[[], None]] = []  # what lets go of dbt objects kept by this package
+
+
+def forget_at_exit(callback: Callable[[], None]) -> None:
+    """Have ``callback`` let go of dbt objects this package keeps (the parsed manifest) when the
+    process exits, before they are collected (see :func:`_release_at_exit`)."""
+    _forget.append(callback)
+
+
+def _release_at_exit() -> None:
+    """Free dbt's locks when this process exits, once per process.
+
+    dbt makes its locks from a ``spawn`` multiprocessing context (the manifest's, each adapter's
+    connection lock): named POSIX semaphores that multiprocessing's resource tracker watches and
+    that are unlinked when the lock object is freed or, at exit, by multiprocessing's own atexit
+    hook. Airflow runs a task in a child it forks, clears the atexit hooks registered before the
+    fork (multiprocessing's among them: the LocalExecutor's worker had imported it) and leaves by
+    ``os._exit``, running only the hooks registered after. Nothing then frees dbt's locks and the
+    resource tracker reports them at shutdown on the task's stderr ("There appear to be 3 leaked
+    semaphore objects"), which Airflow logs at error level in every successful dbt task. This
+    hook, registered after the fork, frees them: the adapters and the parsed manifest are let go
+    and collected, and each lock's finaliser unlinks its semaphore and tells the tracker."""
+    global _released_by
+    if _released_by == os.getpid():
+        return
+    import atexit
+
+    atexit.register(_release)
+    _released_by = os.getpid()
+
+
+def _release() -> None:
+    import gc
+
+    try:
+        from dbt.adapters.factory import reset_adapters
+
+        reset_adapters()
+    except Exception:  # noqa: BLE001, S110 - at exit: nothing left to report to
+        pass
+    for callback in _forget:
+        callback()
+    gc.collect()
 
 
 def run(

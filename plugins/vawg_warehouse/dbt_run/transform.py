@@ -192,6 +192,7 @@ def plan_group(
 # --------------------------------------------------------------------------------------------
 
 _manifests: dict[tuple[str, str], Any] = {}
+runner.forget_at_exit(_manifests.clear)  # a manifest holds one of dbt's locks (runner.py)
 
 
 def _cache_dir(settings: Settings) -> Path:

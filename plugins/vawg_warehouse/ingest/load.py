@@ -20,7 +20,6 @@ import psycopg
 from psycopg import sql
 
 from vawg_warehouse.audit import Batch, transition
-from vawg_warehouse.ingest import columnar
 from vawg_warehouse.ingest.batches import LoadError, LoadResult, file_sha256
 from vawg_warehouse.ingest.contracts import Contract
 from vawg_warehouse.ingest.privacy import Pseudonymiser
@@ -153,6 +152,10 @@ def copy_csv_file(
 ) -> LoadResult:
     """COPY a CSV file: the columnar fast path (columnar.py) when every line is one row, else
     (or when it gives way half-way: its rows are undone) the exact row-by-row path."""
+    # numpy, imported here: every task imports this module (through orchestration), only the
+    # load task needs it, and importing it is most of a task's start-up (about 1 s)
+    from vawg_warehouse.ingest import columnar
+
     hashed = [contract.column_names.index(c.name) for c in contract.pseudonymised]
     try:
         with conn.transaction(), path.open("rb") as stream:
