@@ -12,12 +12,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import HANG_GUARD_SECONDS
 from vawg_warehouse.airflow_env import with_airflow_environment
 from vawg_warehouse.config import get_settings
 
 SCRIPT = Path(__file__).with_name("forked_task.py")
 ROOT = Path(__file__).resolve().parents[2]
+
+# a dbt seed against a warehouse in an Airflow-style forked child: the full suite (README)
+pytestmark = pytest.mark.slow
 
 
 def test_a_successful_dbt_task_writes_no_error_line(migrated) -> None:
