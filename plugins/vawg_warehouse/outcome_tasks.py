@@ -4,8 +4,12 @@ vawg_warehouse.run_outcome; orchestration re-exports them for the DAG file."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from datetime import date
+
+import psycopg
 
 from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.task_settings import settings_for_task
@@ -48,6 +52,21 @@ def _open(
     }
 
 
+@contextlib.contextmanager
+def _run_failures(
+    ti, dag_run, run_id: str, settings: Settings | None
+) -> Iterator[tuple[psycopg.Connection, str | None, dict[str, str | None] | None, list]]:
+    """(connection, dag id, Airflow's task states, failures recorded) for one run, under the
+    run's alert lock: one failure or recovery of the run decides at a time, so two tasks
+    failing together alert once."""
+    dag_id = getattr(dag_run, "dag_id", None) or getattr(ti, "dag_id", None)
+    states = task_states(ti, str(dag_id), run_id) if dag_id else None
+    settings = settings or settings_for_task()
+    with connect(settings, autocommit=True, connect_timeout=10) as conn, conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", ("vawg alerts " + run_id,))
+        yield conn, dag_id, states, _failures(conn, run_id)
+
+
 def record_failure(
     context: dict, settings: Settings | None = None, *, retrying: bool = False
 ) -> bool:
@@ -62,13 +81,7 @@ def record_failure(
         return True
     exc = run_outcome.root_cause(context.get("exception"))
     cause = (type(exc).__name__ if exc is not None else "unknown", run_outcome.safe_message(exc))
-    dag_id = getattr(dag_run, "dag_id", None) or getattr(ti, "dag_id", None)
-    states = task_states(ti, str(dag_id), run_id) if dag_id else None
-    settings = settings or settings_for_task()
-    with connect(settings, autocommit=True, connect_timeout=10) as conn, conn.transaction():
-        # one failure of the run at a time decides, so two tasks failing together alert once
-        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", ("vawg alerts " + run_id,))
-        failures = _failures(conn, run_id)
+    with _run_failures(ti, dag_run, run_id, settings) as (conn, dag_id, states, failures):
         earlier_try = any(t == task_id and c == cause for t, c in failures)
         alert = not earlier_try and not _open(failures, cause, states, task_id)
         run_outcome.record_task_failure(
@@ -90,12 +103,8 @@ def record_recovery(context: dict, settings: Settings | None = None) -> list[tup
     ti, dag_run, run_id, task_id = _ids(context)
     if not run_id or not task_id:
         return []
-    dag_id = getattr(dag_run, "dag_id", None) or getattr(ti, "dag_id", None)
-    states = task_states(ti, str(dag_id), run_id) if dag_id else None
-    settings = settings or settings_for_task()
-    with connect(settings, autocommit=True, connect_timeout=10) as conn, conn.transaction():
-        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", ("vawg alerts " + run_id,))
-        failures = _failures(conn, run_id)
+    with _run_failures(ti, dag_run, run_id, settings) as (_, _, states, failures):
+        pass
     mine = list(dict.fromkeys(c for t, c in failures if t == task_id))
     return [cause for cause in mine if not _open(failures, cause, states, task_id)]
 
