@@ -38,7 +38,6 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
-from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +61,8 @@ def _smtp_password_file() -> str | None:
     if not path:
         return None
     try:
-        return Path(path).read_text().strip() or None
+        with open(path) as handle:  # (no pathlib: the DAG file imports this module)
+            return handle.read().strip() or None
     except OSError as exc:
         log.error("VAWG_ALERT_SMTP_PASSWORD_FILE cannot be read (%s)", type(exc).__name__)
         return None
