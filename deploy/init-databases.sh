@@ -3,8 +3,16 @@
 # (docker-entrypoint-initdb.d): the warehouse's roles, database and logins as README "Pointing
 # it at a real PostgreSQL and Airflow" describes. Airflow's metadata is on another server
 # (airflow-db, deploy/init-metadata-db.sh). Passwords come from the environment
-# (docker-compose.yml, from .env); none has a default.
+# (docker-compose.yml, from .env), the loader's from the file VAWG_LOADER_PASSWORD_FILE names (a
+# compose secret); none has a default.
 set -eu
+
+if [ -n "${VAWG_LOADER_PASSWORD_FILE:-}" ]; then
+    if ! VAWG_LOADER_PASSWORD=$(cat "$VAWG_LOADER_PASSWORD_FILE"); then
+        echo "init-databases: VAWG_LOADER_PASSWORD_FILE cannot be read" >&2
+        exit 1
+    fi
+fi
 
 for name in VAWG_MIGRATOR_PASSWORD VAWG_LOADER_PASSWORD VAWG_METABASE_DB_PASSWORD POSTGRES_PASSWORD; do
     eval "value=\${$name:-}"

@@ -4,6 +4,8 @@
   (``audit.load_batch``, as :class:`Batch` rows);
 * the batches and failed rules of an Airflow run, as the run report shows them;
 * validations (``audit.validation_run`` / ``audit.validation_result``);
+* :func:`append_rows`: how the pipeline adds any other row to audit (only through the owner's
+  ``audit.append_rows``, migration 022: it holds no insert on an audit table);
 * the rules a batch broke, by name (``vawg quarantine list``, ``vawg status``);
 * dbt group builds (``audit.dbt_group_build``) and dbt's node results of a run;
 * what ``vawg status`` shows: each dataset's last run, each group's last attempt, the last
@@ -16,9 +18,10 @@ Expectations, dbt or Airflow.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -30,6 +33,37 @@ from vawg_warehouse.run_context import RunContext
 
 if TYPE_CHECKING:
     from vawg_warehouse.validate.results import ValidationReport
+
+
+# --------------------------------------------------------------------------------------------
+# Appending to the audit trail
+# --------------------------------------------------------------------------------------------
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Jsonb):
+        return value.obj
+    return str(value)  # Decimal and the like: the column's type reads the text
+
+
+def append_rows(
+    conn: psycopg.Connection, table: str, rows: Sequence[dict[str, Any]]
+) -> list[int | None]:
+    """Append ``rows`` (column -> value) to ``audit.<table>`` through the owner's
+    ``audit.append_rows`` (migration 022): the pipeline's login holds no insert on audit, and
+    what the server stamps (ids, times) it does not give. Returns the new rows' ids, in order
+    (None for a table without one; a row that was already there gives none)."""
+    if not rows:
+        return []
+    document = json.dumps([dict(r) for r in rows], default=_json_value)
+    return [
+        r[0]
+        for r in conn.execute(
+            "select audit.append_rows(%s, %s::jsonb)", (table, document)
+        ).fetchall()
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -171,68 +205,55 @@ def store_validations(conn: psycopg.Connection, reports: list[ValidationReport])
         return []
     version = code_version()
     run_ids: list[int] = []
-    with conn.transaction(), conn.cursor() as cur:
-        cur.executemany(
-            """
-            insert into audit.validation_run (
-                batch_id, suite_name, suite_sha256, gx_version, success,
-                critical_failures, warning_failures, dag_run_id, started_at, finished_at,
-                parameters, result_format, code_version
+    with conn.transaction():
+        for report in reports:
+            (run_id,) = append_rows(
+                conn,
+                "validation_run",
+                [
+                    {
+                        "batch_id": report.batch_id,
+                        "suite_name": report.suite_name,
+                        "suite_sha256": report.suite_sha256,
+                        "gx_version": report.gx_version,
+                        "success": report.success,
+                        "critical_failures": len(report.critical_failures),
+                        "warning_failures": len(report.warning_failures),
+                        "dag_run_id": report.dag_run_id,
+                        "started_at": report.started_at,
+                        "finished_at": report.finished_at,
+                        "parameters": report.parameters,
+                        "result_format": report.result_format,
+                        "code_version": version,
+                    }
+                ],
             )
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-            returning validation_run_id
-            """,
+            assert run_id is not None
+            run_ids.append(run_id)
+        append_rows(
+            conn,
+            "validation_result",
             [
-                (
-                    report.batch_id,
-                    report.suite_name,
-                    report.suite_sha256,
-                    report.gx_version,
-                    report.success,
-                    len(report.critical_failures),
-                    len(report.warning_failures),
-                    report.dag_run_id,
-                    report.started_at,
-                    report.finished_at,
-                    Jsonb(report.parameters),
-                    report.result_format,
-                    version,
-                )
-                for report in reports
+                {
+                    "validation_run_id": run_id,
+                    "expectation_index": r.index,
+                    "rule": r.rule,
+                    "expectation_type": r.expectation_type,
+                    "column_name": r.column,
+                    "severity": r.severity,
+                    "success": r.success,
+                    "element_count": r.element_count,
+                    "unexpected_count": r.unexpected_count,
+                    "unexpected_percent": r.unexpected_percent,
+                    "failing_row_numbers": list(r.failing_row_numbers) or None,
+                    "observed_value": r.observed_value,
+                    "kwargs": r.kwargs,
+                    "error": r.error,
+                }
+                for run_id, report in zip(run_ids, reports, strict=True)
+                for r in report.results
             ],
-            returning=True,
         )
-        while True:
-            row = cur.fetchone()
-            assert row is not None
-            run_ids.append(int(row[0]))
-            if not cur.nextset():
-                break
-        with cur.copy(
-            "copy audit.validation_result (validation_run_id, expectation_index, rule, "
-            "expectation_type, column_name, severity, success, element_count, unexpected_count, "
-            "unexpected_percent, failing_row_numbers, observed_value, kwargs, error) from stdin"
-        ) as copy:
-            for run_id, report in zip(run_ids, reports, strict=True):
-                for r in report.results:
-                    copy.write_row(
-                        (
-                            run_id,
-                            r.index,
-                            r.rule,
-                            r.expectation_type,
-                            r.column,
-                            r.severity,
-                            r.success,
-                            r.element_count,
-                            r.unexpected_count,
-                            r.unexpected_percent,
-                            list(r.failing_row_numbers) or None,
-                            None if r.observed_value is None else Jsonb(r.observed_value),
-                            Jsonb(r.kwargs),
-                            r.error,
-                        )
-                    )
     return run_ids
 
 
@@ -335,29 +356,27 @@ def record_group_build(
 ) -> None:
     """One dbt group's build (or test) and why, finished now."""
     with conn.transaction():
-        conn.execute(
-            """
-            insert into audit.dbt_group_build (
-                group_name, command, reason, dbt_project_sha256, published_through_event_id,
-                success, node_count, failed_nodes, dbt_invocation_id, dag_id, dag_run_id,
-                task_id, started_at, finished_at
-            ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp())
-            """,
-            (
-                group,
-                command,
-                reason,
-                dbt_project_sha256,
-                published_through_event_id,
-                success,
-                node_count,
-                failed_nodes,
-                dbt_invocation_id,
-                ctx.dag_id,
-                ctx.dag_run_id,
-                task_id,
-                started_at,
-            ),
+        append_rows(
+            conn,
+            "dbt_group_build",
+            [
+                {
+                    "group_name": group,
+                    "command": command,
+                    "reason": reason,
+                    "dbt_project_sha256": dbt_project_sha256,
+                    "published_through_event_id": published_through_event_id,
+                    "success": success,
+                    "node_count": node_count,
+                    "failed_nodes": failed_nodes,
+                    "dbt_invocation_id": dbt_invocation_id,
+                    "dag_id": ctx.dag_id,
+                    "dag_run_id": ctx.dag_run_id,
+                    "task_id": task_id,
+                    "started_at": started_at,
+                    "finished_at": datetime.now(UTC),
+                }
+            ],
         )
 
 

@@ -8,6 +8,7 @@ Where alerts go is configuration, from the environment (docker-compose passes it
 | ``VAWG_ALERT_SMTP_HOST`` | send an email through this SMTP server (with the variables below) |
 | ``VAWG_ALERT_SMTP_PORT`` | default 587 (STARTTLS); 465 for SMTP over TLS; 25 for none |
 | ``VAWG_ALERT_SMTP_USER``, ``VAWG_ALERT_SMTP_PASSWORD`` | login, when the server needs one |
+| ``VAWG_ALERT_SMTP_PASSWORD_FILE`` | or the password in a file (a compose secret; empty: none) |
 | ``VAWG_ALERT_EMAIL_FROM``, ``VAWG_ALERT_EMAIL_TO`` | sender; recipients, comma-separated |
 | ``VAWG_MARTS_FRESH_BY`` | HH:MM (UTC) by which the nightly marts must be rebuilt; default 07:00 |
 | ``VAWG_BASE_URL`` | the Airflow UI's address as operators reach it (links in alerts) |
@@ -55,6 +56,21 @@ SCHEDULE_ENV = "VAWG_NIGHTLY_SCHEDULE"
 MAX_FIELD = 300
 
 
+def _smtp_password_file() -> str | None:
+    """The SMTP password from the file VAWG_ALERT_SMTP_PASSWORD_FILE names (docker-compose.yml:
+    a compose secret, not an environment variable); None when unset, empty or unreadable (an
+    alert is then sent without a login, and the server says why it refused)."""
+    path = os.environ.get("VAWG_ALERT_SMTP_PASSWORD_FILE")
+    if not path:
+        return None
+    try:
+        with open(path) as handle:  # (no pathlib: the DAG file imports this module)
+            return handle.read().strip() or None
+    except OSError as exc:
+        log.error("VAWG_ALERT_SMTP_PASSWORD_FILE cannot be read (%s)", type(exc).__name__)
+        return None
+
+
 @dataclass(frozen=True)
 class AlertSettings:
     webhook_url: str | None = None
@@ -75,7 +91,7 @@ class AlertSettings:
             smtp_host=env.get(SMTP_HOST_ENV) or None,
             smtp_port=int(env.get("VAWG_ALERT_SMTP_PORT") or 587),
             smtp_user=env.get("VAWG_ALERT_SMTP_USER") or None,
-            smtp_password=env.get("VAWG_ALERT_SMTP_PASSWORD") or None,
+            smtp_password=env.get("VAWG_ALERT_SMTP_PASSWORD") or _smtp_password_file(),
             email_from=env.get("VAWG_ALERT_EMAIL_FROM") or None,
             email_to=to,
         )

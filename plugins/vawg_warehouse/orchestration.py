@@ -13,7 +13,7 @@ import functools
 import logging
 from datetime import date
 
-from vawg_warehouse.audit import corrections_of_run, get_batches
+from vawg_warehouse.audit import append_rows, corrections_of_run, get_batches
 from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.ingest.batches import (
     LoadError,
@@ -421,7 +421,6 @@ def finish_run(
 ) -> dict:
     """Record the run's summary in audit.pipeline_run, stamped with the versions of the code, the
     suites and the dbt project (vawg_warehouse.versions), and log it for the operator."""
-    from psycopg.types.json import Jsonb
 
     from vawg_warehouse import versions
     from vawg_warehouse.ingest import landing_check
@@ -433,20 +432,21 @@ def finish_run(
     stamp = versions.current(settings)
     with connect(settings) as conn, conn.transaction():
         landing_check.record_unrecognised(conn, run_id, strays)
-        conn.execute(
-            "insert into audit.pipeline_run (dag_id, dag_run_id, logical_date, code_version, "
-            "suites_sha256, dbt_project_sha256, versions, summary) "
-            "values (%s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                dag_id,
-                run_id,
-                logical_date,
-                stamp.code,
-                stamp.suites_sha256,
-                stamp.dbt_project_sha256,
-                Jsonb(stamp.as_dict()),
-                Jsonb(summary),
-            ),
+        append_rows(
+            conn,
+            "pipeline_run",
+            [
+                {
+                    "dag_id": dag_id,
+                    "dag_run_id": run_id,
+                    "logical_date": logical_date,
+                    "code_version": stamp.code,
+                    "suites_sha256": stamp.suites_sha256,
+                    "dbt_project_sha256": stamp.dbt_project_sha256,
+                    "versions": stamp.as_dict(),
+                    "summary": summary,
+                }
+            ],
         )
     for line in format_summary(summary):
         log.info("%s", line)

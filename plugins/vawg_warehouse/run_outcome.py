@@ -28,7 +28,8 @@ from datetime import date, datetime
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
+
+from vawg_warehouse.audit import append_rows
 
 SUCCESS, FAILED, INCOMPLETE = "success", "failed", "incomplete"
 # Tasks that mark or record a failure rather than cause one.
@@ -161,18 +162,20 @@ def record_task_failure(
     with ``retrying``, for a failed try that Airflow retries)."""
     exc = root_cause(exc)
     with conn.transaction():
-        conn.execute(
-            "insert into audit.task_failure (dag_id, dag_run_id, task_id, map_index, try_number, "
-            "error_class, message) values (%s, %s, %s, %s, %s, %s, %s)",
-            (
-                dag_id,
-                dag_run_id,
-                task_id,
-                -1 if map_index is None else map_index,
-                try_number,
-                type(exc).__name__ if exc is not None else "unknown",
-                safe_message(exc) + (RETRYING_MARK if retrying else ""),
-            ),
+        append_rows(
+            conn,
+            "task_failure",
+            [
+                {
+                    "dag_id": dag_id,
+                    "dag_run_id": dag_run_id,
+                    "task_id": task_id,
+                    "map_index": -1 if map_index is None else map_index,
+                    "try_number": try_number,
+                    "error_class": type(exc).__name__ if exc is not None else "unknown",
+                    "message": safe_message(exc) + (RETRYING_MARK if retrying else ""),
+                }
+            ],
         )
 
 
@@ -226,19 +229,23 @@ def record(
     failures = failures_of_run(conn, dag_run_id)
     outcome = decide(dag_run_id, task_states, failures, unfinished_files(conn, dag_run_id))
     with conn.transaction():
+        (outcome_id,) = append_rows(
+            conn,
+            "run_outcome",
+            [
+                {
+                    "dag_id": dag_id,
+                    "dag_run_id": dag_run_id,
+                    "logical_date": logical_date,
+                    "state": outcome.state,
+                    "failed_tasks": [t.as_dict() for t in outcome.failed_tasks],
+                    "tasks_not_run": outcome.tasks_not_run,
+                    "unfinished_files": outcome.unfinished_files,
+                }
+            ],
+        )
         row = conn.execute(
-            "insert into audit.run_outcome (dag_id, dag_run_id, logical_date, state, failed_tasks, "
-            "tasks_not_run, unfinished_files) values (%s, %s, %s, %s, %s, %s, %s) "
-            "returning recorded_at",
-            (
-                dag_id,
-                dag_run_id,
-                logical_date,
-                outcome.state,
-                Jsonb([t.as_dict() for t in outcome.failed_tasks]),
-                outcome.tasks_not_run,
-                outcome.unfinished_files,
-            ),
+            "select recorded_at from audit.run_outcome where run_outcome_id = %s", (outcome_id,)
         ).fetchone()
     outcome.recorded_at = row[0] if row else None
     return outcome

@@ -99,10 +99,34 @@ class ConnectionInfo:
         return f"postgresql://{self.user}:***@{self.host}:{self.port}/{self.dbname}"
 
 
+# The password of VAWG_WAREHOUSE_URL's login in a file (a compose secret) rather than in the URL,
+# which then holds none: docker-compose.yml gives the file only to the containers that run tasks.
+PASSWORD_FILE_ENV = "VAWG_WAREHOUSE_PASSWORD_FILE"
+
+
+def secret_from_file(variable: str) -> str | None:
+    """The content of the file the environment variable ``variable`` names (trimmed), None when
+    it is not set. A file that cannot be read is an error naming the variable, never a value."""
+    path = os.environ.get(variable)
+    if not path:
+        return None
+    try:
+        return Path(path).read_text().strip()
+    except OSError as exc:
+        raise WarehouseError(
+            f"{variable} names a file that cannot be read ({type(exc).__name__})"
+        ) from None
+
+
 def connection_info(settings: Settings | None = None) -> ConnectionInfo:
     settings = settings or get_settings()
     if settings.external_warehouse_url:
-        return ConnectionInfo.from_url(settings.external_warehouse_url)
+        info = ConnectionInfo.from_url(settings.external_warehouse_url)
+        if urlsplit(settings.external_warehouse_url).password is None:
+            password = secret_from_file(PASSWORD_FILE_ENV)
+            if password:
+                info = ConnectionInfo(info.host, info.port, info.user, password, info.dbname)
+        return info
     return ConnectionInfo(
         host="127.0.0.1",
         port=settings.embedded_port,

@@ -69,10 +69,10 @@ def test_a_register_dated_in_the_future_is_critical(
 ) -> None:
     """A misnamed snapshot (its name, and so every row, dated after now) would win for ever."""
     rows = clean_rows("funding_grants")
-    for row in rows:
-        row["register_date"] = "2025-03-05"
+    for row in rows:  # the day after the run (as_of 2025-03-03): within the contract's bounds
+        row["register_date"] = "2025-03-04"
     batch_id, table = landing_table("funding_grants", rows)
-    report = _validate("funding_grants", table, batch_id, _gx_database, extract_date="2025-03-05")
+    report = _validate("funding_grants", table, batch_id, _gx_database, extract_date="2025-03-04")
     assert report.failed_rules() == ["register_date is not in the future"]
     result = _result(report, "register_date is not in the future")
     assert result.unexpected_count == len(rows) and not report.success

@@ -153,3 +153,215 @@ def test_a_grant_to_bi_readers_outside_bi_is_taken_away_by_the_owner_and_fails_t
         ).fetchone()
     assert readable == (False, False, True)
     transform.secure_bi_grants()  # nothing left to take away: passes
+
+
+# Every audit table the pipeline adds rows to (migration 022), with a row it might add.
+APPENDED = {
+    "task_failure": "(dag_id, dag_run_id, task_id, error_class, message) "
+    "values ('d', 'run-1', 'load', 'ValueError', 'x')",
+    "run_outcome": "(dag_id, dag_run_id, state) values ('d', 'run-1', 'success')",
+    "pipeline_run": "(dag_id, dag_run_id, code_version) values ('d', 'run-1', 'v')",
+    "refused_file": "(dataset, file_name, rule, message) values ('force_crimes', 'a', 'r', 'm')",
+    "unrecognised_file": "(dag_run_id, file_name) values ('run-1', 'stray.csv')",
+    "source_freshness": "(source_name, table_name, status) values ('s', 't', 'pass')",
+    "dbt_group_build": "(group_name, command, reason, success, node_count) "
+    "values ('g', 'build', 'r', true, 1)",
+    "publication_audit": "(suppressed_cells, unprotected_cells, recovered_cells, "
+    "protection_interval, problems, programs, seconds, is_decision) "
+    "values (1, 0, 0, 0.1, 1, 1, 1, false)",
+}
+
+
+RUN = {
+    "suite_sha256": "00" * 32,
+    "gx_version": "1",
+    "started_at": "2025-01-02T01:00:00Z",
+    "finished_at": "2025-01-02T01:00:01Z",
+    "result_format": "counts",
+    "code_version": "v",
+}
+
+
+def test_the_pipeline_appends_every_other_audit_row_only_through_the_owner(
+    migrated, make_login
+) -> None:
+    """Validations, rows set aside, task failures, run outcomes and every other audit table
+    the pipeline writes: no insert, update or delete of its own (a forged validation that
+    passed, rows set aside from a published batch, a failure stamped with another time); it
+    appends through audit.append_rows, which checks what it can."""
+    pipeline = make_login(migrated, "vawg_pipeline")
+    with psycopg.connect(pipeline.url, autocommit=True) as conn:
+        conn.execute("set role vawg_pipeline")
+        published = _published_batch(conn)
+        (loaded,) = conn.execute(
+            "select batch_id from audit.register_batch('force_crimes', 'force/crimes/l.csv', "
+            "%s, 10, 'd', 'run-1', null, null, null, null, '{}'::jsonb)",
+            ("12" * 32,),
+        ).fetchone()
+        conn.execute(f"create table landing.force_crimes__b{loaded} (_row_number int)")
+        conn.execute(f"insert into landing.force_crimes__b{loaded} values (1), (2)")
+        conn.execute(
+            "select audit.batch_transition(%s, 'loaded', '{}', 'run-1', null, 2)", (loaded,)
+        )
+
+        # By hand: refused on every table, for insert, update and delete.
+        for table, values in APPENDED.items():
+            _refused(conn, f"insert into audit.{table} {values}")
+        _refused(
+            conn,
+            "insert into audit.validation_run (batch_id, suite_name, success, critical_failures, "
+            "warning_failures) values (%s, 'force_crimes', true, 0, 0)",
+            (published,),
+        )
+        _refused(
+            conn,
+            "insert into audit.rejected_row (batch_id, row_number, rule, expectation_type) "
+            "values (%s, 1, 'r', 't')",
+            (loaded,),
+        )
+
+        def append(table: str, rows: list[dict]) -> list:
+            return [
+                r
+                for (r,) in conn.execute(
+                    "select audit.append_rows(%s, %s)", (table, Jsonb(rows))
+                ).fetchall()
+            ]
+
+        # Through the owner's function: what the pipeline really writes is taken...
+        (run,) = append(
+            "validation_run",
+            [
+                {
+                    "batch_id": loaded,
+                    "suite_name": "force_crimes",
+                    **RUN,
+                    "success": False,
+                    "critical_failures": 1,
+                    "warning_failures": 0,
+                    "dag_run_id": "run-1",
+                }
+            ],
+        )
+        append(
+            "validation_result",
+            [
+                {
+                    "validation_run_id": run,
+                    "expectation_index": 0,
+                    "rule": "r",
+                    "expectation_type": "t",
+                    "severity": "critical",
+                    "success": False,
+                }
+            ],
+        )
+        append(
+            "rejected_row",
+            [
+                {
+                    "batch_id": loaded,
+                    "row_number": 1,
+                    "rule": "r",
+                    "expectation_type": "t",
+                    "validation_run_id": run,
+                }
+            ],
+        )
+        (failure,) = append(
+            "task_failure",
+            [
+                {
+                    "dag_id": "d",
+                    "dag_run_id": "run-1",
+                    "task_id": "load",
+                    "error_class": "E",
+                    "message": "m",
+                }
+            ],
+        )
+        # ...what would forge the record is not.
+        assert "judged" in _refused(
+            conn,
+            "select audit.append_rows('validation_run', %s)",
+            (
+                Jsonb(
+                    [
+                        {
+                            "batch_id": published,
+                            "suite_name": "force_crimes",
+                            **RUN,
+                            "success": True,
+                            "critical_failures": 0,
+                            "warning_failures": 0,
+                        }
+                    ]
+                ),
+            ),
+        )
+        assert "once" in _refused(
+            conn,
+            "select audit.append_rows('validation_result', %s)",
+            (
+                Jsonb(
+                    [
+                        {
+                            "validation_run_id": run,
+                            "expectation_index": 1,
+                            "rule": "r2",
+                            "expectation_type": "t",
+                            "severity": "critical",
+                            "success": True,
+                        }
+                    ]
+                ),
+            ),
+        )
+        assert "judged" in _refused(
+            conn,
+            "select audit.append_rows('rejected_row', %s)",
+            (
+                Jsonb(
+                    [{"batch_id": published, "row_number": 2, "rule": "r", "expectation_type": "t"}]
+                ),
+            ),
+        )
+        assert "stamps" in _refused(
+            conn,
+            "select audit.append_rows('task_failure', %s)",
+            (
+                Jsonb(
+                    [
+                        {
+                            "dag_id": "d",
+                            "dag_run_id": "run-1",
+                            "task_id": "load",
+                            "error_class": "E",
+                            "message": "m",
+                            "failed_at": "2020-01-01T00:00:00Z",
+                        }
+                    ]
+                ),
+            ),
+        )
+        _refused(conn, "select audit.append_rows('load_batch', '[{\"dataset\": \"x\"}]')")
+        _refused(conn, "select audit.append_rows('schema_migration', '[{\"version\": 99}]')")
+
+        # Nothing written can be changed or removed by the pipeline.
+        for table in [*APPENDED, "validation_run", "validation_result", "rejected_row"]:
+            _refused(conn, f"delete from audit.{table}")
+            _refused(conn, f"truncate audit.{table}")
+        _refused(conn, "update audit.validation_run set success = true")
+        _refused(conn, "update audit.validation_result set success = true")
+        _refused(conn, "update audit.rejected_row set rule = 'none'")
+        _refused(conn, "update audit.task_failure set message = 'fine'")
+        _refused(conn, "update audit.run_outcome set state = 'success'")
+    with psycopg.connect(migrated.url) as conn:
+        assert conn.execute(
+            "select count(*) from audit.rejected_row where batch_id = %s", (loaded,)
+        ).fetchone() == (1,)
+        assert conn.execute(
+            "select failed_at > now() - interval '1 hour' from audit.task_failure "
+            "where task_failure_id = %s",
+            (failure,),
+        ).fetchone() == (True,)

@@ -42,6 +42,6 @@ def test_a_recorded_date_before_1990_or_an_offence_date_in_the_future_is_set_asi
         ).fetchall()
     assert published == (0,)
     assert [r for _, r in rules] == [
-        "recorded_date is not before 1990 nor after the day after the run",
-        "offence_date, when given, is not before 1920 nor after the day after the run",
+        "recorded_date is between 1990-01-01 and the day after the run",
+        "offence_date is between 1920-01-01 and the day after the run",
     ]

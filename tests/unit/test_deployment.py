@@ -76,7 +76,7 @@ def test_compose_is_valid_with_the_example_env_and_takes_every_secret_from_it(
         assert value.removeprefix("./") in rendered, f"{name} from .env is not used"
 
     def login(url: str) -> str:
-        return re.match(r"[a-z+]+://([^:]+):", url).group(1)
+        return re.match(r"[a-z+]+://([^:@]+)[:@]", url).group(1)
 
     for name, service in services.items():
         env = service.get("environment", {})
@@ -235,7 +235,7 @@ def test_the_pseudonym_key_is_a_file_given_only_to_the_containers_that_run_tasks
     done = _config(env_file, "celery")
     assert done.returncode == 0, done.stderr
     config = yaml.safe_load(done.stdout)
-    assert set(config["secrets"]) == {"pseudonym_key"}
+    assert "pseudonym_key" in config["secrets"]
     holders = set()
     for name, service in config["services"].items():
         env = service.get("environment") or {}
@@ -247,3 +247,89 @@ def test_the_pseudonym_key_is_a_file_given_only_to_the_containers_that_run_tasks
         else:
             assert "VAWG_PSEUDONYM_KEY_FILE" not in env, name
     assert holders == {"airflow-scheduler", "airflow-worker"}
+
+
+@needs_compose
+def test_the_loader_and_smtp_passwords_are_files_given_only_to_the_containers_that_need_them(
+    tmp_path,
+) -> None:
+    """Issue 20: the pipeline login's password (in VAWG_WAREHOUSE_URL and the Airflow
+    connection) and the SMTP password were in the environment of every Airflow container, the
+    api-server that serves users included. Now each is a compose secret (a file under
+    /run/secrets): the loader's for warehouse-db (its init script sets it) and the containers
+    that run tasks; the SMTP password for those and the triggerer (the deadline alert). No
+    environment variable of any service holds either."""
+    env_file = tmp_path / ".env"
+    env_file.write_text(EXAMPLE.read_text())
+    done = _config(env_file, "celery")
+    assert done.returncode == 0, done.stderr
+    config = yaml.safe_load(done.stdout)
+    assert {"loader_password", "smtp_password"} <= set(config["secrets"])
+    files = {"loader_password": set(), "smtp_password": set()}
+    for name, service in config["services"].items():
+        env = service.get("environment") or {}
+        for variable, value in env.items():
+            assert "LOADER_PASSWORD" not in variable or variable.endswith("_FILE"), name
+            assert "SMTP_PASSWORD" not in variable or variable.endswith("_FILE"), name
+            if isinstance(value, str) and "://" in value:  # no password written in a URL
+                assert not re.search(r"://[^:/@]+:[^@]+@", value) or "vawg_loader" not in value
+        given = {s if isinstance(s, str) else s["source"] for s in service.get("secrets", [])}
+        for secret in files:
+            if secret in given:
+                files[secret].add(name)
+    assert files["loader_password"] == {"warehouse-db", "airflow-scheduler", "airflow-worker"}
+    assert files["smtp_password"] == {"airflow-scheduler", "airflow-worker", "airflow-triggerer"}
+    services = config["services"]
+    for name in ("airflow-scheduler", "airflow-worker"):
+        env = services[name]["environment"]
+        assert env["VAWG_WAREHOUSE_PASSWORD_FILE"] == "/run/secrets/loader_password"
+        assert env["VAWG_ALERT_SMTP_PASSWORD_FILE"] == "/run/secrets/smtp_password"
+    assert services["warehouse-db"]["environment"]["VAWG_LOADER_PASSWORD_FILE"] == (
+        "/run/secrets/loader_password"
+    )
+    assert "VAWG_WAREHOUSE_PASSWORD_FILE" not in services["airflow-apiserver"]["environment"]
+
+
+def test_the_code_reads_the_loader_and_smtp_passwords_from_their_files(
+    tmp_path, monkeypatch
+) -> None:
+    from vawg_warehouse.notify import AlertSettings
+    from vawg_warehouse.warehouse import WarehouseError, connection_info
+
+    (tmp_path / "loader").write_text("s3cret-loader\n")
+    (tmp_path / "smtp").write_text("s3cret-smtp\n")
+    monkeypatch.setenv("VAWG_WAREHOUSE_URL", "postgresql://vawg_loader@warehouse-db:5432/vawg")
+    monkeypatch.setenv("VAWG_WAREHOUSE_PASSWORD_FILE", str(tmp_path / "loader"))
+    monkeypatch.delenv("VAWG_ALERT_SMTP_PASSWORD", raising=False)
+    monkeypatch.setenv("VAWG_ALERT_SMTP_PASSWORD_FILE", str(tmp_path / "smtp"))
+    info = connection_info()
+    assert (info.user, info.password) == ("vawg_loader", "s3cret-loader")
+    assert AlertSettings.from_environment().smtp_password == "s3cret-smtp"
+    monkeypatch.setenv("VAWG_WAREHOUSE_PASSWORD_FILE", str(tmp_path / "missing"))
+    with pytest.raises(WarehouseError, match="VAWG_WAREHOUSE_PASSWORD_FILE") as refusal:
+        connection_info()
+    assert "s3cret" not in str(refusal.value)
+
+
+def test_the_warehouse_init_script_reads_the_loader_password_from_its_file(tmp_path) -> None:
+    """The loader's password reaches warehouse-db as a file too; a placeholder in it is
+    refused like any other (psql is not reached: the script stops first)."""
+    secret = tmp_path / "loader_password"
+    secret.write_text("change-me-warehouse-loader\n")
+    env = {
+        "PATH": os.environ["PATH"],
+        "POSTGRES_USER": "postgres",
+        "POSTGRES_PASSWORD": "a" * 20,
+        "VAWG_MIGRATOR_PASSWORD": "b" * 20,
+        "VAWG_METABASE_DB_PASSWORD": "c" * 20,
+        "VAWG_LOADER_PASSWORD_FILE": str(secret),
+    }
+    done = subprocess.run(
+        ["sh", str(INIT)], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1 and "set VAWG_LOADER_PASSWORD in .env" in done.stderr
+    env["VAWG_LOADER_PASSWORD_FILE"] = str(tmp_path / "missing")
+    done = subprocess.run(
+        ["sh", str(INIT)], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1 and "VAWG_LOADER_PASSWORD_FILE cannot be read" in done.stderr

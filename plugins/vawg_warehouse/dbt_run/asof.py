@@ -78,6 +78,8 @@ def build_as_of(
     ``select`` names models (e.g. ``["mart_reporting_monthly"]``); each is built with its parents
     (``+model``). Without it every measure mart is rebuilt. dbt writes its manifest and logs under
     ``$VAWG_HOME/asof/<prefix>/``, never over ``dbt_project/target`` (the DAG reads that one).
+    Then the owner's check of what BI tools may read (``audit.secure_bi_grants``, migration
+    021) runs as after every nightly build: a privilege it takes away fails the build.
     """
     from vawg_warehouse.dbt_run import runner
 
@@ -113,7 +115,7 @@ def build_as_of(
         text=True,
         check=False,
     )
-    return AsOfBuild(
+    build = AsOfBuild(
         as_of=text,
         schema_prefix=prefix,
         selector=selector,
@@ -121,3 +123,13 @@ def build_as_of(
         returncode=result.returncode,
         output=result.stdout + result.stderr,
     )
+    # As after every group's build: the owner takes away from vawg_bi_reader what it may not
+    # read (an asof_* table is a copy of the marts, facts included), and the build fails.
+    from vawg_warehouse.dbt_run.transform import TransformError, secure_bi_grants
+
+    try:
+        secure_bi_grants(settings)
+    except TransformError as exc:
+        build.returncode = build.returncode or 1
+        build.output += f"\n{exc}\n"
+    return build

@@ -15,6 +15,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
+from vawg_warehouse.audit import append_rows
 from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.run_context import RunContext
 from vawg_warehouse.warehouse import connect
@@ -104,28 +105,26 @@ def check_sources(
     for r in results:
         summary.by_status[r.status] = summary.by_status.get(r.status, 0) + 1
     with connect(settings) as conn, conn.transaction():
-        for r in results:
-            conn.execute(
-                """
-                insert into audit.source_freshness (
-                    source_name, table_name, status, max_loaded_at, snapshotted_at,
-                    age_seconds, warn_after, error_after, dbt_invocation_id, dag_id, dag_run_id
-                ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-                """,
-                (
-                    r.source_name,
-                    r.table_name,
-                    r.status,
-                    r.max_loaded_at,
-                    r.snapshotted_at,
-                    r.age_seconds,
-                    r.warn_after,
-                    r.error_after,
-                    invocation_id,
-                    ctx.dag_id,
-                    ctx.dag_run_id,
-                ),
-            )
+        append_rows(
+            conn,
+            "source_freshness",
+            [
+                {
+                    "source_name": r.source_name,
+                    "table_name": r.table_name,
+                    "status": r.status,
+                    "max_loaded_at": r.max_loaded_at,
+                    "snapshotted_at": r.snapshotted_at,
+                    "age_seconds": r.age_seconds,
+                    "warn_after": r.warn_after,
+                    "error_after": r.error_after,
+                    "dbt_invocation_id": invocation_id,
+                    "dag_id": ctx.dag_id,
+                    "dag_run_id": ctx.dag_run_id,
+                }
+                for r in results
+            ],
+        )
     for r in results:
         if r.status in STALE or r.status == "runtime error":
             summary.stale.append(r.name)

@@ -384,32 +384,35 @@ def _built(system: System) -> set[int]:
 
 def _record(conn, result: AuditResult, params: Parameters, written: set[int] | None, system):
     """One row of audit.publication_audit (counts only) and, for a decision, its cells."""
-    audit_id = conn.execute(
-        """
-        insert into audit.publication_audit (
-            suppressed_cells, unprotected_cells, recovered_cells, protection_interval,
-            problems, programs, seconds, is_decision, added_cells
-        ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s) returning audit_id
-        """,
-        (
-            result.suppressed,
-            len(result.unprotected),
-            len(result.recovered),
-            params.protection_interval,
-            result.problems,
-            result.programs,
-            round(result.seconds, 3),
-            written is not None,
-            None if written is None else len(written),
-        ),
-    ).fetchone()[0]
+    from vawg_warehouse.audit import append_rows
+
+    (audit_id,) = append_rows(
+        conn,
+        "publication_audit",
+        [
+            {
+                "suppressed_cells": result.suppressed,
+                "unprotected_cells": len(result.unprotected),
+                "recovered_cells": len(result.recovered),
+                "protection_interval": params.protection_interval,
+                "problems": result.problems,
+                "programs": result.programs,
+                "seconds": round(result.seconds, 3),
+                "is_decision": written is not None,
+                "added_cells": None if written is None else len(written),
+            }
+        ],
+    )
     if written:
-        with conn.cursor() as cur:
-            cur.executemany(
-                "insert into audit.publication_cell_added (audit_id, suppression_model, "
-                "component, cell) values (%s, %s, %s, %s)",
-                [(audit_id, *system.keys[i]) for i in sorted(written)],
-            )
+        append_rows(
+            conn,
+            "publication_cell_added",
+            [
+                dict(zip(("suppression_model", "component", "cell"), system.keys[i], strict=True))
+                | {"audit_id": audit_id}
+                for i in sorted(written)
+            ],
+        )
     return audit_id
 
 

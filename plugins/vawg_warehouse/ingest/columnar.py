@@ -91,11 +91,14 @@ def copy_columnar(
     pseudonymise_many: Callable[..., tuple[bytes, bytes]],
     first_line: int = 2,
     block_bytes: int = BLOCK_BYTES,
+    alphabets: dict[int, str] | None = None,
 ) -> int:
     """COPY BINARY data of every block of ``stream`` (positioned after the header) to ``write``.
 
     Each output row holds the contract's columns (``positions``: the file column of each) as
     text, those at ``hashed`` pseudonymised, then the line number and ``false`` (not malformed).
+    ``alphabets``: of a hashed column, its contract's alphabet (a regex character class); a
+    value with another character is stored as privacy.OUTSIDE_ALPHABET, not pseudonymised.
     Returns the rows written; raises NotColumnar when the file must be read row by row (the
     caller must then abandon the COPY: what was written is incomplete).
     """
@@ -134,15 +137,17 @@ def copy_columnar(
             for p in positions
         ]  # None: a column the file may leave out, and did
         for i in hashed:
-            columns[i] = _pseudonymised(columns[i], pseudonymise_many)
+            alphabet = (alphabets or {}).get(i)
+            columns[i] = _pseudonymised(columns[i], pseudonymise_many, alphabet)
         write(_binary_rows(columns, line))
         line += rows
     write(COPY_TRAILER)
     return line - first_line
 
 
-def _pseudonymised(column, pseudonymise_many):
-    """The column with each value replaced by its pseudonym, hashing each distinct value once."""
+def _pseudonymised(column, pseudonymise_many, alphabet: str | None = None):
+    """The column with each value replaced by its pseudonym, hashing each distinct value once
+    (a value outside ``alphabet`` by privacy.OUTSIDE_ALPHABET instead)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -154,7 +159,11 @@ def _pseudonymised(column, pseudonymise_many):
         # Trimming and upper-casing would change none of them: hash the bytes as they are.
         text, _ = pseudonymise_many(distinct.cast(pa.binary()).to_pylist(), normalised=True)
         buffers = [None, pa.py_buffer(offsets), pa.py_buffer(text)]
-        return pa.Array.from_buffers(pa.string(), count, buffers).take(encoded.indices)
+        pseudonyms = pa.Array.from_buffers(pa.string(), count, buffers)
+        if alphabet is not None:  # ASCII without lower case: the alphabet's regex as it is
+            inside = pc.match_substring_regex(distinct, f"^{alphabet}*$")
+            pseudonyms = _marked(pseudonyms, inside)
+        return pseudonyms.take(encoded.indices)
     text, present = pseudonymise_many(distinct.to_pylist())
     valid = np.packbits(np.frombuffer(present, dtype=np.uint8), bitorder="little")
     pseudonyms = pa.Array.from_buffers(
@@ -163,7 +172,23 @@ def _pseudonymised(column, pseudonymise_many):
         [pa.py_buffer(valid), pa.py_buffer(offsets), pa.py_buffer(text)],
         null_count=present.count(0),
     )
+    if alphabet is not None:
+        from vawg_warehouse.ingest.privacy import in_alphabet
+
+        check = in_alphabet(alphabet)
+        pseudonyms = _marked(pseudonyms, pa.array([check(v) for v in distinct.to_pylist()]))
     return pseudonyms.take(encoded.indices)
+
+
+def _marked(pseudonyms, inside):
+    """``pseudonyms`` with privacy.OUTSIDE_ALPHABET where ``inside`` is false."""
+    import pyarrow.compute as pc
+
+    from vawg_warehouse.ingest.privacy import OUTSIDE_ALPHABET
+
+    if pc.all(inside).as_py() is not False:
+        return pseudonyms
+    return pc.if_else(inside, pseudonyms, OUTSIDE_ALPHABET)
 
 
 def _fixed(values: np.ndarray, size: int):

@@ -8,7 +8,9 @@ pseudonymised at the edge. The loader, the sample generator, the suites' tests a
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -26,6 +28,34 @@ SQL_TYPES = {
     "flag": "boolean",
 }
 
+# The characters a person identifier may hold, as a regular expression character class, when
+# its contract names none (``alphabet``). Checked after the identifier is normalised as it is
+# hashed (privacy.normal_id: Unicode NFKC, trimmed, upper-cased): letters A-Z, digits and the
+# separators forces' and services' reference formats use (P000123456, 12345/24, AB-1234.5).
+# An identifier with any other character (a Cyrillic look-alike letter, a control character)
+# is not pseudonymised: its row is set aside (ingest/load.py, validate/contract_rules.py).
+DEFAULT_ID_ALPHABET = "[A-Z0-9 ./_-]"
+
+
+# A date column's latest bound: the run (the day after it, a clock a day ahead) or N years
+# after the run (a due date, an order's end), written "run" or "run + N years".
+_LATEST = re.compile(r"^run(?: \+ ([1-9][0-9]?) years?)?$")
+
+
+@dataclass(frozen=True)
+class DateBounds:
+    """The plausible range of a date column (``bounds`` in the contract): a row outside it is
+    set aside, never counted in a period it does not belong to."""
+
+    earliest: str  # YYYY-MM-DD
+    latest: str  # "run" or "run + N years"
+
+    @property
+    def years_after_run(self) -> int:
+        match = _LATEST.match(self.latest)
+        assert match
+        return int(match.group(1) or 0)
+
 
 @dataclass(frozen=True)
 class Column:
@@ -41,6 +71,8 @@ class Column:
     pattern: str | None = None
     header: str | None = None  # the column's heading in the file, when not ``name``
     optional_in_file: bool = False  # a file may leave the column out (read as empty)
+    alphabet: str | None = None  # a person identifier's characters (a regex character class)
+    bounds: DateBounds | None = None  # a date column's plausible range
 
     @property
     def file_header(self) -> str:
@@ -113,6 +145,37 @@ class Contract:
         return landing_root / self.landing_path
 
 
+def _alphabet(raw: dict) -> str | None:
+    """A pseudonymised column's alphabet: the contract's (one character class), else the
+    default; None for any other column."""
+    if not raw.get("pseudonymise"):
+        if raw.get("alphabet"):
+            raise ValueError(f"{raw['name']}: alphabet is for person identifiers (pseudonymise)")
+        return None
+    alphabet = str(raw.get("alphabet") or DEFAULT_ID_ALPHABET)
+    if not (alphabet.startswith("[") and alphabet.endswith("]") and "^" not in alphabet[:2]):
+        raise ValueError(f"{raw['name']}: alphabet must be one character class, e.g. [A-Z0-9-]")
+    re.compile(alphabet)
+    return alphabet
+
+
+def _bounds(raw: dict) -> DateBounds | None:
+    """A date column's ``bounds: {earliest: YYYY-MM-DD, latest: run | run + N years}``."""
+    given = raw.get("bounds")
+    if given is None:
+        return None
+    if raw["type"] != "date" or not isinstance(given, dict):
+        raise ValueError(f"{raw['name']}: bounds are for date columns, as earliest and latest")
+    earliest, latest = given.get("earliest"), str(given.get("latest", ""))
+    if isinstance(earliest, str):
+        earliest = date.fromisoformat(earliest)
+    if not isinstance(earliest, date) or not _LATEST.match(latest):
+        raise ValueError(
+            f"{raw['name']}: bounds need earliest (YYYY-MM-DD) and latest (run, or run + N years)"
+        )
+    return DateBounds(earliest.isoformat(), latest)
+
+
 def _column(raw: dict) -> Column:
     allowed = raw.get("allowed_values")
     if isinstance(allowed, list):
@@ -128,6 +191,8 @@ def _column(raw: dict) -> Column:
         pattern=raw.get("pattern"),
         header=raw.get("header"),
         optional_in_file=raw.get("in_file", "required") == "optional",
+        alphabet=_alphabet(raw),
+        bounds=_bounds(raw),
     )
 
 
@@ -148,6 +213,9 @@ def load_contract(dataset: str) -> Contract:
     unknown = {c.type for c in columns} - SQL_TYPES.keys()
     if unknown:
         raise ValueError(f"{path.name}: unknown column types {sorted(unknown)}")
+    unbounded = [c.name for c in columns if c.type == "date" and c.bounds is None]
+    if unbounded:
+        raise ValueError(f"{path.name}: date column(s) {unbounded} need bounds (earliest, latest)")
     return Contract(
         dataset=raw["dataset"],
         source_system=raw["source_system"],

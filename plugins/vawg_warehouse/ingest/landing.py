@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 from psycopg.types.json import Jsonb
 
-from vawg_warehouse.audit import Batch, record_event
+from vawg_warehouse.audit import Batch, append_rows, record_event
 from vawg_warehouse.ingest.batches import LandingFile
 from vawg_warehouse.ingest.contracts import Contract, all_contracts
 from vawg_warehouse.run_context import RunContext
@@ -145,11 +145,21 @@ def record_refusals(conn: psycopg.Connection, refusals: Iterable[Refusal], ctx: 
     new = 0
     for refusal in refusals:
         with conn.transaction():
-            new += conn.execute(
-                "insert into audit.refused_file (dataset, file_name, rule, message, dag_run_id) "
-                "values (%s, %s, %s, %s, %s) on conflict do nothing",
-                (refusal.dataset, refusal.file_name, refusal.rule, refusal.message, ctx.dag_run_id),
-            ).rowcount
+            new += len(
+                append_rows(
+                    conn,
+                    "refused_file",
+                    [
+                        {
+                            "dataset": refusal.dataset,
+                            "file_name": refusal.file_name,
+                            "rule": refusal.rule,
+                            "message": refusal.message,
+                            "dag_run_id": ctx.dag_run_id,
+                        }
+                    ],
+                )
+            )
         log.warning("REFUSED %s: %s (rule: %s)", refusal.file_name, refusal.message, refusal.rule)
     return new
 

@@ -78,13 +78,14 @@ def unrecognised(landing_root: Path, contracts: Iterable[Contract] | None = None
 
 def record_unrecognised(conn: psycopg.Connection, dag_run_id: str | None, names: list[str]) -> None:
     """One row per file and run in audit.unrecognised_file."""
+    from vawg_warehouse.audit import append_rows
+
     with conn.transaction():
-        for name in names:
-            conn.execute(
-                "insert into audit.unrecognised_file (dag_run_id, file_name) values (%s, %s) "
-                "on conflict do nothing",
-                (dag_run_id, name),
-            )
+        append_rows(
+            conn,
+            "unrecognised_file",
+            [{"dag_run_id": dag_run_id, "file_name": name} for name in dict.fromkeys(names)],
+        )
 
 
 def of_run(conn: psycopg.Connection, dag_run_id: str) -> list[str]:

@@ -22,7 +22,7 @@ from psycopg import sql
 from vawg_warehouse.audit import Batch, transition
 from vawg_warehouse.ingest.batches import LoadError, LoadResult, file_sha256
 from vawg_warehouse.ingest.contracts import Contract
-from vawg_warehouse.ingest.privacy import Pseudonymiser
+from vawg_warehouse.ingest.privacy import OUTSIDE_ALPHABET, Pseudonymiser, in_alphabet
 from vawg_warehouse.ingest.readers import Records, csv_records
 from vawg_warehouse.run_context import RunContext
 
@@ -94,6 +94,8 @@ def copy_records(
     added shifts every value after it, so an identifier could sit in a column stored in clear.
     Such a row keeps its line number and ``_malformed`` set, with every column empty: none of
     its values is stored (the archived file has them). Validation sets it aside by that flag.
+    An identifier with a character outside its contract's alphabet is stored as
+    ``OUTSIDE_ALPHABET``, not pseudonymised (validate/contract_rules.py sets its row aside).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -108,6 +110,11 @@ def copy_records(
     positions = _header_mapping(contract, header, file_name, header_line)
     width = len(header)
     hashed = [contract.column_names.index(c.name) for c in contract.pseudonymised]
+    allowed = {
+        contract.column_names.index(c.name): in_alphabet(c.alphabet)
+        for c in contract.pseudonymised
+        if c.alphabet
+    }
     for line, record in records:
         rows += 1
         if len(record) != width:
@@ -124,7 +131,9 @@ def copy_records(
         else:
             values = ["" if i is None else record[i] for i in positions]
             for i in hashed:
-                values[i] = pseudonymise(values[i])
+                # outside its contract's alphabet: a mark, and the row is set aside
+                ok = i not in allowed or allowed[i](values[i])
+                values[i] = pseudonymise(values[i]) if ok else OUTSIDE_ALPHABET
             writer.writerow([*values, line, "f"])
         if buffer.tell() >= COPY_CHUNK_BYTES:
             copy.write(buffer.getvalue())
@@ -135,6 +144,15 @@ def copy_records(
     return LoadResult(
         batch_id=0, rows_read=rows, malformed_rows=malformed, malformed_lines=malformed_lines
     )
+
+
+def _alphabets(contract: Contract) -> dict[int, str]:
+    """Contract column position -> the alphabet of a pseudonymised column that has one."""
+    return {
+        contract.column_names.index(c.name): c.alphabet
+        for c in contract.pseudonymised
+        if c.alphabet
+    }
 
 
 def _copy_csv_sql(table: sql.Composable, columns: sql.Composable) -> sql.Composed:
@@ -164,7 +182,13 @@ def copy_csv_file(
             binary = sql.SQL("copy {} ({}) from stdin (format binary)").format(table, columns)
             with conn.cursor().copy(binary) as copy:
                 rows = columnar.copy_columnar(
-                    copy.write, stream, len(header), positions, hashed, pseudonymise.many
+                    copy.write,
+                    stream,
+                    len(header),
+                    positions,
+                    hashed,
+                    pseudonymise.many,
+                    alphabets=_alphabets(contract),
                 )
         return LoadResult(batch_id=0, rows_read=rows)
     except columnar.NotColumnar as exc:

@@ -15,9 +15,10 @@ import binascii
 import contextlib
 import hashlib
 import os
+import re
 import secrets
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import cast
 
@@ -27,6 +28,10 @@ from vawg_warehouse.private_files import write_private
 KEY_ENV = "VAWG_PSEUDONYM_KEY"
 KEY_FILE_ENV = "VAWG_PSEUDONYM_KEY_FILE"  # or the key in a file (compose secrets)
 MIN_KEY_BYTES = 32
+# Stored instead of a pseudonym for an identifier with a character outside its contract's
+# alphabet (contracts.DEFAULT_ID_ALPHABET): not the value, not a hash. Its row is set aside by
+# the rule validate/contract_rules.py adds (a pseudonym is hex: it never starts with "!").
+OUTSIDE_ALPHABET = "!outside-alphabet"
 
 
 class PseudonymKeyError(RuntimeError):
@@ -103,6 +108,17 @@ def normal_id(identifier: str | bytes) -> str:
     NFKC was added, so no pseudonym changes (the columnar writer hashes ASCII ids as they are)."""
     text = identifier.decode() if isinstance(identifier, bytes) else identifier
     return unicodedata.normalize("NFKC", text).strip().upper()
+
+
+def in_alphabet(alphabet: str) -> Callable[[str | bytes | None], bool]:
+    """Whether an identifier, normalised as it is hashed, holds only the characters of
+    ``alphabet`` (one regex character class). An empty identifier passes (it stays empty)."""
+    whole = re.compile(f"{alphabet}*")
+
+    def check(identifier: str | bytes | None) -> bool:
+        return not identifier or whole.fullmatch(normal_id(identifier)) is not None
+
+    return check
 
 
 class Pseudonymiser:

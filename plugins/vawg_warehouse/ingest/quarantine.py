@@ -55,12 +55,15 @@ def quarantine_rows(
                 rows_query = sql.SQL(
                     rejection.rows_query.strip().rstrip(";")
                 )  # GX's or the suite's SQL
+                # The failing rows are found as this login (GX's or the suite's SQL); the rows
+                # naming them are appended by the owner's function (migration 022).
                 conn.execute(
                     sql.SQL(
-                        "insert into audit.rejected_row "
-                        "(batch_id, row_number, rule, expectation_type, validation_run_id) "
-                        "select distinct {batch}, failing._row_number, {rule}, {kind}, {run} "
-                        "from ({query}) as failing on conflict do nothing"
+                        "select audit.append_rows('rejected_row', coalesce(jsonb_agg("
+                        "jsonb_build_object('batch_id', {batch}::bigint, 'row_number', "
+                        "failing._row_number, 'rule', {rule}::text, 'expectation_type', "
+                        "{kind}::text, 'validation_run_id', {run}::bigint)), '[]'::jsonb)) "
+                        "from (select distinct _row_number from ({query}) as f) as failing"
                     ).format(
                         batch=sql.Literal(batch.batch_id),
                         rule=sql.Literal(rejection.rule),
@@ -68,7 +71,7 @@ def quarantine_rows(
                         run=sql.Literal(validation_run_id),
                         query=rows_query,
                     )
-                )
+                ).fetchall()
             rows_read, rejected = conn.execute(
                 "select b.rows_read, (select count(distinct r.row_number) from audit.rejected_row "
                 "as r where r.batch_id = b.batch_id) from audit.load_batch as b "

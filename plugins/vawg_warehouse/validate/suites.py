@@ -119,6 +119,7 @@ def read_suite(dataset: str, directory: Path | None = None) -> SuiteFile:
         raise QualityError(f"no expectation suite for dataset {dataset!r} (looked for {path})")
     raw = path.read_bytes()
     definition = json.loads(raw)
+    definition["expectations"] = definition.get("expectations", []) + _from_contract(dataset)
     for index, expectation in enumerate(definition.get("expectations", [])):
         severity = expectation.get("severity")
         rule = (expectation.get("meta") or {}).get("rule")
@@ -128,6 +129,19 @@ def read_suite(dataset: str, directory: Path | None = None) -> SuiteFile:
                 f"({' or '.join(SEVERITIES)}) and a meta.rule"
             )
     return SuiteFile(path=path, sha256=hashlib.sha256(raw).hexdigest(), definition=definition)
+
+
+def _from_contract(dataset: str) -> list[dict[str, Any]]:
+    """The rules the dataset's contract makes (date bounds, identifier alphabets:
+    contract_rules.py), after the file's own."""
+    from vawg_warehouse.ingest.contracts import load_contract
+    from vawg_warehouse.validate.contract_rules import contract_expectations
+
+    try:
+        contract = load_contract(dataset)
+    except KeyError:
+        return []
+    return contract_expectations(contract)
 
 
 def allowed_value_parameter(column_name: str, allowed: tuple[str, ...] | str) -> str:
@@ -219,6 +233,8 @@ def run_parameters(
         given.get("extract_date") or from_name or run_date or as_of[:10], "extract_date"
     )
 
+    from vawg_warehouse.validate.contract_rules import latest_dates
+
     resolved: dict[str, Any] = {}
     for column in contract.columns:
         if column.allowed_values is None:
@@ -236,6 +252,7 @@ def run_parameters(
     resolved["extract_date"] = extract_date
     # the latest date any date column may hold: the day after the run (a clock a day ahead)
     resolved["latest_date"] = (date.fromisoformat(as_of[:10]) + timedelta(days=1)).isoformat()
+    resolved.update(latest_dates(contract, resolved["latest_date"]))  # the contract's bounds
     return resolved
 
 
