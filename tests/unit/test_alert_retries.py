@@ -79,6 +79,8 @@ def test_the_first_failed_try_alerts_at_once_and_once_per_cause(migrated, monkey
     assert "retrying" in first["title"] and "all-clear follows if it recovers" in first["text"]
     with psycopg.connect(migrated.url) as conn:
         failures = run_outcome.failures_of_run(conn, RUN)
+        described = conn.execute("select obj_description('audit.task_failure'::regclass)")
+        assert "on_retry_callback" in described.fetchone()[0]  # what auditors read of the table
     final = {"extract_force.load": "failed", "extract_cps.load": "success"}
     outcome = run_outcome.decide(RUN, final, failures, 0)
     assert outcome.state == run_outcome.FAILED
