@@ -114,6 +114,19 @@ def test_marts_hold_the_second_forces_local_authorities_only(cumbria) -> None:
         assert force == [("Cumbria",)]
 
 
+def test_the_data_tests_pass_for_the_second_force(cumbria) -> None:
+    """dbt's data tests (the sample build skips them) hold on the second force's warehouse: no
+    test assumes Lancashire's divisions, areas or names."""
+    from vawg_warehouse import orchestration as o
+    from vawg_warehouse.dbt_run import transform
+
+    ok, nodes, _, exc = transform.invoke(
+        "test", o.get_settings(), ["--exclude-resource-type", "unit_test"]
+    )
+    failed = [n.node.unique_id for n in nodes if str(n.status) in ("fail", "error")]
+    assert nodes and ok and exc is None and not failed, (exc, failed)
+
+
 def test_the_scorecard_names_the_second_force(cumbria, tmp_path) -> None:
     from vawg_warehouse import orchestration
 
