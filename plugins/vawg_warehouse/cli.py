@@ -1,9 +1,9 @@
 """The ``vawg`` command: manage the warehouse, make sample data, run the nightly DAG.
 
-vawg demo                       the whole job on the embedded warehouse, with sample data
+vawg demo [--force NAME]        the whole job on the embedded warehouse, with sample data
 vawg warehouse up|down|url|status
 vawg migrate                    apply pending schema migrations
-vawg sample [--start --end --rows --seed]
+vawg sample [--start --end --rows --seed --force NAME]
 vawg dbt-parse                  check that the dbt project parses (writes its manifest)
 vawg run --date YYYY-MM-DD [--rebuild]   run vawg_nightly for that logical date through Airflow
 vawg airflow up|down|status     Airflow's four processes on a PostgreSQL metadata database
@@ -115,13 +115,15 @@ class DevToolsMissing(RuntimeError):
 def cmd_sample(args: argparse.Namespace) -> int:
     demo = _devtools("demo")
     landing = Path(args.landing_dir).resolve() if args.landing_dir else None
-    demo.write_sample(args.start, args.end, rows=args.rows, seed=args.seed, landing_dir=landing)
+    demo.write_sample(
+        args.start, args.end, rows=args.rows, seed=args.seed, landing_dir=landing, force=args.force
+    )
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     demo = _devtools("demo")
-    return demo.run_demo(args.start, args.end, rows=args.rows, seed=args.seed)
+    return demo.run_demo(args.start, args.end, rows=args.rows, seed=args.seed, force=args.force)
 
 
 # --------------------------------------------------------------------------------------------
@@ -451,6 +453,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="approximate number of crime rows (default: realistic volumes)",
         )
         p.add_argument("--seed", type=int, default=20240401)
+        p.add_argument("--force", default=None, help="a force of seed forces (e.g. cumbria)")
         if name == "sample":
             p.add_argument("--landing-dir", default=None)
         p.set_defaults(func=func)
@@ -556,6 +559,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a clear message, not a traceback, for expected failures
+        from vawg_warehouse.forces import ForceError
         from vawg_warehouse.ingest.batches import LoadError
         from vawg_warehouse.ingest.policeuk_api import PoliceUkApiError
         from vawg_warehouse.ingest.privacy import PseudonymKeyError
@@ -569,6 +573,7 @@ def main(argv: list[str] | None = None) -> int:
             PoliceUkApiError,
             MigrationError,
             DevToolsMissing,
+            ForceError,
         )
         if isinstance(exc, expected):
             say(f"error: {exc}")

@@ -14,6 +14,7 @@ the tests) asks this module where things are, so one environment variable re-poi
 | ``VAWG_REPORTS_DIR`` | run reports and Data Docs for auditors | ``$VAWG_HOME/reports`` |
 | ``VAWG_SETTLE_SECONDS`` | a landing file is taken once unchanged this long (settle.py) | ``2`` |
 | ``VAWG_DONE_MARKER`` | a file is taken once ``<file><marker>`` exists, e.g. ``.done`` | none |
+| ``VAWG_HOME_FORCE`` | the home force (seed ``forces``, forces.py) | recorded, or ``lancashire`` |
 """
 
 from __future__ import annotations

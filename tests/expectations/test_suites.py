@@ -297,7 +297,7 @@ CRITICAL_CASES: list[tuple[str, str, dict]] = [
     ("force_crimes", "domestic_abuse_flag is Y or N", {"domestic_abuse_flag": "X"}),
     (
         "force_crimes",
-        "local_authority_code is one of Lancashire's local authorities",
+        "local_authority_code is one of the home force's local authorities",
         {"local_authority_code": "E10000017"},  # the county council, not one of the 14
     ),
     ("force_crimes", "victim_pseudonym is not blank", {"victim_pseudonym": "  "}),
@@ -392,7 +392,7 @@ CRITICAL_CASES: list[tuple[str, str, dict]] = [
     ),
     (
         "force_marac_cases",
-        "local_authority_code is one of Lancashire's local authorities",
+        "local_authority_code is one of the home force's local authorities",
         {"local_authority_code": "E10000017"},
     ),
     ("force_marac_cases", "risk_basis is one of the SafeLives criteria", {"risk_basis": "High"}),
@@ -448,7 +448,7 @@ CRITICAL_CASES: list[tuple[str, str, dict]] = [
     ),
     (
         "force_protective_orders",
-        "local_authority_code is one of Lancashire's local authorities",
+        "local_authority_code is one of the home force's local authorities",
         {"local_authority_code": "E10000017"},
     ),
     (

@@ -72,8 +72,11 @@ def expected_cps_mart(landing: Path) -> dict[tuple[date, str], dict]:
         if winners[(row["financial_year"], row["financial_quarter"])][1] == name
     ]
 
-    (reporting_area,) = [
-        a["area_name"] for a in seed_rows("cps_areas") if a["is_reporting_area"] == "true"
+    (home,) = [f for f in seed_rows("forces") if f["force_code"] == "lancashire"]
+    (reporting_area,) = [  # the home force's police force area
+        a["area_name"]
+        for a in seed_rows("cps_areas")
+        if a["police_force_area_code"] == home["police_force_area_code"]
     ]
     categories = {
         c["case_category"]: c["reporting_category"]

@@ -400,10 +400,12 @@ def compared_areas() -> tuple[dict[str, tuple[list[str], list[str]]], dict[str, 
     for rule in seed_rows("reporting_category_rules"):
         if rule["selection_rule"] == "offence_code":
             categories[rule["reporting_category"]].add(rule["ho_offence_code"])
-    compared = [n for n, f in forces.items() if f["is_home_force"] == "true"] + [
-        n for n, f in forces.items() if f["is_most_similar_group_member"] == "true"
-    ]
-    group = [n for n in compared if n in with_persons and forces[n]["is_home_force"] != "true"]
+    (home,) = [f["force_name"] for f in seed_rows("forces") if f["force_code"] == "lancashire"]
+    members = [
+        m["member_force_name"] for m in seed_rows("most_similar_groups")
+    ]  # the home force's (seed_rows: Lancashire's rows)
+    compared = [home] + [n for n in forces if n in members and n != home]
+    group = [n for n in compared if n in with_persons and n != home]
     territorial = [n for n, f in forces.items() if f["area_type"] == "territorial_force"]
     (country,) = [n for n, f in forces.items() if f["area_type"] == "country"]
     areas = {n: ([n], [n]) for n in compared}

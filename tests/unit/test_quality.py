@@ -76,13 +76,29 @@ def test_importing_validate_does_not_import_great_expectations() -> None:
 def test_run_parameters_read_seeds_and_contract_lists() -> None:
     params = run_parameters(CRIMES, PARAMETERS)
     seed = seeds_dir() / "local_authorities.csv"
-    codes = [line.split(",")[0] for line in seed.read_text().splitlines()[1:] if line]
+    lines = [line.split(",") for line in seed.read_text().splitlines()[1:] if line]
+    codes = [line[0] for line in lines if "lancashire" in line]  # the home force's (default)
     assert params["seed_local_authorities"] == codes and len(codes) == 14
     assert params["contract_domestic_abuse_flag"] == ["Y", "N"]
     assert params["contract_victim_age_band"] == list(CRIMES.columns[7].allowed_values)
     assert (params["extract_date"], params["as_of"]) == ("2025-03-02", "2025-03-03T06:00:00Z")
     outcomes = run_parameters(OUTCOMES, PARAMETERS)
     assert "0" in outcomes["seed_ho_outcome_types"] and "1A" in outcomes["seed_ho_outcome_types"]
+
+
+def test_allowed_areas_are_the_home_forces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A seed that holds several forces' rows allows the home force's only (VAWG_HOME_FORCE)."""
+    monkeypatch.setenv("VAWG_HOME_FORCE", "cumbria")
+    params = run_parameters(CRIMES, PARAMETERS)
+    assert params["seed_local_authorities"] == ["E06000063", "E06000064"]
+    returns = run_parameters(load_contract("services_quarterly_returns"), PARAMETERS)
+    assert returns["seed_service_areas"] == ["E06000063", "E06000064", "E23000002"]
+    # a seed whose force_code is each row's own id (every force) is never filtered
+    public = run_parameters(load_contract("public_home_office_recorded_crime"), PARAMETERS)
+    assert {"Lancashire", "Cumbria", "Kent"} <= set(public["seed_police_forces"])
+    monkeypatch.setenv("VAWG_HOME_FORCE", "no-such-force")
+    with pytest.raises(QualityError, match="no values in column 'local_authority_code' for"):
+        run_parameters(CRIMES, PARAMETERS)
 
 
 def test_extract_date_comes_from_the_parameters_then_file_name_then_run_date() -> None:

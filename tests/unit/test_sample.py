@@ -22,6 +22,7 @@ from vawg_devtools.sample.force import ForceGenerator, PendingOutcomes
 from vawg_devtools.sample.output import format_lines
 from vawg_devtools.sample.reference import category_codes, read_seed
 from vawg_devtools.sample.sampling import TableSampler
+from vawg_warehouse.forces import read_home_seed
 from vawg_warehouse.ingest.contracts import load_contract
 
 START, END = date(2024, 1, 1), date(2024, 6, 30)  # 182 days, about 6 months
@@ -30,7 +31,7 @@ CRIMES, OUTCOMES = load_contract("force_crimes"), load_contract("force_outcomes"
 OFFENCES = {r["ho_offence_code"]: r for r in read_seed("ho_offence_codes")}
 RAPE_CODES = category_codes()["rape"]
 OUTCOME_CODES = {r["outcome_code"] for r in read_seed("ho_outcome_types")}
-LAS = {r["local_authority_code"] for r in read_seed("local_authorities")}
+LAS = {r["local_authority_code"] for r in read_home_seed("local_authorities")}
 POPULATION = {
     r["local_authority_code"]: int(r["persons"]) for r in read_seed("population_mid_year")
 }

@@ -21,11 +21,12 @@ from vawg_devtools.sample.force_orders import (
     ProtectiveOrderSource,
 )
 from vawg_devtools.sample.reference import read_seed
+from vawg_warehouse.forces import read_home_seed
 from vawg_warehouse.ingest.contracts import load_contract
 
 START, END = date(2023, 1, 1), date(2024, 12, 31)  # a year of history, then a year to measure
 MARAC, ORDERS = load_contract("force_marac_cases"), load_contract("force_protective_orders")
-LAS = {r["local_authority_code"] for r in read_seed("local_authorities")}
+LAS = {r["local_authority_code"] for r in read_home_seed("local_authorities")}
 AGENCIES = {r["referring_agency"] for r in read_seed("marac_referring_agencies")}
 ORDER_TYPES = {r["order_type"]: r for r in read_seed("order_types")}
 PERSON_ID = re.compile(r"^P[0-9]{9}$")
@@ -134,7 +135,7 @@ def test_marac_volume_and_repeats_are_realistic(sample):
     """~40 cases a year per 10,000 women aged 16+ (~2,500 for Lancashire); about a third of
     the second year's cases are repeats (SafeLives: within 12 months of the last referral)."""
     population = read_seed("population_mid_year")
-    women = sum(int(r["females_16_plus"]) for r in population)
+    women = sum(int(r["females_16_plus"]) for r in population if r["local_authority_code"] in LAS)
     last: dict[str, date] = {}
     heard = repeats = rereferred_later = 0
     ordered = sorted(

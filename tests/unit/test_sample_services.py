@@ -14,16 +14,18 @@ import pytest
 from openpyxl import load_workbook
 
 from vawg_devtools.sample import generate
-from vawg_devtools.sample.reference import read_seed
 from vawg_devtools.sample.services import Quarter, ServicesSource, write_xlsx
+from vawg_warehouse.forces import read_home_seed
 from vawg_warehouse.ingest.contracts import load_contract
 from vawg_warehouse.ingest.readers import xlsx_records
 
 START, END = date(2023, 4, 1), date(2024, 9, 30)
 CONTRACT = load_contract("services_quarterly_returns")
-SERVICES = {r["service_code"]: r for r in read_seed("services")}
-AREAS = {r["area_code"]: r for r in read_seed("service_areas")}
-DIVISIONS = {r["local_authority_code"]: r["division_name"] for r in read_seed("local_authorities")}
+SERVICES = {r["service_code"]: r for r in read_home_seed("services")}
+AREAS = {r["area_code"]: r for r in read_home_seed("service_areas")}
+DIVISIONS = {
+    r["local_authority_code"]: r["division_name"] for r in read_home_seed("local_authorities")
+}
 NAME = re.compile(r"^(?P<provider>[a-z0-9-]+)_(?P<year>\d{4})Q(?P<quarter>[1-4])\.xlsx$")
 COUNTS = ["referrals_received", "clients_engaged", "cases_closed", "cases_closed_positive"]
 

@@ -1,2 +1,2 @@
-{#- Dimension (local authorities of Lancashire) for BI tools: dim_geography with display names (macros/bi.sql). -#}
+{#- Dimension (the home force's local authorities) for BI tools: dim_geography with display names (macros/bi.sql). -#}
 {{ bi_view(ref('dim_geography')) }}

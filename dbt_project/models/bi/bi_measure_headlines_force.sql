@@ -89,6 +89,7 @@ series as (
 local_authorities as (
 
     select * from {{ ref('local_authorities') }}
+    where force_code = {{ home_force() }}  -- the home force's (seed forces)
 
 ),
 

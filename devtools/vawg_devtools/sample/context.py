@@ -36,7 +36,14 @@ class SampleContext:
     reference: ReferenceData
     profile: SampleProfile
     people: PersonPool
-    scale: float  # expected crimes per day / the profile's realistic rate (1.0 = realistic)
+    scale: float  # expected crimes per day / the profile's realistic rate (Lancashire's)
+    size: float = 1.0  # the home force's population / the profile's reference_population
+
+    @property
+    def realism(self) -> float:
+        """Expected crimes per day / the home force's own realistic rate (1.0 = realistic): for
+        a volume the force's population already sizes (e.g. MARAC cases per 10,000 women)."""
+        return self.scale / self.size
 
     def rng(self, name: str) -> np.random.Generator:
         """This run's random stream for ``name`` (one per generator or part of one)."""

@@ -200,9 +200,11 @@ class CpsFigures:
         # categories written: those the profile can draw, in the seed's order
         self.categories = tuple(c for c in known if c in profile.categories or c in profile.subsets)
         areas = sorted(read_seed("cps_areas"), key=lambda r: int(r["sort_order"]))
-        reporting = [r for r in areas if _true(r["is_reporting_area"])]
+        # the reporting area: the home force's police force area (seed forces)
+        pfa = self.ctx.reference.force.police_force_area_code
+        reporting = [r for r in areas if r["police_force_area_code"] == pfa]
         if len(reporting) != 1:
-            raise ValueError("seed cps_areas must mark exactly one reporting area")
+            raise ValueError(f"seed cps_areas must have one area of police force area {pfa}")
         self.reporting_area = reporting[0]["area_name"]
         self.cps_area = reporting[0]["cps_area_name"]
         if self.cps_area not in {r["area_name"] for r in areas}:

@@ -71,17 +71,23 @@ class SampleSummary:
 
 
 def daily_counts(
-    start: date, end: date, rows: int | None, profile: SampleProfile, rng: np.random.Generator
+    start: date,
+    end: date,
+    rows: int | None,
+    profile: SampleProfile,
+    rng: np.random.Generator,
+    size: float = 1.0,
 ) -> np.ndarray:
-    """Crimes recorded on each day: ``rows`` in all (or the profile's realistic volume, with
-    Poisson noise), shared out by weekday and month factors."""
+    """Crimes recorded on each day: ``rows`` in all (or the profile's realistic volume times
+    ``size``, the force's population over the profile's, with Poisson noise), shared out by
+    weekday and month factors."""
     days = (end - start).days + 1
     factors = np.array([
         profile.weekday_factors[d.weekday()] * profile.month_factors[d.month - 1]
         for d in (start + timedelta(days=i) for i in range(days))
     ])  # fmt: skip
     if rows is None:
-        total = int(rng.poisson(profile.crimes_per_month / DAYS_PER_MONTH * factors.sum()))
+        total = int(rng.poisson(profile.crimes_per_month * size / DAYS_PER_MONTH * factors.sum()))
     else:
         total = int(rows)
     return rng.multinomial(total, factors / factors.sum())
@@ -101,17 +107,20 @@ def make_context(
         raise ValueError(f"end {end} is before start {start}")
     if rows is not None and rows < 0:
         raise ValueError("rows must be zero or more")
-    counts = daily_counts(start, end, rows, profile, rng_stream(seed, "calendar"))
+    reference = load_reference()
+    size = float(reference.la_population.sum()) / profile.reference_population
+    counts = daily_counts(start, end, rows, profile, rng_stream(seed, "calendar"), size)
     realistic_daily = profile.crimes_per_month / DAYS_PER_MONTH
     ctx = SampleContext(
         landing_dir=Path(landing_dir),
         start=start,
         end=end,
         seed=seed,
-        reference=load_reference(),
+        reference=reference,
         profile=profile,
         people=PersonPool(seed),
         scale=float(counts.mean()) / realistic_daily,
+        size=size,
     )
     return ctx, counts
 
@@ -130,8 +139,10 @@ def generate(
     """Write synthetic force extracts (and any follower sources) for ``start`` to ``end``.
 
     One crimes file and one outcomes file per day, in the contracts' folders under
-    ``landing_dir``, each written atomically. ``rows`` is the total number of crime rows (the
-    daily rate is scaled to it); by default about 3,100 a month, as in Lancashire. The same
+    ``landing_dir``, each written atomically. The force is the home force (seed forces, the
+    setting VAWG_HOME_FORCE). ``rows`` is the total number of crime rows (the daily rate is
+    scaled to it); by default the force's size: about 3,100 a month in Lancashire, in proportion
+    to population elsewhere (about 1,000 in Cumbria). The same
     arguments write byte-identical files. ``progress`` receives a one-line message after each
     day. Each day is drawn, written and dropped: memory holds one day's crimes, the (capped)
     rings of recent victims and the outcome events not yet due, never the whole run.

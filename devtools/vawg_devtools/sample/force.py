@@ -31,6 +31,7 @@ from vawg_devtools.sample.output import (
 from vawg_devtools.sample.profile import GROUPS
 from vawg_devtools.sample.sampling import TableSampler
 from vawg_warehouse.ingest.contracts import load_contract
+from vawg_warehouse.ingest.landing_files import read_seed
 
 CRIMES = "force_crimes"
 OUTCOMES = "force_outcomes"
@@ -170,8 +171,12 @@ class ForceGenerator:
             unknown = sorted(set(mapping) - set(ref.offence_codes))
             if unknown:
                 raise KeyError(f"profile.{what}: {unknown} not in seed ho_offence_codes")
-        for code in p.la_uplift:
-            ref.la_index(code)
+        # an uplift must name an authority of seed local_authorities (any force's: those of
+        # other forces than the home force are not drawn)
+        known = {r["local_authority_code"] for r in read_seed("local_authorities")}
+        unknown_las = sorted(set(p.la_uplift) - known)
+        if unknown_las:
+            raise KeyError(f"profile.la_uplift: {unknown_las} not in seed local_authorities")
         subgroups = set(ref.offence_subgroups)
         for mapping in (p.da_monthly_by_subgroup, p.non_da_monthly_by_subgroup):
             unknown_subgroups = set(mapping) - subgroups

@@ -150,12 +150,17 @@ class MaracSource:
         self.risk_bases = risk
         self.p_risk = _weights(risk, profile.risk_basis_weights, 0.0, "MaracProfile.risk_basis")
 
-        population = read_seed("population_mid_year")
+        # the home force's authorities' latest estimates (its size is in them: ctx.realism)
+        population = [
+            r
+            for r in read_seed("population_mid_year")
+            if r["local_authority_code"] in ctx.reference.la_codes
+        ]
         year = max(int(r["reference_year"]) for r in population)
         latest = [r for r in population if int(r["reference_year"]) == year]
         women = sum(int(r["females_16_plus"]) for r in latest)
         self.daily_cases = (
-            profile.cases_per_10000_women / 10_000 * women / DAYS_PER_YEAR * ctx.scale
+            profile.cases_per_10000_women / 10_000 * women / DAYS_PER_YEAR * ctx.realism
         )
         da_daily = ctx.profile.crimes_per_month * ctx.profile.da_share / DAYS_PER_MONTH * ctx.scale
         self.crimes = RecentCrimes(max(16, ceil(1.3 * da_daily * (profile.crime_max_age_days + 1))))

@@ -1,7 +1,9 @@
 """The parameters of the synthetic data: every proportion, mix and delay in one place.
 
 These are ASSUMPTIONS for synthetic data, chosen to be of the right order for Lancashire
-(docs: docs/measures.md): about 2,000 domestic-abuse-flagged crimes a month, rape on the order
+(docs: docs/measures.md), a force of ``reference_population`` people; another home force's
+volumes are these times its population over that (seed population_mid_year: the sum of its local
+authorities' latest estimates): about 2,000 domestic-abuse-flagged crimes a month, rape on the order
 of 150 a month, a few hundred other sexual offences, several hundred stalking and harassment
 crimes; low charge rates (DA about 11%, rape about 5%); outcome 16 the largest for DA; outcomes
 weeks to months after recording (rape median about 100 days). None of it is an official figure.
@@ -78,7 +80,7 @@ class SampleProfile:
     weekday_factors: tuple[float, ...]
     month_factors: tuple[float, ...]
     # ---- place: volume proportional to population, times an uplift per LA code
-    la_uplift: Mapping[str, float]
+    la_uplift: Mapping[str, float]  # LAs of another force than the home force are ignored
     home_la_share: float  # share of a victim's crimes recorded in their home LA
     # ---- victims
     female_share: Mapping[str, float]  # per victim group, when the offence code does not fix sex
@@ -107,6 +109,9 @@ class SampleProfile:
     # ---- crime references: the force's counter is shared with all other crime, so the VAWG
     # extract sees gaps of 1..reference_gap_max (reduced automatically at very high volumes)
     reference_gap_max: int
+    # ---- size: the volumes above are for a force of this many people (Lancashire, mid-2021:
+    # seed population_mid_year); a home force's realistic volume is scaled by its population
+    reference_population: float = 1_531_911
 
     @property
     def crimes_per_month(self) -> float:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -51,8 +51,8 @@ def _frozen(d: Mapping) -> Mapping:
 class PublicProfile:
     """Assumptions for the synthetic public files (formats: docs/measures.md; figures invented)."""
 
-    force_code: str = "lancashire"
-    force_label: str = "Lancashire Constabulary"
+    force_code: str | None = None  # None: the home force's (seed forces)
+    force_label: str | None = None  # Reported by; None: the home force's (seed forces)
     street_rows_per_month: int = 400
     crime_type_weights: Mapping[str, float] = field(
         default_factory=lambda: _frozen(
@@ -149,6 +149,13 @@ class PublicSource:
     """Writes the public files on their publication days (a ``DaySource``: see context.py)."""
 
     def __init__(self, ctx: SampleContext, profile: PublicProfile = DEFAULT_PUBLIC_PROFILE):
+        force = ctx.reference.force
+        if profile.force_code is None or profile.force_label is None:
+            profile = replace(
+                profile,
+                force_code=profile.force_code or force.code,
+                force_label=profile.force_label or force.policeuk_reported_by,
+            )
         self.ctx, self.profile = ctx, profile
         self.rng = ctx.rng("public:policeuk")
         self.contracts = {d: load_contract(d) for d in (STREET, OUTCOMES, HOME_OFFICE)}
@@ -160,9 +167,14 @@ class PublicSource:
         for name in profile.outcome_weights:
             if name not in known_outcomes:
                 raise KeyError(f"outcome {name!r} is not in seed policeuk_outcome_categories")
+        # the home force's names (its authorities'); a name of another force's is outside
+        home = set(ctx.reference.la_codes)
+        names = read_seed("policeuk_local_authority_names")
         self.la_names = [
-            r["lsoa_local_authority_name"] for r in read_seed("policeuk_local_authority_names")
+            r["lsoa_local_authority_name"] for r in names if r["local_authority_code"] in home
         ]
+        inside = set(self.la_names)
+        self.outside_names = tuple(n for n in profile.outside_area_names if n not in inside)
         self.forces = read_seed("police_forces")
         # each force's latest estimate of its resident population (seed police_force_populations)
         self.populations: dict[str, int] = {}
@@ -195,8 +207,8 @@ class PublicSource:
     # ------------------------------------------------------------------ police.uk
     def _lsoa(self) -> tuple[str, str]:
         p, rng = self.profile, self.rng
-        if rng.random() < p.outside_area_share:
-            name = p.outside_area_names[rng.integers(len(p.outside_area_names))]
+        if self.outside_names and rng.random() < p.outside_area_share:
+            name = self.outside_names[rng.integers(len(self.outside_names))]
         else:
             name = self.la_names[rng.integers(len(self.la_names))]
         first = 35000 if rng.random() < p.lsoa_2021_share else 5000  # 2021 codes are newer

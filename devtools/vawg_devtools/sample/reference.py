@@ -1,8 +1,9 @@
 """Reference data the generators draw codes from: the dbt seeds and the data contracts.
 
 Nothing here re-types a code list: offence codes, outcome types and local authorities come from
-``dbt_project/seeds/reference/*.csv``, and the allowed values of flags, sexes and age bands from
-the contracts. A code added to a seed is picked up by the next run.
+``dbt_project/seeds/reference/*.csv`` (the home force's local authorities: seed forces and the
+setting VAWG_HOME_FORCE, vawg_warehouse.forces), and the allowed values of flags, sexes and age
+bands from the contracts. A code added to a seed is picked up by the next run.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vawg_warehouse.forces import Force, home_force, home_force_code, of_home_force
 from vawg_warehouse.ingest.contracts import load_contract
 from vawg_warehouse.ingest.landing_files import read_seed, seeds_dir
 
@@ -65,6 +67,7 @@ class ReferenceData:
     la_names: tuple[str, ...]
     la_population: np.ndarray  # persons, latest reference year
     population_year: int
+    force: Force  # the home force (seed forces, the setting VAWG_HOME_FORCE)
     age_bands: tuple[str, ...]  # contract order, "Unknown" last
     age_band_ranges: tuple[tuple[int, int], ...]  # for the known bands
     sexes: tuple[str, ...]  # contract order: F, M, U
@@ -101,14 +104,24 @@ class ReferenceData:
 
 
 @cache
-def _load(folder: Path) -> ReferenceData:
+def _load(folder: Path, force_code: str) -> ReferenceData:
     offences = read_seed("ho_offence_codes", folder)
     categories = category_codes(folder)
     rape = categories.get("rape", frozenset())
     other_sexual = categories.get("sexual_offences", frozenset()) - rape
     outcomes = read_seed("ho_outcome_types", folder)
-    las = read_seed("local_authorities", folder)
-    population = read_seed("population_mid_year", folder)
+    force = home_force(force_code, folder)
+    las = of_home_force("local_authorities", read_seed("local_authorities", folder), force.code)
+    if not las:
+        raise ValueError(f"seed local_authorities has no local authority of force {force.code}")
+    codes = {r["local_authority_code"] for r in las}
+    population = [
+        r for r in read_seed("population_mid_year", folder) if r["local_authority_code"] in codes
+    ]
+    if not population:
+        raise ValueError(
+            f"population_mid_year has no row for the local authorities of {force.code}"
+        )
     year = max(int(r["reference_year"]) for r in population)
     persons = {
         r["local_authority_code"]: int(r["persons"])
@@ -133,6 +146,7 @@ def _load(folder: Path) -> ReferenceData:
         la_names=tuple(r["local_authority_name"] for r in las),
         la_population=np.array([persons[r["local_authority_code"]] for r in las], dtype=float),
         population_year=year,
+        force=force,
         age_bands=tuple(known) + ((UNKNOWN_AGE_BAND,) if UNKNOWN_AGE_BAND in bands else ()),
         age_band_ranges=tuple(_band_range(b) for b in known),
         sexes=_allowed("force_crimes", "victim_sex"),
@@ -141,5 +155,5 @@ def _load(folder: Path) -> ReferenceData:
 
 
 def load_reference(folder: Path | None = None) -> ReferenceData:
-    """Read the reference seeds (cached per folder)."""
-    return _load((folder or seeds_dir()).resolve())
+    """Read the reference seeds for the home force (cached per folder and force)."""
+    return _load((folder or seeds_dir()).resolve(), home_force_code())

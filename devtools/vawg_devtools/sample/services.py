@@ -31,12 +31,11 @@ import numpy as np
 
 from vawg_devtools.sample.context import DatasetSummary, SampleContext
 from vawg_devtools.sample.force import CrimeBatch
-from vawg_devtools.sample.reference import read_seed
+from vawg_warehouse.forces import read_home_seed
 from vawg_warehouse.ingest.contracts import load_contract
 
 RETURNS = "services_quarterly_returns"
 COUNTY_WIDE = "county_wide"  # seed services.return_breakdown
-WHOLE_COUNTY = "Lancashire"  # seed services.coverage of a county-wide service
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest zip timestamp: every entry gets it
 
 
@@ -132,18 +131,21 @@ class Service:
 def load_services(ctx: SampleContext) -> list[Service]:
     """The seed's services with the areas they report, weighted by population."""
     ref = ctx.reference
+    whole_force = ref.force.name  # seed services.coverage of a service of the whole force area
     divisions = {
-        r["local_authority_code"]: r["division_name"] for r in read_seed("local_authorities")
+        r["local_authority_code"]: r["division_name"] for r in read_home_seed("local_authorities")
     }
     county = next(
-        r["area_code"] for r in read_seed("service_areas") if r["area_type"] != "local_authority"
+        r["area_code"]
+        for r in read_home_seed("service_areas")
+        if r["area_type"] != "local_authority"
     )
     population = dict(zip(ref.la_codes, ref.la_population.tolist(), strict=True))
     total = sum(population.values())
     services = []
-    for row in read_seed("services"):
+    for row in read_home_seed("services"):
         coverage = row["coverage"]
-        las = [c for c in ref.la_codes if coverage == WHOLE_COUNTY or divisions[c] == coverage]
+        las = [c for c in ref.la_codes if coverage == whole_force or divisions[c] == coverage]
         if not las:
             raise ValueError(f"seed services: {row['service_code']} covers no local authority")
         weights = np.array([population[c] for c in las])

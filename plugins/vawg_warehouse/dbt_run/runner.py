@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vawg_warehouse.config import Settings, get_settings
+from vawg_warehouse.forces import HOME_FORCE_VARIABLE, home_force_code
 from vawg_warehouse.warehouse import ConnectionInfo, connection_info
 
 if TYPE_CHECKING:
@@ -55,7 +56,11 @@ def environment(
     """The variables dbt_project/profiles.yml reads, for ``connection`` (default: the
     warehouse of ``settings``), and dbt's quiet defaults."""
     connection = connection or connection_info(settings or get_settings())
-    return {**QUIET_DEFAULTS, **connection.dbt_env()}
+    return {
+        **QUIET_DEFAULTS,
+        **connection.dbt_env(),
+        HOME_FORCE_VARIABLE: home_force_code(),  # macro home_force (vawg_warehouse.forces)
+    }
 
 
 def arguments(
@@ -105,6 +110,7 @@ def invoke(
     settings = settings or get_settings()
     _release_at_exit()
     os.environ.update(connection_info(settings).dbt_env())
+    os.environ[HOME_FORCE_VARIABLE] = home_force_code()  # macro home_force (vawg_warehouse.forces)
     for name, value in QUIET_DEFAULTS.items():
         os.environ.setdefault(name, value)
     argv = arguments(

@@ -140,7 +140,7 @@ QUESTIONS: tuple[Question, ...] = (
         (12, 6),
     ),
     Question(
-        "Lancashire beside its most similar forces (recorded offences per 1,000)",
+        "The force beside its most similar forces (recorded offences per 1,000)",
         "Context from Home Office open data: the latest financial year published in all four "
         "quarters.",
         """select "Category", "Area", "Rate per 1,000"

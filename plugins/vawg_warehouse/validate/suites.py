@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vawg_warehouse.config import get_settings
+from vawg_warehouse.forces import FORCE_SEEDS, home_force_code, of_home_force
 from vawg_warehouse.ingest.contracts import Contract
 
 if TYPE_CHECKING:
@@ -159,23 +160,30 @@ def _seed_name(allowed: str) -> str:
 
 
 def read_seed_values(seed: str, column: str, directory: Path | None = None) -> list[str]:
-    """A dbt seed's key column: the one named like the contract's column, else the first."""
+    """A dbt seed's key column: the one named like the contract's column, else the first. A seed
+    that holds several forces' rows (forces.FORCE_SEEDS) gives the home force's only
+    (vawg_warehouse.forces: the setting VAWG_HOME_FORCE)."""
     path = (directory or seeds_dir()) / f"{seed}.csv"
     stat = path.stat()
-    return list(_read_seed_values(path, column, stat.st_mtime_ns, stat.st_size))
+    force = home_force_code()
+    return list(_read_seed_values(path, column, force, stat.st_mtime_ns, stat.st_size))
 
 
 @cache
-def _read_seed_values(path: Path, column: str, _mtime_ns: int, _size: int) -> tuple[str, ...]:
+def _read_seed_values(
+    path: Path, column: str, force: str, _mtime_ns: int, _size: int
+) -> tuple[str, ...]:
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         fields = reader.fieldnames or []
         if not fields:
             raise QualityError(f"seed {path.name} is empty")
         key = column if column in fields else fields[0]
-        values = [row[key].strip() for row in reader if row.get(key, "").strip()]
+        rows = of_home_force(path.stem, reader, force)
+        values = [row[key].strip() for row in rows if row.get(key, "").strip()]
     if not values:
-        raise QualityError(f"seed {path.name} has no values in column {key!r}")
+        where = f" for force {force}" if path.stem in FORCE_SEEDS else ""
+        raise QualityError(f"seed {path.name} has no values in column {key!r}{where}")
     return tuple(dict.fromkeys(values))
 
 

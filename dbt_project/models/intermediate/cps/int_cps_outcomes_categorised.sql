@@ -29,9 +29,16 @@ measures as (
 
 ),
 
+home_force as (
+
+    select * from {{ ref('forces') }}
+    where force_code = {{ home_force() }}
+
+),
+
 categorised_outcomes as (
 
-    -- The figures of the area the mart reports (seed cps_areas.is_reporting_area: Lancashire),
+    -- The figures of the home force's area (seed forces: its police force area code in cps_areas),
     -- never the CPS Area's (North West), which include it. Each CPS case category adds into its
     -- reporting category (seed cps_case_categories: stalking and harassment into
     -- stalking_and_harassment; adult rape, part of rape, into none), and each measure counts
@@ -59,7 +66,8 @@ categorised_outcomes as (
         on cps_outcomes.case_category = case_categories.case_category
     inner join measures
         on cps_outcomes.measure = measures.measure
-    where areas.is_reporting_area
+    inner join home_force
+        on areas.police_force_area_code = home_force.police_force_area_code
 
 )
 

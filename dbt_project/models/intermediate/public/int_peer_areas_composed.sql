@@ -1,9 +1,45 @@
 {#- The areas mart_peer_comparison_yearly compares and the forces each adds up, once. -#}
 with
 
-police_forces as (
+police_forces_listed as (
 
     select * from {{ ref('police_forces') }}
+
+),
+
+home_force as (
+
+    select * from {{ ref('forces') }}
+    where force_code = {{ home_force() }}
+
+),
+
+most_similar_groups as (
+
+    select * from {{ ref('most_similar_groups') }}
+
+),
+
+police_forces as (
+
+    -- Each force with whether it is the home force (seed forces, the setting VAWG_HOME_FORCE)
+    -- or a member of the home force's most similar group (seed most_similar_groups).
+    select
+        police_forces_listed.force_name,
+        police_forces_listed.area_type,
+        home_force.force_name is not null as is_home_force,
+        exists(
+            select 1
+            from most_similar_groups
+            inner join home_force as home
+                on most_similar_groups.force_code = home.force_code
+            where
+                most_similar_groups.member_force_name = police_forces_listed.force_name
+                and police_forces_listed.force_name <> home.force_name
+        ) as is_most_similar_group_member
+    from police_forces_listed
+    left join home_force
+        on police_forces_listed.force_name = home_force.force_name
 
 ),
 
@@ -15,8 +51,8 @@ force_populations as (
 
 group_members as (
 
-    -- The most similar group: its members that have an estimate of all residents (Lancashire
-    -- excluded).
+    -- The most similar group: its members that have an estimate of all residents (the home
+    -- force excluded).
     select force_name
     from police_forces
     where
@@ -41,7 +77,7 @@ country as (
 
 area_members as (
 
-    -- Lancashire and each member of its most similar group as themselves; the group; England and
+    -- The home force and each member of its most similar group as themselves; the group; England and
     -- Wales (every territorial force; national bodies never, whose population is the country's).
     select
         force_name as area_name,

@@ -3,6 +3,7 @@ with
 services as (
 
     select * from {{ ref('services') }}
+    where force_code = {{ home_force() }}  -- the home force's register (seed forces)
 
 ),
 

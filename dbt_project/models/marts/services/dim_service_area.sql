@@ -3,12 +3,14 @@ with
 service_areas as (
 
     select * from {{ ref('service_areas') }}
+    where force_code = {{ home_force() }}  -- the home force's (seed forces)
 
 ),
 
 local_authorities as (
 
     select * from {{ ref('local_authorities') }}
+    where force_code = {{ home_force() }}  -- the home force's (seed forces)
 
 ),
 

@@ -3,6 +3,7 @@ with
 local_authorities as (
 
     select * from {{ ref('local_authorities') }}
+    where force_code = {{ home_force() }}  -- the home force's (seed forces)
 
 ),
 

@@ -16,6 +16,7 @@ force_estimates as (
 local_authorities as (
 
     select * from {{ ref('local_authorities') }}
+    where force_code = {{ home_force() }}  -- the home force's (seed forces)
 
 ),
 

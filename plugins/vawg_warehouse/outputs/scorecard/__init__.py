@@ -3,7 +3,7 @@
 After each nightly run (the DAG's ``scorecard`` task) and on demand (``vawg scorecard``), one panel
 per plan measure (scorecard.yml): its force-wide trend with statistical-process-control limits,
 the latest complete value, the change on the same period a year earlier with its significance
-test, Lancashire beside its most similar forces and England and Wales where public data allows,
+test, the force beside its most similar forces and England and Wales where public data allows,
 the measure's polarity and a graded status with its reasons against the expectation the
 configuration sets. Incomplete periods are drawn hollow and never graded; a force-wide figure
 below the publication threshold, and every suppressed cell of the local authority tables (read

@@ -137,7 +137,7 @@ class PeerBar:
 
 
 def peer_chart(groups: Sequence[tuple[str, Sequence[PeerBar]]], x_label: str, salt: str) -> str:
-    """Horizontal bars per category (small multiples): Lancashire, its most similar forces, the
+    """Horizontal bars per category (small multiples): the home force, its most similar forces, the
     group and England and Wales."""
     fig = Figure(figsize=(10.0, 0.9 + 0.3 * max(len(b) for _, b in groups)), dpi=96)
     axes = fig.subplots(1, len(groups), sharey=True, squeeze=False)[0]

@@ -308,7 +308,7 @@ def local_authority_table(
 
 
 def peer_rows(conn: psycopg.Connection, measure: Measure) -> list[PeerRow]:
-    """Lancashire, its most similar forces, the group and England and Wales for the latest
+    """The home force, its most similar forces, the group and England and Wales for the latest
     financial year published in all four quarters, per configured category."""
     if not measure.peer_mart or not measure.peer_categories:
         return []
