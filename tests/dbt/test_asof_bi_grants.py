@@ -7,9 +7,13 @@ from __future__ import annotations
 from datetime import date
 
 import psycopg
+import pytest
 
 from vawg_warehouse.config import get_settings
 from vawg_warehouse.dbt_run.asof import build_as_of
+
+# a dbt as-of build against a warehouse: the full suite, not the fast tier (README)
+pytestmark = pytest.mark.slow
 
 
 def test_an_as_of_build_takes_away_a_bi_readers_grant_and_fails(
