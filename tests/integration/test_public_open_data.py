@@ -320,9 +320,13 @@ def latest_releases(files_in_order: list[Path], kind: str) -> dict[tuple[str, st
 def crimes_placed(files_in_order: list[Path]) -> list[tuple[tuple, Path, Path | None]]:
     """Every crime counted: (its mart key, its street file, the outcomes file of its current
     outcome or None when the outcome is the street file's or there is none)."""
+    # An LSOA outside the home force's area (a peer force's crime) -> the unknown member, as the
+    # mart's comment says: the names seed holds every force's authorities.
+    home = {r["local_authority_code"] for r in seed_rows("local_authorities")}
     la_codes = {
         r["lsoa_local_authority_name"]: r["local_authority_code"]
         for r in seed_rows("policeuk_local_authority_names")
+        if r["local_authority_code"] in home
     }
     current_outcome: dict[str, tuple[str, int, str, Path]] = {}
     for (_, month), path in sorted(latest_releases(files_in_order, "outcomes").items()):
