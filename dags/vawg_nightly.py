@@ -59,6 +59,7 @@ from vawg_warehouse.notify import (
     task_recovered,
     task_retrying,
 )
+from vawg_warehouse.run_turn import poke_seconds as turn_poke_seconds
 
 default_args = {
     "owner": "vawg-data-engineering",
@@ -112,7 +113,7 @@ def _context(dag_run, logical_date):
     doc_md=__doc__,
 )
 def vawg_nightly():
-    @task.sensor(poke_interval=30, mode="reschedule", timeout=20 * 3600)
+    @task.sensor(poke_interval=turn_poke_seconds(), mode="reschedule", timeout=20 * 3600)
     def wait_for_turn(dag_run=None, ti=None) -> bool:
         """One run at a time, backfills included: waits (holding no worker slot) for the run
         before it and for any run going (vawg_warehouse.run_turn)."""

@@ -23,9 +23,17 @@ gathers the states through the Task SDK.
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Mapping
 
+log = logging.getLogger(__name__)
+
 GATE_TASK = "wait_for_turn"
+# How often the gate looks again while it waits (seconds): a waiting run starts at most this long
+# after the run before it ends. A setting, so a test's stack need not wait half a minute a date.
+POKE_ENV = "VAWG_TURN_POKE_SECONDS"
+DEFAULT_POKE_SECONDS = 30
 LAST_TASK = "record_outcome"
 ACTIVE_RUN_STATES = ("queued", "running")
 # A task instance in one of these has ended (or will never run): its run no longer holds the turn.
@@ -67,3 +75,20 @@ def may_start(
     if busy:
         return False, f"waiting for {', '.join(busy)}, which is running"
     return True, "no other run is going"
+
+
+def poke_seconds() -> int:
+    """The gate's poke interval: ``VAWG_TURN_POKE_SECONDS`` (1 to 600), else 30. Read when the
+    DAG file is parsed, so a bad value is a warning and the default, never an import error."""
+    raw = os.environ.get(POKE_ENV, "").strip()
+    if not raw:
+        return DEFAULT_POKE_SECONDS
+    if raw.isdigit() and 1 <= int(raw) <= 600:
+        return int(raw)
+    log.warning(
+        "%s=%r is not a whole number of seconds from 1 to 600: using %s",
+        POKE_ENV,
+        raw,
+        DEFAULT_POKE_SECONDS,
+    )
+    return DEFAULT_POKE_SECONDS

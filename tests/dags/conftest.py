@@ -32,6 +32,7 @@ for dag_id, dag in bag.dags.items():
                 "upstream": sorted(t.upstream_task_ids),
                 "operator": type(t).__name__,
                 "mode": getattr(t, "mode", None),
+                "poke_interval": getattr(t, "poke_interval", None),
                 "trigger_rule": str(getattr(t.trigger_rule, "value", t.trigger_rule)),
                 "on_failure": [
                     f"{c.__module__}.{c.__qualname__}"

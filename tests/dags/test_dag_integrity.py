@@ -66,6 +66,7 @@ def test_one_run_at_a_time_whatever_started_it(dagbag) -> None:
     gate = tasks["wait_for_turn"]
     assert gate["upstream"] == [] and gate["operator"].endswith("SensorOperator")
     assert gate["mode"] == "reschedule"
+    assert gate["poke_interval"] == 30  # VAWG_TURN_POKE_SECONDS unset: the default
     assert [t for t, v in tasks.items() if not v["upstream"]] == ["wait_for_turn"]
     assert tasks["prepare_warehouse"]["upstream"] == ["wait_for_turn"]
 
@@ -155,9 +156,9 @@ def test_every_task_alerts_on_failure_and_the_marts_have_a_deadline(dagbag) -> N
 
 def test_dag_file_does_no_work_at_import_time() -> None:
     """Only imports, constants and definitions at module level; of vawg_warehouse, only the
-    constants module (datasets) and the alerts (notify: the standard library only) are imported
-    at parse time, the rest inside tasks. No dbt, no manifest: the DAG's shape does not depend
-    on the dbt project."""
+    constants module (datasets), the alerts (notify) and the gate's poke interval (run_turn),
+    the last two the standard library only, are imported at parse time, the rest inside tasks.
+    No dbt, no manifest: the DAG's shape does not depend on the dbt project."""
     tree = ast.parse(DAG_FILE.read_text())
     top_imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
     imported = {(n.module or "") for n in top_imports if isinstance(n, ast.ImportFrom)}
@@ -168,14 +169,20 @@ def test_dag_file_does_no_work_at_import_time() -> None:
         "airflow.sdk",
         "vawg_warehouse.ingest.datasets",
         "vawg_warehouse.notify",
+        "vawg_warehouse.run_turn",
     }
-    notify = ast.parse((DAG_FILE.parents[1] / "plugins/vawg_warehouse/notify.py").read_text())
+    parsed_too = [
+        ast.parse((DAG_FILE.parents[1] / f"plugins/vawg_warehouse/{name}.py").read_text())
+        for name in ("notify", "run_turn")
+    ]
     notify_imports = {
         (n.module if isinstance(n, ast.ImportFrom) else n.names[0].name).split(".")[0]
-        for n in notify.body
+        for module in parsed_too
+        for n in module.body
         if isinstance(n, ast.Import | ast.ImportFrom)
     }
     assert notify_imports <= {
+        "collections",
         "__future__",
         "json",
         "logging",

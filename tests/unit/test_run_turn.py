@@ -4,7 +4,11 @@ tests/integration/test_real_scheduler.py."""
 
 from __future__ import annotations
 
-from vawg_warehouse.run_turn import may_start
+import logging
+
+import pytest
+
+from vawg_warehouse.run_turn import POKE_ENV, may_start, poke_seconds
 
 
 def states(gate: str | None, last: str | None = None) -> dict[str, str | None]:
@@ -49,3 +53,15 @@ def test_a_queued_run_before_it_is_not_waited_for() -> None:
     scheduled run waits for the backfill, the manual run for the scheduled one: for ever)."""
     task_states = {"manual": {}, "tonight": states(None), "b1": states(None)}
     assert may_start("b1", ("manual", "queued"), task_states, {})[0]
+
+
+@pytest.mark.parametrize("raw", ["", "abc", "0", "601", "2.5", "-5"])
+def test_the_gates_poke_interval_is_30_s_unless_set_to_whole_seconds_from_1_to_600(
+    raw, monkeypatch, caplog
+) -> None:
+    monkeypatch.setenv(POKE_ENV, raw)
+    with caplog.at_level(logging.WARNING, logger="vawg_warehouse.run_turn"):
+        assert poke_seconds() == 30
+    assert (POKE_ENV in caplog.text) == bool(raw)  # a bad value is named, never an import error
+    monkeypatch.setenv(POKE_ENV, "5")
+    assert poke_seconds() == 5
