@@ -80,7 +80,6 @@ def airflow_up(server, tmp_path_factory, periods, rows: int, **extra: str):
         "VAWG_PSEUDONYM_KEY": TEST_KEY,
         "VAWG_AIRFLOW_METADATA_URL": metadata.url,
         "VAWG_AIRFLOW_PORT": str(port),
-        "VAWG_TURN_POKE_SECONDS": "5",  # a backfill's next date starts within 5 s, not 30
         **extra,
     }
     try:
