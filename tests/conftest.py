@@ -11,11 +11,15 @@ import contextlib
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
 
+from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.warehouse import ConnectionInfo, connection_info, ensure_warehouse
 
 # A subprocess a test starts (dbt, Airflow, the CLI) is stopped after this long: a guard against a
@@ -53,7 +57,11 @@ def drop_database(info: ConnectionInfo) -> None:
 # on the one xdist worker of its group (--dist loadgroup), in file order, so the fixture is built
 # once and a module that changes it (tests/integration/test_nightly_dag.py re-runs the DAG) comes
 # after the modules that only read it.
-SHARED_SESSION_FIXTURES = {"pipeline": "airflow_run", "sample_warehouse": "sample_warehouse"}
+SHARED_SESSION_FIXTURES = {
+    "pipeline": "airflow_run",
+    "sample_warehouse": "sample_warehouse",
+    "dbt_parse": "dbt_parse",
+}
 
 
 def xdist_group_of(item: pytest.Item) -> str | None:
@@ -98,6 +106,52 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def server() -> ConnectionInfo:
     return _server()
+
+
+# dbt parse renders the profile but never connects: a warehouse that is not there is enough.
+PARSE_ONLY_URL = "postgresql://parse_only:unused@127.0.0.1:1/parse_only"
+
+
+@dataclass(frozen=True)
+class ProjectParse:
+    """One full ``dbt parse`` of the project, as the pipeline makes it
+    (``transform.parsed_manifest``), shared by the tests that only read the project."""
+
+    home: Path  # the VAWG_HOME it is kept in (the manifest cache under home/dbt)
+    url: str  # the warehouse it was parsed for (never connected)
+    manifest: Any  # dbt's Manifest
+    manifest_json: dict[str, Any]  # what ``dbt parse`` writes as target/manifest.json
+    log: str  # dbt's log of the parse, every level
+
+    @contextlib.contextmanager
+    def environment(self) -> Iterator[Settings]:
+        """The settings (VAWG_HOME, VAWG_WAREHOUSE_URL) the parse was made under."""
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("VAWG_HOME", str(self.home))
+            patch.setenv("VAWG_WAREHOUSE_URL", self.url)
+            yield get_settings()
+
+
+@pytest.fixture(scope="session")
+def dbt_parse(tmp_path_factory: pytest.TempPathFactory) -> ProjectParse:
+    """The project parsed once per session (10-15 s on 2 cores) for the conventions check, the
+    groups' partition and the manifest cache: a fresh home, so a full parse, never a partial one."""
+    import json
+
+    from vawg_warehouse.dbt_run import transform
+
+    home = tmp_path_factory.mktemp("dbt_parse_home")
+    parse = ProjectParse(home, PARSE_ONLY_URL, None, {}, "")
+    with parse.environment() as settings:
+        transform.clear_parse_cache(settings)
+        manifest = transform.parsed_manifest(settings)
+        written = home / "manifest.json"
+        manifest.write(str(written))
+        logs = sorted((home / "dbt").rglob("dbt.log"))
+        assert len(logs) == 1, logs
+        return ProjectParse(
+            home, PARSE_ONLY_URL, manifest, json.loads(written.read_text()), logs[0].read_text()
+        )
 
 
 @pytest.fixture

@@ -13,22 +13,25 @@ import stat
 
 import pytest
 
+from tests.conftest import ProjectParse
 from vawg_warehouse import versions
-from vawg_warehouse.config import get_settings
 from vawg_warehouse.dbt_run import runner, transform
 
 
 @pytest.fixture
-def settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("VAWG_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("VAWG_WAREHOUSE_URL", "postgresql://u:pw@127.0.0.1:1/unused")
-    transform._manifests.clear()
-    yield get_settings()
-    transform._manifests.clear()
+def settings(dbt_parse: ProjectParse):
+    """The session's one parse (tests/conftest.py: ``transform.parsed_manifest`` in a fresh home)
+    is the first task's: its manifest is kept in that home."""
+    with dbt_parse.environment() as settings:
+        transform._manifests.clear()
+        yield settings
+        transform._manifests.clear()
 
 
-def test_a_fresh_process_reads_the_runs_manifest_instead_of_parsing(settings, monkeypatch) -> None:
-    first = transform.parsed_manifest(settings)
+def test_a_fresh_process_reads_the_runs_manifest_instead_of_parsing(
+    settings, dbt_parse: ProjectParse, monkeypatch
+) -> None:
+    first = dbt_parse.manifest
     stored = list((settings.home / "dbt").rglob("manifest-*.pickle"))
     assert len(stored) == 1 and stat.S_IMODE(stored[0].stat().st_mode) == 0o600
     transform._manifests.clear()  # as a new task process starts: nothing in memory

@@ -17,6 +17,7 @@ from datetime import date
 import psycopg
 import pytest
 
+from tests.conftest import ProjectParse
 from vawg_warehouse import orchestration as o
 from vawg_warehouse.config import get_settings
 from vawg_warehouse.dbt_run import transform
@@ -48,8 +49,12 @@ def _ls(settings, args: list[str]) -> list[str]:
     return [json.loads(line)["unique_id"] for line in result.result]
 
 
-def test_the_groups_partition_every_data_test(migrated) -> None:
-    settings = get_settings()
+def test_the_groups_partition_every_data_test(dbt_parse: ProjectParse) -> None:
+    with dbt_parse.environment() as settings:
+        _partition_every_data_test(settings)
+
+
+def _partition_every_data_test(settings) -> None:
     every_test = set(_ls(settings, ["--select", "test_type:data"]))
     assert len(every_test) > 1000  # the project's ~1,200 data tests
     selected = Counter()
