@@ -204,32 +204,34 @@ def store_validations(conn: psycopg.Connection, reports: list[ValidationReport])
     if not reports:
         return []
     version = code_version()
-    run_ids: list[int] = []
     with conn.transaction():
-        for report in reports:
-            (run_id,) = append_rows(
-                conn,
-                "validation_run",
-                [
-                    {
-                        "batch_id": report.batch_id,
-                        "suite_name": report.suite_name,
-                        "suite_sha256": report.suite_sha256,
-                        "gx_version": report.gx_version,
-                        "success": report.success,
-                        "critical_failures": len(report.critical_failures),
-                        "warning_failures": len(report.warning_failures),
-                        "dag_run_id": report.dag_run_id,
-                        "started_at": report.started_at,
-                        "finished_at": report.finished_at,
-                        "parameters": report.parameters,
-                        "result_format": report.result_format,
-                        "code_version": version,
-                    }
-                ],
-            )
-            assert run_id is not None
-            run_ids.append(run_id)
+        ids = append_rows(
+            conn,
+            "validation_run",
+            [
+                {
+                    "batch_id": report.batch_id,
+                    "suite_name": report.suite_name,
+                    "suite_sha256": report.suite_sha256,
+                    "gx_version": report.gx_version,
+                    "success": report.success,
+                    "critical_failures": len(report.critical_failures),
+                    "warning_failures": len(report.warning_failures),
+                    "dag_run_id": report.dag_run_id,
+                    "started_at": report.started_at,
+                    "finished_at": report.finished_at,
+                    "parameters": report.parameters,
+                    "result_format": report.result_format,
+                    "code_version": version,
+                }
+                for report in reports
+            ],
+        )
+        # one statement, rows numbered by the identity in the order given: sorted, the ids
+        # are the reports' whatever order RETURNING gives them back in
+        run_ids = sorted(run_id for run_id in ids if run_id is not None)
+        if len(run_ids) != len(reports):
+            raise RuntimeError(f"validation_run: {len(run_ids)} id(s) for {len(reports)} report(s)")
         append_rows(
             conn,
             "validation_result",
