@@ -5,7 +5,8 @@ on what the data cover, on the scorecard and in ``vawg status``
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, timedelta
 
 import psycopg
 import pytest
@@ -57,16 +58,42 @@ def test_each_familys_coverage_is_the_date_its_marts_give_their_figures(
                 """
             )
         )
+        published_files = conn.execute(
+            "select dataset_name, file_name from staging.stg_audit__load_batches "
+            "where batch_status = 'published'"
+        ).fetchall()
         newest_cps = conn.execute(
             "select max(file_name) from staging.stg_audit__load_batches "
             "where dataset_name = 'cps_quarterly_outcomes' and batch_status = 'published'"
         ).fetchone()[0]
+    published = {dataset for dataset, _ in published_files}
+    policeuk_months = [
+        date(int(m[1]), int(m[2]), 1)
+        for d, name in published_files
+        if d.startswith("public_policeuk")
+        and (m := re.search(r"(\d{4})-(\d{2})-[a-z-]+\.csv$", name))
+    ]
+    home_office_quarters = [
+        (int(m[1]), int(m[2]))
+        for d, name in published_files
+        if d == "public_home_office_recorded_crime" and (m := re.search(r"(\d{4})q([1-4])", name))
+    ]
     # the sample's newest CPS file is cps_2024Q4.csv: financial year 2024/25, quarter 4
     assert newest_cps.endswith("cps_2024Q4.csv")
     assert as_of["cps"] == date(2025, 3, 31)
     for family in ("cps", "services", "funding", "force"):
         assert as_of[family] is not None, family
         assert as_of[family] == marts[family], family
+    # public: the older of police.uk's newest month and the Home Office's newest financial
+    # quarter; the ONS population estimates the sample drops (a reference year's denominators)
+    # leave it dated
+    assert {"public_ons_mid_year_estimates", "public_nomis_population_estimates"} <= published
+    month = max(policeuk_months)
+    month_end = date(month.year + month.month // 12, month.month % 12 + 1, 1) - timedelta(days=1)
+    year, quarter = max(home_office_quarters)
+    after = 4 + 3 * quarter  # the month after financial quarter n (April-June is n = 1)
+    quarter_end = date(year + (after - 1) // 12, (after - 1) % 12 + 1, 1) - timedelta(days=1)
+    assert as_of["public"] == min(month_end, quarter_end)
 
 
 @pytest.mark.xdist_group("sample_warehouse")

@@ -63,7 +63,10 @@ datasets as (
         dataset_name,
         max(extract_date) as data_complete_to_date,
         count(*) as published_file_count,
-        max(published_at) as last_published_at
+        max(published_at) as last_published_at,
+        dataset_name in (
+            'public_ons_mid_year_estimates', 'public_nomis_population_estimates'
+        ) as is_denominator
     from published_files
     group by source_family, dataset_name
 
@@ -73,12 +76,16 @@ families as (
 
     -- A family is complete only as far as its least recent dataset (the marts date each
     -- dataset's figures by its own extract: one new crimes file does not bring MARAC forward).
+    -- Population estimates (ONS workbooks, Nomis downloads) are denominators of a reference
+    -- year, not a period of events: they neither bound nor date the public family (their own
+    -- staleness is the ons sources' freshness check).
     select
         source_family,
         case
-            when bool_and(data_complete_to_date is not null) then min(data_complete_to_date)
+            when bool_and(data_complete_to_date is not null) filter (where not is_denominator)
+                then min(data_complete_to_date) filter (where not is_denominator)
         end as data_complete_to_date,
-        max(data_complete_to_date) as newest_extract_date,
+        max(data_complete_to_date) filter (where not is_denominator) as newest_extract_date,
         sum(published_file_count) as published_file_count,
         max(last_published_at) as last_published_at
     from datasets
