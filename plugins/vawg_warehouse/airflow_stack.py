@@ -30,6 +30,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -138,6 +139,11 @@ def stack_environment(settings: Settings, listen_port: int | None = None) -> dic
         "AIRFLOW__API_AUTH__JWT_SECRET": _secret(home, "jwt_secret"),
         "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs" / "tasks"),
+        # The log servers of the task runner and the triggerer: the API port's next two, not
+        # Airflow's fixed 8793 and 8794, so two stacks on one machine do not take each other's
+        # (a second stack's triggerer died at start-up on 8794).
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(listen_port + 1),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(listen_port + 2),
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
         # A production stack carries the deadline alert (`vawg run` cannot: airflow_env.py).
         "VAWG_DEADLINE_ALERT": os.environ.get("VAWG_DEADLINE_ALERT", "on"),
@@ -340,6 +346,16 @@ def up(settings: Settings | None = None, say=print, timeout: float = 300.0) -> i
     ensure_metadata_database(settings)
     env = {**os.environ, **stack_environment(settings)}
     base_url = env["AIRFLOW__API__BASE_URL"]
+    # (a stack of this home already running holds its own ports: `up` starts what is missing)
+    ours = any(component.running for component in components(settings))
+    taken = [] if ours else ports_in_use(stack_ports(env))
+    if taken:
+        say(
+            f"error: port(s) {', '.join(map(str, taken))} on {HOST} already in use: the stack "
+            f"takes {PORT_ENV} ({env['AIRFLOW__API__PORT']}) and the two after it (log servers); "
+            f"choose another {PORT_ENV}, or stop what holds them (vawg airflow status)"
+        )
+        return 1
     say(f"airflow db migrate ({metadata_url_redacted(settings)}) ...")
     migrate_metadata(env, settings)
     slots = parallelism()
@@ -356,6 +372,31 @@ def up(settings: Settings | None = None, say=print, timeout: float = 300.0) -> i
     say(f"logs and pid files: {stack_home(settings) / 'logs'}, {stack_home(settings) / 'run'}")
     say("stop it with: vawg airflow down")
     return 0
+
+
+def stack_ports(env: dict[str, str]) -> list[int]:
+    """The ports the stack listens on: the api-server's and the two log servers'."""
+    return [
+        int(env[key])
+        for key in (
+            "AIRFLOW__API__PORT",
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT",
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT",
+        )
+    ]
+
+
+def ports_in_use(ports: list[int]) -> list[int]:
+    """Those of ``ports`` something on this machine already listens on (at HOST or on all
+    addresses), found by binding each as a component would."""
+    taken = []
+    for number in ports:
+        with socket.socket() as probe:
+            try:
+                probe.bind((HOST, number))
+            except OSError:
+                taken.append(number)
+    return taken
 
 
 def metadata_url_redacted(settings: Settings) -> str:

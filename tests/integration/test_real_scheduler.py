@@ -32,9 +32,15 @@ BACKFILL = [RUN_DATE + timedelta(days=n) for n in (1, 2, 3)]
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port for a stack's api-server whose next two (its log servers) are free as well."""
+    from vawg_warehouse.airflow_stack import ports_in_use
+
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port < 65533 and not ports_in_use([port, port + 1, port + 2]):
+            return port
 
 
 def mart_rows(url: str) -> dict[str, list[tuple]]:

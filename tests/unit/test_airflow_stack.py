@@ -5,6 +5,7 @@ tests/integration/test_real_scheduler.py."""
 from __future__ import annotations
 
 import shutil
+import socket
 import stat
 import subprocess
 import sys
@@ -108,3 +109,27 @@ def test_compose_sizes_airflow_as_the_local_stack_does(tmp_path, monkeypatch) ->
         assert [str(env.get(k)) for k in SIZING] == [local[k] for k in SIZING], name
         assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg://")
         assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"].startswith("postgresql+psycopg://")
+
+
+def test_two_stacks_on_one_machine_listen_on_ports_of_their_own(home, monkeypatch) -> None:
+    """Airflow's log servers default to 8793 (task runner) and 8794 (triggerer) whatever the
+    api-server's port: a second stack's triggerer died at start-up. Each stack takes its API
+    port and the two after it, and `up` refuses, naming them, when one is held."""
+    settings = get_settings()
+    one = airflow_stack.stack_environment(settings, listen_port=18230)
+    two = airflow_stack.stack_environment(settings, listen_port=18240)
+    assert airflow_stack.stack_ports(one) == [18230, 18231, 18232]
+    assert not set(airflow_stack.stack_ports(one)) & set(airflow_stack.stack_ports(two))
+    with socket.socket() as held:
+        held.bind(("0.0.0.0", 0))  # noqa: S104 - on every address, as a log server binds
+        held.listen()
+        number = held.getsockname()[1]
+        assert airflow_stack.ports_in_use([number]) == [number]
+        monkeypatch.setenv(airflow_stack.PORT_ENV, str(number - 2))  # its triggerer's port
+        monkeypatch.setenv("VAWG_WAREHOUSE_URL", "postgresql://u:pw@127.0.0.1:1/unused")
+        said: list[str] = []
+        monkeypatch.setattr("vawg_warehouse.orchestration.prepare_warehouse", lambda s: None)
+        monkeypatch.setattr(airflow_stack, "ensure_metadata_database", lambda s: None)
+        assert airflow_stack.up(get_settings(), say=said.append) == 1
+    assert len(said) == 1 and f"port(s) {number} " in said[0] and "VAWG_AIRFLOW_PORT" in said[0]
+    assert not (home / "airflow_stack" / "run" / "scheduler.pid").exists()  # nothing started
