@@ -3,10 +3,11 @@
 Seed ``forces`` (dbt_project/seeds/reference/forces.csv) lists the forces the warehouse can be set
 up for: the data.police.uk force id (``force_code``), the Home Office name and the ONS police
 force area code. The seeds that hold several forces' rows carry a ``force_code`` column
-(``local_authorities``, ``service_areas``, ``services``, ``most_similar_groups``); the warehouse
-keeps the home force's. The home force is the setting ``VAWG_HOME_FORCE``, else the force
-recorded in ``$VAWG_HOME/home_force`` (``vawg demo --force`` writes it: a warehouse holds one
-force's data), else ``lancashire``. dbt reads it from the environment (macro ``home_force``; the
+(``local_authorities``, ``service_areas``, ``services``, ``most_similar_groups`` and the four
+``*_measure_parameters`` of the plan's measure settings); the warehouse keeps the home force's.
+The home force is the setting ``VAWG_HOME_FORCE``, else the force recorded in
+``$VAWG_HOME/home_force`` (``vawg demo --force`` writes it: a warehouse holds one force's data),
+else ``lancashire``. dbt reads it from the environment (macro ``home_force``; the
 dbt runner sets it), the validation suites' lists of allowed values and the sample generator here.
 """
 
@@ -26,7 +27,19 @@ DEFAULT_HOME_FORCE = "lancashire"
 FORCE_COLUMN = "force_code"  # the column of a seed that holds several forces' rows
 # The seeds that hold several forces' rows, each row the force_code's (seeds police_forces and
 # forces also have a force_code column: each row's own id, never filtered)
-FORCE_SEEDS = frozenset({"local_authorities", "service_areas", "services", "most_similar_groups"})
+FORCE_SEEDS = frozenset(
+    {
+        "local_authorities",
+        "service_areas",
+        "services",
+        "most_similar_groups",
+        # the plan's measure settings, each force's own
+        "outcome_measure_parameters",
+        "marac_measure_parameters",
+        "victims_code_measure_parameters",
+        "funding_measure_parameters",
+    }
+)
 _FORCE_ID = re.compile(r"[a-z][a-z-]*")
 
 

@@ -597,3 +597,35 @@ def test_the_month_by_local_authority_grid_is_built_once(manifest: dict[str, Any
         if "model.vawg.int_month_local_authority_grid" in m["depends_on"]["nodes"]
     ]
     assert len(readers) >= 6, readers
+
+
+def test_every_model_reading_a_seed_of_several_forces_keeps_the_home_forces_rows(
+    manifest: dict[str, Any],
+) -> None:
+    """A seed with a force_code column holds several forces' rows (vawg_warehouse.forces): each
+    model that reads it filters on the home force (macro home_force), so a second force's
+    settings, authorities or services never mix with the home force's."""
+    from vawg_warehouse.forces import FORCE_SEEDS
+
+    own_rows = {"forces", "police_forces"}  # force_code there is each row's own id
+    # models that want every force's rows, and why
+    every_force = {
+        ("int_force_populations", "local_authorities"),  # peer forces' areas, summed
+        ("int_populations_unpivoted", "local_authorities"),  # any authority's estimate; the
+        # marts keep the home force's through dim_geography
+    }
+    seeds = {
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "seed" and "force_code" in node["columns"]
+    }
+    assert seeds - own_rows == FORCE_SEEDS
+    unfiltered = [
+        f"{node['name']} reads {seed}"
+        for node in _models(manifest)
+        for seed in FORCE_SEEDS
+        if f"seed.{PACKAGE}.{seed}" in node["depends_on"]["nodes"]
+        and "home_force()" not in node["raw_code"]
+        and (node["name"], seed) not in every_force
+    ]
+    assert not unfiltered, unfiltered

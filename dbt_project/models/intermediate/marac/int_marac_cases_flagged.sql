@@ -26,6 +26,7 @@ geographies as (
 measure_parameters as (
 
     select * from {{ ref('marac_measure_parameters') }}
+    where force_code = {{ home_force() }}  -- the home force's settings (seed forces)
 
 ),
 

@@ -38,6 +38,7 @@ rights as (
 measure_parameters as (
 
     select * from {{ ref('victims_code_measure_parameters') }}
+    where force_code = {{ home_force() }}  -- the home force's settings (seed forces)
 
 ),
 

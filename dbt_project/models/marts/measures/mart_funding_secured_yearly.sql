@@ -27,6 +27,7 @@ additionality_rules as (
 measure_parameters as (
 
     select * from {{ ref('funding_measure_parameters') }}
+    where force_code = {{ home_force() }}  -- the home force's settings (seed forces)
 
 ),
 

@@ -27,6 +27,7 @@ populations as (
 measure_parameters as (
 
     select * from {{ ref('marac_measure_parameters') }}
+    where force_code = {{ home_force() }}  -- the home force's settings (seed forces)
 
 ),
 

@@ -45,6 +45,7 @@ outcome_measure_categories as (
 measure_parameters as (
 
     select * from {{ ref('outcome_measure_parameters') }}
+    where force_code = {{ home_force() }}  -- the home force's settings (seed forces)
 
 ),
 
