@@ -94,12 +94,23 @@ def celery_hostname(name: str) -> str:
     return f"vawg-{name}@%h"
 
 
+def _machine_name() -> str:
+    """The host's canonical name, as Airflow's default hostname_callable finds it (socket's
+    getfqdn() may answer ``localhost`` where the host name maps to 127.0.0.1)."""
+    name = socket.gethostname()
+    try:
+        found = socket.getaddrinfo(name, None, 0, socket.SOCK_DGRAM, 0, socket.AI_CANONNAME)
+    except OSError:
+        return name
+    return next((entry[3] for entry in found if entry[3]), name)
+
+
 def worker_hostname() -> str:
     """Airflow's ``[core] hostname_callable`` in a worker: the machine's name with the worker's
     in front (``worker-1.host``), recorded as the hostname of each task instance it runs."""
-    fqdn = socket.getfqdn()
+    machine = _machine_name()
     name = os.environ.get(WORKER_NAME_ENV)
-    return f"{name}.{fqdn}" if name else fqdn
+    return f"{name}.{machine}" if name else machine
 
 
 def broker_url_setting() -> str | None:

@@ -190,8 +190,11 @@ def test_workers_are_counted_and_sized_by_settings(celery_home, monkeypatch) -> 
     assert airflow_celery.worker_environment("worker-2")["AIRFLOW__CORE__HOSTNAME_CALLABLE"] == (
         airflow_celery.HOSTNAME_CALLABLE
     )
+    # the machine's name as Airflow's default finds it, the worker's in front
+    from airflow.utils.net import getfqdn
+
     monkeypatch.setenv(airflow_celery.WORKER_NAME_ENV, "worker-2")
-    assert airflow_celery.worker_hostname().startswith("worker-2.")
+    assert airflow_celery.worker_hostname() == f"worker-2.{getfqdn()}"
 
 
 @needs_redis
