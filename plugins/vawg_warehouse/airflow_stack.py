@@ -19,6 +19,11 @@ after checking that each pid is still the Airflow process it wrote. The api-serv
 JWT key are generated once and kept owner-only in the stack's home, so every component (and every
 task, which the api-server gives a token) shares them.
 
+With ``VAWG_AIRFLOW_EXECUTOR=CeleryExecutor`` the scheduler sends the tasks to Celery workers
+through Redis instead (vawg_warehouse.airflow_celery): the stack's own ``redis-server`` (unless
+``VAWG_REDIS_URL`` names one) and ``VAWG_AIRFLOW_CELERY_WORKERS`` workers (default 2) are more of
+its processes, with pid files and logs like the four above; ``down`` stops them too, Redis last.
+
 The login is Airflow's simple auth manager (one admin, ``vawg``, its password generated once):
 a local stack for one operator. The compose file uses the FAB auth manager, which ``uv.lock``
 carries as well.
@@ -38,6 +43,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from vawg_warehouse import airflow_celery as celery
 from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.private_files import write_private
 
@@ -102,8 +108,34 @@ def _secret(home: Path, name: str) -> str:
     return value
 
 
-def stack_environment(settings: Settings, listen_port: int | None = None) -> dict[str, str]:
-    """The variables every component of the stack (and so every task) runs with."""
+def redis_config_file(settings: Settings) -> Path:
+    return stack_home(settings) / "redis" / "redis.conf"
+
+
+def broker_url(settings: Settings) -> str:
+    """VAWG_REDIS_URL, else the stack's own Redis: its config written (owner-only) with a
+    generated password and, unless that Redis is running, a free port."""
+    given = celery.broker_url_setting()
+    if given:
+        return given
+    home = stack_home(settings)
+    password = _secret(home, "redis_password")
+    config = redis_config_file(settings)
+    port_ = celery.redis_port(config)
+    if port_ is None or not _running(settings, celery.REDIS):
+        port_ = celery.free_port(HOST)
+    folder = config.parent
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_private(config, celery.redis_config(folder, port_, password))
+    return celery.redis_url(port_, password)
+
+
+def stack_environment(
+    settings: Settings, listen_port: int | None = None, broker: str | None = None
+) -> dict[str, str]:
+    """The variables every component of the stack (and so every task) runs with; with the
+    CeleryExecutor, ``broker`` (default: broker_url()) is the Celery broker."""
+    chosen = celery.executor()
     from vawg_warehouse.airflow_env import airflow_environment
 
     listen_port = listen_port or port()
@@ -113,6 +145,11 @@ def stack_environment(settings: Settings, listen_port: int | None = None) -> dic
     workers = str(parallelism())
     database = sqlalchemy_url(metadata_url(settings))
     base_url = f"http://{HOST}:{listen_port}"
+    executor_env = {"AIRFLOW__CORE__EXECUTOR": celery.LOCAL}
+    if chosen == celery.CELERY:
+        executor_env = celery.celery_environment(
+            database, broker or broker_url(settings), worker_concurrency()
+        )
     return {
         **airflow_environment(settings),
         "AIRFLOW_HOME": str(home),
@@ -120,7 +157,7 @@ def stack_environment(settings: Settings, listen_port: int | None = None) -> dic
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": database,
         "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE": "3",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW": "5",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        **executor_env,
         "AIRFLOW__CORE__PARALLELISM": workers,
         "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": workers,
         "AIRFLOW__CORE__MAX_ACTIVE_RUNS_PER_DAG": "1",
@@ -167,7 +204,7 @@ def _log_file(settings: Settings, name: str) -> Path:
 
 
 def _is_ours(pid: int, name: str) -> bool:
-    """The pid is alive and is still the Airflow component we started (not a reused pid)."""
+    """The pid is alive and is still the process we started as ``name`` (not a reused pid)."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
@@ -176,14 +213,35 @@ def _is_ours(pid: int, name: str) -> bool:
         except OSError:
             return False
         return True  # no /proc (not Linux): trust the pid file
+    if name == celery.REDIS:  # redis-server renames itself "redis-server 127.0.0.1:port"
+        return "redis-server" in cmdline
+    if celery.is_worker(name):
+        return "celery" in cmdline and f"vawg-{name}@" in cmdline
     # The api-server renames itself "airflow api_server -- host:... port:...".
     return "airflow" in cmdline and (name in cmdline or name.replace("-", "_") in cmdline)
 
 
+def _running(settings: Settings, name: str) -> bool:
+    try:
+        pid = int(_pid_file(settings, name).read_text().strip())
+    except (OSError, ValueError):
+        return False
+    return _is_ours(pid, name)
+
+
+def _celery_names(settings: Settings) -> list[str]:
+    """The Celery processes this stack started (their pid files): workers by number, Redis."""
+    run = stack_home(settings) / "run"
+    found = [p.stem for p in run.glob("*.pid")] if run.is_dir() else []
+    workers = sorted((n for n in found if celery.is_worker(n)), key=lambda n: int(n.split("-")[1]))
+    return workers + ([celery.REDIS] if celery.REDIS in found else [])
+
+
 def components(settings: Settings | None = None) -> list[Component]:
+    """The four Airflow components, then the Celery workers and Redis this stack started."""
     settings = settings or get_settings()
     found = []
-    for name in COMPONENTS:
+    for name in [*COMPONENTS, *_celery_names(settings)]:
         pid = None
         try:
             pid = int(_pid_file(settings, name).read_text().strip())
@@ -192,6 +250,10 @@ def components(settings: Settings | None = None) -> list[Component]:
         running = pid is not None and _is_ours(pid, name)
         found.append(Component(name, pid, running, _log_file(settings, name)))
     return found
+
+
+def worker_concurrency() -> int:
+    return celery.worker_concurrency(parallelism(), celery.worker_count())
 
 
 def _airflow() -> str:
@@ -241,26 +303,47 @@ def _private_log(path: Path):
     return os.fdopen(fd, "a")
 
 
-def start(env: dict[str, str], settings: Settings) -> list[Component]:
-    """Start each component that is not running; returns them all."""
-    for component in components(settings):
-        if component.running:
+def _command(env: dict[str, str], settings: Settings, name: str) -> list[str]:
+    if name == celery.REDIS:
+        return [celery.redis_server(), str(redis_config_file(settings))]
+    if celery.is_worker(name):
+        return celery.worker_command(
+            _airflow(), name, int(env["AIRFLOW__CELERY__WORKER_CONCURRENCY"])
+        )
+    command = [_airflow(), name]
+    if name == "api-server":
+        command += ["--host", env["AIRFLOW__API__HOST"], "--port", env["AIRFLOW__API__PORT"]]
+    return command
+
+
+def start(env: dict[str, str], settings: Settings, names: list[str] | None = None) -> None:
+    """Start each of ``names`` (default: the four components) that is not running."""
+    for name in names or list(COMPONENTS):
+        if _running(settings, name):
             continue
-        command = [_airflow(), component.name]
-        if component.name == "api-server":
-            command += ["--host", env["AIRFLOW__API__HOST"], "--port", env["AIRFLOW__API__PORT"]]
-        with _private_log(component.log) as out:
+        extra = celery.worker_environment(name) if celery.is_worker(name) else {}
+        with _private_log(_log_file(settings, name)) as out:
             process = subprocess.Popen(
-                command,
-                env=env,
+                _command(env, settings, name),
+                env={**env, **extra},
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # its own process group: down stops its children too
                 cwd=stack_home(settings),
             )
-        write_private(_pid_file(settings, component.name), f"{process.pid}\n")
-    return components(settings)
+        write_private(_pid_file(settings, name), f"{process.pid}\n")
+
+
+def wait_redis(url: str, settings: Settings, timeout: float = 30.0) -> None:
+    """Wait until the broker answers a PING (with its password)."""
+    deadline = time.monotonic() + timeout
+    while not celery.redis_ping(url):
+        if _pid_file(settings, celery.REDIS).exists() and not _running(settings, celery.REDIS):
+            raise RuntimeError(f"redis-server stopped (log: {_log_file(settings, celery.REDIS)})")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Redis not answering after {timeout:.0f} s: {celery.redacted(url)}")
+        time.sleep(0.2)
 
 
 def health(base_url: str) -> dict | None:
@@ -307,11 +390,9 @@ def password(settings: Settings) -> str | None:
     return data.get(USER)
 
 
-def stop(settings: Settings | None = None, timeout: float = 30.0) -> list[str]:
-    """Stop the components this stack started (their process groups); returns their names."""
-    settings = settings or get_settings()
+def _stop_all(settings: Settings, chosen: list[Component], timeout: float) -> list[str]:
     stopped = []
-    for component in components(settings):
+    for component in chosen:
         if component.running and component.pid is not None:
             try:
                 os.killpg(component.pid, signal.SIGTERM)
@@ -319,7 +400,7 @@ def stop(settings: Settings | None = None, timeout: float = 30.0) -> list[str]:
                 pass
             stopped.append(component.name)
     deadline = time.monotonic() + timeout
-    for component in components(settings):
+    for component in chosen:
         if component.pid is None:
             continue
         while _is_ours(component.pid, component.name) and time.monotonic() < deadline:
@@ -333,18 +414,59 @@ def stop(settings: Settings | None = None, timeout: float = 30.0) -> list[str]:
     return stopped
 
 
+def stop(settings: Settings | None = None, timeout: float = 30.0) -> list[str]:
+    """Stop the processes this stack started (their process groups), Redis last (the workers
+    and the scheduler talk to it until they stop); returns their names."""
+    settings = settings or get_settings()
+    found = components(settings)
+    first = [c for c in found if c.name != celery.REDIS]
+    last = [c for c in found if c.name == celery.REDIS]
+    return _stop_all(settings, first, timeout) + _stop_all(settings, last, timeout)
+
+
+def wait_workers(settings: Settings, names: list[str], timeout: float = 120.0) -> None:
+    """Wait until each Celery worker says in its log that it is ready (connected to the broker
+    and consuming)."""
+    deadline = time.monotonic() + timeout
+    waiting = list(names)
+    while waiting:
+        for name in list(waiting):
+            try:
+                text = _log_file(settings, name).read_text(errors="replace")
+            except OSError:
+                text = ""
+            if f"vawg-{name}@" in text and " ready." in text:
+                waiting.remove(name)
+            elif not _running(settings, name):
+                raise RuntimeError(f"Celery {name} stopped (log: {_log_file(settings, name)})")
+        if waiting and time.monotonic() > deadline:
+            raise RuntimeError(f"Celery {', '.join(waiting)} not ready after {timeout:.0f} s")
+        if waiting:
+            time.sleep(1)
+
+
 def up(settings: Settings | None = None, say=print, timeout: float = 300.0) -> int:
     """Warehouse up and migrated, metadata database made and migrated, the four components
-    started and healthy; prints where and how to log in."""
+    (and with the CeleryExecutor Redis and the workers) started and healthy; prints where and
+    how to log in."""
     from vawg_warehouse.ingest.privacy import KEY_ENV, demo_key
     from vawg_warehouse.orchestration import prepare_warehouse
 
     settings = settings or get_settings()
+    try:  # the settings first: a wrong one is said before anything starts
+        chosen = celery.executor()
+        workers = celery.worker_names(celery.worker_count()) if chosen == celery.CELERY else []
+        concurrency = worker_concurrency() if workers else 0
+        given_broker = celery.broker_url_setting() if workers else None
+    except celery.SettingError as exc:
+        say(f"error: {exc}")
+        return 2
     if settings.uses_embedded_warehouse and not os.environ.get(KEY_ENV):
         demo_key(settings)  # the local demo only; a real deployment sets the key
     prepare_warehouse(settings)
     ensure_metadata_database(settings)
-    env = {**os.environ, **stack_environment(settings)}
+    broker = (given_broker or broker_url(settings)) if workers else None
+    env = {**os.environ, **stack_environment(settings, broker=broker)}
     base_url = env["AIRFLOW__API__BASE_URL"]
     # (a stack of this home already running holds its own ports: `up` starts what is missing)
     ours = any(component.running for component in components(settings))
@@ -356,19 +478,30 @@ def up(settings: Settings | None = None, say=print, timeout: float = 300.0) -> i
             f"choose another {PORT_ENV}, or stop what holds them (vawg airflow status)"
         )
         return 1
-    say(f"airflow db migrate ({metadata_url_redacted(settings)}) ...")
-    migrate_metadata(env, settings)
-    slots = parallelism()
-    size_pools(settings, slots)
-    say(f"starting {', '.join(COMPONENTS)} (LocalExecutor, parallelism {slots}) ...")
-    start(env, settings)
     try:
+        if broker:
+            if not given_broker:
+                say(f"starting redis-server (127.0.0.1, {celery.redacted(broker)}) ...")
+                start(env, settings, [celery.REDIS])
+            wait_redis(broker, settings)
+        say(f"airflow db migrate ({metadata_url_redacted(settings)}) ...")
+        migrate_metadata(env, settings)
+        slots = parallelism()
+        size_pools(settings, slots)
+        detail = f"{chosen}, parallelism {slots}"
+        if workers:
+            detail += f"; {len(workers)} Celery workers of {concurrency} task processes each"
+        say(f"starting {', '.join([*COMPONENTS, *workers])} ({detail}) ...")
+        start(env, settings, [*COMPONENTS, *workers])
         wait_healthy(base_url, settings, timeout)
-    except RuntimeError as exc:
+        wait_workers(settings, workers, timeout)
+    except (RuntimeError, celery.SettingError) as exc:
         say(f"error: {exc}")
         return 1
     say(f"Airflow: {base_url}")
     say(f"login: user {USER}, password {password(settings) or '(see the api-server log)'}")
+    if broker:
+        say(f"Celery broker: {celery.redacted(broker)}; results in the metadata database")
     say(f"logs and pid files: {stack_home(settings) / 'logs'}, {stack_home(settings) / 'run'}")
     say("stop it with: vawg airflow down")
     return 0

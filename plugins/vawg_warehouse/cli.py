@@ -154,8 +154,8 @@ def cmd_airflow_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_airflow_stack(args: argparse.Namespace) -> int:
-    """Airflow as production runs it: api-server, scheduler, dag-processor, triggerer
-    (vawg_warehouse.airflow_stack)."""
+    """Airflow as production runs it: api-server, scheduler, dag-processor, triggerer, and with
+    the CeleryExecutor Redis and the workers (vawg_warehouse.airflow_stack)."""
     from vawg_warehouse import airflow_stack
 
     settings = get_settings()
@@ -167,12 +167,11 @@ def cmd_airflow_stack(args: argparse.Namespace) -> int:
         stopped = airflow_stack.stop(settings)
         say(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
         return 0
-    running = 0
-    for component in airflow_stack.components(settings):
+    found = airflow_stack.components(settings)
+    for component in found:
         state = f"running (pid {component.pid})" if component.running else "stopped"
-        running += component.running
         say(f"{component.name:<14} {state}  log: {component.log}")
-    return 0 if running == len(airflow_stack.COMPONENTS) else 3
+    return 0 if all(c.running for c in found) else 3
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -479,7 +478,9 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default="127.0.0.1")
     ui.set_defaults(func=cmd_airflow_ui)
     stack_up = airflow_sub.add_parser(
-        "up", help="start api-server, scheduler, dag-processor, triggerer (LocalExecutor)"
+        "up",
+        help="start api-server, scheduler, dag-processor, triggerer (LocalExecutor; with "
+        "VAWG_AIRFLOW_EXECUTOR=CeleryExecutor also Redis and Celery workers)",
     )
     stack_up.add_argument("--port", type=int, default=None, help="api-server port (8080)")
     stack_up.set_defaults(func=cmd_airflow_stack)

@@ -1,18 +1,21 @@
-"""The nightly under a real scheduler: `vawg airflow up` starts api-server, scheduler
-(LocalExecutor), dag-processor and triggerer on a PostgreSQL metadata database; the run is
-triggered through the api-server's REST API, as an operator would, and must build the same marts
-as the `airflow dags test` run of the shared fixture (tests/integration/conftest.py) on the same
-generated files.
+"""The nightly under a real scheduler: `vawg airflow up` starts api-server, scheduler,
+dag-processor and triggerer on a PostgreSQL metadata database. The triggered run's stack runs the
+CeleryExecutor (VAWG_AIRFLOW_EXECUTOR=CeleryExecutor): the stack's own redis-server as broker and
+two Celery workers; the run is triggered through the api-server's REST API, as an operator would,
+and must build the same marts as the `airflow dags test` run of the shared fixture
+(tests/integration/conftest.py) on the same generated files, with tasks run by both workers.
 
 It reads the shared run's warehouse (so it is in that fixture's xdist group and runs before the
 tests that change it) and writes only databases and a home of its own. A backfill of three dates
-runs on a stack of its own (the DAG keeps its schedule there: a backfill needs one).
+runs on a stack of its own with the default executor (LocalExecutor), so both executors run for
+real (the DAG keeps its schedule there: a backfill needs one).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import time
 from datetime import datetime, timedelta
@@ -23,12 +26,24 @@ import pytest
 from tests.conftest import TEST_KEY, create_database, drop_database
 from tests.integration.conftest import PERIODS, RUN_DATE, vawg
 from vawg_devtools.sample import generate
+from vawg_warehouse import airflow_celery
 from vawg_warehouse.airflow_api import AirflowApi
 
 pytestmark = pytest.mark.integration
 
 DAG_ID = "vawg_nightly"
 BACKFILL = [RUN_DATE + timedelta(days=n) for n in (1, 2, 3)]
+CELERY = {
+    airflow_celery.EXECUTOR_ENV: "CeleryExecutor",
+    airflow_celery.WORKERS_ENV: "2",
+}
+# What chooses the executor and its broker: from the test's arguments only, never the caller's.
+EXECUTOR_SETTINGS = (
+    airflow_celery.EXECUTOR_ENV,
+    airflow_celery.REDIS_URL_ENV,
+    airflow_celery.WORKERS_ENV,
+    airflow_celery.CONCURRENCY_ENV,
+)
 
 
 def free_port() -> int:
@@ -79,7 +94,7 @@ def airflow_up(server, tmp_path_factory, periods, rows: int, **extra: str):
         generate(landing, start=start, end=end, rows=rows, seed=seed)
     port = free_port()
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k not in EXECUTOR_SETTINGS},
         "VAWG_HOME": str(home),
         "VAWG_LANDING_DIR": str(landing),
         "VAWG_WAREHOUSE_URL": warehouse.url,
@@ -105,22 +120,42 @@ def airflow_up(server, tmp_path_factory, periods, rows: int, **extra: str):
 
 @pytest.fixture(scope="module")
 def stack(server, tmp_path_factory):
-    """The shared run's files; triggered runs only (no scheduled run races the triggered one)."""
-    with airflow_up(server, tmp_path_factory, PERIODS, 700, VAWG_NIGHTLY_SCHEDULE="none") as found:
+    """The shared run's files; triggered runs only (no scheduled run races the triggered one);
+    the CeleryExecutor with two workers and the stack's own Redis."""
+    if not (os.path.exists(airflow_celery.REDIS_SERVER) or shutil.which("redis-server")):
+        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
+    with airflow_up(
+        server, tmp_path_factory, PERIODS, 700, VAWG_NIGHTLY_SCHEDULE="none", **CELERY
+    ) as found:
         yield found
 
 
 # With the triggered run's test (in the shared fixture's group: it reads that warehouse), so the
 # module's stack is started once, on one worker.
 @pytest.mark.xdist_group("airflow_run")
-def test_up_runs_four_components_with_pid_files_and_owner_only_logs(stack) -> None:
+def test_up_runs_four_components_workers_and_redis_with_pid_files_and_owner_only_logs(
+    stack,
+) -> None:
     status = vawg(stack["env"], "airflow", "status")
     assert status.returncode == 0, status.stdout + status.stderr
-    for name in ("api-server", "scheduler", "dag-processor", "triggerer"):
-        assert f"{name}" in status.stdout and "running (pid" in status.stdout
-        pid_file = stack["home"] / "airflow_stack" / "run" / f"{name}.pid"
-        log = stack["home"] / "airflow_stack" / "logs" / f"{name}.log"
+    lines = {line.split()[1]: line for line in status.stdout.splitlines() if "log:" in line}
+    names = ("api-server", "scheduler", "dag-processor", "triggerer", "worker-1", "worker-2")
+    assert sorted(lines) == sorted([*names, "redis"]), status.stdout
+    stack_home = stack["home"] / "airflow_stack"
+    for name in [*names, "redis"]:
+        assert "running (pid" in lines[name], lines[name]
+        pid_file = stack_home / "run" / f"{name}.pid"
+        log = stack_home / "logs" / f"{name}.log"
         assert pid_file.stat().st_mode & 0o077 == 0 and log.stat().st_mode & 0o077 == 0
+    # the stack's own Redis: loopback only, a password kept owner-only, nothing on disk
+    config = (stack_home / "redis" / "redis.conf").read_text()
+    assert "bind 127.0.0.1\n" in config and 'save ""' in config and "appendonly no" in config
+    assert (stack_home / "redis" / "redis.conf").stat().st_mode & 0o077 == 0
+    assert (stack_home / "secrets" / "redis_password").stat().st_mode & 0o077 == 0
+    port = airflow_celery.redis_port(stack_home / "redis" / "redis.conf")
+    assert port != 6379 and "redis://:***@127.0.0.1:" in stack["up"].stdout
+    for name in ("worker-1", "worker-2"):
+        assert f"vawg-{name}@" in (stack_home / "logs" / f"{name}.log").read_text()
 
 
 def test_a_triggered_run_succeeds_and_builds_the_marts_of_the_dags_test_run(
@@ -140,6 +175,17 @@ def test_a_triggered_run_succeeds_and_builds_the_marts_of_the_dags_test_run(
     for mart in theirs:
         assert ours[mart] == theirs[mart], mart
     assert sum(len(rows) for rows in ours.values()) > 0
+    # both Celery workers ran tasks: each records its name in the task instances' hostname
+    ran = [ti for ti in api.task_instances(DAG_ID, run_id) if ti["state"] == "success"]
+    by_worker = {ti["hostname"].split(".", 1)[0] for ti in ran}
+    assert by_worker == {"worker-1", "worker-2"}, sorted((t["task_id"], t["hostname"]) for t in ran)
+    # the broker's password is in no log of the stack (task logs included) nor in its status
+    secret = (stack["home"] / "airflow_stack" / "secrets" / "redis_password").read_text().strip()
+    status = vawg(stack["env"], "airflow", "status")
+    assert secret not in status.stdout + status.stderr + stack["up"].stdout
+    logs = [p for p in (stack["home"] / "airflow_stack" / "logs").rglob("*") if p.is_file()]
+    assert len(logs) > 10
+    assert not [p for p in logs if secret in p.read_text(errors="replace")]
 
 
 def _moment(text: str) -> datetime:

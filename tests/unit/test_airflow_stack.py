@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from tests.unit.test_deployment import EXAMPLE, _config, needs_compose
-from vawg_warehouse import airflow_stack
+from vawg_warehouse import airflow_celery, airflow_stack
 from vawg_warehouse.cli import build_parser
 from vawg_warehouse.config import get_settings
 
@@ -84,8 +84,11 @@ def test_down_stops_only_the_processes_it_started(home) -> None:
     # a pid file naming a process that is not an Airflow component (a reused pid): left alone
     stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        (run / "scheduler.pid").write_text(f"{stranger.pid}\n")
-        assert not [c for c in airflow_stack.components(settings) if c.running]
+        for name in ("scheduler", "worker-1", "redis"):
+            (run / f"{name}.pid").write_text(f"{stranger.pid}\n")
+        listed = airflow_stack.components(settings)
+        assert [c.name for c in listed][-2:] == ["worker-1", "redis"]
+        assert not [c for c in listed if c.running]
         assert airflow_stack.stop(settings, timeout=1) == []
         assert stranger.poll() is None
     finally:
@@ -133,3 +136,119 @@ def test_two_stacks_on_one_machine_listen_on_ports_of_their_own(home, monkeypatc
         assert airflow_stack.up(get_settings(), say=said.append) == 1
     assert len(said) == 1 and f"port(s) {number} " in said[0] and "VAWG_AIRFLOW_PORT" in said[0]
     assert not (home / "airflow_stack" / "run" / "scheduler.pid").exists()  # nothing started
+
+
+# The CeleryExecutor's settings (vawg_warehouse.airflow_celery); its stack run for real is the
+# triggered run of tests/integration/test_real_scheduler.py.
+needs_redis = pytest.mark.skipif(
+    not (Path(airflow_celery.REDIS_SERVER).exists() or shutil.which("redis-server")),
+    reason="redis-server is not installed (Debian: apt-get install redis-server)",
+)
+
+
+@pytest.fixture
+def celery_home(home, monkeypatch) -> Path:
+    monkeypatch.setenv(airflow_celery.EXECUTOR_ENV, "CeleryExecutor")
+    for name in (
+        airflow_celery.REDIS_URL_ENV,
+        airflow_celery.WORKERS_ENV,
+        airflow_celery.CONCURRENCY_ENV,
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+def test_the_executor_is_local_by_default_and_a_bad_one_is_refused_before_anything_starts(
+    home, monkeypatch
+) -> None:
+    monkeypatch.delenv(airflow_celery.EXECUTOR_ENV, raising=False)
+    assert airflow_celery.executor() == "LocalExecutor"
+    monkeypatch.setenv(airflow_celery.EXECUTOR_ENV, "celeryexecutor")
+    assert airflow_celery.executor() == "CeleryExecutor"
+    monkeypatch.setenv(airflow_celery.EXECUTOR_ENV, "KubernetesExecutor")
+    with pytest.raises(airflow_celery.SettingError, match="VAWG_AIRFLOW_EXECUTOR"):
+        airflow_stack.stack_environment(get_settings())
+    said: list[str] = []
+    # refused before the warehouse is touched (db.example does not exist) or anything starts
+    assert airflow_stack.up(get_settings(), say=said.append) == 2
+    assert said == [
+        "error: VAWG_AIRFLOW_EXECUTOR must be one of LocalExecutor, CeleryExecutor, "
+        "not 'KubernetesExecutor'"
+    ]
+    assert not (home / "airflow_stack" / "run").exists()
+
+
+def test_celery_takes_the_redis_url_from_the_setting_and_keeps_results_in_the_metadata_db(
+    celery_home, monkeypatch
+) -> None:
+    monkeypatch.setenv(airflow_celery.REDIS_URL_ENV, "redis://:s3cret@redis.example:6380/2")
+    env = airflow_stack.stack_environment(get_settings(), listen_port=8123)
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://:s3cret@redis.example:6380/2"
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == (
+        "db+postgresql+psycopg://u:pw@db.example:5432/airflow"
+    )
+    assert env["AIRFLOW__CELERY__WORKER_CONCURRENCY"] == "1"  # parallelism 2, two workers
+    # a broker of the operator's: the stack writes no Redis of its own
+    assert not (celery_home / "airflow_stack" / "redis").exists()
+    assert airflow_celery.redacted(env["AIRFLOW__CELERY__BROKER_URL"]) == (
+        "redis://:***@redis.example:6380/2"
+    )
+    monkeypatch.setenv(airflow_celery.REDIS_URL_ENV, "amqp://guest@rabbit:5672//")
+    with pytest.raises(airflow_celery.SettingError, match="VAWG_REDIS_URL"):
+        airflow_stack.stack_environment(get_settings())
+
+
+def test_workers_are_counted_and_sized_by_settings(celery_home, monkeypatch) -> None:
+    assert airflow_celery.worker_names(airflow_celery.worker_count()) == ["worker-1", "worker-2"]
+    assert airflow_celery.worker_concurrency(parallelism=2, workers=2) == 1
+    assert airflow_celery.worker_concurrency(parallelism=4, workers=3) == 2
+    monkeypatch.setenv(airflow_celery.CONCURRENCY_ENV, "3")
+    assert airflow_celery.worker_concurrency(parallelism=2, workers=2) == 3
+    for bad in ("0", "two"):
+        monkeypatch.setenv(airflow_celery.WORKERS_ENV, bad)
+        with pytest.raises(airflow_celery.SettingError, match="VAWG_AIRFLOW_CELERY_WORKERS"):
+            airflow_celery.worker_count()
+    command = airflow_celery.worker_command("airflow", "worker-2", 1)
+    assert command[:3] == ["airflow", "celery", "worker"] and "--skip-serve-logs" in command
+    assert command[command.index("--celery-hostname") + 1] == "vawg-worker-2@%h"
+    assert airflow_celery.worker_environment("worker-2")["AIRFLOW__CORE__HOSTNAME_CALLABLE"] == (
+        airflow_celery.HOSTNAME_CALLABLE
+    )
+    # the machine's name as Airflow's default finds it, the worker's in front
+    from airflow.utils.net import getfqdn
+
+    monkeypatch.setenv(airflow_celery.WORKER_NAME_ENV, "worker-2")
+    assert airflow_celery.worker_hostname() == f"worker-2.{getfqdn()}"
+
+
+@needs_redis
+def test_the_stacks_own_redis_keeps_its_password_out_of_logs_and_status(
+    celery_home, capsys
+) -> None:
+    """Starts only the stack's redis-server (no Airflow): loopback, a free port, the password
+    owner-only and never printed; `status` lists it, `down` stops it and removes its pid file."""
+    settings = get_settings()
+    broker = airflow_stack.broker_url(settings)
+    secret = (celery_home / "airflow_stack" / "secrets" / "redis_password").read_text().strip()
+    config = celery_home / "airflow_stack" / "redis" / "redis.conf"
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert broker.startswith(f"redis://:{secret}@127.0.0.1:") and ":6379/" not in broker
+    env = airflow_stack.stack_environment(settings, broker=broker)
+    try:
+        airflow_stack.start(env, settings, [airflow_celery.REDIS])
+        airflow_stack.wait_redis(broker, settings)
+        assert not airflow_celery.redis_ping(broker.replace(secret, "wrong"))
+        args = build_parser().parse_args(["airflow", "status"])
+        assert args.func(args) == 3  # redis runs, the four Airflow components do not
+        shown = capsys.readouterr()
+        assert "redis" in shown.out and "running (pid" in shown.out
+        assert secret not in shown.out + shown.err
+        log = celery_home / "airflow_stack" / "logs" / "redis.log"
+        assert stat.S_IMODE(log.stat().st_mode) == 0o600
+        assert "Ready to accept connections" in log.read_text()
+        assert secret not in log.read_text()
+    finally:
+        assert airflow_stack.stop(settings, timeout=10) == ["redis"]
+    assert not airflow_celery.redis_ping(broker)
+    assert not (celery_home / "airflow_stack" / "run" / "redis.pid").exists()
