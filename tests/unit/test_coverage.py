@@ -85,9 +85,9 @@ def test_each_familys_coverage_is_the_date_its_marts_give_their_figures(
         assert as_of[family] is not None, family
         assert as_of[family] == marts[family], family
     # public: the older of police.uk's newest month and the Home Office's newest financial
-    # quarter; the ONS population estimates the sample drops (a reference year's denominators)
-    # leave it dated
-    assert {"public_ons_mid_year_estimates", "public_nomis_population_estimates"} <= published
+    # quarter (population estimates, a reference year's denominators, never date it: the dbt
+    # unit test of bi_data_as_of)
+    assert {"public_policeuk_street_crimes", "public_home_office_recorded_crime"} <= published
     month = max(policeuk_months)
     month_end = date(month.year + month.month // 12, month.month % 12 + 1, 1) - timedelta(days=1)
     year, quarter = max(home_office_quarters)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-from vawg_devtools.sample import generate
+from vawg_devtools.sample import SOURCE_FACTORIES, generate
 from vawg_devtools.sample.ons import NOMIS, WORKBOOK, OnsSource
 from vawg_devtools.sample.reference import read_seed
 from vawg_warehouse.ingest.contracts import load_contract
@@ -81,3 +81,12 @@ def test_written_once_and_byte_identical_for_the_same_arguments(tmp_path) -> Non
                      sources=[OnsSource])  # fmt: skip
     assert {f: (tmp_path / "a" / f).stat().st_mtime_ns for f in ons} == stamps
     assert later.dataset(WORKBOOK).files == later.dataset(NOMIS).files == 0
+
+
+def test_not_in_the_default_sample(tmp_path) -> None:
+    """A new estimate rebuilds every family the night after it is published: the default sample
+    (the demo's, the integration run's) leaves the ONS files out, so its second night is not a
+    full rebuild."""
+    assert OnsSource not in SOURCE_FACTORIES
+    generate(tmp_path, start=date(2024, 4, 1), end=date(2024, 4, 1), rows=10)
+    assert not (tmp_path / "ons").exists()

@@ -13,8 +13,12 @@ On the run's first day the sample drops, as an operator would after downloading 
 
 Both hold the home force's local authorities for the seed's latest year (seed
 ``population_mid_year``), so what the warehouse reads from them is what the seed says: the
-published totals, spread over the single years of age so that they add up exactly. Without
-them the demo's ONS sources were never loaded and `vawg status` flagged them stale.
+published totals, spread over the single years of age so that they add up exactly.
+
+Not among the default ``SOURCE_FACTORIES``: a new estimate rebuilds the shared dbt group, and so
+every family, the night after it is published (README, "ONS"), so a sample that drops one on
+its first day makes its second night a full rebuild. Ask for it where that is wanted:
+``generate(..., sources=[*SOURCE_FACTORIES, OnsSource])``.
 """
 
 from __future__ import annotations
