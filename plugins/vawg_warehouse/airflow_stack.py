@@ -123,7 +123,10 @@ def broker_url(settings: Settings) -> str:
     config = redis_config_file(settings)
     port_ = celery.redis_port(config)
     if port_ is None or not _running(settings, celery.REDIS):
+        taken = {port() + n for n in range(3)}  # the api-server's and the log servers' (up)
         port_ = celery.free_port(HOST)
+        while port_ in taken:
+            port_ = celery.free_port(HOST)
     folder = config.parent
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     write_private(config, celery.redis_config(folder, port_, password))
