@@ -1,0 +1,170 @@
+"""National run: every force's night, each in its own warehouse, fanned out by dynamic task mapping.
+
+* `forces_tonight` lists the forces the run covers (VAWG_NATIONAL_FORCES, each in seed forces;
+  unset: every force there): a small XCom, a list of data.police.uk force ids.
+* `night`, a mapped task group (one map index per force, `.expand(force=...)`), runs one force's
+  night with that force's settings (vawg_warehouse.national: its own warehouse database on the
+  same server, `<db>_<force>`, its own landing folder `<landing>/<force>/`, home and reports):
+  `prepare` (the database made if new, migrations), `extract_<family>` (register, load, validate
+  and publish the family's new files: orchestration's four steps), `dbt_shared` then
+  `dbt_<family>` once that family's extract succeeded, then `finish`, `report` and
+  `record_outcome` whatever happened (the force's own audit.run_outcome). Forces are
+  independent: one failing leaves the others' nights as they are.
+* `watcher` fails the run if any task of any force failed.
+
+Tasks hand each other database tables and small XComs only, never local files, so the forces'
+nights spread over Celery (or Kubernetes) workers. One run at a time (max_active_runs=1); the
+schedule is VAWG_NATIONAL_SCHEDULE (default none: triggered only, so the nightly is unchanged).
+
+Wiring only: every task calls `vawg_warehouse.national` (imported inside the task). Parsing reads
+the constants in `vawg_warehouse.ingest.datasets` and the schedule's setting, nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+
+from airflow.sdk import Param, TriggerRule, dag, task, task_group
+
+from vawg_warehouse.ingest.datasets import SOURCES
+
+GROUP = "night"
+# vawg_warehouse.national.SCHEDULE_ENV, read here so that parsing imports no more of the package
+SCHEDULE = os.environ.get("VAWG_NATIONAL_SCHEDULE", "").strip()
+
+default_args = {
+    "owner": "vawg-data-engineering",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=30),
+}
+
+
+def _context(dag_run, logical_date):
+    from vawg_warehouse import orchestration as o
+
+    when = logical_date or dag_run.run_after
+    return o.run_context(dag_run.dag_id, dag_run.run_id, when.date())
+
+
+def _base():
+    """The run's own settings (the Airflow connection's warehouse when the deployment has one);
+    each force's are derived from them."""
+    from vawg_warehouse import orchestration as o
+
+    return o.settings_for_task()
+
+
+@dag(
+    dag_id="vawg_national",
+    schedule=None if SCHEDULE.lower() in ("", "none", "off") else SCHEDULE,
+    start_date=datetime(2024, 4, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args,
+    params={
+        "rebuild": Param(
+            False, type="boolean", description="Rebuild every dbt group of every force."
+        )
+    },
+    tags=["vawg", "national", "warehouse"],
+    doc_md=__doc__,
+)
+def vawg_national():
+    @task
+    def forces_tonight() -> list[str]:
+        """The forces of this run (VAWG_NATIONAL_FORCES, each a force of seed forces)."""
+        from vawg_warehouse import national
+
+        return national.national_forces()
+
+    @task
+    def prepare(force: str) -> list[str]:
+        """The force's warehouse database made if new, its schema migrated."""
+        from vawg_warehouse import national
+
+        return national.prepare_force(force, _base())
+
+    @task
+    def extract(force: str, family: str, dag_run=None, logical_date=None) -> dict:
+        """Register, load (pseudonymised, COPY), validate (Great Expectations) and publish the
+        family's new files of the force."""
+        from vawg_warehouse import national
+
+        ctx = _context(dag_run, logical_date)
+        return national.extract_family(force, family, ctx, _base())
+
+    @task
+    def dbt_group(
+        force: str, group: str, dag_run=None, logical_date=None, params=None, ti=None
+    ) -> dict:
+        """dbt build (or test only) of one group in the force's warehouse."""
+        from vawg_warehouse import national
+
+        ctx = _context(dag_run, logical_date)
+        rebuild = bool((params or {}).get("rebuild"))
+        return national.transform_force_group(force, group, ctx, _base(), rebuild, ti.task_id)
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def finish(force: str, dag_run=None, logical_date=None) -> dict:
+        """The force's summary of the run in its audit.pipeline_run (even after a failure)."""
+        from vawg_warehouse import national
+
+        when = _context(dag_run, logical_date).logical_date
+        return national.finish_force(force, dag_run.dag_id, dag_run.run_id, when, _base())
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def report(force: str, dag_run=None) -> dict:
+        """The auditor's run report of the force's warehouse (even after a failure)."""
+        from vawg_warehouse import national
+
+        return national.report_force(force, dag_run.run_id, _base())
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def record_outcome(force: str, dag_run=None, logical_date=None, ti=None) -> dict:
+        """The force's outcome of the run, from its own tasks' states, in its audit.run_outcome."""
+        from vawg_warehouse import national
+        from vawg_warehouse import orchestration as o
+
+        found = o.task_states(ti, dag_run.dag_id, dag_run.run_id)
+        states = national.states_of_force(found, ti.map_index, GROUP)
+        when = _context(dag_run, logical_date).logical_date
+        return national.record_force_outcome(
+            force, dag_run.dag_id, dag_run.run_id, when, states, _base()
+        )
+
+    @task_group(group_id=GROUP)
+    def night(force: str):
+        prepared = prepare(force)
+        extracts = {
+            family: extract.override(task_id=f"extract_{family}")(force, family)
+            for family in SOURCES
+        }
+        shared = dbt_group.override(task_id="dbt_shared")(force, "shared")
+        prepared >> [shared, *extracts.values()]
+        built = []
+        for family in SOURCES:
+            group = dbt_group.override(task_id=f"dbt_{family}")(force, family)
+            [shared, extracts[family]] >> group
+            built.append(group)
+        done = finish(force)
+        [*extracts.values(), shared, *built] >> done
+        outcome = record_outcome(force)
+        reported = report(force)
+        done >> reported >> outcome
+        # every task of the night reaches the watcher (returned: the group's edges bind to them)
+        return [prepared, *extracts.values(), shared, *built, done, reported, outcome]
+
+    @task(trigger_rule=TriggerRule.ONE_FAILED, retries=0)
+    def watcher() -> None:
+        """Fails the run when any task of any force failed (finish runs anyway and would hide
+        it)."""
+        raise RuntimeError("a task of this run failed: see the failed task's log")
+
+    every_task = night.expand(force=forces_tonight())
+    every_task >> watcher()
+
+
+dag = vawg_national()

@@ -1,0 +1,302 @@
+"""The national run: each force's night in a warehouse of its own, one Airflow run for them all.
+
+A national run covers the forces of the setting ``VAWG_NATIONAL_FORCES`` (data.police.uk force
+ids, comma-separated, e.g. ``lancashire,cumbria``; unset: every force of seed forces). Each must
+be a force of seed forces: any other is an error that names it and the known forces.
+
+Each force has its own settings, derived from the run's (the environment, and the Airflow
+connection when the deployment defines one):
+
+* its own warehouse **database** on the same server: ``<database>_<force>`` (``-`` -> ``_``),
+  e.g. ``vawg_lancashire`` beside ``vawg``; made on first use (``ensure_force_database``) and
+  migrated like any warehouse. A force's rows are loaded, validated, published and modelled in
+  its own database only: no table of one force's is ever in another's;
+* its own landing folder ``<landing>/<force>/`` (the same layout as a one-force landing folder
+  below it), archive ``<archive>/<force>/``, state folder ``<home>/national/<force>/`` (dbt's
+  parse cache) and reports ``<reports>/national/<force>/``.
+
+The project reads its settings from the environment afresh (config.get_settings, and
+forces.home_force_code for the home force), so a task runs a force's step inside
+``force_environment(force)``: the force's variables are set for the call only and the
+environment is restored after it, whatever the step changed there (the dbt runner sets the
+profile's variables), because a worker process may run tasks of several forces.
+
+The national DAG (dags/vawg_national.py) only wires the functions below to Airflow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from vawg_warehouse.config import Settings, get_settings
+from vawg_warehouse.forces import HOME_FORCE_VARIABLE, ForceError, all_forces
+
+log = logging.getLogger(__name__)
+
+FORCES_ENV = "VAWG_NATIONAL_FORCES"
+SCHEDULE_ENV = "VAWG_NATIONAL_SCHEDULE"
+NATIONAL_FOLDER = "national"
+# PostgreSQL keeps the first 63 bytes of a name (NAMEDATALEN - 1): a longer one is refused here
+# rather than silently cut (two forces' databases could then be one).
+MAX_IDENTIFIER = 63
+# What a force's step reads from the environment (config.get_settings, forces.home_force_code).
+FORCE_VARIABLES = (
+    HOME_FORCE_VARIABLE,
+    "VAWG_WAREHOUSE_URL",
+    "VAWG_HOME",
+    "VAWG_LANDING_DIR",
+    "VAWG_ARCHIVE_DIR",
+    "VAWG_REPORTS_DIR",
+)
+
+
+class NationalError(ForceError):
+    """A national run that cannot be set up as configured (the message says why)."""
+
+
+def national_forces(raw: str | None = None, folder: Path | None = None) -> list[str]:
+    """The forces a national run covers, in the order given (each once): ``raw``, else
+    ``VAWG_NATIONAL_FORCES``, else every force of seed forces. A force seed forces lacks is an
+    error naming it and the known forces."""
+    known = all_forces(folder)
+    value = os.environ.get(FORCES_ENV, "") if raw is None else raw
+    wanted = [part.strip().lower() for part in value.split(",") if part.strip()]
+    if not wanted:
+        if raw is not None or value.strip():
+            raise NationalError(f"{FORCES_ENV} names no force (e.g. lancashire,cumbria)")
+        return sorted(known)
+    unknown = [force for force in wanted if force not in known]
+    if unknown:
+        raise NationalError(
+            f"{FORCES_ENV}: {', '.join(repr(f) for f in unknown)} not in seed forces "
+            f"(dbt_project/seeds/reference/forces.csv); known forces are "
+            f"{', '.join(sorted(known))}"
+        )
+    return list(dict.fromkeys(wanted))
+
+
+def national_schedule() -> str | None:
+    """The national DAG's schedule: ``VAWG_NATIONAL_SCHEDULE`` (a cron expression or preset),
+    none when unset or ``none``/``off`` (it runs when triggered only)."""
+    raw = os.environ.get(SCHEDULE_ENV, "").strip()
+    return None if raw.lower() in ("", "none", "off") else raw
+
+
+def force_database(database: str, force: str) -> str:
+    """The name of ``force``'s warehouse database beside ``database``: ``<database>_<force>``,
+    hyphens as underscores."""
+    name = f"{database}_{force.replace('-', '_')}"
+    if len(name.encode()) > MAX_IDENTIFIER:
+        raise NationalError(
+            f"the warehouse database of force {force!r} would be named {name!r}, longer than "
+            f"PostgreSQL's {MAX_IDENTIFIER} bytes: use a shorter warehouse database name"
+        )
+    return name
+
+
+def _with_database(url: str, database: str) -> str:
+    """``url`` pointing at ``database`` (login, host, port and options kept as they are)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + quote(database, safe="")))
+
+
+def force_settings(force: str, base: Settings | None = None) -> Settings:
+    """``force``'s settings in a national run whose own settings are ``base``: its database on
+    the same server, its landing, archive, state and reports folders (module docstring)."""
+    from vawg_warehouse.warehouse import connection_info
+
+    base = base or get_settings()
+    info = connection_info(base)
+    database = force_database(info.dbname, force)
+    if base.external_warehouse_url:
+        url = _with_database(base.external_warehouse_url, database)
+    else:  # the embedded server: the same server, named by URL (its password is not a secret)
+        url = info.for_database(database).url
+    home = base.home / NATIONAL_FOLDER / force
+    return dataclasses.replace(
+        base,
+        home=home,
+        landing_dir=base.landing_dir / force,
+        external_warehouse_url=url,
+        archive_dir=base.archive_dir / force,
+        reports_override=base.reports_dir / NATIONAL_FOLDER / force,
+    )
+
+
+def force_variables(force: str, settings: Settings, base: Settings) -> dict[str, str]:
+    """The environment under which config.get_settings() gives ``settings`` and the home force is
+    ``force``. One pseudonym key for every force: a demo key kept in the run's own state folder
+    (no key in the environment) is named by file, never copied."""
+    from vawg_warehouse.ingest.privacy import KEY_ENV, KEY_FILE_ENV, _key_file
+
+    found = {
+        HOME_FORCE_VARIABLE: force,
+        "VAWG_WAREHOUSE_URL": settings.external_warehouse_url or "",
+        "VAWG_HOME": str(settings.home),
+        "VAWG_LANDING_DIR": str(settings.landing_dir),
+        "VAWG_ARCHIVE_DIR": str(settings.archive_dir),
+        "VAWG_REPORTS_DIR": str(settings.reports_dir),
+    }
+    if not (os.environ.get(KEY_ENV) or os.environ.get(KEY_FILE_ENV)):
+        if _key_file(base).exists():
+            found[KEY_FILE_ENV] = str(_key_file(base))
+    return found
+
+
+@contextlib.contextmanager
+def force_environment(force: str, base: Settings | None = None) -> Iterator[Settings]:
+    """Run the body as ``force``'s warehouse: its variables set in os.environ, its settings
+    given; afterwards the environment is as it was before, every variable the body set or
+    changed too (the dbt runner sets the profile's), so the next task of the same process
+    (another force's) starts clean."""
+    known = national_forces(force)  # a force of seed forces, or a clear error
+    if len(known) != 1:
+        raise NationalError(f"one force at a time, not {force!r}")
+    base = base or get_settings()
+    settings = force_settings(known[0], base)
+    saved = dict(os.environ)
+    os.environ.update(force_variables(known[0], settings, base))
+    try:
+        yield settings
+    finally:
+        for key in [k for k in os.environ if k not in saved]:
+            del os.environ[key]
+        for key, value in saved.items():
+            if os.environ.get(key) != value:
+                os.environ[key] = value
+
+
+def ensure_force_database(settings: Settings) -> bool:
+    """Make the force's warehouse database on its server if it has none (the login of the
+    warehouse URL needs CREATEDB); True when it was made."""
+    import psycopg
+    from psycopg import sql
+
+    from vawg_warehouse.warehouse import connection_info
+
+    info = connection_info(settings)
+    with psycopg.connect(info.for_database("postgres").url, autocommit=True) as conn:
+        if conn.execute("select 1 from pg_database where datname = %s", (info.dbname,)).fetchone():
+            return False
+        try:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(info.dbname)))
+        except psycopg.errors.DuplicateDatabase:  # another worker made it meanwhile
+            return False
+    log.info("made the warehouse database %s", info.dbname)
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# A force's night: the nightly's steps (orchestration) with the force's settings
+# --------------------------------------------------------------------------------------------
+
+
+def prepare_force(force: str, base: Settings | None = None) -> list[str]:
+    """The force's warehouse database made if new, its schema migrated: the migrations applied."""
+    from vawg_warehouse import orchestration as o
+    from vawg_warehouse.warehouse import ensure_warehouse
+
+    base = base or get_settings()
+    ensure_warehouse(base)  # the server is up (the embedded one is started)
+    with force_environment(force, base) as settings:
+        ensure_force_database(settings)
+        return o.prepare_warehouse(settings)
+
+
+def extract_family(force: str, family: str, ctx, base: Settings | None = None) -> dict:
+    """One source family of the force: its new files registered, loaded, validated and published
+    (orchestration's four steps, each idempotent for its batches: a retry goes on where the last
+    try stopped). A small summary for XCom: batch counts and rows published."""
+    from vawg_warehouse import orchestration as o
+
+    with force_environment(force, base) as settings:
+        registered = o.register_family(family, ctx, settings)
+        loaded = o.load_batches(registered, ctx, settings)
+        validated = o.validate_batches(loaded, ctx, settings)
+        rows = o.publish_batches(validated, ctx, settings)
+    return {
+        "force": force,
+        "family": family,
+        "registered": len(registered),
+        "loaded": len(loaded),
+        "validated": len(validated),
+        "rows_published": rows,
+    }
+
+
+def transform_force_group(
+    force: str,
+    group: str,
+    ctx,
+    base: Settings | None = None,
+    rebuild: bool = False,
+    task_id: str | None = None,
+) -> dict:
+    """dbt build (or test) of one group in the force's warehouse (orchestration.transform_group)."""
+    from vawg_warehouse import orchestration as o
+
+    with force_environment(force, base) as settings:
+        done = o.transform_group(group, ctx, settings, rebuild, task_id)
+    return {"force": force, **done}
+
+
+def finish_force(
+    force: str,
+    dag_id: str | None,
+    run_id: str | None,
+    logical_date: date | None,
+    base: Settings | None = None,
+) -> dict:
+    """The run's summary in the force's audit.pipeline_run (counts and file names only)."""
+    from vawg_warehouse import orchestration as o
+
+    with force_environment(force, base) as settings:
+        summary = o.finish_run(dag_id, run_id, logical_date, settings)
+    return {"force": force, "batches": len(summary["batches"])}
+
+
+def report_force(force: str, run_id: str, base: Settings | None = None) -> dict:
+    """The auditor's run report of the force's warehouse, in its own reports folder."""
+    from vawg_warehouse import orchestration as o
+
+    with force_environment(force, base) as settings:
+        facts = o.report_run(run_id, settings)
+    return {"force": force, "status": facts.get("status")}
+
+
+def states_of_force(states: dict[str, str | None] | None, map_index: int, group: str):
+    """The states of one force's tasks (one map index of the mapped group), by the task's name
+    inside the group (``night.extract_force_1`` -> ``extract_force``), as run_outcome wants
+    them (``record_outcome`` is not a cause); None when Airflow could not say."""
+    if states is None:
+        return None
+    suffix, prefix = f"_{map_index}", f"{group}."
+    found: dict[str, str | None] = {}
+    for key, state in states.items():
+        if not (key.startswith(prefix) and key.endswith(suffix)):
+            continue
+        found[key[len(prefix) : -len(suffix)]] = state
+    return found
+
+
+def record_force_outcome(
+    force: str,
+    dag_id: str | None,
+    run_id: str,
+    logical_date: date | None,
+    states: dict[str, str | None] | None,
+    base: Settings | None = None,
+) -> dict:
+    """The force's outcome of the run in its own audit.run_outcome (orchestration.record_outcome)."""
+    from vawg_warehouse import orchestration as o
+
+    with force_environment(force, base) as settings:
+        outcome = o.record_outcome(dag_id, run_id, logical_date, states, settings)
+    return {"force": force, "state": outcome["state"], "failed": len(outcome["failed_tasks"])}

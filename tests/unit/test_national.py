@@ -1,0 +1,216 @@
+"""The national run's logic (vawg_warehouse.national), without Airflow, on a real PostgreSQL:
+which forces a run covers, each force's settings and warehouse database, the environment set for
+one call only, and two forces' files each loaded into its own database."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+
+from tests.conftest import drop_database
+from vawg_devtools.sample import generate
+from vawg_warehouse import national
+from vawg_warehouse import orchestration as o
+from vawg_warehouse.config import get_settings
+from vawg_warehouse.forces import home_force_code
+from vawg_warehouse.ingest.landing_files import read_seed
+from vawg_warehouse.warehouse import ConnectionInfo
+
+
+def _authorities(force: str) -> set[str]:
+    return {
+        r["local_authority_code"]
+        for r in read_seed("local_authorities")
+        if r["force_code"] == force
+    }
+
+
+@pytest.fixture
+def base(database, tmp_path, monkeypatch):
+    """The national run's own settings: a warehouse database (empty), a home and a landing."""
+    monkeypatch.setenv("VAWG_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("VAWG_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.delenv("VAWG_REPORTS_DIR", raising=False)
+    monkeypatch.delenv(national.FORCES_ENV, raising=False)
+    monkeypatch.delenv("VAWG_HOME_FORCE", raising=False)
+    return get_settings()
+
+
+def _drop_force_databases(base_settings, forces) -> None:
+    for force in forces:
+        url = national.force_settings(force, base_settings).external_warehouse_url
+        drop_database(ConnectionInfo.from_url(url))
+
+
+def test_the_forces_of_a_run_come_from_the_setting_each_in_seed_forces(monkeypatch) -> None:
+    monkeypatch.delenv(national.FORCES_ENV, raising=False)
+    assert national.national_forces() == ["cumbria", "lancashire"]  # unset: every seed force
+    monkeypatch.setenv(national.FORCES_ENV, " Lancashire, cumbria,,lancashire ")
+    assert national.national_forces() == ["lancashire", "cumbria"]  # as given, each once
+    monkeypatch.setenv(national.FORCES_ENV, "lancashire,merseyside,atlantis")
+    with pytest.raises(national.NationalError) as found:
+        national.national_forces()
+    message = str(found.value)
+    assert "'merseyside', 'atlantis' not in seed forces" in message
+    assert "known forces are cumbria, lancashire" in message
+    monkeypatch.setenv(national.FORCES_ENV, " , ")
+    with pytest.raises(national.NationalError, match="names no force"):
+        national.national_forces()
+
+
+def test_the_schedule_is_a_setting_none_by_default(monkeypatch) -> None:
+    monkeypatch.delenv(national.SCHEDULE_ENV, raising=False)
+    assert national.national_schedule() is None
+    monkeypatch.setenv(national.SCHEDULE_ENV, "off")
+    assert national.national_schedule() is None
+    monkeypatch.setenv(national.SCHEDULE_ENV, "0 3 * * *")
+    assert national.national_schedule() == "0 3 * * *"
+
+
+def test_each_force_has_its_own_database_folders_and_reports(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv(
+        "VAWG_WAREHOUSE_URL", "postgresql://etl:p%40ss@db.example:6543/vawg?sslmode=require"
+    )
+    monkeypatch.setenv("VAWG_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("VAWG_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("VAWG_ARCHIVE_DIR", str(tmp_path / "archive"))
+    monkeypatch.delenv("VAWG_REPORTS_DIR", raising=False)
+    base = get_settings()
+    found = national.force_settings("cumbria", base)
+    url = urlsplit(found.external_warehouse_url)
+    # the same server, login and options; the force's own database
+    assert (url.username, url.password, url.hostname, url.port) == (
+        "etl",
+        "p%40ss",
+        "db.example",
+        6543,
+    )
+    assert url.path == "/vawg_cumbria" and url.query == "sslmode=require"
+    assert found.landing_dir == tmp_path / "landing" / "cumbria"
+    assert found.archive_dir == tmp_path / "archive" / "cumbria"
+    assert found.home == tmp_path / "home" / "national" / "cumbria"
+    assert found.reports_dir == tmp_path / "home" / "reports" / "national" / "cumbria"
+    assert national.force_database("vawg", "avon-and-somerset") == "vawg_avon_and_somerset"
+    with pytest.raises(national.NationalError, match="longer than PostgreSQL's 63 bytes"):
+        national.force_database("w" * 55, "lancashire")
+
+
+def test_the_embedded_server_gives_each_force_a_database_on_it(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("VAWG_WAREHOUSE_URL", raising=False)
+    monkeypatch.setenv("VAWG_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("VAWG_EMBEDDED_PORT", "55499")
+    found = national.force_settings("lancashire", get_settings())
+    info = ConnectionInfo.from_url(found.external_warehouse_url)
+    assert (info.host, info.port, info.dbname) == ("127.0.0.1", 55499, "vawg_lancashire")
+
+
+def test_a_forces_environment_is_set_for_the_call_only(tmp_path, monkeypatch) -> None:
+    """Inside, get_settings() and the home force are the force's; after (even after an error)
+    the environment is as it was, variables the body set or changed included."""
+    monkeypatch.setenv("VAWG_WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:5432/vawg_x")
+    monkeypatch.setenv("VAWG_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("VAWG_HOME_FORCE", "lancashire")
+    monkeypatch.delenv("VAWG_LANDING_DIR", raising=False)
+    monkeypatch.delenv("VAWG_DB_NAME", raising=False)
+    before = dict(os.environ)
+    with national.force_environment("cumbria") as settings:
+        assert get_settings() == settings
+        assert home_force_code() == "cumbria"
+        assert settings.external_warehouse_url.endswith("/vawg_x_cumbria")
+        os.environ["VAWG_DB_NAME"] = "vawg_x_cumbria"  # what the dbt runner does
+        os.environ["VAWG_HOME"] = "elsewhere"
+    assert dict(os.environ) == before
+    with pytest.raises(RuntimeError, match="boom"), national.force_environment("lancashire"):
+        os.environ["VAWG_DB_NAME"] = "vawg_x_lancashire"
+        raise RuntimeError("boom")
+    assert dict(os.environ) == before
+    with pytest.raises(national.NationalError, match="one force at a time"):
+        with national.force_environment("lancashire,cumbria"):
+            pass
+    with pytest.raises(national.NationalError, match="not in seed forces"):
+        with national.force_environment("atlantis"):
+            pass
+    assert dict(os.environ) == before
+
+
+def test_a_demo_key_in_the_runs_home_is_named_by_file_for_every_force(
+    tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("VAWG_WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:5432/vawg_x")
+    monkeypatch.setenv("VAWG_HOME", str(tmp_path))
+    monkeypatch.delenv("VAWG_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("VAWG_PSEUDONYM_KEY_FILE", raising=False)
+    key = tmp_path / "secrets" / "pseudonym.key"
+    key.parent.mkdir()
+    key.write_text("k" * 40)
+    with national.force_environment("cumbria"):
+        assert os.environ["VAWG_PSEUDONYM_KEY_FILE"] == str(key)
+    assert "VAWG_PSEUDONYM_KEY_FILE" not in os.environ
+
+
+def test_states_of_one_force_are_its_map_indexs_by_task_name() -> None:
+    states = {
+        "forces_tonight": "success",
+        "night.extract_force_0": "success",
+        "night.extract_force_1": "failed",
+        "night.dbt_force_1": "upstream_failed",
+        "night.record_outcome_1": "running",
+        "night.extract_force_10": "failed",
+        "watcher": None,
+    }
+    assert national.states_of_force(states, 1, "night") == {
+        "extract_force": "failed",
+        "dbt_force": "upstream_failed",
+        "record_outcome": "running",
+    }
+    assert national.states_of_force(None, 1, "night") is None
+
+
+@pytest.mark.slow  # two databases migrated and Great Expectations run: about 50 s
+def test_two_forces_files_load_each_into_its_own_database(base, tmp_path) -> None:
+    """prepare makes and migrates each force's database (once); each force's files, from its
+    own landing folder, are registered, loaded, validated and published there only; the run's
+    own database is left as it was."""
+    forces = ["lancashire", "cumbria"]
+    try:
+        for force in forces:
+            with national.force_environment(force, base) as settings:
+                generate(
+                    settings.landing_dir, start=date(2025, 1, 1), end=date(2025, 1, 2), rows=40
+                )
+            applied = national.prepare_force(force, base)
+            assert applied, force  # a new database: every migration
+            assert national.prepare_force(force, base) == []  # made and migrated once
+        ctx = o.run_context("vawg_national", "national-1", date(2025, 1, 3))
+        summaries = {f: national.extract_family(f, "force", ctx, base) for f in forces}
+        for force, summary in summaries.items():
+            assert summary["registered"] == summary["validated"] > 0, summary
+            assert summary["rows_published"] > 0, summary
+        for force in forces:
+            url = national.force_settings(force, base).external_warehouse_url
+            with psycopg.connect(url) as conn:
+                areas = {
+                    r[0]
+                    for r in conn.execute(
+                        "select distinct local_authority_code from raw_force.crimes"
+                    )
+                }
+                files = {
+                    r[0] for r in conn.execute("select distinct file_name from audit.load_batch")
+                }
+            assert areas and areas <= _authorities(force), (force, areas)
+            assert files and all("cumbria" not in f and "lancashire" not in f for f in files)
+        with psycopg.connect(base.external_warehouse_url) as conn:
+            schemas = conn.execute(
+                "select count(*) from information_schema.schemata where schema_name = 'audit'"
+            ).fetchone()[0]
+        assert schemas == 0  # the run's own database holds no force's rows
+        # a retry of the same night finds nothing new
+        again = national.extract_family("cumbria", "force", ctx, base)
+        assert again["registered"] == 0 and again["rows_published"] == 0
+    finally:
+        _drop_force_databases(base, forces)
