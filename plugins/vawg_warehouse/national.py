@@ -294,7 +294,8 @@ def record_force_outcome(
     states: dict[str, str | None] | None,
     base: Settings | None = None,
 ) -> dict:
-    """The force's outcome of the run in its own audit.run_outcome (orchestration.record_outcome)."""
+    """The force's outcome of the run in its own audit.run_outcome (orchestration
+    .record_outcome)."""
     from vawg_warehouse import orchestration as o
 
     with force_environment(force, base) as settings:

@@ -34,6 +34,7 @@ for dag_id, dag in bag.dags.items():
                 "mode": getattr(t, "mode", None),
                 "poke_interval": getattr(t, "poke_interval", None),
                 "trigger_rule": str(getattr(t.trigger_rule, "value", t.trigger_rule)),
+                "mapped_group": getattr(t.get_closest_mapped_task_group(), "group_id", None),
                 "on_failure": [
                     f"{c.__module__}.{c.__qualname__}"
                     for c in (t.on_failure_callback if isinstance(t.on_failure_callback, list)

@@ -1,4 +1,5 @@
-"""The DAG folder imports cleanly and vawg_nightly is wired as the issues ask."""
+"""The DAG folder imports cleanly and its two DAGs are wired as the issues ask: vawg_nightly
+(one force) and vawg_national (every force's night, fanned out by dynamic task mapping)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from vawg_warehouse.dbt_run.transform import GROUPS
 from vawg_warehouse.ingest.datasets import SOURCES
 
 DAG_FILE = Path(__file__).resolve().parents[2] / "dags" / "vawg_nightly.py"
+NATIONAL_FILE = DAG_FILE.with_name("vawg_national.py")
 STEPS = ("register", "load", "validate", "publish")
 
 
 def test_no_import_errors(dagbag) -> None:
     assert dagbag["import_errors"] == {}
-    assert "vawg_nightly" in dagbag["dags"]
+    assert set(dagbag["dags"]) == {"vawg_nightly", "vawg_national"}
 
 
 def test_nightly_schedule_no_catchup_one_run_at_a_time(dagbag) -> None:
@@ -247,3 +249,142 @@ def test_every_name_the_dag_file_takes_from_the_package_exists() -> None:
     }
     assert len(used) > 10
     assert sorted(name for name in used if not hasattr(o, name)) == []
+
+
+# --------------------------------------------------------------------------------------------
+# vawg_national: one force's night per map index of a mapped task group
+# --------------------------------------------------------------------------------------------
+
+NIGHT_STEPS = ("prepare", "finish", "report", "record_outcome")
+
+
+def _national(dagbag) -> dict:
+    return dagbag["dags"]["vawg_national"]
+
+
+def test_national_is_triggered_only_by_default_one_run_at_a_time(dagbag) -> None:
+    """VAWG_NATIONAL_SCHEDULE unset: no schedule, so the nightly stays the only scheduled run."""
+    dag = _national(dagbag)
+    assert dag["catchup"] is False and dag["max_active_runs"] == 1
+    assert "NullTimetable" in dag["schedule"]
+    assert {"vawg", "national"} <= set(dag["tags"])
+
+
+def test_national_fans_out_one_mapped_group_per_force(dagbag) -> None:
+    """forces_tonight lists the forces (the only root); every other task but the watcher is in
+    the mapped task group `night`, and each reads the force from it."""
+    tasks = _national(dagbag)["tasks"]
+    assert [t for t, v in tasks.items() if not v["upstream"]] == ["forces_tonight"]
+    night = {t for t in tasks if t.startswith("night.")}
+    assert night == {f"night.{s}" for s in NIGHT_STEPS} | {
+        f"night.{kind}_{family}" for kind in ("extract", "dbt") for family in SOURCES
+    } | {"night.dbt_shared"}
+    assert set(tasks) == night | {"forces_tonight", "watcher"}
+    assert {tasks[t]["mapped_group"] for t in night} == {"night"}
+    assert tasks["forces_tonight"]["mapped_group"] is tasks["watcher"]["mapped_group"] is None
+    assert all("forces_tonight" in tasks[t]["upstream"] for t in night)  # the mapped force
+    assert len(tasks) == 2 + len(NIGHT_STEPS) + len(SOURCES) + len(GROUPS)
+
+
+def test_national_each_forces_night_is_wired_as_the_nightly(dagbag) -> None:
+    tasks = _national(dagbag)["tasks"]
+
+    def up(task: str) -> set[str]:
+        return set(tasks[f"night.{task}"]["upstream"]) - {"forces_tonight"}
+
+    assert up("prepare") == set()
+    assert up("dbt_shared") == {"night.prepare"}
+    for family in SOURCES:
+        assert up(f"extract_{family}") == {"night.prepare"}
+        assert up(f"dbt_{family}") == {"night.dbt_shared", f"night.extract_{family}"}
+        assert tasks[f"night.dbt_{family}"]["trigger_rule"] == "all_success"
+    assert up("finish") == {
+        "night.dbt_shared",
+        *(f"night.{kind}_{family}" for kind in ("extract", "dbt") for family in SOURCES),
+    }
+    assert up("report") == {"night.finish"} and up("record_outcome") == {"night.report"}
+    for name in ("finish", "report", "record_outcome"):
+        assert tasks[f"night.{name}"]["trigger_rule"] == "all_done"
+    # any task of any force failing reaches the watcher
+    assert set(tasks["watcher"]["upstream"]) == {t for t in tasks if t.startswith("night.")}
+    assert tasks["watcher"]["trigger_rule"] == "one_failed" and tasks["watcher"]["retries"] == 0
+    touching = {k: v for k, v in tasks.items() if k != "watcher"}
+    assert {k for k, t in touching.items() if t["retries"] < 2 or not t["exponential_backoff"]} == (
+        set()
+    )
+
+
+def test_national_dag_file_parses_fast_and_imports_nothing_heavy() -> None:
+    """Only imports, constants and definitions at module level: of the package, only the
+    constants module (datasets). Parsed in a fresh process, the file costs well under half a
+    second above airflow.sdk's own import, and brings in no dbt, Great Expectations, database
+    driver or data library, nor the package's task modules."""
+    import json
+    import subprocess
+    import sys
+
+    from vawg_warehouse.airflow_env import with_airflow_environment
+    from vawg_warehouse.config import get_settings
+
+    tree = ast.parse(NATIONAL_FILE.read_text())
+    top_imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    imported = {(n.module or "") for n in top_imports if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in top_imports if isinstance(n, ast.Import) for a in n.names}
+    assert imported == {
+        "__future__",
+        "os",
+        "datetime",
+        "airflow.sdk",
+        "vawg_warehouse.ingest.datasets",
+    }
+    called = {
+        ast.unparse(n.value.func)
+        for n in tree.body
+        if isinstance(n, ast.Expr | ast.Assign) and isinstance(n.value, ast.Call)
+    }
+    assert called == {"vawg_national", "os.environ.get('VAWG_NATIONAL_SCHEDULE', '').strip"}
+
+    child = r"""
+import importlib.util, json, sys, time
+from airflow.sdk import DAG, Param, TriggerRule, dag, task, task_group  # noqa: F401
+before = set(sys.modules)
+t0 = time.perf_counter()
+spec = importlib.util.spec_from_file_location("vawg_national_dag", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+took = time.perf_counter() - t0
+print(json.dumps({"seconds": took, "new": sorted(set(sys.modules) - before)}))
+"""
+    env = with_airflow_environment(get_settings())
+    done = subprocess.run(
+        [sys.executable, "-c", child, str(NATIONAL_FILE)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_SECONDS,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    heavy = ("dbt", "great_expectations", "psycopg", "pandas", "pyarrow", "sqlalchemy")
+    package = ("vawg_warehouse.national", "vawg_warehouse.orchestration", "vawg_warehouse.config")
+    assert [m for m in found["new"] if m.split(".")[0] in heavy or m in package] == []
+    assert found["seconds"] < 0.5, found["seconds"]
+
+
+def test_every_name_the_national_dag_takes_from_the_package_exists() -> None:
+    import vawg_warehouse.national as national
+    import vawg_warehouse.orchestration as o
+
+    tree = ast.parse(NATIONAL_FILE.read_text())
+    used = {
+        (node.value.id, node.attr)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in ("o", "national")
+    }
+    assert len(used) >= 8
+    modules = {"o": o, "national": national}
+    assert sorted(f"{m}.{n}" for m, n in used if not hasattr(modules[m], n)) == []
+    # the schedule's variable is the package's
+    assert f'"{national.SCHEDULE_ENV}"' in NATIONAL_FILE.read_text()

@@ -26,12 +26,15 @@ import pytest
 from tests.conftest import TEST_KEY, create_database, drop_database
 from tests.integration.conftest import PERIODS, RUN_DATE, vawg
 from vawg_devtools.sample import generate
-from vawg_warehouse import airflow_celery
+from vawg_warehouse import airflow_celery, national
 from vawg_warehouse.airflow_api import AirflowApi
+from vawg_warehouse.ingest.landing_files import read_seed
 
 pytestmark = pytest.mark.integration
 
 DAG_ID = "vawg_nightly"
+NATIONAL_DAG_ID = "vawg_national"
+NATIONAL_FORCES = ("lancashire", "cumbria")
 BACKFILL = [RUN_DATE + timedelta(days=n) for n in (1, 2, 3)]
 CELERY = {
     airflow_celery.EXECUTOR_ENV: "CeleryExecutor",
@@ -125,7 +128,13 @@ def stack(server, tmp_path_factory):
     if not (os.path.exists(airflow_celery.REDIS_SERVER) or shutil.which("redis-server")):
         pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
     with airflow_up(
-        server, tmp_path_factory, PERIODS, 700, VAWG_NIGHTLY_SCHEDULE="none", **CELERY
+        server,
+        tmp_path_factory,
+        PERIODS,
+        700,
+        VAWG_NIGHTLY_SCHEDULE="none",
+        VAWG_NATIONAL_FORCES=",".join(NATIONAL_FORCES),
+        **CELERY,
     ) as found:
         yield found
 
@@ -186,6 +195,104 @@ def test_a_triggered_run_succeeds_and_builds_the_marts_of_the_dags_test_run(
     logs = [p for p in (stack["home"] / "airflow_stack" / "logs").rglob("*") if p.is_file()]
     assert len(logs) > 10
     assert not [p for p in logs if secret in p.read_text(errors="replace")]
+
+
+def _authorities(force: str) -> dict[str, str]:
+    return {
+        r["local_authority_code"]: r["local_authority_name"]
+        for r in read_seed("local_authorities")
+        if r["force_code"] == force
+    }
+
+
+def _force_marts(url: str, force: str) -> None:
+    """The force's marts are built in its own database and name its force and its local
+    authorities only, never another force's."""
+    own = _authorities(force)
+    others = {c: n for f in NATIONAL_FORCES if f != force for c, n in _authorities(f).items()}
+    name = next(r["force_name"] for r in read_seed("forces") if r["force_code"] == force)
+    with psycopg.connect(url) as conn:
+        marts = mart_rows(url)
+        assert len(marts) >= 10 and sum(len(rows) for rows in marts.values()) > 0, force
+        built = conn.execute(
+            "select distinct local_authority_code from marts.mart_reporting_monthly"
+        ).fetchall()
+        assert {r[0] for r in built} & set(own), (force, built)
+        for column, theirs in (("local_authority_code", others), ("local_authority_name", None)):
+            relations = conn.execute(
+                "select table_schema, table_name from information_schema.columns "
+                "where column_name = %s and table_schema in ('marts', 'bi', 'publication')",
+                (column,),
+            ).fetchall()
+            assert relations, column
+            for schema, table in relations:
+                found = {
+                    r[0]
+                    for r in conn.execute(
+                        f'select distinct "{column}"::text from "{schema}"."{table}"'  # noqa: S608
+                    )
+                }
+                if theirs is not None:
+                    assert not found & set(theirs), (force, schema, table, found)
+                    assert found - {None, "-1"} <= set(own), (force, schema, table, found)
+                else:
+                    assert not found & set(others.values()), (force, schema, table, found)
+        headline = conn.execute(
+            "select distinct area_name from bi.measure_headlines where area_level = 'force'"
+        ).fetchall()
+        assert headline == [(name,)], (force, headline)
+        outcome = conn.execute(
+            "select state from audit.run_outcome order by run_outcome_id desc limit 1"
+        ).fetchone()
+        assert outcome == ("success",), force
+
+
+@pytest.mark.xdist_group("airflow_run")
+def test_a_national_run_builds_each_forces_marts_in_its_own_database_on_both_workers(
+    stack,
+) -> None:
+    """vawg_national on the same Celery stack, triggered through the REST API: one force's
+    night per map index of the mapped task group, each from its own landing folder into its own
+    database (<db>_<force>), the tasks spread over both workers; the stack's own warehouse (the
+    nightly's) takes nothing in."""
+    api: AirflowApi = stack["api"]
+    landing = stack["home"] / "landing"
+    for n, force in enumerate(NATIONAL_FORCES):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("VAWG_HOME_FORCE", force)
+            generate(landing / force, start=PERIODS[1][0], end=PERIODS[1][1], rows=300, seed=21 + n)
+    with psycopg.connect(stack["db"].url) as conn:
+        nightly_batches = conn.execute("select count(*) from audit.load_batch").fetchone()
+    databases = [
+        stack["db"].for_database(national.force_database(stack["db"].dbname, force))
+        for force in NATIONAL_FORCES
+    ]
+    try:
+        api.wait_for_dag(NATIONAL_DAG_ID)
+        run_id = api.trigger(NATIONAL_DAG_ID, RUN_DATE)
+        api.unpause(NATIONAL_DAG_ID)
+        finished = api.wait_for_run(NATIONAL_DAG_ID, run_id)
+        instances = api.task_instances(NATIONAL_DAG_ID, run_id)
+        states = {(ti["task_id"], ti["map_index"]): ti["state"] for ti in instances}
+        assert finished["state"] == "success", states
+        assert states.pop(("watcher", -1)) == "skipped"
+        assert set(states.values()) == {"success"}, states
+        # one map index per force, for every task of the group
+        mapped = [ti for ti in instances if ti["task_id"].startswith("night.")]
+        assert {ti["map_index"] for ti in mapped} == set(range(len(NATIONAL_FORCES)))
+        assert len(mapped) == len(NATIONAL_FORCES) * len({ti["task_id"] for ti in mapped})
+        by_worker = {ti["hostname"].split(".", 1)[0] for ti in mapped}
+        assert by_worker == {"worker-1", "worker-2"}, sorted(
+            (t["task_id"], t["map_index"], t["hostname"]) for t in mapped
+        )
+        for force, database in zip(NATIONAL_FORCES, databases, strict=True):
+            _force_marts(database.url, force)
+        with psycopg.connect(stack["db"].url) as conn:
+            after = conn.execute("select count(*) from audit.load_batch").fetchone()
+        assert after == nightly_batches
+    finally:
+        for database in databases:
+            drop_database(database)
 
 
 def _moment(text: str) -> datetime:

@@ -187,7 +187,7 @@ def test_two_forces_files_load_each_into_its_own_database(base, tmp_path) -> Non
             assert national.prepare_force(force, base) == []  # made and migrated once
         ctx = o.run_context("vawg_national", "national-1", date(2025, 1, 3))
         summaries = {f: national.extract_family(f, "force", ctx, base) for f in forces}
-        for force, summary in summaries.items():
+        for summary in summaries.values():
             assert summary["registered"] == summary["validated"] > 0, summary
             assert summary["rows_published"] > 0, summary
         for force in forces:
