@@ -41,6 +41,8 @@ class Bench:
             return 450 if rows >= FULL_ROWS else 20
         if self.size == "repeats":
             return 5
+        if self.size == "crimes a force":  # the national run: one month of each force
+            return 3_000 if rows >= FULL_ROWS else 300
         return rows
 
 
@@ -49,6 +51,7 @@ BENCHES = (
     Bench("validation", "vawg_devtools.bench.validation", 0, "files"),
     Bench("dag_parse", "vawg_devtools.bench.dag_parse", 0, "repeats"),
     Bench("nightly", "vawg_devtools.bench.nightly", FULL_ROWS, "rows"),
+    Bench("national", "vawg_devtools.bench.national", FULL_ROWS, "crimes a force"),
     Bench("pipeline", "vawg_devtools.bench.pipeline", BIG_ROWS, "rows"),
 )
 

@@ -1,0 +1,168 @@
+"""The national run (dags/vawg_national.py) on the Celery stack: what one more force and one more
+worker cost.
+
+Three runs, each on a stack of its own (`vawg airflow up` with the CeleryExecutor, its own Redis,
+a fresh warehouse and metadata database), each force with the same size of sample (one month,
+``size`` crimes per force), triggered through the REST API and timed from the trigger to the
+run's end:
+
+* A: one force (lancashire), one worker;
+* B: two forces (lancashire, cumbria), one worker: B - A is the cost of one more force;
+* C: two forces, two workers: C beside B is what a second worker buys.
+
+Each figure is printed beside its floor: B beside A (the same night of one force less), C beside
+B (the same run on one worker less). The stack's start-up (about 40 s) is outside every figure.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import psycopg
+
+from vawg_devtools.bench import Figure
+from vawg_devtools.bench._support import BENCH_KEY, throwaway_database
+
+DAG_ID = "vawg_national"
+START, END = date(2025, 1, 1), date(2025, 1, 31)
+RUN_DATE = date(2025, 2, 1)
+
+
+def _free_port() -> int:
+    import socket
+
+    from vawg_warehouse.airflow_stack import ports_in_use
+
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port < 65533 and not ports_in_use([port, port + 1, port + 2]):
+            return port
+
+
+def _drop(info) -> None:
+    with psycopg.connect(info.for_database("postgres").url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{info.dbname}" with (force)')
+
+
+def national_run(forces: list[str], workers: int, rows: int, workspace: Path) -> dict:
+    """One national run of ``forces`` on a Celery stack of ``workers`` workers: seconds from the
+    trigger to the end, the run's state, tasks per worker."""
+    from vawg_devtools.sample import generate
+    from vawg_warehouse import national
+    from vawg_warehouse.airflow_api import AirflowApi
+
+    home = workspace / f"{len(forces)}forces_{workers}workers"
+    landing = home / "landing"
+    for n, force in enumerate(forces):
+        saved = os.environ.get("VAWG_HOME_FORCE")
+        os.environ["VAWG_HOME_FORCE"] = force
+        try:
+            generate(landing / force, start=START, end=END, rows=rows, seed=31 + n)
+        finally:
+            if saved is None:
+                os.environ.pop("VAWG_HOME_FORCE", None)
+            else:
+                os.environ["VAWG_HOME_FORCE"] = saved
+    port = _free_port()
+    log = home / "stack.log"
+    with throwaway_database("vawg_bench_nat") as warehouse:
+        with throwaway_database("vawg_bench_meta") as metadata:
+            env = {
+                **os.environ,
+                "VAWG_HOME": str(home),
+                "VAWG_LANDING_DIR": str(landing),
+                "VAWG_WAREHOUSE_URL": warehouse.url,
+                "VAWG_PSEUDONYM_KEY": BENCH_KEY,
+                "VAWG_AIRFLOW_METADATA_URL": metadata.url,
+                "VAWG_AIRFLOW_PORT": str(port),
+                "VAWG_AIRFLOW_EXECUTOR": "CeleryExecutor",
+                "VAWG_AIRFLOW_CELERY_WORKERS": str(workers),
+                "VAWG_NIGHTLY_SCHEDULE": "none",
+                national.FORCES_ENV: ",".join(forces),
+            }
+            env.pop("VAWG_REDIS_URL", None)
+            command = [sys.executable, "-m", "vawg_warehouse.cli", "airflow"]
+            force_dbs = [
+                warehouse.for_database(national.force_database(warehouse.dbname, f)) for f in forces
+            ]
+            try:
+                with log.open("w") as out:
+                    up = subprocess.run(
+                        [*command, "up"], env=env, stdout=out, stderr=subprocess.STDOUT
+                    )
+                if up.returncode != 0:
+                    raise RuntimeError(f"`vawg airflow up` failed: see {log}")
+                text = log.read_text()
+                password = text.split("login: user vawg, password", 1)[1].split()[0]
+                api = AirflowApi(f"http://127.0.0.1:{port}", "vawg", password)
+                api.wait_for_dag(DAG_ID)
+                began = time.perf_counter()
+                run_id = api.trigger(DAG_ID, RUN_DATE)
+                api.unpause(DAG_ID)
+                finished = api.wait_for_run(DAG_ID, run_id, poll=1.0)
+                seconds = time.perf_counter() - began
+                tis = api.task_instances(DAG_ID, run_id)
+            finally:
+                with log.open("a") as out:
+                    subprocess.run(
+                        [*command, "down"], env=env, stdout=out, stderr=subprocess.STDOUT
+                    )
+                for info in force_dbs:
+                    _drop(info)
+    workers_used: dict[str, int] = {}
+    for ti in tis:
+        if ti.get("hostname"):
+            name = ti["hostname"].split(".", 1)[0]
+            workers_used[name] = workers_used.get(name, 0) + 1
+    return {
+        "seconds": seconds,
+        "state": finished["state"],
+        "tasks": len(tis),
+        "workers": workers_used,
+    }
+
+
+def measure(size: int, workspace: Path) -> list[Figure]:
+    runs = {
+        "A": national_run(["lancashire"], 1, size, workspace),
+        "B": national_run(["lancashire", "cumbria"], 1, size, workspace),
+        "C": national_run(["lancashire", "cumbria"], 2, size, workspace),
+    }
+    a, b, c = (runs[k]["seconds"] for k in "ABC")
+    states = {k: r["state"] for k, r in runs.items()}
+    ok = set(states.values()) == {"success"}
+    note = "; ".join(
+        f"{k}: {r['state']}, {r['tasks']} task instances, per worker {r['workers']}"
+        for k, r in runs.items()
+    )
+    return [
+        Figure(
+            name=f"national run, 2 forces on 1 Celery worker ({size:,} crimes a force)",
+            value=b,
+            unit="s",
+            target="cost per extra force (B - A)",
+            floor=a,
+            floor_name="the same run of 1 force on 1 worker",
+            met=None if ok else False,
+            note=f"per extra force {b - a:+.1f} s; {note}",
+            detail=runs,
+        ),
+        Figure(
+            name=f"national run, 2 forces on 2 Celery workers ({size:,} crimes a force)",
+            value=c,
+            unit="s",
+            target="cost per extra worker (C - B)",
+            floor=b,
+            floor_name="the same run of 2 forces on 1 worker",
+            met=None if ok else False,
+            note=f"per extra worker {c - b:+.1f} s; {note}",
+            detail=runs,
+        ),
+    ]
