@@ -216,12 +216,28 @@ def _is_ours(pid: int, name: str) -> bool:
         except OSError:
             return False
         return True  # no /proc (not Linux): trust the pid file
+    if not cmdline.strip():
+        # For an instant after it was started (its exec under way) /proc shows no command line,
+        # and `up` checks right after starting the last component: such a process is ours if it
+        # is the leader of its own process group (start() makes each one so) and not a zombie.
+        # (A zombie and a kernel thread show none either.)
+        return _starting(pid)
     if name == celery.REDIS:  # redis-server renames itself "redis-server 127.0.0.1:port"
         return "redis-server" in cmdline
     if celery.is_worker(name):
         return "celery" in cmdline and f"vawg-{name}@" in cmdline
     # The api-server renames itself "airflow api_server -- host:... port:...".
     return "airflow" in cmdline and (name in cmdline or name.replace("-", "_") in cmdline)
+
+
+def _starting(pid: int) -> bool:
+    """The process is alive, not a zombie, and leads its own process group."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    state, _parent, group = stat[stat.rindex(")") + 2 :].split()[:3]
+    return state not in ("Z", "X", "x") and int(group) == pid
 
 
 def _running(settings: Settings, name: str) -> bool:

@@ -9,6 +9,7 @@ import socket
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,28 @@ def test_down_stops_only_the_processes_it_started(home) -> None:
     finally:
         stranger.kill()
         stranger.wait()
+
+
+def test_a_component_just_started_is_running_a_dead_one_is_not() -> None:
+    """Right after start() (its exec under way) /proc shows a component no command line: it is
+    running if it leads its own process group and is not a zombie; `up` had taken the last
+    component started for stopped, under load (a kernel thread has no command line either)."""
+    leader = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True
+    )
+    dead = subprocess.Popen(["true"], start_new_session=True)
+    try:
+        assert airflow_stack._starting(leader.pid)
+        assert not airflow_stack._starting(2)  # kthreadd: no process group of its own
+        while Path(f"/proc/{dead.pid}/stat").read_text().split(") ")[1][0] != "Z":
+            time.sleep(0.05)  # exited, not yet reaped: a zombie with no command line
+        assert Path(f"/proc/{dead.pid}/cmdline").read_bytes() == b""
+        assert not airflow_stack._is_ours(dead.pid, "triggerer")
+        assert not airflow_stack._is_ours(leader.pid, "triggerer")  # a command line, not ours
+    finally:
+        leader.kill()
+        leader.wait()
+        dead.wait()
 
 
 @needs_compose
