@@ -64,6 +64,11 @@ def test_the_demo_succeeds_for_the_second_force_and_says_so(cumbria) -> None:
     assert "Cumbria's sample extracts" in demo.stdout
     assert "A query on bi, as that login" in demo.stdout and "last nightly run:" in demo.stdout
     assert (cumbria["home"] / "home_force").read_text().strip() == "cumbria"
+    # the status it ends with: the sample's population estimates were loaded, so no ONS source
+    # is flagged stale (never loaded)
+    freshness = demo.stdout.split("source freshness (last check):\n", 1)[1].split("\n\n", 1)[0]
+    ons = [line for line in freshness.splitlines() if line.strip().startswith("ons.")]
+    assert len(ons) == 2 and not [line for line in ons if "STALE" in line], freshness
     with psycopg.connect(cumbria["db"].url) as conn:
         (state,) = conn.execute("select state from audit.run_outcome").fetchone()
         tests = conn.execute(
