@@ -8,11 +8,13 @@
   failing rows), `publish` them into the typed raw tables. Families are independent: one failing
   does not stop the others.
 * `transform`: dbt, one in-process invocation per group: `dbt_shared` (reference seeds, conformed
-  dimensions), then `dbt_<family>` once that family's extract succeeded, so a family that failed
-  leaves its own marts unbuilt (never rebuilt on partial data) while the others are rebuilt. A
-  group is rebuilt when its sources published new rows or the dbt project changed, and otherwise
-  only tested: every data test runs once per run, in its group (audit.dbt_group_build says which
-  and why; audit.dbt_result has every node). Trigger with `{"rebuild": true}` to rebuild all.
+  dimensions; after the public extract, which publishes the population estimates it is built
+  from, whatever that extract's outcome), then `dbt_<family>` once that family's extract
+  succeeded, so a family that failed leaves its own marts unbuilt (never rebuilt on partial
+  data) while the others are rebuilt. A group is rebuilt when its sources published new rows or
+  the dbt project changed, and otherwise only tested: every data test runs once per run, in its
+  group (audit.dbt_group_build says which and why; audit.dbt_result has every node). Trigger
+  with `{"rebuild": true}` to rebuild all.
 * `source_freshness` runs `dbt source freshness` once the extracts are done and records it: a
   source that has gone quiet is a warning, never a failure. `dbt_docs` writes dbt's docs as one
   static page after the transform.
@@ -48,7 +50,7 @@ from airflow.sdk import (
     task,
 )
 
-from vawg_warehouse.ingest.datasets import SOURCES
+from vawg_warehouse.ingest.datasets import SHARED_FAMILIES, SOURCES
 from vawg_warehouse.notify import (
     deadline_after_schedule,
     deadline_alert_enabled,
@@ -241,8 +243,14 @@ def vawg_nightly():
             publish(validate(load(batches)))
 
     with TaskGroup(group_id="transform") as transform:
-        shared = dbt_group.override(task_id="dbt_shared")("shared")
+        # after the extracts that publish population estimates (tonight's estimate is in
+        # tonight's build), but not stopped by their failure: once the warehouse is prepared
+        shared = dbt_group.override(
+            task_id="dbt_shared", trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS
+        )("shared")
         prepared >> shared
+        for family in SHARED_FAMILIES:
+            extracts[family] >> shared
         for family in SOURCES:
             built = dbt_group.override(task_id=f"dbt_{family}")(family)
             [shared, extracts[family]] >> built

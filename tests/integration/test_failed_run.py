@@ -57,7 +57,7 @@ def failed_run(server, tmp_path_factory):
     home = tmp_path_factory.mktemp("vawg_home_failed")
     landing = home / "landing"
     generate(landing, start=date(2025, 2, 1), end=date(2025, 2, 3), rows=60, seed=21)
-    (landing / STRAY).parent.mkdir(parents=True)
+    (landing / STRAY).parent.mkdir(parents=True, exist_ok=True)  # the sample's ONS files
     (landing / STRAY).write_bytes(b"PK not really a workbook")
     hook = _Webhook()
     database = create_database(server)  # last before the try that drops it: none left behind

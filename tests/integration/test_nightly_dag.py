@@ -30,12 +30,37 @@ pytestmark = [pytest.mark.integration, pytest.mark.changes_shared_fixture]
 BAD_DAY = date(2025, 2, 1)
 
 
-def _data_rows(path: Path, sheet_name: str | None) -> int:
-    """Rows below the header: lines of a CSV, non-empty rows of the contract's worksheet."""
+def _data_rows(path: Path, dataset: str) -> int:
+    """Rows the loader reads from a file, counted from the file alone: lines of a CSV below its
+    header, non-empty rows of the contract's worksheet; the population estimates' published
+    layouts are read long, one row per area and figure (an MYE2 sheet's `All ages` and single
+    years, a Nomis table's columns after `mnemonic`), below their titles and notes."""
+    if dataset == "public_ons_mid_year_estimates":
+        from openpyxl import load_workbook
+
+        total = 0
+        for sheet in load_workbook(path, read_only=True).worksheets:
+            if not sheet.title.startswith("MYE2"):
+                continue  # the cover sheet
+            rows = [r for r in sheet.iter_rows(values_only=True) if any(r)]
+            top = next(i for i, r in enumerate(rows) if r[0] == "Code")
+            total += (len(rows) - top - 1) * (len(rows[top]) - rows[top].index("All ages"))
+        return total
+    if dataset == "public_nomis_population_estimates":
+        total, figures = 0, 0
+        with path.open(newline="") as fh:
+            for row in csv.reader(fh):
+                if "mnemonic" in row:
+                    figures = len(row) - row.index("mnemonic") - 1
+                elif not any(row):
+                    figures = 0  # a table ends at a blank line; titles and footnotes around it
+                else:
+                    total += figures
+        return total
     if path.suffix == ".xlsx":
         from openpyxl import load_workbook
 
-        sheet = load_workbook(path, read_only=True)[sheet_name]
+        sheet = load_workbook(path, read_only=True)[load_contract(dataset).file_format["sheet"]]
         return sum(1 for row in sheet.iter_rows(values_only=True) if any(row)) - 1
     with path.open(newline="") as fh:
         return sum(1 for row in csv.reader(fh) if row) - 1
@@ -220,7 +245,7 @@ def test_every_file_is_a_reconciled_published_batch(pipeline) -> None:
     for landing_file in files:
         path = landing_file.path
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        rows = _data_rows(path, load_contract(landing_file.dataset).file_format.get("sheet"))
+        rows = _data_rows(path, landing_file.dataset)
         by_content.setdefault(digest, []).append((path.relative_to(landing).as_posix(), rows))
     batches = query(
         pipeline["db"],

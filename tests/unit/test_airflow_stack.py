@@ -4,6 +4,7 @@ tests/integration/test_real_scheduler.py."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import stat
@@ -146,10 +147,14 @@ def test_two_stacks_on_one_machine_listen_on_ports_of_their_own(home, monkeypatc
     two = airflow_stack.stack_environment(settings, listen_port=18240)
     assert airflow_stack.stack_ports(one) == [18230, 18231, 18232]
     assert not set(airflow_stack.stack_ports(one)) & set(airflow_stack.stack_ports(two))
-    with socket.socket() as held:
-        held.bind(("0.0.0.0", 0))  # noqa: S104 - on every address, as a log server binds
-        held.listen()
-        number = held.getsockname()[1]
+    with contextlib.ExitStack() as holding:
+        while True:  # a port held here whose two below are free (other stacks may run beside)
+            held = holding.enter_context(socket.socket())
+            held.bind(("0.0.0.0", 0))  # noqa: S104 - on every address, as a log server binds
+            held.listen()
+            number = held.getsockname()[1]
+            if number > 1025 and not airflow_stack.ports_in_use([number - 2, number - 1]):
+                break
         assert airflow_stack.ports_in_use([number]) == [number]
         monkeypatch.setenv(airflow_stack.PORT_ENV, str(number - 2))  # its triggerer's port
         monkeypatch.setenv("VAWG_WAREHOUSE_URL", "postgresql://u:pw@127.0.0.1:1/unused")

@@ -1,5 +1,5 @@
 """One run at a time (vawg_warehouse.run_turn): the gate's decision from Airflow's states. The
-gate under the real scheduler, with a backfill of three dates, is in
+gate under the real scheduler, with a backfill of two dates, is in
 tests/integration/test_real_scheduler.py."""
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from vawg_devtools.sample.force import ForceSource
 from vawg_devtools.sample.force_marac import MaracSource
 from vawg_devtools.sample.force_orders import ProtectiveOrderSource
 from vawg_devtools.sample.funding import FundingSource
+from vawg_devtools.sample.ons import OnsSource
 from vawg_devtools.sample.people import PersonPool
 from vawg_devtools.sample.profile import DEFAULT_PROFILE, SampleProfile
 from vawg_devtools.sample.public import PublicSource
@@ -36,6 +37,7 @@ SOURCE_FACTORIES: tuple[SourceFactory, ...] = (
     CpsSource,
     FundingSource,
     PublicSource,
+    OnsSource,
 )
 
 

@@ -15,10 +15,9 @@ Both hold the home force's local authorities for the seed's latest year (seed
 ``population_mid_year``), so what the warehouse reads from them is what the seed says: the
 published totals, spread over the single years of age so that they add up exactly.
 
-Not among the default ``SOURCE_FACTORIES``: a new estimate rebuilds the shared dbt group, and so
-every family, the night after it is published (README, "ONS"), so a sample that drops one on
-its first day makes its second night a full rebuild. Ask for it where that is wanted:
-``generate(..., sources=[*SOURCE_FACTORIES, OnsSource])``.
+In the default ``SOURCE_FACTORIES``: the nightly's shared dbt group waits for the public
+extract that publishes them, so the night they land rebuilds every family once, and the next
+night (the same files, skipped by checksum) rebuilds none.
 """
 
 from __future__ import annotations

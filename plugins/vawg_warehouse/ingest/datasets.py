@@ -34,3 +34,9 @@ SHARED_DATASETS: tuple[str, ...] = (
     "public_ons_mid_year_estimates",
     "public_nomis_population_estimates",
 )
+
+# The families that deliver those datasets: the shared group waits for their extracts (whatever
+# their outcome), so a new estimate is in the population dimension the night it is published.
+SHARED_FAMILIES: tuple[str, ...] = tuple(
+    family for family, datasets in SOURCES.items() if set(datasets) & set(SHARED_DATASETS)
+)
