@@ -6,10 +6,10 @@
   night with that force's settings (vawg_warehouse.national: its own warehouse database on the
   same server, `<db>_<force>`, its own landing folder `<landing>/<force>/`, home and reports):
   `prepare` (the database made if new, migrations), `extract_<family>` (register, load, validate
-  and publish the family's new files: orchestration's four steps), `dbt_shared` then
-  `dbt_<family>` once that family's extract succeeded, then `finish`, `report` and
-  `record_outcome` whatever happened (the force's own audit.run_outcome). Forces are
-  independent: one failing leaves the others' nights as they are.
+  and publish the family's new files: orchestration's four steps), `dbt_shared` (after the
+  public extract, whatever its outcome) then `dbt_<family>` once that family's extract
+  succeeded, then `finish`, `report` and `record_outcome` whatever happened (the force's own
+  audit.run_outcome). Forces are independent: one failing leaves the others' nights as they are.
 * `watcher` fails the run if any task of any force failed.
 
 Tasks hand each other database tables and small XComs only, never local files, so the forces'
@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Param, TriggerRule, dag, task, task_group
 
-from vawg_warehouse.ingest.datasets import SOURCES
+from vawg_warehouse.ingest.datasets import SHARED_FAMILIES, SOURCES
 
 GROUP = "night"
 # vawg_warehouse.national.SCHEDULE_ENV, read here so that parsing imports no more of the package
@@ -142,8 +142,14 @@ def vawg_national():
             family: extract.override(task_id=f"extract_{family}")(force, family)
             for family in SOURCES
         }
-        shared = dbt_group.override(task_id="dbt_shared")(force, "shared")
+        # as in the nightly: after the extracts that publish population estimates, whatever
+        # their outcome, once the force's warehouse is prepared
+        shared = dbt_group.override(
+            task_id="dbt_shared", trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS
+        )(force, "shared")
         prepared >> [shared, *extracts.values()]
+        for family in SHARED_FAMILIES:
+            extracts[family] >> shared
         built = []
         for family in SOURCES:
             group = dbt_group.override(task_id=f"dbt_{family}")(force, family)

@@ -298,7 +298,9 @@ def test_national_each_forces_night_is_wired_as_the_nightly(dagbag) -> None:
         return set(tasks[f"night.{task}"]["upstream"]) - {"forces_tonight"}
 
     assert up("prepare") == set()
-    assert up("dbt_shared") == {"night.prepare"}
+    # after the extract that publishes the population estimates, not stopped by its failure
+    assert up("dbt_shared") == {"night.prepare", *(f"night.extract_{f}" for f in SHARED_FAMILIES)}
+    assert tasks["night.dbt_shared"]["trigger_rule"] == "all_done_min_one_success"
     for family in SOURCES:
         assert up(f"extract_{family}") == {"night.prepare"}
         assert up(f"dbt_{family}") == {"night.dbt_shared", f"night.extract_{family}"}
