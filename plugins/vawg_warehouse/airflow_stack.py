@@ -551,6 +551,17 @@ def ports_in_use(ports: list[int]) -> list[int]:
     return taken
 
 
+def free_api_port() -> int:
+    """A port for a stack's api-server (VAWG_AIRFLOW_PORT) that is free on this machine with
+    the two after it, its log servers' (stack_ports): for a second stack beside another."""
+    while True:
+        with socket.socket() as probe:
+            probe.bind((HOST, 0))
+            number = probe.getsockname()[1]
+        if number < 65533 and not ports_in_use([number, number + 1, number + 2]):
+            return number
+
+
 def metadata_url_redacted(settings: Settings) -> str:
     from vawg_warehouse.warehouse import ConnectionInfo
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import time
 from datetime import datetime, timedelta
 
@@ -28,6 +27,7 @@ from tests.integration.conftest import PERIODS, RUN_DATE, vawg
 from vawg_devtools.sample import generate
 from vawg_warehouse import airflow_celery, national
 from vawg_warehouse.airflow_api import AirflowApi
+from vawg_warehouse.airflow_stack import free_api_port
 from vawg_warehouse.ingest.landing_files import read_seed
 
 pytestmark = pytest.mark.integration
@@ -47,18 +47,6 @@ EXECUTOR_SETTINGS = (
     airflow_celery.WORKERS_ENV,
     airflow_celery.CONCURRENCY_ENV,
 )
-
-
-def free_port() -> int:
-    """A port for a stack's api-server whose next two (its log servers) are free as well."""
-    from vawg_warehouse.airflow_stack import ports_in_use
-
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port < 65533 and not ports_in_use([port, port + 1, port + 2]):
-            return port
 
 
 def mart_rows(url: str) -> dict[str, list[tuple]]:
@@ -95,7 +83,7 @@ def airflow_up(server, tmp_path_factory, periods, rows: int, **extra: str):
     landing = home / "landing"
     for start, end, seed in periods:
         generate(landing, start=start, end=end, rows=rows, seed=seed)
-    port = free_port()
+    port = free_api_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in EXECUTOR_SETTINGS},
         "VAWG_HOME": str(home),

@@ -166,6 +166,13 @@ def test_two_stacks_on_one_machine_listen_on_ports_of_their_own(home, monkeypatc
     assert not (home / "airflow_stack" / "run" / "scheduler.pid").exists()  # nothing started
 
 
+def test_a_free_api_port_has_its_two_log_server_ports_free_too() -> None:
+    for _ in range(20):
+        port = airflow_stack.free_api_port()
+        assert 1024 < port < 65533
+        assert airflow_stack.ports_in_use([port, port + 1, port + 2]) == []
+
+
 # The CeleryExecutor's settings (vawg_warehouse.airflow_celery); its stack run for real is the
 # triggered run of tests/integration/test_real_scheduler.py.
 needs_redis = pytest.mark.skipif(

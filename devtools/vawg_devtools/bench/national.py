@@ -27,23 +27,11 @@ import psycopg
 
 from vawg_devtools.bench import Figure
 from vawg_devtools.bench._support import BENCH_KEY, throwaway_database
+from vawg_warehouse.airflow_stack import free_api_port
 
 DAG_ID = "vawg_national"
 START, END = date(2025, 1, 1), date(2025, 1, 31)
 RUN_DATE = date(2025, 2, 1)
-
-
-def _free_port() -> int:
-    import socket
-
-    from vawg_warehouse.airflow_stack import ports_in_use
-
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port < 65533 and not ports_in_use([port, port + 1, port + 2]):
-            return port
 
 
 def _drop(info) -> None:
@@ -70,7 +58,7 @@ def national_run(forces: list[str], workers: int, rows: int, workspace: Path) ->
                 os.environ.pop("VAWG_HOME_FORCE", None)
             else:
                 os.environ["VAWG_HOME_FORCE"] = saved
-    port = _free_port()
+    port = free_api_port()
     log = home / "stack.log"
     with throwaway_database("vawg_bench_nat") as warehouse:
         with throwaway_database("vawg_bench_meta") as metadata:

@@ -32,6 +32,7 @@ from pathlib import Path
 from vawg_devtools.bench import Figure
 from vawg_devtools.bench._support import BENCH_KEY, throwaway_database, timed_run
 from vawg_devtools.bench.scheduler import run_under_scheduler
+from vawg_warehouse.airflow_stack import free_api_port
 
 BACKLOG_START = date(2024, 7, 1)
 NIGHT_1 = date(2025, 10, 14)
@@ -76,14 +77,6 @@ def _move_files(staging: Path, landing: Path, keep) -> int:
             shutil.move(path, target)
             moved += 1
     return moved
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _vawg(env: dict[str, str], log: Path, *args: str) -> float:
@@ -177,7 +170,7 @@ def measure(size: int, workspace: Path) -> list[Figure]:
             stack_env = {
                 **env,
                 "VAWG_AIRFLOW_METADATA_URL": metadata.url,
-                "VAWG_AIRFLOW_PORT": str(_free_port()),
+                "VAWG_AIRFLOW_PORT": str(free_api_port()),
                 "VAWG_NIGHTLY_SCHEDULE": "none",  # the triggered run only
             }
             scheduled = run_under_scheduler(
