@@ -22,16 +22,14 @@ the constants in `vawg_warehouse.ingest.datasets` and the schedule's setting, no
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 
 from airflow.sdk import Param, TriggerRule, dag, task, task_group
 
 from vawg_warehouse.ingest.datasets import SHARED_FAMILIES, SOURCES
+from vawg_warehouse.notify import national_schedule
 
 GROUP = "night"
-# vawg_warehouse.national.SCHEDULE_ENV, read here so that parsing imports no more of the package
-SCHEDULE = os.environ.get("VAWG_NATIONAL_SCHEDULE", "").strip()
 
 default_args = {
     "owner": "vawg-data-engineering",
@@ -59,7 +57,7 @@ def _base():
 
 @dag(
     dag_id="vawg_national",
-    schedule=None if SCHEDULE.lower() in ("", "none", "off") else SCHEDULE,
+    schedule=national_schedule(),
     start_date=datetime(2024, 4, 1),
     catchup=False,
     max_active_runs=1,

@@ -41,7 +41,6 @@ from vawg_warehouse.forces import HOME_FORCE_VARIABLE, ForceError, all_forces
 log = logging.getLogger(__name__)
 
 FORCES_ENV = "VAWG_NATIONAL_FORCES"
-SCHEDULE_ENV = "VAWG_NATIONAL_SCHEDULE"
 NATIONAL_FOLDER = "national"
 # PostgreSQL keeps the first 63 bytes of a name (NAMEDATALEN - 1): a longer one is refused here
 # rather than silently cut (two forces' databases could then be one).
@@ -80,13 +79,6 @@ def national_forces(raw: str | None = None, folder: Path | None = None) -> list[
             f"{', '.join(sorted(known))}"
         )
     return list(dict.fromkeys(wanted))
-
-
-def national_schedule() -> str | None:
-    """The national DAG's schedule: ``VAWG_NATIONAL_SCHEDULE`` (a cron expression or preset),
-    none when unset or ``none``/``off`` (it runs when triggered only)."""
-    raw = os.environ.get(SCHEDULE_ENV, "").strip()
-    return None if raw.lower() in ("", "none", "off") else raw
 
 
 def force_database(database: str, force: str) -> str:

@@ -53,6 +53,7 @@ DEFAULT_FRESH_BY = time(7, 0)
 SCHEDULED_AT = time(2, 30)  # the nightly DAG's cron (NIGHTLY_SCHEDULE)
 NIGHTLY_SCHEDULE = "30 2 * * *"
 SCHEDULE_ENV = "VAWG_NIGHTLY_SCHEDULE"
+NATIONAL_SCHEDULE_ENV = "VAWG_NATIONAL_SCHEDULE"
 MAX_FIELD = 300
 
 
@@ -355,6 +356,13 @@ def nightly_schedule() -> str | None:
     only when triggered: a test's stack, where a scheduled run would race the triggered one)."""
     raw = os.environ.get(SCHEDULE_ENV, "").strip().lower()
     return None if raw in ("none", "off") else NIGHTLY_SCHEDULE
+
+
+def national_schedule() -> str | None:
+    """The national DAG's schedule (dags/vawg_national.py): ``VAWG_NATIONAL_SCHEDULE`` (a cron
+    expression or preset), none when unset or ``none``/``off`` (it runs when triggered only)."""
+    raw = os.environ.get(NATIONAL_SCHEDULE_ENV, "").strip()
+    return None if raw.lower() in ("", "none", "off") else raw
 
 
 def deadline_alert_enabled() -> bool:

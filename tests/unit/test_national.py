@@ -65,12 +65,14 @@ def test_the_forces_of_a_run_come_from_the_setting_each_in_seed_forces(monkeypat
 
 
 def test_the_schedule_is_a_setting_none_by_default(monkeypatch) -> None:
-    monkeypatch.delenv(national.SCHEDULE_ENV, raising=False)
-    assert national.national_schedule() is None
-    monkeypatch.setenv(national.SCHEDULE_ENV, "off")
-    assert national.national_schedule() is None
-    monkeypatch.setenv(national.SCHEDULE_ENV, "0 3 * * *")
-    assert national.national_schedule() == "0 3 * * *"
+    from vawg_warehouse import notify
+
+    monkeypatch.delenv(notify.NATIONAL_SCHEDULE_ENV, raising=False)
+    assert notify.national_schedule() is None
+    monkeypatch.setenv(notify.NATIONAL_SCHEDULE_ENV, "off")
+    assert notify.national_schedule() is None
+    monkeypatch.setenv(notify.NATIONAL_SCHEDULE_ENV, "0 3 * * *")
+    assert notify.national_schedule() == "0 3 * * *"
 
 
 def test_each_force_has_its_own_database_folders_and_reports(tmp_path, monkeypatch) -> None:
