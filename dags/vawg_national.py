@@ -11,6 +11,10 @@
   succeeded, then `finish`, `report` and `record_outcome` whatever happened (the force's own
   audit.run_outcome). Forces are independent: one failing leaves the others' nights as they are.
 * `watcher` fails the run if any task of any force failed.
+* Alerts: the nightly's (vawg_warehouse.notify), each as the task's force: a failed try is
+  recorded in the force's own audit.task_failure (so its run outcome names the error), its
+  cause alerted once per run with the force named, and a retry that succeeds sends the
+  all-clear.
 
 Tasks hand each other database tables and small XComs only, never local files, so the forces'
 nights spread over Celery (or Kubernetes) workers. One run at a time (max_active_runs=1); the
@@ -27,9 +31,14 @@ from datetime import datetime, timedelta
 from airflow.sdk import Param, TriggerRule, dag, task, task_group
 
 from vawg_warehouse.ingest.datasets import SHARED_FAMILIES, SOURCES
-from vawg_warehouse.notify import national_schedule
+from vawg_warehouse.notify import (
+    national_schedule,
+    national_task_failed,
+    national_task_recovered,
+    national_task_retrying,
+)
 
-GROUP = "night"
+GROUP = "night"  # vawg_warehouse.national.GROUP
 
 default_args = {
     "owner": "vawg-data-engineering",
@@ -37,6 +46,11 @@ default_args = {
     "retry_delay": timedelta(minutes=2),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=30),
+    # the nightly's alerts, each as the failing task's force: recorded in its own warehouse, its
+    # first failed try of a cause alerted at once, an all-clear when a retry succeeds
+    "on_failure_callback": national_task_failed,
+    "on_retry_callback": national_task_retrying,
+    "on_success_callback": national_task_recovered,
 }
 
 

@@ -30,7 +30,7 @@ import contextlib
 import dataclasses
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -293,3 +293,66 @@ def record_force_outcome(
     with force_environment(force, base) as settings:
         outcome = o.record_outcome(dag_id, run_id, logical_date, states, settings)
     return {"force": force, "state": outcome["state"], "failed": len(outcome["failed_tasks"])}
+
+
+# --------------------------------------------------------------------------------------------
+# Alerts: the nightly's callbacks, each as the failing task's force
+# --------------------------------------------------------------------------------------------
+
+GROUP = "night"  # the mapped task group of dags/vawg_national.py
+FORCES_TASK = "forces_tonight"  # its task that lists the run's forces (a list in XCom)
+
+
+class ForceTask:
+    """A task instance of the mapped group as its force's own warehouse sees it: named as inside
+    the group (``night.extract_force`` -> ``extract_force``, as ``states_of_force`` names the
+    force's task states), its run's task states those of its own force only. Anything else is
+    the task instance's own."""
+
+    def __init__(self, ti, force: str):
+        self._ti = ti
+        self.force = force
+        self.airflow_task_id = ti.task_id
+        self.task_id = ti.task_id.removeprefix(f"{GROUP}.")
+
+    def __getattr__(self, name: str):
+        return getattr(self._ti, name)
+
+    def get_task_states(self, dag_id: str, run_ids: list[str]) -> dict:
+        found = self._ti.get_task_states(dag_id=dag_id, run_ids=run_ids)
+        map_index = self._ti.map_index
+        return {run: states_of_force(states, map_index, GROUP) for run, states in found.items()}
+
+
+def force_of_task(context: dict) -> str | None:
+    """The force a task of the mapped group runs for: the run's list of forces (the XCom of
+    ``forces_tonight``) at the task's map index. (A callback's context does not carry the
+    task's expanded ``force`` argument: its task's op_kwargs are empty, Airflow 3.3.) None for
+    a task outside the group (``forces_tonight``, ``watcher``) or when the list is not there."""
+    ti = context.get("ti") or context.get("task_instance")
+    if not str(getattr(ti, "task_id", "")).startswith(f"{GROUP}."):
+        return None
+    map_index = getattr(ti, "map_index", -1)
+    forces = ti.xcom_pull(task_ids=FORCES_TASK, map_indexes=-1)
+    if not isinstance(forces, list) or not isinstance(map_index, int) or map_index < 0:
+        return None
+    force = forces[map_index] if map_index < len(forces) else None
+    return force if isinstance(force, str) and force else None
+
+
+def as_force(context: dict, callback: Callable[[dict, Settings | None], None]) -> None:
+    """Run one of the nightly's callbacks (vawg_warehouse.notify: the failure recorded in
+    audit.task_failure, one alert per cause and run, the all-clear) as the task's force: with
+    its settings (its own warehouse), its own tasks' states, the alert naming the force. A task
+    outside the mapped group, or whose force cannot be told, runs it as the run's own warehouse
+    (settings None: the task's own)."""
+    force = force_of_task(context)
+    if force is None:
+        callback(context, None)
+        return
+    from vawg_warehouse.task_settings import settings_for_task
+
+    ti = context.get("ti") or context.get("task_instance")
+    seen = {**context, "ti": ForceTask(ti, force), "task_instance": ForceTask(ti, force)}
+    with force_environment(force, settings_for_task()) as settings:
+        callback(seen, settings)

@@ -41,6 +41,12 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from vawg_warehouse.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -204,12 +210,16 @@ def _mail(settings: AlertSettings, alert: Alert) -> None:
 def _facts(context: dict) -> dict[str, str]:
     ti = context.get("ti") or context.get("task_instance")
     dag_run = context.get("dag_run")
-    return {
+    facts = {
         "dag": str(getattr(ti, "dag_id", None) or getattr(dag_run, "dag_id", "")),
         "run": str(getattr(dag_run, "run_id", None) or context.get("run_id", "")),
         "task": str(getattr(ti, "task_id", "")),
         "try": str(getattr(ti, "try_number", "")),
     }
+    force = getattr(ti, "force", None)  # a national run's task (vawg_warehouse.national)
+    if isinstance(force, str):
+        facts["force"] = force
+    return facts
 
 
 def _links(facts: dict[str, str], ti: object) -> None:
@@ -221,10 +231,20 @@ def _links(facts: dict[str, str], ti: object) -> None:
         from vawg_warehouse.outputs.reports import RUNS_FOLDER, safe_name
 
         run, dag = quote(facts["run"], safe=""), quote(facts["dag"], safe="")
+        mapped = getattr(ti, "airflow_task_id", None)  # a national run's task: one force's index
+        if isinstance(mapped, str):
+            where = f"{mapped}/mapped/{getattr(ti, 'map_index', -1)}"
+            facts["log"] = f"{base}/dags/{dag}/runs/{run}/tasks/{where}"
+            return  # its run report is the force's own, in the force's reports folder
         facts["log"] = f"{base}/dags/{dag}/runs/{run}/tasks/{facts['task']}"
         facts["report"] = f"{base}{URL_PREFIX}/reports/{RUNS_FOLDER}/{safe_name(facts['run'])}.html"
     elif getattr(ti, "log_url", None):
         facts["log"] = str(getattr(ti, "log_url", ""))
+
+
+def _where(facts: dict[str, str]) -> str:
+    """The DAG, and the force of a national run's task."""
+    return f"{facts['dag']}, {facts['force']}" if "force" in facts else facts["dag"]
 
 
 def task_failure_alert(context: dict, retrying: bool = False) -> Alert:
@@ -240,15 +260,16 @@ def task_failure_alert(context: dict, retrying: bool = False) -> Alert:
         facts["try"] = f"{facts['try']} of {tries + 1}"
     facts["error"] = f"{type(exception).__name__}: {_safe(exception)}" if exception else "unknown"
     _links(facts, ti)
+    where = _where(facts)
     if retrying:
-        title = f"VAWG warehouse: task {facts['task']} failed, retrying ({facts['dag']})"
+        title = f"VAWG warehouse: task {facts['task']} failed, retrying ({where})"
         after: tuple[str, ...] = (
             "Airflow retries it: an all-clear follows if it recovers. No further alert for this "
             "cause in this run: if no all-clear comes, it failed for good and the run report "
             "says FAILED.",
         )
     else:
-        title = f"VAWG warehouse: task {facts['task']} failed ({facts['dag']})"
+        title = f"VAWG warehouse: task {facts['task']} failed ({where})"
         after = ()
     return Alert(
         "task_retrying" if retrying else "task_failed",
@@ -268,7 +289,7 @@ def all_clear_alert(context: dict, causes: list[tuple[str, str]]) -> Alert:
     return Alert(
         "all_clear",
         f"VAWG warehouse: all clear, task {facts['task']} recovered on try {facts['try']} "
-        f"({facts['dag']})",
+        f"({_where(facts)})",
         tuple(f"{k}: {v}" for k, v in facts.items()),
         facts,
     )
@@ -278,7 +299,7 @@ def all_clear_alert(context: dict, causes: list[tuple[str, str]]) -> Alert:
 MARKER_TASKS = ("watcher", "record_outcome")
 
 
-def _failure(context: dict, retrying: bool) -> None:
+def _failure(context: dict, retrying: bool, settings: Settings | None = None) -> None:
     ti = context.get("ti") or context.get("task_instance")
     if getattr(ti, "task_id", None) in MARKER_TASKS:
         return
@@ -286,7 +307,7 @@ def _failure(context: dict, retrying: bool) -> None:
     try:
         from vawg_warehouse.outcome_tasks import record_failure
 
-        alert = record_failure(context, retrying=retrying)
+        alert = record_failure(context, settings, retrying=retrying)
     except Exception as exc:  # noqa: BLE001 - never mask the task's own failure
         log.error("could not record the failure in the warehouse: %s", type(exc).__name__)
     if not alert:
@@ -318,6 +339,10 @@ def task_recovered(context: dict) -> None:
     """``on_success_callback`` of every task of the nightly DAG: after a retry (try 2 or later),
     an all-clear for each cause its failed tries had that no other task of the run still fails
     with. A first try's success does nothing (no connection, no query)."""
+    _recovered(context)
+
+
+def _recovered(context: dict, settings: Settings | None = None) -> None:
     ti = context.get("ti") or context.get("task_instance")
     try_number = getattr(ti, "try_number", None)
     if not isinstance(try_number, int) or try_number <= 1:
@@ -325,11 +350,42 @@ def task_recovered(context: dict) -> None:
     try:
         from vawg_warehouse.outcome_tasks import record_recovery
 
-        causes = record_recovery(context)
+        causes = record_recovery(context, settings)
         if causes:
             send(all_clear_alert(context, causes))
     except Exception as exc:  # noqa: BLE001 - never fail a task that succeeded
         log.warning("could not check for an all-clear: %s", type(exc).__name__)
+
+
+def national_task_failed(context: dict) -> None:
+    """``on_failure_callback`` of the national DAG's tasks: :func:`task_failed` as the task's
+    force (vawg_warehouse.national.as_force): recorded in that force's warehouse, judged against
+    its own tasks, the alert naming the force."""
+    _as_force(context, lambda seen, settings: _failure(seen, False, settings))
+
+
+def national_task_retrying(context: dict) -> None:
+    """``on_retry_callback`` of the national DAG's tasks: :func:`task_retrying` as the force."""
+    _as_force(context, lambda seen, settings: _failure(seen, True, settings))
+
+
+def national_task_recovered(context: dict) -> None:
+    """``on_success_callback`` of the national DAG's tasks: :func:`task_recovered` as the
+    force (a first try's success does nothing, as in the nightly)."""
+    ti = context.get("ti") or context.get("task_instance")
+    try_number = getattr(ti, "try_number", None)
+    if not isinstance(try_number, int) or try_number <= 1:
+        return
+    _as_force(context, _recovered)
+
+
+def _as_force(context: dict, callback: Callable[[dict, Settings | None], None]) -> None:
+    try:
+        from vawg_warehouse.national import as_force
+
+        as_force(context, callback)
+    except Exception as exc:  # noqa: BLE001 - never mask (or fail) the task itself
+        log.error("could not run the alert callback as the task's force: %s", type(exc).__name__)
 
 
 def fresh_by() -> time:

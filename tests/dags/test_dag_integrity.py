@@ -200,6 +200,7 @@ def test_dag_file_does_no_work_at_import_time() -> None:
         "dataclasses",
         "datetime",
         "email",
+        "typing",  # TYPE_CHECKING only: its names are imported for the type checker alone
     }
     called = {
         ast.unparse(n.value.func)
@@ -319,6 +320,24 @@ def test_national_each_forces_night_is_wired_as_the_nightly(dagbag) -> None:
     assert {k for k, t in touching.items() if t["retries"] < 2 or not t["exponential_backoff"]} == (
         set()
     )
+
+
+def test_national_tasks_alert_as_their_force(dagbag) -> None:
+    """Every task carries the nightly's three alert callbacks in their national form (each runs
+    as the failing task's force: vawg_warehouse.national.as_force); the package's group name is
+    the DAG's, so a task is known as its force's."""
+    from vawg_warehouse import national
+
+    tasks = _national(dagbag)["tasks"]
+    for kind, name in (
+        ("on_failure", "failed"),
+        ("on_retry", "retrying"),
+        ("on_success", "recovered"),
+    ):
+        assert {tuple(t[kind]) for t in tasks.values()} == {
+            (f"vawg_warehouse.notify.national_task_{name}",)
+        }, kind
+    assert {t["mapped_group"] for t in tasks.values()} == {national.GROUP, None}
 
 
 def test_national_dag_file_parses_fast_and_imports_nothing_heavy() -> None:

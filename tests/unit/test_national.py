@@ -4,8 +4,10 @@ one call only, and two forces' files each loaded into its own database."""
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import date
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import psycopg
@@ -216,5 +218,114 @@ def test_two_forces_files_load_each_into_its_own_database(base, tmp_path) -> Non
         # a retry of the same night finds nothing new
         again = national.extract_family("cumbria", "force", ctx, base)
         assert again["registered"] == 0 and again["rows_published"] == 0
+    finally:
+        _drop_force_databases(base, forces)
+
+
+# --------------------------------------------------------------------------------------------
+# Alerts: the nightly's callbacks as the failing task's force
+# --------------------------------------------------------------------------------------------
+
+NATIONAL_RUN = "manual__2025-02-01T02:30:00+00:00"
+OUTAGE = "connection to the warehouse was lost: server closed the connection unexpectedly"
+
+
+class _TaskInstance(SimpleNamespace):
+    """What the Task SDK hands a callback of a mapped task: its try and map index, and the
+    run's task states (every force's, by Airflow's ``<task>_<map index>`` key) on request."""
+
+    def get_task_states(self, dag_id, run_ids):
+        return {run_ids[0]: dict(self.states)}
+
+    def xcom_pull(self, task_ids, map_indexes):
+        assert (task_ids, map_indexes) == (national.FORCES_TASK, -1)
+        return ["lancashire", "cumbria"]
+
+
+def _national_context(task_id: str, map_index: int, try_number: int, states):
+    ti = _TaskInstance(
+        dag_id="vawg_national",
+        task_id=task_id,
+        try_number=try_number,
+        max_tries=2,
+        map_index=map_index,
+        states=states,
+    )
+    return {
+        "ti": ti,
+        "dag_run": SimpleNamespace(run_id=NATIONAL_RUN, dag_id="vawg_national"),
+        "exception": RuntimeError(OUTAGE),
+    }
+
+
+def _failures(url: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "select task_id, map_index, try_number, error_class "
+            "from audit.task_failure order by task_failure_id"
+        ).fetchall()
+
+
+def test_a_forces_failed_task_is_recorded_and_alerted_as_that_force(base, monkeypatch) -> None:
+    """Cumbria's load fails (map index 1) while Lancashire's night goes on: the failed try and
+    the failure for good are recorded in Cumbria's warehouse only, under the task's name in the
+    group; one alert, at the first failed try, names the force and links the mapped task's log;
+    Cumbria's run outcome then names the task and its error. A task outside the group records
+    in the run's own warehouse."""
+    from tests.unit.test_operations import _Webhook
+    from vawg_warehouse import notify
+
+    forces = ("lancashire", "cumbria")
+    hook = _Webhook()
+    monkeypatch.setenv("VAWG_ALERT_WEBHOOK_URL", hook.url)
+    monkeypatch.delenv("VAWG_ALERT_SMTP_HOST", raising=False)
+    monkeypatch.setenv("VAWG_BASE_URL", "https://airflow.example")
+    urls = {f: national.force_settings(f, base).external_warehouse_url for f in forces}
+    try:
+        for force in forces:
+            national.prepare_force(force, base)
+        o.prepare_warehouse(base)
+        states = {
+            "night.extract_force_0": "success",
+            "night.extract_force_1": "up_for_retry",
+            "forces_tonight": "success",
+        }
+        failing = ("night.extract_force", 1)  # Cumbria's map index
+        notify.national_task_retrying(_national_context(*failing, 1, states))
+        states["night.extract_force_1"] = "failed"
+        notify.national_task_failed(_national_context(*failing, 3, states))
+        assert os.environ.get("VAWG_HOME_FORCE") is None  # the force's settings are gone after
+
+        assert _failures(urls["cumbria"]) == [
+            ("extract_force", 1, 1, "RuntimeError"),
+            ("extract_force", 1, 3, "RuntimeError"),
+        ]
+        assert _failures(urls["lancashire"]) == []
+        assert _failures(base.external_warehouse_url) == []
+        posted = [json.loads(body) for _, _, body in hook.received]
+        assert [p["kind"] for p in posted] == ["task_retrying"]  # once per cause and run
+        alert = posted[0]
+        assert "(vawg_national, cumbria)" in alert["title"]
+        assert alert["facts"]["force"] == "cumbria"
+        assert alert["facts"]["log"] == (
+            "https://airflow.example/dags/vawg_national/runs/"
+            "manual__2025-02-01T02%3A30%3A00%2B00%3A00/tasks/night.extract_force/mapped/1"
+        )
+        # the force's outcome of the run names the failed task and its error
+        cumbria_states = national.states_of_force(states, 1, national.GROUP)
+        outcome = national.record_force_outcome(
+            "cumbria", "vawg_national", NATIONAL_RUN, date(2025, 2, 1), cumbria_states, base
+        )
+        assert outcome == {"force": "cumbria", "state": "failed", "failed": 1}
+        with psycopg.connect(urls["cumbria"]) as conn:
+            (failed,) = conn.execute(
+                "select failed_tasks::text from audit.run_outcome where dag_run_id = %s",
+                (NATIONAL_RUN,),
+            ).fetchone()
+        assert "extract_force" in failed and "RuntimeError" in failed and OUTAGE[:30] in failed
+
+        # a task outside the group: the run's own warehouse
+        notify.national_task_failed(_national_context("forces_tonight", -1, 1, states))
+        assert [f[0] for f in _failures(base.external_warehouse_url)] == ["forces_tonight"]
     finally:
         _drop_force_databases(base, forces)
