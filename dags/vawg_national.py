@@ -8,8 +8,10 @@
   `prepare` (the database made if new, migrations), `extract_<family>` (register, load, validate
   and publish the family's new files: orchestration's four steps), `dbt_shared` (after the
   public extract, whatever its outcome) then `dbt_<family>` once that family's extract
-  succeeded, then `finish`, `report` and `record_outcome` whatever happened (the force's own
-  audit.run_outcome). Forces are independent: one failing leaves the others' nights as they are.
+  succeeded; `source_freshness` once the extracts are done (stale warns, never fails); then
+  `finish`, `report`, `scorecard` (the force's Panel scorecard, its own reports folder) and
+  `record_outcome` whatever happened (the force's own audit.run_outcome). Forces are
+  independent: one failing leaves the others' nights as they are.
 * `watcher` fails the run if any task of any force failed.
 * Alerts: the nightly's (vawg_warehouse.notify), each as the task's force: a failed try is
   recorded in the force's own audit.task_failure (so its run outcome names the error), its
@@ -128,6 +130,21 @@ def vawg_national():
         return national.finish_force(force, dag_run.dag_id, dag_run.run_id, when, _base())
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
+    def source_freshness(force: str, dag_run=None, logical_date=None, ti=None) -> dict:
+        """dbt source freshness of the force's warehouse: stale warns, never fails."""
+        from vawg_warehouse import national
+
+        ctx = _context(dag_run, logical_date)
+        return national.freshness_force(force, ctx, _base(), ti.task_id)
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def scorecard(force: str, dag_run=None) -> dict:
+        """The force's Police and Crime Panel scorecard (HTML and PDF), its own reports folder."""
+        from vawg_warehouse import national
+
+        return national.scorecard_force(force, dag_run.run_id, _base())
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
     def report(force: str, dag_run=None) -> dict:
         """The auditor's run report of the force's warehouse (even after a failure)."""
         from vawg_warehouse import national
@@ -167,13 +184,16 @@ def vawg_national():
             group = dbt_group.override(task_id=f"dbt_{family}")(force, family)
             [shared, extracts[family]] >> group
             built.append(group)
+        fresh = source_freshness(force)
+        [*extracts.values()] >> fresh
         done = finish(force)
-        [*extracts.values(), shared, *built] >> done
+        [*extracts.values(), shared, *built, fresh] >> done
         outcome = record_outcome(force)
         reported = report(force)
-        done >> reported >> outcome
+        card = scorecard(force)
+        done >> reported >> card >> outcome
         # every task of the night reaches the watcher (returned: the group's edges bind to them)
-        return [prepared, *extracts.values(), shared, *built, done, reported, outcome]
+        return [prepared, *extracts.values(), shared, *built, fresh, done, reported, card, outcome]
 
     @task(trigger_rule=TriggerRule.ONE_FAILED, retries=0)
     def watcher() -> None:

@@ -17,6 +17,7 @@ vawg fetch-policeuk --force lancashire [--month YYYY-MM]   a month from the data
 vawg bench [--rows N] [--only NAME]   speed and memory figures -> docs/benchmarks.md
 vawg scorecard [--out DIR] [--png]    the Police and Crime Panel's measures scorecard (HTML, PDF)
 vawg status                     the last run per source, row counts, failures, dbt, freshness
+vawg status --national [FORCE ...]   the same for each force of the national run, its own warehouse
 vawg docs [--out DIR]           dbt docs as one static page (for the Airflow UI)
 vawg metabase                   create or update the Metabase questions and dashboard (its API)
 """
@@ -246,12 +247,19 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_status(_: argparse.Namespace) -> int:
+def cmd_status(args: argparse.Namespace) -> int:
     from vawg_warehouse import status
     from vawg_warehouse.ingest.landing import unrecognised_files
     from vawg_warehouse.warehouse import connect
 
     settings = get_settings()
+    if args.national is not None:
+        from vawg_warehouse import national
+        from vawg_warehouse.warehouse import ensure_warehouse
+
+        ensure_warehouse(settings)  # the server the forces' databases are on
+        print("\n".join(national.status_lines(args.national, settings)))
+        return 0
     with connect(settings) as conn:
         report = status.collect(conn)
     report.unrecognised = unrecognised_files(settings.landing_dir)
@@ -530,9 +538,17 @@ def build_parser() -> argparse.ArgumentParser:
     card.add_argument("--out", default=None, help="folder (default: $VAWG_REPORTS_DIR/scorecard)")
     card.add_argument("--png", action="store_true", help="also a PNG screenshot (Chromium)")
     card.set_defaults(func=cmd_scorecard)
-    sub.add_parser(
+    st = sub.add_parser(
         "status", help="the last run per source: files, rows, failures; dbt groups; freshness"
-    ).set_defaults(func=cmd_status)
+    )
+    st.add_argument(
+        "--national",
+        nargs="*",
+        metavar="FORCE",
+        help="each force's status from its own warehouse in the national run (these forces, "
+        "else VAWG_NATIONAL_FORCES or every force of seed forces)",
+    )
+    st.set_defaults(func=cmd_status)
     docs = sub.add_parser("docs", help="dbt docs as one static page")
     docs.add_argument("--out", default=None, help="folder (default: $VAWG_REPORTS_DIR/dbt_docs)")
     docs.set_defaults(func=cmd_docs)

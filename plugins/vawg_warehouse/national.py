@@ -254,6 +254,26 @@ def finish_force(
     return {"force": force, "batches": len(summary["batches"])}
 
 
+def freshness_force(force: str, ctx, base: Settings | None = None, task_id: str | None = None):
+    """dbt source freshness of the force's warehouse, recorded in its audit.source_freshness
+    (orchestration.check_source_freshness: a stale source warns, never fails)."""
+    from vawg_warehouse import orchestration as o
+
+    with force_environment(force, base) as settings:
+        checked = o.check_source_freshness(ctx, settings, task_id)
+    return {"force": force, "stale": checked.get("stale", [])}
+
+
+def scorecard_force(force: str, run_id: str | None, base: Settings | None = None) -> dict:
+    """The Police and Crime Panel's measures scorecard (HTML and PDF) of the force, from its own
+    warehouse, in its own reports folder (orchestration.build_scorecard)."""
+    from vawg_warehouse import orchestration as o
+
+    with force_environment(force, base) as settings:
+        card = o.build_scorecard(run_id, settings)
+    return {"force": force, "html": card["html"], "pdf": card["pdf"]}
+
+
 def report_force(force: str, run_id: str, base: Settings | None = None) -> dict:
     """The auditor's run report of the force's warehouse, in its own reports folder."""
     from vawg_warehouse import orchestration as o
@@ -293,6 +313,49 @@ def record_force_outcome(
     with force_environment(force, base) as settings:
         outcome = o.record_outcome(dag_id, run_id, logical_date, states, settings)
     return {"force": force, "state": outcome["state"], "failed": len(outcome["failed_tasks"])}
+
+
+def force_database_exists(settings: Settings) -> bool:
+    """Whether the force's warehouse database is on its server (asked of the server's
+    ``postgres`` database, so a missing one is not made nor an error)."""
+    import psycopg
+
+    from vawg_warehouse.warehouse import connection_info
+
+    info = connection_info(settings)
+    with psycopg.connect(info.for_database("postgres").url, connect_timeout=10) as conn:
+        found = conn.execute("select 1 from pg_database where datname = %s", (info.dbname,))
+        return found.fetchone() is not None
+
+
+def status_lines(forces: list[str] | None = None, base: Settings | None = None) -> list[str]:
+    """``vawg status --national``: each force's status (vawg_warehouse.status) from its own
+    warehouse and landing folder, under a line naming the force and its database; a force the
+    national run has not prepared yet says so. ``forces``: these (each in seed forces), else
+    the national run's."""
+    from vawg_warehouse import status
+    from vawg_warehouse.ingest.landing import unrecognised_files
+    from vawg_warehouse.warehouse import connect, connection_info
+
+    base = base or get_settings()
+    chosen = national_forces(",".join(forces)) if forces else national_forces()
+    lines = [f"national run: {len(chosen)} force(s): {', '.join(chosen)}"]
+    for force in chosen:
+        with force_environment(force, base) as settings:
+            database = connection_info(settings).dbname
+            lines.append("")
+            if not force_database_exists(settings):
+                lines.append(
+                    f"== {force}: no warehouse yet (database {database}): no national run has "
+                    "prepared it"
+                )
+                continue
+            lines.append(f"== {force}: database {database}, landing {settings.landing_dir}")
+            with connect(settings) as conn:
+                report = status.collect(conn)
+            report.unrecognised = unrecognised_files(settings.landing_dir)
+            lines.extend(f"  {line}" if line else "" for line in status.format_status(report))
+    return lines
 
 
 # --------------------------------------------------------------------------------------------

@@ -208,6 +208,19 @@ def _force_marts(url: str, force: str) -> None:
             "select state from audit.run_outcome order by run_outcome_id desc limit 1"
         ).fetchone()
         assert outcome == ("success",), force
+        checked = conn.execute("select count(*) from audit.source_freshness").fetchone()[0]
+        assert checked > 0, force  # the night's source freshness, in the force's own audit
+
+
+def _force_scorecard(home, force: str) -> None:
+    """The force's Panel scorecard, written by its night into its own reports folder: it names
+    the force and none of the other forces' authorities."""
+    name = next(r["force_name"] for r in read_seed("forces") if r["force_code"] == force)
+    page = home / "reports" / "national" / force / "scorecard" / "index.html"
+    html = page.read_text(encoding="utf-8")
+    assert f'data-force="{name}"' in html, force
+    others = {n for f in NATIONAL_FORCES if f != force for n in _authorities(f).values()}
+    assert not [n for n in others if n in html], force
 
 
 def _national_files(landing) -> None:
@@ -259,6 +272,7 @@ def test_a_national_run_builds_each_forces_marts_in_its_own_database_on_both_wor
         )
         for force, database in zip(NATIONAL_FORCES, databases, strict=True):
             _force_marts(database.url, force)
+            _force_scorecard(stack["home"], force)
         # Lancashire's night on the shared run's files: the marts of that run, row for row
         assert pipeline["first"].returncode == 0, pipeline["first"].stdout[-2000:]
         lancashire = databases[NATIONAL_FORCES.index("lancashire")]

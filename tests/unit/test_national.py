@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from datetime import date
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -218,8 +220,43 @@ def test_two_forces_files_load_each_into_its_own_database(base, tmp_path) -> Non
         # a retry of the same night finds nothing new
         again = national.extract_family("cumbria", "force", ctx, base)
         assert again["registered"] == 0 and again["rows_published"] == 0
+        # what a data engineer reads after the night: each force's status, its own warehouse's
+        shown = subprocess.run(
+            [sys.executable, "-m", "vawg_warehouse.cli", "status", "--national", *forces],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert shown.returncode == 0, shown.stdout + shown.stderr
+        blocks = shown.stdout.split("\n== ")[1:]
+        assert [b.split(":", 1)[0] for b in blocks] == forces
+        for force, block in zip(forces, blocks, strict=True):
+            database = national.force_database(base_settings_db(base), force)
+            assert f"database {database}, landing {base.landing_dir / force}" in block
+            crimes = next(line for line in block.splitlines() if "force_crimes " in line)
+            assert "run national-1: " in crimes and "published" in crimes, crimes
+            assert "funding_grants" in block and "no file taken in yet" in block
     finally:
         _drop_force_databases(base, forces)
+
+
+def base_settings_db(settings) -> str:
+    return ConnectionInfo.from_url(settings.external_warehouse_url).dbname
+
+
+def test_the_national_status_says_which_forces_have_no_warehouse_yet(base) -> None:
+    """Before any national run prepared them, each force's status says it has no warehouse
+    (nothing is made by asking); a force the seed lacks is an error naming it."""
+    lines = national.status_lines(["cumbria", "lancashire"], base)
+    assert lines[0] == "national run: 2 force(s): cumbria, lancashire"
+    for force in ("cumbria", "lancashire"):
+        database = national.force_database(base_settings_db(base), force)
+        assert (
+            f"== {force}: no warehouse yet (database {database}): no national run has prepared it"
+        ) in lines
+        assert not national.force_database_exists(national.force_settings(force, base))
+    with pytest.raises(national.NationalError, match="atlantis"):
+        national.status_lines(["atlantis"], base)
 
 
 # --------------------------------------------------------------------------------------------
