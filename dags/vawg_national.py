@@ -9,8 +9,9 @@
   and publish the family's new files: orchestration's four steps), `dbt_shared` (after the
   public extract, whatever its outcome) then `dbt_<family>` once that family's extract
   succeeded; `source_freshness` once the extracts are done (stale warns, never fails); then
-  `finish`, `report`, `scorecard` (the force's Panel scorecard, its own reports folder) and
-  `record_outcome` whatever happened (the force's own audit.run_outcome). Forces are
+  `finish`, `docs` (Data Docs of the run's validations, dbt docs), `report`, `scorecard` (the
+  force's Panel scorecard), each in the force's own reports folder, and `record_outcome`
+  whatever happened (the force's own audit.run_outcome). Forces are
   independent: one failing leaves the others' nights as they are.
 * `watcher` fails the run if any task of any force failed.
 * Alerts: the nightly's (vawg_warehouse.notify), each as the task's force: a failed try is
@@ -138,6 +139,13 @@ def vawg_national():
         return national.freshness_force(force, ctx, _base(), ti.task_id)
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
+    def docs(force: str, dag_run=None) -> dict:
+        """The force's Data Docs of the run's validations and dbt docs, its own reports folder."""
+        from vawg_warehouse import national
+
+        return national.docs_force(force, dag_run.run_id, _base())
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
     def scorecard(force: str, dag_run=None) -> dict:
         """The force's Police and Crime Panel scorecard (HTML and PDF), its own reports folder."""
         from vawg_warehouse import national
@@ -189,11 +197,13 @@ def vawg_national():
         done = finish(force)
         [*extracts.values(), shared, *built, fresh] >> done
         outcome = record_outcome(force)
+        pages = docs(force)
         reported = report(force)
         card = scorecard(force)
-        done >> reported >> card >> outcome
+        done >> pages >> reported >> card >> outcome
         # every task of the night reaches the watcher (returned: the group's edges bind to them)
-        return [prepared, *extracts.values(), shared, *built, fresh, done, reported, card, outcome]
+        night_tasks = [prepared, *extracts.values(), shared, *built, fresh, done, pages, reported]
+        return [*night_tasks, card, outcome]
 
     @task(trigger_rule=TriggerRule.ONE_FAILED, retries=0)
     def watcher() -> None:

@@ -274,6 +274,18 @@ def scorecard_force(force: str, run_id: str | None, base: Settings | None = None
     return {"force": force, "html": card["html"], "pdf": card["pdf"]}
 
 
+def docs_force(force: str, run_id: str, base: Settings | None = None) -> dict:
+    """The auditor's pages of the force's night, in its own reports folder: Great Expectations
+    Data Docs of the run's validations (none when nothing was validated) and dbt's docs as one
+    static page (orchestration.build_data_docs, build_dbt_docs)."""
+    from vawg_warehouse import orchestration as o
+
+    with force_environment(force, base) as settings:
+        data_docs = o.build_data_docs(run_id, settings)
+        dbt_docs = o.build_dbt_docs(settings)
+    return {"force": force, "data_docs": data_docs, "dbt_docs": dbt_docs}
+
+
 def report_force(force: str, run_id: str, base: Settings | None = None) -> dict:
     """The auditor's run report of the force's warehouse, in its own reports folder."""
     from vawg_warehouse import orchestration as o

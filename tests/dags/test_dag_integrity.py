@@ -261,7 +261,15 @@ def test_every_name_the_dag_file_takes_from_the_package_exists() -> None:
 # vawg_national: one force's night per map index of a mapped task group
 # --------------------------------------------------------------------------------------------
 
-NIGHT_STEPS = ("prepare", "source_freshness", "finish", "report", "scorecard", "record_outcome")
+NIGHT_STEPS = (
+    "prepare",
+    "source_freshness",
+    "finish",
+    "docs",
+    "report",
+    "scorecard",
+    "record_outcome",
+)
 
 
 def _national(dagbag) -> dict:
@@ -312,9 +320,9 @@ def test_national_each_forces_night_is_wired_as_the_nightly(dagbag) -> None:
         "night.source_freshness",
         *(f"night.{kind}_{family}" for kind in ("extract", "dbt") for family in SOURCES),
     }
-    assert up("report") == {"night.finish"} and up("scorecard") == {"night.report"}
-    assert up("record_outcome") == {"night.scorecard"}
-    for name in ("source_freshness", "finish", "report", "scorecard", "record_outcome"):
+    assert up("docs") == {"night.finish"} and up("report") == {"night.docs"}
+    assert up("scorecard") == {"night.report"} and up("record_outcome") == {"night.scorecard"}
+    for name in ("source_freshness", "finish", "docs", "report", "scorecard", "record_outcome"):
         assert tasks[f"night.{name}"]["trigger_rule"] == "all_done"
     # any task of any force failing reaches the watcher
     assert set(tasks["watcher"]["upstream"]) == {t for t in tasks if t.startswith("night.")}

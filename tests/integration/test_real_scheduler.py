@@ -212,11 +212,15 @@ def _force_marts(url: str, force: str) -> None:
         assert checked > 0, force  # the night's source freshness, in the force's own audit
 
 
-def _force_scorecard(home, force: str) -> None:
-    """The force's Panel scorecard, written by its night into its own reports folder: it names
-    the force and none of the other forces' authorities."""
+def _force_pages(home, force: str) -> None:
+    """The force's pages, written by its night into its own reports folder: Data Docs of the
+    run's validations, dbt docs, and the Panel scorecard, which names the force and none of the
+    other forces' authorities."""
     name = next(r["force_name"] for r in read_seed("forces") if r["force_code"] == force)
-    page = home / "reports" / "national" / force / "scorecard" / "index.html"
+    reports = home / "reports" / "national" / force
+    assert list((reports / "data_docs").rglob("index.html")), force
+    assert (reports / "dbt_docs" / "index.html").stat().st_size > 0, force
+    page = reports / "scorecard" / "index.html"
     html = page.read_text(encoding="utf-8")
     assert f'data-force="{name}"' in html, force
     others = {n for f in NATIONAL_FORCES if f != force for n in _authorities(f).values()}
@@ -272,7 +276,7 @@ def test_a_national_run_builds_each_forces_marts_in_its_own_database_on_both_wor
         )
         for force, database in zip(NATIONAL_FORCES, databases, strict=True):
             _force_marts(database.url, force)
-            _force_scorecard(stack["home"], force)
+            _force_pages(stack["home"], force)
         # Lancashire's night on the shared run's files: the marts of that run, row for row
         assert pipeline["first"].returncode == 0, pipeline["first"].stdout[-2000:]
         lancashire = databases[NATIONAL_FORCES.index("lancashire")]
