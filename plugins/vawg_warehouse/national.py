@@ -346,8 +346,7 @@ def status_lines(forces: list[str] | None = None, base: Settings | None = None) 
     national run has not prepared yet says so. ``forces``: these (each in seed forces), else
     the national run's."""
     from vawg_warehouse import status
-    from vawg_warehouse.ingest.landing import unrecognised_files
-    from vawg_warehouse.warehouse import connect, connection_info
+    from vawg_warehouse.warehouse import connection_info
 
     base = base or get_settings()
     chosen = national_forces(",".join(forces)) if forces else national_forces()
@@ -363,10 +362,7 @@ def status_lines(forces: list[str] | None = None, base: Settings | None = None) 
                 )
                 continue
             lines.append(f"== {force}: database {database}, landing {settings.landing_dir}")
-            with connect(settings) as conn:
-                report = status.collect(conn)
-            report.unrecognised = unrecognised_files(settings.landing_dir)
-            lines.extend(f"  {line}" if line else "" for line in status.format_status(report))
+            lines.extend(f"  {line}" if line else "" for line in status.status_lines(settings))
     return lines
 
 

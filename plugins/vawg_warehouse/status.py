@@ -16,6 +16,7 @@ import psycopg
 
 from vawg_warehouse import run_outcome
 from vawg_warehouse.audit import Freshness, GroupAttempt, rules_broken
+from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.ingest import home_office_bodies, landing_check
 from vawg_warehouse.ingest.datasets import SOURCES
 
@@ -170,6 +171,19 @@ def _dataset_run(conn: psycopg.Connection, dataset: str) -> DatasetRun:
     ).fetchall():
         run.warnings.append((batch_id, file_name, home_office_bodies.describe(detail["bodies"])))
     return run
+
+
+def status_lines(settings: Settings | None = None) -> list[str]:
+    """``vawg status`` of one warehouse: its audit schema's report, with the files in its
+    landing folder that no contract takes."""
+    from vawg_warehouse.ingest.landing import unrecognised_files
+    from vawg_warehouse.warehouse import connect
+
+    settings = settings or get_settings()
+    with connect(settings) as conn:
+        report = collect(conn)
+    report.unrecognised = unrecognised_files(settings.landing_dir)
+    return format_status(report)
 
 
 def _when(value: datetime | None) -> str:
