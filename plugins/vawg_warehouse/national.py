@@ -416,8 +416,13 @@ def as_force(context: dict, callback: Callable[[dict, Settings | None], None]) -
     audit.task_failure, one alert per cause and run, the all-clear) as the task's force: with
     its settings (its own warehouse), its own tasks' states, the alert naming the force. A task
     outside the mapped group, or whose force cannot be told, runs it as the run's own warehouse
-    (settings None: the task's own)."""
-    force = force_of_task(context)
+    (settings None: the task's own), as does one whose force could not be read: its alert
+    still goes out."""
+    try:
+        force = force_of_task(context)
+    except Exception as exc:  # noqa: BLE001 - the alert matters more than where it is recorded
+        log.warning("could not tell the task's force (%s): as the run's own", type(exc).__name__)
+        force = None
     if force is None:
         callback(context, None)
         return

@@ -375,7 +375,7 @@ def national_task_recovered(context: dict) -> None:
     ti = context.get("ti") or context.get("task_instance")
     try_number = getattr(ti, "try_number", None)
     if not isinstance(try_number, int) or try_number <= 1:
-        return
+        return  # before reading the force: no XCom read for every first try that succeeds
     _as_force(context, _recovered)
 
 

@@ -364,5 +364,17 @@ def test_a_forces_failed_task_is_recorded_and_alerted_as_that_force(base, monkey
         # a task outside the group: the run's own warehouse
         notify.national_task_failed(_national_context("forces_tonight", -1, 1, states))
         assert [f[0] for f in _failures(base.external_warehouse_url)] == ["forces_tonight"]
+        # a task whose force cannot be read (XCom unreachable): still alerted, as the run's own
+        lost = _national_context("night.dbt_force", 0, 1, states)
+
+        def unreachable(**_):
+            raise ConnectionError("the API server is gone")
+
+        lost["ti"].xcom_pull = unreachable
+        lost["exception"] = RuntimeError("dbt failed")
+        notify.national_task_failed(lost)
+        assert _failures(base.external_warehouse_url)[-1][0] == "night.dbt_force"
+        posted = [json.loads(body) for _, _, body in hook.received]
+        assert [p["kind"] for p in posted] == ["task_retrying", "task_failed", "task_failed"]
     finally:
         _drop_force_databases(base, forces)
