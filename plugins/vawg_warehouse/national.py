@@ -173,10 +173,10 @@ def ensure_force_database(settings: Settings) -> bool:
 
     from vawg_warehouse.warehouse import connection_info
 
+    if force_database_exists(settings):
+        return False
     info = connection_info(settings)
     with psycopg.connect(info.for_database("postgres").url, autocommit=True) as conn:
-        if conn.execute("select 1 from pg_database where datname = %s", (info.dbname,)).fetchone():
-            return False
         try:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(info.dbname)))
         except psycopg.errors.DuplicateDatabase:  # another worker made it meanwhile
@@ -428,7 +428,7 @@ def as_force(context: dict, callback: Callable[[dict, Settings | None], None]) -
         return
     from vawg_warehouse.task_settings import settings_for_task
 
-    ti = context.get("ti") or context.get("task_instance")
-    seen = {**context, "ti": ForceTask(ti, force), "task_instance": ForceTask(ti, force)}
+    task = ForceTask(context.get("ti") or context.get("task_instance"), force)
+    seen = {**context, "ti": task, "task_instance": task}
     with force_environment(force, settings_for_task()) as settings:
         callback(seen, settings)
