@@ -41,6 +41,11 @@ REDIS = "redis"
 # The variable each worker is started with: its name, read back by worker_hostname().
 WORKER_NAME_ENV = "VAWG_CELERY_WORKER"
 HOSTNAME_CALLABLE = "vawg_warehouse.airflow_celery.worker_hostname"
+# Airflow's executor and Celery configuration with the tasks' libraries preloaded in the process
+# that forks the task processes (vawg_warehouse.airflow_executors, which imports Airflow: named
+# here, not imported).
+LOCAL_EXECUTOR_CLASS = "vawg_warehouse.airflow_executors.LocalExecutor"
+CELERY_CONFIG_OPTIONS = "vawg_warehouse.airflow_executors.CELERY_CONFIG"
 REDIS_SERVER = "/usr/bin/redis-server"
 
 
@@ -145,6 +150,7 @@ def celery_environment(
         "AIRFLOW__CELERY__BROKER_URL": broker_url,
         "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{metadata_sqlalchemy_url}",
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(concurrency),
+        "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": CELERY_CONFIG_OPTIONS,
         # One task per free process: a long dbt task never holds a second one back in a queue.
         "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
         # How many processes the scheduler uses to read task states: one on a small machine.

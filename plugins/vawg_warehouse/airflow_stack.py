@@ -148,7 +148,7 @@ def stack_environment(
     workers = str(parallelism())
     database = sqlalchemy_url(metadata_url(settings))
     base_url = f"http://{HOST}:{listen_port}"
-    executor_env = {"AIRFLOW__CORE__EXECUTOR": celery.LOCAL}
+    executor_env = {"AIRFLOW__CORE__EXECUTOR": celery.LOCAL_EXECUTOR_CLASS}
     if chosen == celery.CELERY:
         executor_env = celery.celery_environment(
             database, broker or broker_url(settings), worker_concurrency()

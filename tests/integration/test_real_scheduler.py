@@ -29,7 +29,7 @@ import pytest
 from tests.conftest import TEST_KEY, create_database, drop_database
 from tests.integration.conftest import PERIODS, RUN_DATE, vawg
 from vawg_devtools.sample import generate
-from vawg_warehouse import airflow_celery, national
+from vawg_warehouse import airflow_celery, national, task_preload
 from vawg_warehouse.airflow_api import AirflowApi
 from vawg_warehouse.airflow_stack import free_api_port
 from vawg_warehouse.ingest.landing_files import read_seed
@@ -156,8 +156,12 @@ def test_up_runs_four_components_workers_and_redis_with_pid_files_and_owner_only
     assert (stack_home / "secrets" / "redis_password").stat().st_mode & 0o077 == 0
     port = airflow_celery.redis_port(stack_home / "redis" / "redis.conf")
     assert port != 6379 and "redis://:***@127.0.0.1:" in stack["up"].stdout
+    preloaded = f"task preload: {len(task_preload.PRELOADED)} libraries"
     for name in ("worker-1", "worker-2"):
-        assert f"vawg-{name}@" in (stack_home / "logs" / f"{name}.log").read_text()
+        log = (stack_home / "logs" / f"{name}.log").read_text()
+        assert f"vawg-{name}@" in log
+        # each worker's main process imported the tasks' libraries before forking its pool
+        assert preloaded in log and "not imported" not in log
 
 
 def _authorities(force: str) -> dict[str, str]:
@@ -316,6 +320,9 @@ def test_a_backfill_runs_one_date_at_a_time_in_date_order(server, tmp_path_facto
     backfill's dates by logical date and so waits for them."""
     with airflow_up(server, tmp_path_factory, PERIODS[1:], 300) as stack:
         _backfill_takes_turns(stack)
+        # the scheduler imported the tasks' libraries before forking its LocalExecutor workers
+        scheduler = (stack["home"] / "airflow_stack" / "logs" / "scheduler.log").read_text()
+        assert f"task preload: {len(task_preload.PRELOADED)} libraries" in scheduler
 
 
 def _backfill_takes_turns(stack) -> None:

@@ -44,7 +44,8 @@ def test_the_stack_runs_the_local_executor_on_a_postgresql_metadata_database_of_
     home,
 ) -> None:
     env = airflow_stack.stack_environment(get_settings(), listen_port=8123)
-    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    # Airflow's LocalExecutor, preloading the tasks' libraries (vawg_warehouse.airflow_executors)
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "vawg_warehouse.airflow_executors.LocalExecutor"
     # psycopg 3 for both engines: no asyncpg needed (Airflow would derive +asyncpg otherwise)
     metadata = "postgresql+psycopg://u:pw@db.example:5432/airflow"
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == metadata
@@ -224,6 +225,9 @@ def test_celery_takes_the_redis_url_from_the_setting_and_keeps_results_in_the_me
         "db+postgresql+psycopg://u:pw@db.example:5432/airflow"
     )
     assert env["AIRFLOW__CELERY__WORKER_CONCURRENCY"] == "1"  # parallelism 2, two workers
+    assert env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] == (
+        "vawg_warehouse.airflow_executors.CELERY_CONFIG"
+    )
     # a broker of the operator's: the stack writes no Redis of its own
     assert not (celery_home / "airflow_stack" / "redis").exists()
     assert airflow_celery.redacted(env["AIRFLOW__CELERY__BROKER_URL"]) == (

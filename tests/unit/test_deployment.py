@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from tests.conftest import HANG_GUARD_SECONDS
+from vawg_warehouse.airflow_celery import CELERY_CONFIG_OPTIONS, LOCAL_EXECUTOR_CLASS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -103,20 +104,24 @@ def test_the_stack_is_airflow_3_with_init_ordering_health_checks_and_its_own_dat
     env_file = tmp_path / ".env"
     text = EXAMPLE.read_text()
     if profile == "celery":
-        text = text.replace("AIRFLOW_EXECUTOR=LocalExecutor", "AIRFLOW_EXECUTOR=CeleryExecutor")
+        text = text.replace(
+            f"AIRFLOW_EXECUTOR={LOCAL_EXECUTOR_CLASS}", "AIRFLOW_EXECUTOR=CeleryExecutor"
+        )
     env_file.write_text(text)
     done = _config(env_file, profile)
     assert done.returncode == 0, done.stderr
     services = yaml.safe_load(done.stdout)["services"]
     airflow = {n: s for n, s in services.items() if n.startswith("airflow-") and n != "airflow-db"}
     assert set(AIRFLOW_COMPONENTS) <= set(airflow)
-    executor = "CeleryExecutor" if profile == "celery" else "LocalExecutor"
+    executor = "CeleryExecutor" if profile == "celery" else LOCAL_EXECUTOR_CLASS
     jwt = {s["environment"]["AIRFLOW__API_AUTH__JWT_SECRET"] for s in airflow.values()}
     assert len(jwt) == 1 and jwt != {""}, "api-server, scheduler and workers share one JWT secret"
     for name in (*AIRFLOW_COMPONENTS, "airflow-worker"):
         service = services[name]
         env = service["environment"]
         assert env["AIRFLOW__CORE__EXECUTOR"] == executor
+        # the tasks' libraries preloaded by the process that forks them, either executor
+        assert env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] == CELERY_CONFIG_OPTIONS
         assert "healthcheck" in service and service["healthcheck"]["test"], name
         assert (
             service["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
