@@ -28,10 +28,12 @@ import pytest
 
 from tests.conftest import TEST_KEY, create_database, drop_database
 from tests.integration.conftest import PERIODS, RUN_DATE, vawg
+from vawg_devtools import headline_check
 from vawg_devtools.sample import generate
 from vawg_warehouse import airflow_celery, national, task_preload
 from vawg_warehouse.airflow_api import AirflowApi
 from vawg_warehouse.airflow_stack import free_api_port
+from vawg_warehouse.config import Settings, get_settings
 from vawg_warehouse.ingest.landing_files import read_seed
 
 pytestmark = pytest.mark.integration
@@ -231,6 +233,23 @@ def _force_pages(home, force: str) -> None:
     assert not [n for n in others if n in html], force
 
 
+def _force_headlines(base: Settings, force: str) -> None:
+    """Each headline of the force's Panel scorecard beside its own bi.measure_headlines (read as
+    the BI login) and its own marts (vawg_devtools.headline_check): the three agree, and the page
+    shows no figure its warehouse does not hold."""
+    settings = national.force_settings(force, base)
+    page = settings.reports_dir / "scorecard" / "index.html"
+    rows = headline_check.compare(page, settings)
+    assert rows, force
+    assert [row for row in rows if not headline_check._agrees(row)] == [], force
+    on_page = {
+        m for m, attrs in headline_check.page_headlines(page).items() if attrs.get("data-value")
+    }
+    assert on_page <= {row["measure"] for row in rows}, force
+    if force == "lancashire":  # the shared run's 15 months: headlines to compare, not all hidden
+        assert [row for row in rows if not row["suppressed"]], rows
+
+
 def _national_files(landing) -> None:
     """Each force's files in its own landing folder: Lancashire's are the shared run's own
     (same periods, volume and seeds, so the same files), Cumbria's a month of its own."""
@@ -246,13 +265,14 @@ def _national_files(landing) -> None:
 
 @pytest.mark.xdist_group("airflow_run")
 def test_a_national_run_builds_each_forces_marts_in_its_own_database_on_both_workers(
-    stack, pipeline
+    stack, pipeline, monkeypatch
 ) -> None:
     """vawg_national on the Celery stack, triggered through the REST API: one force's night per
     map index of the mapped task group, each from its own landing folder into its own database
     (<db>_<force>), the tasks spread over both workers. Lancashire's night, on the shared run's
-    files, builds exactly the marts of that `airflow dags test` run of vawg_nightly; the stack's
-    own warehouse (the nightly's) takes nothing in; the broker's password is in no log."""
+    files, builds exactly the marts of that `airflow dags test` run of vawg_nightly; each force's
+    scorecard headlines agree with its own BI view and marts; the stack's own warehouse (the
+    nightly's) takes nothing in; the broker's password is in no log."""
     api: AirflowApi = stack["api"]
     _national_files(stack["home"] / "landing")
     databases = [
@@ -278,9 +298,12 @@ def test_a_national_run_builds_each_forces_marts_in_its_own_database_on_both_wor
         assert by_worker == {"worker-1", "worker-2"}, sorted(
             (t["task_id"], t["map_index"], t["hostname"]) for t in mapped
         )
+        for name in ("VAWG_HOME", "VAWG_LANDING_DIR", "VAWG_WAREHOUSE_URL"):
+            monkeypatch.setenv(name, stack["env"][name])
         for force, database in zip(NATIONAL_FORCES, databases, strict=True):
             _force_marts(database.url, force)
             _force_pages(stack["home"], force)
+            _force_headlines(get_settings(), force)
         # Lancashire's night on the shared run's files: the marts of that run, row for row
         assert pipeline["first"].returncode == 0, pipeline["first"].stdout[-2000:]
         lancashire = databases[NATIONAL_FORCES.index("lancashire")]

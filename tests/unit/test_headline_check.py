@@ -64,3 +64,24 @@ def test_a_page_showing_another_figure_or_period_disagrees(page, capsys) -> None
     page.write_text(html.replace(tag.group(0), wrong_period), encoding="utf-8")
     assert headline_check.main(["--page", str(page)]) == 1
     assert "1 disagreeing" in capsys.readouterr().out
+
+
+def test_no_figure_agrees_only_with_a_page_that_shows_none() -> None:
+    """A period with nothing to measure (say no Victims' Code right due yet: 0 of 0) has no
+    figure in the view or the marts; the page agrees by showing none, not a number."""
+    from datetime import date
+
+    row = {
+        "measure": "victims_code",
+        "period": date(2024, 12, 1),
+        "page_period": "2024-12-01",
+        "page": None,
+        "view": None,
+        "view_counts": (0, 0),
+        "marts": None,
+        "mart_counts": (0, 0),
+        "suppressed": False,
+    }
+    assert headline_check._agrees(row)
+    assert not headline_check._agrees({**row, "page": "0.0"})
+    assert not headline_check._agrees({**row, "mart_counts": (0, 3)})

@@ -173,6 +173,8 @@ def test_the_scorecard_in_chromium_shows_each_measures_latest_figure_from_the_wa
     # Self-contained: no script, nothing fetched from elsewhere, charts inlined.
     html = page.read_text()
     assert "<script" not in html.lower()
+    # every attribute apart from the one before it (a value's closing quote, then a space)
+    assert not re.search(r'"data-[a-z-]+="', html)
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
     images = dom.find("img")
     assert len(images) >= len(cfg.measures)
