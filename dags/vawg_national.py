@@ -1,5 +1,7 @@
 """National run: every force's night, each in its own warehouse, fanned out by dynamic task mapping.
 
+* `wait_for_turn` first: one national run at a time, a backfill's dates in date order (the
+  nightly's gate, vawg_warehouse.run_turn, with `watcher` as the task that ends a run).
 * `forces_tonight` lists the forces the run covers (VAWG_NATIONAL_FORCES, each in seed forces;
   unset: every force there): a small XCom, a list of data.police.uk force ids.
 * `night`, a mapped task group (one map index per force, `.expand(force=...)`), runs one force's
@@ -20,7 +22,8 @@
   all-clear.
 
 Tasks hand each other database tables and small XComs only, never local files, so the forces'
-nights spread over Celery (or Kubernetes) workers. One run at a time (max_active_runs=1); the
+nights spread over Celery (or Kubernetes) workers. One run at a time (max_active_runs=1, and the
+gate for backfills, whose dates Airflow runs by the backfill's own max_active_runs); the
 schedule is VAWG_NATIONAL_SCHEDULE (default none: triggered only, so the nightly is unchanged).
 
 Wiring only: every task calls `vawg_warehouse.national` (imported inside the task). Parsing reads
@@ -40,6 +43,7 @@ from vawg_warehouse.notify import (
     national_task_recovered,
     national_task_retrying,
 )
+from vawg_warehouse.run_turn import poke_seconds as turn_poke_seconds
 
 GROUP = "night"  # vawg_warehouse.national.GROUP
 
@@ -88,6 +92,15 @@ def _base():
     doc_md=__doc__,
 )
 def vawg_national():
+    @task.sensor(poke_interval=turn_poke_seconds(), mode="reschedule", timeout=20 * 3600)
+    def wait_for_turn(dag_run=None, ti=None) -> bool:
+        """One national run at a time, backfills included: waits (holding no worker slot) for
+        the run before it and for any run going (vawg_warehouse.run_turn)."""
+        from vawg_warehouse import national
+        from vawg_warehouse import orchestration as o
+
+        return o.wait_for_turn(ti, dag_run.dag_id, dag_run.run_id, national.LAST_TASK)
+
     @task
     def forces_tonight() -> list[str]:
         """The forces of this run (VAWG_NATIONAL_FORCES, each a force of seed forces)."""
@@ -211,7 +224,9 @@ def vawg_national():
         it)."""
         raise RuntimeError("a task of this run failed: see the failed task's log")
 
-    every_task = night.expand(force=forces_tonight())
+    forces = forces_tonight()
+    wait_for_turn() >> forces
+    every_task = night.expand(force=forces)
     every_task >> watcher()
 
 

@@ -41,6 +41,9 @@ from vawg_warehouse.forces import HOME_FORCE_VARIABLE, ForceError, all_forces
 log = logging.getLogger(__name__)
 
 FORCES_ENV = "VAWG_NATIONAL_FORCES"
+# The task whose end is the end of a national run, for the run gate (vawg_warehouse.run_turn):
+# the watcher comes after every task of every force's night (skipped when none failed).
+LAST_TASK = "watcher"
 NATIONAL_FOLDER = "national"
 # PostgreSQL keeps the first 63 bytes of a name (NAMEDATALEN - 1): a longer one is refused here
 # rather than silently cut (two forces' databases could then be one).

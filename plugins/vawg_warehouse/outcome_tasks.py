@@ -155,22 +155,24 @@ def _value(state) -> str | None:
     return None if state is None else str(getattr(state, "value", state))
 
 
-def wait_for_turn(ti, dag_id: str, run_id: str) -> bool:
+def wait_for_turn(ti, dag_id: str, run_id: str, last_task: str | None = None) -> bool:
     """The DAG's first task (a sensor): True when this run may go on, one run of the DAG at a
-    time (vawg_warehouse.run_turn, from Airflow's own states, asked through the Task SDK)."""
+    time (vawg_warehouse.run_turn, from Airflow's own states, asked through the Task SDK).
+    ``last_task``: the task whose end ends a run (default: the nightly's record_outcome)."""
     from vawg_warehouse.run_turn import GATE_TASK, LAST_TASK, holders, may_start
 
+    last_task = last_task or LAST_TASK
     previous = ti.get_previous_dagrun()
     before = (previous.run_id, _value(previous.state)) if previous is not None else None
-    found = ti.get_task_states(dag_id=dag_id, task_ids=[GATE_TASK, LAST_TASK])
+    found = ti.get_task_states(dag_id=dag_id, task_ids=[GATE_TASK, last_task])
     task_states = {
         run: {task: _value(state) for task, state in states.items()}
         for run, states in found.items()
     }
     run_states = {
         other: _value(ti.get_dagrun_state(dag_id=dag_id, run_id=other)) or "running"
-        for other in holders(task_states, run_id)
+        for other in holders(task_states, run_id, last_task)
     }
-    ok, why = may_start(run_id, before, task_states, run_states)
+    ok, why = may_start(run_id, before, task_states, run_states, last_task)
     log.info("run %s: %s", run_id, why if not ok else "its turn: " + why)
     return ok

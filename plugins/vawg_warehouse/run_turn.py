@@ -34,19 +34,23 @@ GATE_TASK = "wait_for_turn"
 # after the run before it ends. A setting, so a test's stack need not wait half a minute a date.
 POKE_ENV = "VAWG_TURN_POKE_SECONDS"
 DEFAULT_POKE_SECONDS = 30
+# The task whose end is the end of a run: the nightly's record_outcome; vawg_national's watcher
+# (after every force's night, skipped when none failed; national.LAST_TASK).
 LAST_TASK = "record_outcome"
 ACTIVE_RUN_STATES = ("queued", "running")
 # A task instance in one of these has ended (or will never run): its run no longer holds the turn.
 ENDED_TASK_STATES = ("success", "failed", "skipped", "upstream_failed", "removed")
 
 
-def holders(task_states: Mapping[str, Mapping[str, str | None]], me: str) -> list[str]:
-    """Runs other than ``me`` that passed the gate and have not yet recorded their outcome."""
+def holders(
+    task_states: Mapping[str, Mapping[str, str | None]], me: str, last_task: str = LAST_TASK
+) -> list[str]:
+    """Runs other than ``me`` that passed the gate and whose ``last_task`` has not ended."""
     found = []
     for run_id, states in task_states.items():
         if run_id == me:
             continue
-        if states.get(GATE_TASK) == "success" and states.get(LAST_TASK) not in ENDED_TASK_STATES:
+        if states.get(GATE_TASK) == "success" and states.get(last_task) not in ENDED_TASK_STATES:
             found.append(run_id)
     return sorted(found)
 
@@ -56,9 +60,11 @@ def may_start(
     previous_run: tuple[str, str] | None,
     task_states: Mapping[str, Mapping[str, str | None]],
     run_states: Mapping[str, str],
+    last_task: str = LAST_TASK,
 ) -> tuple[bool, str]:
     """Whether run ``me`` may go on, and why not. ``previous_run``: (run id, state) of the run
-    before it by logical date, if any; ``task_states``: run id -> {gate's and last task's state};
+    before it by logical date, if any; ``task_states``: run id -> {gate's and ``last_task``'s
+    state};
     ``run_states``: the Airflow state of each holder (a run marked failed or success by hand, its
     last task never run, no longer holds the turn)."""
     # Only a running predecessor is waited for: a queued one may be held back by this very run
@@ -69,7 +75,7 @@ def may_start(
         return False, f"waiting for the run before it, {previous_run[0]}, to finish"
     busy = [
         run_id
-        for run_id in holders(task_states, me)
+        for run_id in holders(task_states, me, last_task)
         if run_states.get(run_id, "running") in ACTIVE_RUN_STATES
     ]
     if busy:

@@ -285,19 +285,35 @@ def test_national_is_triggered_only_by_default_one_run_at_a_time(dagbag) -> None
 
 
 def test_national_fans_out_one_mapped_group_per_force(dagbag) -> None:
-    """forces_tonight lists the forces (the only root); every other task but the watcher is in
-    the mapped task group `night`, and each reads the force from it."""
+    """forces_tonight lists the forces, after the run gate; every other task but the watcher is
+    in the mapped task group `night`, and each reads the force from it."""
     tasks = _national(dagbag)["tasks"]
-    assert [t for t, v in tasks.items() if not v["upstream"]] == ["forces_tonight"]
+    assert tasks["forces_tonight"]["upstream"] == ["wait_for_turn"]
     night = {t for t in tasks if t.startswith("night.")}
     assert night == {f"night.{s}" for s in NIGHT_STEPS} | {
         f"night.{kind}_{family}" for kind in ("extract", "dbt") for family in SOURCES
     } | {"night.dbt_shared"}
-    assert set(tasks) == night | {"forces_tonight", "watcher"}
+    assert set(tasks) == night | {"wait_for_turn", "forces_tonight", "watcher"}
     assert {tasks[t]["mapped_group"] for t in night} == {"night"}
-    assert tasks["forces_tonight"]["mapped_group"] is tasks["watcher"]["mapped_group"] is None
+    unmapped = ("wait_for_turn", "forces_tonight", "watcher")
+    assert {tasks[t]["mapped_group"] for t in unmapped} == {None}
     assert all("forces_tonight" in tasks[t]["upstream"] for t in night)  # the mapped force
-    assert len(tasks) == 2 + len(NIGHT_STEPS) + len(SOURCES) + len(GROUPS)
+    assert len(tasks) == 3 + len(NIGHT_STEPS) + len(SOURCES) + len(GROUPS)
+
+
+def test_national_runs_take_turns_as_the_nightlys_do(dagbag) -> None:
+    """The nightly's run gate first (a backfill's dates run by the backfill's max_active_runs):
+    a reschedule-mode sensor, the only root; a run holds the turn until its watcher has ended
+    (vawg_warehouse.national.LAST_TASK), which comes after every force's night."""
+    from vawg_warehouse import national
+
+    tasks = _national(dagbag)["tasks"]
+    gate = tasks["wait_for_turn"]
+    assert gate["operator"].endswith("SensorOperator") and gate["mode"] == "reschedule"
+    assert gate["poke_interval"] == 30  # VAWG_TURN_POKE_SECONDS unset: the default
+    assert [t for t, v in tasks.items() if not v["upstream"]] == ["wait_for_turn"]
+    last = tasks[national.LAST_TASK]
+    assert set(last["upstream"]) == {t for t in tasks if t.startswith("night.")}
 
 
 def test_national_each_forces_night_is_wired_as_the_nightly(dagbag) -> None:
@@ -353,7 +369,8 @@ def test_national_tasks_alert_as_their_force(dagbag) -> None:
 
 def test_national_dag_file_parses_fast_and_imports_nothing_heavy() -> None:
     """Only imports, constants and definitions at module level: of the package, only the
-    constants module (datasets) and the schedule's setting (notify, standard library only).
+    constants module (datasets), the schedule's setting (notify) and the gate's poke interval
+    (run_turn), the last two standard library only.
     Parsed in a fresh process, the file costs well under half a second above airflow.sdk's own
     import, and brings in no dbt, Great Expectations, database driver or data library, nor the
     package's task modules."""
@@ -374,6 +391,7 @@ def test_national_dag_file_parses_fast_and_imports_nothing_heavy() -> None:
         "airflow.sdk",
         "vawg_warehouse.ingest.datasets",
         "vawg_warehouse.notify",
+        "vawg_warehouse.run_turn",
     }
     called = {
         ast.unparse(n.value.func)

@@ -43,6 +43,22 @@ def test_a_run_marked_failed_by_hand_no_longer_holds_the_turn() -> None:
     assert may_start("b1", None, task_states, {"stuck": "failed"})[0]
 
 
+def test_a_national_run_holds_the_turn_until_its_watcher_has_ended() -> None:
+    """vawg_national's runs end with the watcher (after every force's night; skipped when none
+    failed), not record_outcome, which is a mapped task there."""
+    from vawg_warehouse.national import LAST_TASK
+
+    assert LAST_TASK == "watcher"
+    going = {"n1": {"wait_for_turn": "success", "watcher": None}, "b1": {}}
+    ok, why = may_start("b1", None, going, {"n1": "running"}, LAST_TASK)
+    assert not ok and "n1" in why
+    for ended in ("skipped", "success", "failed", "upstream_failed"):
+        done = {"n1": {"wait_for_turn": "success", "watcher": ended}, "b1": {}}
+        assert may_start("b1", None, done, {"n1": "running"}, LAST_TASK)[0], ended
+    # read with the nightly's last task, the same states would hold the turn for ever
+    assert not may_start("b1", None, done, {"n1": "running"})[0]
+
+
 def test_the_first_run_ever_goes_at_once() -> None:
     assert may_start("first", None, {"first": states(None)}, {}) == (True, "no other run is going")
 
