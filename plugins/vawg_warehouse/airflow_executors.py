@@ -14,6 +14,7 @@ Airflow imports this module itself, by the paths in its settings:
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from airflow.executors.local_executor import LocalExecutor as _AirflowLocalExecutor
@@ -34,6 +35,10 @@ class LocalExecutor(_AirflowLocalExecutor):
 
 def _preload_in_worker(**_: Any) -> None:
     preload()
+    # As the LocalExecutor does before forking its workers: what is loaded now lives as long as
+    # the worker, so the collector of every process forked from it leaves it alone (and so does
+    # not touch, and copy, its pages).
+    gc.freeze()
 
 
 def __getattr__(name: str) -> Any:

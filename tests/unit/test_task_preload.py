@@ -4,6 +4,7 @@ configuration whose worker_init handler runs it in a worker's main process."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -84,8 +85,14 @@ def test_the_celery_configuration_is_airflows_own_with_a_preload_at_worker_init(
     assert conf.getimport("celery", "celery_config_options") is DEFAULT_CELERY_CONFIG
     _not_imported("sndhdr")
     monkeypatch.setattr(task_preload, "PRELOADED", ("sndhdr",))
+    frozen = gc.get_freeze_count()
     with caplog.at_level(logging.INFO, logger=task_preload.__name__):
-        worker_init.send(sender=None)
+        try:
+            worker_init.send(sender=None)
+            # what was loaded is out of the collector's way in the processes forked from it
+            assert gc.get_freeze_count() > frozen
+        finally:
+            gc.unfreeze()
     assert "sndhdr" in sys.modules
     assert "task preload: 1 libraries" in caplog.records[-1].getMessage()
     with pytest.raises(AttributeError, match="CELERY_CONFIGURATION"):

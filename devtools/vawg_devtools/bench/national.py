@@ -8,10 +8,13 @@ run's end:
 
 * A: one force (lancashire), one worker;
 * B: two forces (lancashire, cumbria), one worker: B - A is the cost of one more force;
-* C: two forces, two workers: C beside B is what a second worker buys.
+* C: two forces, two workers: C beside B is what a second worker buys;
+* D: one force, one worker, a backlog of the same month and the 12 before it (13 months, at the
+  same ``size`` a month), in one run: D - A is the cost of one more year of a force's backlog.
 
 Each figure is printed beside its floor: B beside A (the same night of one force less), C beside
-B (the same run on one worker less). The stack's start-up (about 40 s) is outside every figure.
+B (the same run on one worker less), D beside A (the same run with a year of files less). The
+stack's start-up (about 40 s) is outside every figure.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from vawg_warehouse.airflow_stack import free_api_port
 
 DAG_ID = "vawg_national"
 START, END = date(2025, 1, 1), date(2025, 1, 31)
+YEAR_BEFORE = date(2024, 1, 1)  # D's backlog starts here: the month and the 12 before it
 RUN_DATE = date(2025, 2, 1)
 
 
@@ -39,20 +43,24 @@ def _drop(info) -> None:
         conn.execute(f'drop database if exists "{info.dbname}" with (force)')
 
 
-def national_run(forces: list[str], workers: int, rows: int, workspace: Path) -> dict:
-    """One national run of ``forces`` on a Celery stack of ``workers`` workers: seconds from the
-    trigger to the end, the run's state, tasks per worker."""
+def national_run(
+    forces: list[str], workers: int, rows: int, workspace: Path, start: date = START
+) -> dict:
+    """One national run of ``forces`` on a Celery stack of ``workers`` workers, each force's files
+    from ``start`` to END at ``rows`` crimes a month: seconds from the trigger to the end, the
+    run's state, tasks per worker."""
     from vawg_devtools.sample import generate
     from vawg_warehouse import national
     from vawg_warehouse.airflow_api import AirflowApi
 
-    home = workspace / f"{len(forces)}forces_{workers}workers"
+    months = (END.year - start.year) * 12 + END.month - start.month + 1
+    home = workspace / f"{len(forces)}forces_{workers}workers_{months}months"
     landing = home / "landing"
     for n, force in enumerate(forces):
         saved = os.environ.get("VAWG_HOME_FORCE")
         os.environ["VAWG_HOME_FORCE"] = force
         try:
-            generate(landing / force, start=START, end=END, rows=rows, seed=31 + n)
+            generate(landing / force, start=start, end=END, rows=rows * months, seed=31 + n)
         finally:
             if saved is None:
                 os.environ.pop("VAWG_HOME_FORCE", None)
@@ -122,8 +130,9 @@ def measure(size: int, workspace: Path) -> list[Figure]:
         "A": national_run(["lancashire"], 1, size, workspace),
         "B": national_run(["lancashire", "cumbria"], 1, size, workspace),
         "C": national_run(["lancashire", "cumbria"], 2, size, workspace),
+        "D": national_run(["lancashire"], 1, size, workspace, start=YEAR_BEFORE),
     }
-    a, b, c = (runs[k]["seconds"] for k in "ABC")
+    a, b, c, d = (runs[k]["seconds"] for k in "ABCD")
     states = {k: r["state"] for k, r in runs.items()}
     ok = set(states.values()) == {"success"}
     note = "; ".join(
@@ -151,6 +160,18 @@ def measure(size: int, workspace: Path) -> list[Figure]:
             floor_name="the same run of 2 forces on 1 worker",
             met=None if ok else False,
             note=f"per extra worker {c - b:+.1f} s; {note}",
+            detail=runs,
+        ),
+        Figure(
+            name=f"national run, 1 force with 13 months of files on 1 Celery worker "
+            f"({size:,} crimes a month)",
+            value=d,
+            unit="s",
+            target="cost per extra year of backlog (D - A)",
+            floor=a,
+            floor_name="the same run with 1 month of files",
+            met=None if ok else False,
+            note=f"per extra year {d - a:+.1f} s; {note}",
             detail=runs,
         ),
     ]

@@ -41,7 +41,7 @@ class Bench:
             return 450 if rows >= FULL_ROWS else 20
         if self.size == "repeats":
             return 5
-        if self.size == "crimes a force":  # the national run: one month of each force
+        if self.size == "crimes a force":  # the national run: crimes a month of each force
             return 3_000 if rows >= FULL_ROWS else 300
         return rows
 
