@@ -132,46 +132,39 @@ def measure(size: int, workspace: Path) -> list[Figure]:
         "C": national_run(["lancashire", "cumbria"], 2, size, workspace),
         "D": national_run(["lancashire"], 1, size, workspace, start=YEAR_BEFORE),
     }
-    a, b, c, d = (runs[k]["seconds"] for k in "ABCD")
-    states = {k: r["state"] for k, r in runs.items()}
-    ok = set(states.values()) == {"success"}
-    note = "; ".join(
-        f"{k}: {r['state']}, {r['tasks']} task instances, per worker {r['workers']}"
-        for k, r in runs.items()
-    )
-    return [
-        Figure(
-            name=f"national run, 2 forces on 1 Celery worker ({size:,} crimes a force)",
-            value=b,
-            unit="s",
-            target="cost per extra force (B - A)",
-            floor=a,
-            floor_name="the same run of 1 force on 1 worker",
-            met=None if ok else False,
-            note=f"per extra force {b - a:+.1f} s; {note}",
-            detail=runs,
-        ),
-        Figure(
-            name=f"national run, 2 forces on 2 Celery workers ({size:,} crimes a force)",
-            value=c,
-            unit="s",
-            target="cost per extra worker (C - B)",
-            floor=b,
-            floor_name="the same run of 2 forces on 1 worker",
-            met=None if ok else False,
-            note=f"per extra worker {c - b:+.1f} s; {note}",
-            detail=runs,
-        ),
-        Figure(
-            name=f"national run, 1 force with 13 months of files on 1 Celery worker "
-            f"({size:,} crimes a month)",
-            value=d,
-            unit="s",
-            target="cost per extra year of backlog (D - A)",
-            floor=a,
-            floor_name="the same run with 1 month of files",
-            met=None if ok else False,
-            note=f"per extra year {d - a:+.1f} s; {note}",
-            detail=runs,
-        ),
-    ]
+    return figures(runs, size)
+
+
+def figures(runs: dict[str, dict], size: int) -> list[Figure]:
+    """Each run beside its floor: B beside A, C beside B, D beside A (module docstring)."""
+    comparisons = (
+        ("B", "A", f"2 forces on 1 Celery worker ({size:,} crimes a force)",
+         "the same run of 1 force on 1 worker", "per extra force"),
+        ("C", "B", f"2 forces on 2 Celery workers ({size:,} crimes a force)",
+         "the same run of 2 forces on 1 worker", "per extra worker"),
+        ("D", "A", f"1 force with 13 months of files on 1 Celery worker ({size:,} crimes a month)",
+         "the same run with 1 month of files", "per extra year of backlog"),
+    )  # fmt: skip
+    ok = {r["state"] for r in runs.values()} == {"success"}
+    found = []
+    for run, floor, name, floor_name, per in comparisons:
+        value, below = runs[run]["seconds"], runs[floor]["seconds"]
+        said = "; ".join(
+            f"{k}: {runs[k]['state']}, {runs[k]['tasks']} task instances, "
+            f"per worker {runs[k]['workers']}"
+            for k in (floor, run)
+        )
+        found.append(
+            Figure(
+                name=f"national run, {name}",
+                value=value,
+                unit="s",
+                target=f"cost {per} ({run} - {floor})",
+                floor=below,
+                floor_name=floor_name,
+                met=None if ok else False,
+                note=f"{per} {value - below:+.1f} s; {said}",
+                detail={k: runs[k] for k in (floor, run)},
+            )
+        )
+    return found
