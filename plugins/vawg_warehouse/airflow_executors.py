@@ -21,9 +21,6 @@ from airflow.executors.local_executor import LocalExecutor as _AirflowLocalExecu
 
 from vawg_warehouse.task_preload import preload
 
-LOCAL_EXECUTOR = f"{__name__}.LocalExecutor"
-CELERY_CONFIG_OPTIONS = f"{__name__}.CELERY_CONFIG"
-
 
 class LocalExecutor(_AirflowLocalExecutor):
     """Airflow's LocalExecutor; its workers (and so every task) start with the libraries in."""
