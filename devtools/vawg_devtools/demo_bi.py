@@ -28,13 +28,23 @@ limit 5;"""
 
 
 def _password(settings: Settings) -> str:
+    """The login's password, made once. Written whole to a file of its own and then linked into
+    place, so two callers at once never read a half-written file: the second's link fails and it
+    reads the first's."""
     path = settings.secrets_dir / "bi_demo.password"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(path.parent, 0o700)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        draft = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as out:
             out.write(secrets.token_urlsafe(18))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another caller's password is in place: use it
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 
@@ -43,7 +53,10 @@ def ensure_login(settings: Settings | None = None) -> ConnectionInfo:
     settings = settings or get_settings()
     admin = connection_info(settings)
     password = _password(settings)
-    with psycopg.connect(admin.url, autocommit=True) as conn:
+    with psycopg.connect(admin.url) as conn:  # one transaction, committed on leaving
+        # The login is the server's, not the database's: two callers at once (two test workers,
+        # a demo beside a check) would both find none and both create it. One at a time.
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (LOGIN,))
         exists = conn.execute("select 1 from pg_roles where rolname = %s", (LOGIN,)).fetchone()
         verb = "alter" if exists else "create"
         conn.execute(
