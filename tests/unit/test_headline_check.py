@@ -70,6 +70,7 @@ def test_no_figure_agrees_only_with_a_page_that_shows_none() -> None:
     """A period with nothing to measure (say no Victims' Code right due yet: 0 of 0) has no
     figure in the view or the marts; the page agrees by showing none, not a number."""
     from datetime import date
+    from decimal import Decimal
 
     row = {
         "measure": "victims_code",
@@ -85,3 +86,9 @@ def test_no_figure_agrees_only_with_a_page_that_shows_none() -> None:
     assert headline_check._agrees(row)
     assert not headline_check._agrees({**row, "page": "0.0"})
     assert not headline_check._agrees({**row, "mart_counts": (0, 3)})
+    # a figure on one side only is a disagreement to report, not an error in the check
+    assert not headline_check._agrees({**row, "marts": Decimal("12.5"), "mart_counts": (1, 8)})
+    assert not headline_check._agrees({**row, "view": Decimal("12.5"), "page": "12.5"})
+    assert not headline_check._agrees(
+        {**row, "page": "12.5", "marts": Decimal("12.5"), "mart_counts": (1, 8)}
+    )  # the view without a figure: this raised TypeError (Decimal(None)) before
