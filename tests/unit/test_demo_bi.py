@@ -58,11 +58,13 @@ def test_two_callers_at_once_make_one_login_and_neither_fails(
     admin.execute(sql.SQL("create role {}").format(sql.Identifier(demo_bi.BI_READER)))
     start, errors, logins = threading.Barrier(4), [], []
 
+    monkeypatch.setenv("VAWG_HOME", str(tmp_path / "home"))
+    settings = get_settings()
+
     def ask(n: int) -> None:
-        monkeypatch.setenv("VAWG_HOME", str(tmp_path / "home"))
         start.wait()
         try:
-            logins.append(demo_bi.ensure_login(get_settings()))
+            logins.append(demo_bi.ensure_login(settings))
         except Exception as exc:  # noqa: BLE001 - the failure is what the test reports
             errors.append(exc)
 
