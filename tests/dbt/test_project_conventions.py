@@ -124,12 +124,37 @@ def _primary_key_constraint(model: dict[str, Any]) -> list[str]:
     return []
 
 
-def _has_key_tests(tests: list[dict[str, Any]], key: list[str]) -> bool:
-    """unique + not_null on a one-column key; the grain test + not_null on each column otherwise."""
-    if len(key) == 1 and {"unique", "not_null"} <= _column_tests(tests, key[0]):
+def _enforced_table(model: dict[str, Any]) -> bool:
+    """A table built whole on every run under an enforced contract: PostgreSQL enforces its
+    columns' not_null constraints as it is built. Not an incremental fact: a constraint added to
+    its yml never reaches the table already there, so its columns keep not_null data tests."""
+    return model["config"]["materialized"] == "table" and bool(
+        model["config"].get("contract", {}).get("enforced")
+    )
+
+
+def _not_null_constraint(model: dict[str, Any], column: str) -> bool:
+    """The column is NOT NULL in the table the model builds (a primary key implies it)."""
+    if not _enforced_table(model):
+        return False
+    types = {c["type"] for c in model["columns"].get(column, {}).get("constraints") or []}
+    keys = [c for c in model.get("constraints") or [] if c["type"] == "primary_key"]
+    return bool(types & {"not_null", "primary_key"}) or any(column in c["columns"] for c in keys)
+
+
+def _column_checks(model: dict[str, Any], tests: list[dict[str, Any]], column: str) -> set[str]:
+    """The column's data tests, with not_null also when the table enforces it."""
+    found = _column_tests(tests, column)
+    return found | {"not_null"} if _not_null_constraint(model, column) else found
+
+
+def _has_key_tests(model: dict[str, Any], tests: list[dict[str, Any]], key: list[str]) -> bool:
+    """unique + not_null on a one-column key; the grain test + not_null on each column otherwise
+    (not_null a data test, or a constraint of an enforced table: _not_null_constraint)."""
+    if len(key) == 1 and {"unique", "not_null"} <= _column_checks(model, tests, key[0]):
         return True
     return sorted(key) in [sorted(g) for g in _grain_tests(tests)] and all(
-        "not_null" in _column_tests(tests, column) for column in key
+        "not_null" in _column_checks(model, tests, column) for column in key
     )
 
 
@@ -250,18 +275,40 @@ def test_every_model_has_primary_key_tests(manifest: dict[str, Any]) -> None:
         model_tests = tests.get(model["unique_id"], [])
         key = _primary_key_constraint(model)
         if key:
-            if not _has_key_tests(model_tests, key):
+            if not _has_key_tests(model, model_tests, key):
                 missing.append(f"{model['name']}: primary key {key}")
             continue
-        # No constraint (views): some column, or the grain test, must be a tested key.
+        # No primary key constraint: some column, or the grain test, must be a tested key.
         single = any(
-            {"unique", "not_null"} <= _column_tests(model_tests, name) for name in model["columns"]
+            {"unique", "not_null"} <= _column_checks(model, model_tests, name)
+            for name in model["columns"]
         )
         if not single and not any(
-            _has_key_tests(model_tests, g) for g in _grain_tests(model_tests)
+            _has_key_tests(model, model_tests, g) for g in _grain_tests(model_tests)
         ):
             missing.append(f"{model['name']}: no unique + not_null key")
     assert not missing, missing
+
+
+def test_a_column_is_kept_non_null_one_way_only(manifest: dict[str, Any]) -> None:
+    """On a table built whole under an enforced contract, NOT NULL is a constraint (PostgreSQL
+    refuses the build, and the old table stays), never also a data test that could not fail.
+    On an incremental fact or a view it is a data test: a constraint would never reach an
+    incremental table already built, and a view cannot hold one."""
+    tests = _tests_by_model(manifest)
+    as_tests, unchecked = [], []
+    for model in _models(manifest):
+        for name, column in model["columns"].items():
+            tested = "not_null" in _column_tests(tests.get(model["unique_id"], []), name)
+            declared = any(c["type"] == "not_null" for c in column.get("constraints") or [])
+            if _enforced_table(model) and tested:
+                as_tests.append(f"{model['name']}.{name}")
+            if declared and not _enforced_table(model) and not tested:
+                unchecked.append(f"{model['name']}.{name}")
+    assert not as_tests, (
+        f"not_null data tests on enforced tables (make each a constraint): {as_tests}"
+    )
+    assert not unchecked, f"not_null constraint that no build enforces, and no test: {unchecked}"
 
 
 def test_every_fact_and_measure_mart_has_a_grain_test(manifest: dict[str, Any]) -> None:
