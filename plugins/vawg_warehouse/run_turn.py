@@ -31,9 +31,16 @@ log = logging.getLogger(__name__)
 
 GATE_TASK = "wait_for_turn"
 # How often the gate looks again while it waits (seconds): a waiting run starts at most this long
-# after the run before it ends. A setting, so a test's stack need not wait half a minute a date.
+# after the run before it ends. Never under 30 s: the gate is a sensor in reschedule mode, and when
+# it is due again before the scheduler has handled the executor's report of its last poke, Airflow
+# 3.3 finds the report of a task it has queued again, takes it for a task changed behind its back
+# ("finished with state success, but the task instance's state attribute is queued") and fails the
+# try: the run waits out a retry delay, and three such tries fail it. Seen with 5 s on a backfill
+# of two dates on the 2-core machine, the second date's gate failing its first try.
 POKE_ENV = "VAWG_TURN_POKE_SECONDS"
 DEFAULT_POKE_SECONDS = 30
+MIN_POKE_SECONDS = 30
+MAX_POKE_SECONDS = 600
 # The task whose end is the end of a run: the nightly's record_outcome; vawg_national's watcher
 # (after every force's night, skipped when none failed; national.LAST_TASK).
 LAST_TASK = "record_outcome"
@@ -84,17 +91,30 @@ def may_start(
 
 
 def poke_seconds() -> int:
-    """The gate's poke interval: ``VAWG_TURN_POKE_SECONDS`` (1 to 600), else 30. Read when the
-    DAG file is parsed, so a bad value is a warning and the default, never an import error."""
+    """The gate's poke interval: ``VAWG_TURN_POKE_SECONDS`` (30 to 600), else 30. Read when the
+    DAG file is parsed, so a bad value is a warning and the default, never an import error; a
+    value under 30 is a warning and 30 (MIN_POKE_SECONDS says why)."""
     raw = os.environ.get(POKE_ENV, "").strip()
     if not raw:
         return DEFAULT_POKE_SECONDS
-    if raw.isdigit() and 1 <= int(raw) <= 600:
+    if raw.isdigit() and 1 <= int(raw) < MIN_POKE_SECONDS:
+        log.warning(
+            "%s=%s is shorter than %s s, which Airflow's scheduler can take to handle a poke's "
+            "end: a shorter wait can fail the gate's try. Using %s",
+            POKE_ENV,
+            raw,
+            MIN_POKE_SECONDS,
+            MIN_POKE_SECONDS,
+        )
+        return MIN_POKE_SECONDS
+    if raw.isdigit() and MIN_POKE_SECONDS <= int(raw) <= MAX_POKE_SECONDS:
         return int(raw)
     log.warning(
-        "%s=%r is not a whole number of seconds from 1 to 600: using %s",
+        "%s=%r is not a whole number of seconds from %s to %s: using %s",
         POKE_ENV,
         raw,
+        MIN_POKE_SECONDS,
+        MAX_POKE_SECONDS,
         DEFAULT_POKE_SECONDS,
     )
     return DEFAULT_POKE_SECONDS
