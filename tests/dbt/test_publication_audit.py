@@ -86,7 +86,9 @@ def _write_orders(conn: psycopg.Connection) -> None:
         rows.append({
             "month_start_date": OCT,
             "local_authority_code": la,
+            "local_authority_name": la,
             "order_type": "DVPN",
+            "order_type_name": "Domestic violence protection notice",
             "financial_year": "2024/25",
             "is_complete_period": True,
             "is_pilot_only": False,
