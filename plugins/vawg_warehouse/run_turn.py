@@ -36,7 +36,7 @@ GATE_TASK = "wait_for_turn"
 # 3.3 finds the report of a task it has queued again, takes it for a task changed behind its back
 # ("finished with state success, but the task instance's state attribute is queued") and fails the
 # try: the run waits out a retry delay, and three such tries fail it. Seen with 5 s on a backfill
-# of two dates on the 2-core machine, the second date's gate failing its first try.
+# of two dates on the 2-core machine, in each of two runs (README, "Backfills").
 POKE_ENV = "VAWG_TURN_POKE_SECONDS"
 DEFAULT_POKE_SECONDS = 30
 MIN_POKE_SECONDS = 30
