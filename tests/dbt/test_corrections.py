@@ -76,6 +76,18 @@ def build(data_tests: bool = False) -> None:
     assert success and exception is None and not failed, (exception, failed)
 
 
+def build_facts() -> None:
+    """fct_victims_code_right and what it reads, without data tests (incremental after the
+    first time)."""
+    success, nodes, _, exception = transform.invoke(
+        "build",
+        get_settings(),
+        ["--select", "+fct_victims_code_right", "--exclude-resource-type", "unit_test", "test"],
+    )
+    failed = [n.node.unique_id for n in nodes if str(n.status) in transform.FAILED_STATUSES]
+    assert success and exception is None and not failed, (exception, failed)
+
+
 def facts(db) -> dict[str, str]:
     with psycopg.connect(db.url) as conn:
         return dict(conn.execute("select crime_id, offence_code from marts.fct_recorded_crime"))
@@ -222,3 +234,94 @@ def test_a_resent_day_removes_recodes_and_cancels_through_facts_and_marts(migrat
     build(data_tests=True)
     assert facts(migrated) == {STALKING: "8Q", RAPE: "19C", DA_ASSAULT: "8Q"}
     assert charged(migrated)["rape"] == 1
+
+
+VC_HEADER = (
+    "record_id,crime_reference,victim_id,right_number,status,date_due,date_completed,"
+    "recorded_by_unit,extracted_at"
+)
+
+
+def vc_record(crime_reference: str, right: int, victim: str, extracted: str) -> str:
+    number = crime_reference.removeprefix("LC-")
+    due = "2025-02-01"
+    return f"VC-{number}-{right:02d},{crime_reference},{victim},{right},,{due},,CID,{extracted}"
+
+
+def victims_code_rows(db) -> dict[str, str]:
+    """fct_victims_code_right: record -> the local authority it is counted in."""
+    with psycopg.connect(db.url) as conn:
+        return dict(
+            conn.execute("select record_id, local_authority_code from marts.fct_victims_code_right")
+        )
+
+
+def test_a_victims_code_record_follows_its_crime_and_a_quiet_night_changes_nothing(
+    migrated, landing
+):
+    """fct_victims_code_right is incremental, and takes in a night both the records that came in
+    it and the records of crimes restated in it (their local authority is the crime's). Two
+    selects of the incremental branch, each checked: a new record for one crime, and another
+    crime moved to Burnley by a later file that does not list its record again."""
+    preston, burnley = "E07000123", "E07000117"
+    write(
+        landing,
+        CRIMES,
+        "\n".join(
+            [
+                CRIME_HEADER,
+                crime(STALKING, "8Q", "N", "P000000001"),
+                crime(DA_ASSAULT, "8N", "Y", "P000000003"),
+            ]
+        )
+        + "\n",
+    )
+    write(
+        landing,
+        "force/victims_code/victims_code_2025-01-01.csv",
+        "\n".join(
+            [
+                VC_HEADER,
+                vc_record(STALKING, 1, "P000000001", EXTRACTED),
+                vc_record(DA_ASSAULT, 1, "P000000003", EXTRACTED),
+            ]
+        )
+        + "\n",
+    )
+    night("run-1", date(2025, 1, 2))
+    build_facts()
+    first, second = f"VC-{STALKING[3:]}-01", f"VC-{DA_ASSAULT[3:]}-01"
+    assert victims_code_rows(migrated) == {first: preston, second: preston}
+
+    # The next day: the DA assault restated in Burnley (its record not sent again), a second
+    # right recorded for the stalking victim.
+    extracted = "2025-01-03T01:15:00Z"
+    moved = crime(DA_ASSAULT, "8N", "Y", "P000000003").replace(preston, burnley)
+    write(
+        landing,
+        "force/crimes/crimes_2025-01-02.csv",
+        CRIME_HEADER + "\n" + moved.replace(EXTRACTED, extracted) + "\n",
+    )
+    write(
+        landing,
+        "force/victims_code/victims_code_2025-01-02.csv",
+        VC_HEADER + "\n" + vc_record(STALKING, 2, "P000000001", extracted) + "\n",
+    )
+    night("run-2", date(2025, 1, 3))
+    build_facts()
+    third = f"VC-{STALKING[3:]}-02"
+    expected = {first: preston, second: burnley, third: preston}
+    assert victims_code_rows(migrated) == expected
+
+    # A night with no new file: the incremental build selects nothing and changes nothing.
+    with psycopg.connect(migrated.url) as conn:
+        before = conn.execute(
+            "select record_id, xmin::text from marts.fct_victims_code_right order by 1"
+        ).fetchall()
+    build_facts()
+    with psycopg.connect(migrated.url) as conn:
+        after = conn.execute(
+            "select record_id, xmin::text from marts.fct_victims_code_right order by 1"
+        ).fetchall()
+    assert victims_code_rows(migrated) == expected
+    assert after == before  # no row deleted and inserted again
