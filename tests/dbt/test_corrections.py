@@ -63,26 +63,15 @@ def night(run_id: str, day: date) -> list[int]:
     return ids
 
 
-def build(data_tests: bool = False) -> None:
-    """Build the marts and what they need (incrementally after the first time); their data
-    tests only when asked (the last build), unit tests never (tests/dbt/test_unit_tests.py)."""
+def build(data_tests: bool = False, select: tuple[str, ...] = MARTS) -> None:
+    """Build the marts (or ``select``) and what they need (incrementally after the first time);
+    their data tests only when asked (the last build), unit tests never
+    (tests/dbt/test_unit_tests.py)."""
     skip = ["unit_test"] if data_tests else ["unit_test", "test"]
     success, nodes, _, exception = transform.invoke(
         "build",
         get_settings(),
-        ["--indirect-selection", "cautious", "--select", *MARTS, "--exclude-resource-type", *skip],
-    )
-    failed = [n.node.unique_id for n in nodes if str(n.status) in transform.FAILED_STATUSES]
-    assert success and exception is None and not failed, (exception, failed)
-
-
-def build_facts() -> None:
-    """fct_victims_code_right and what it reads, without data tests (incremental after the
-    first time)."""
-    success, nodes, _, exception = transform.invoke(
-        "build",
-        get_settings(),
-        ["--select", "+fct_victims_code_right", "--exclude-resource-type", "unit_test", "test"],
+        ["--indirect-selection", "cautious", "--select", *select, "--exclude-resource-type", *skip],
     )
     failed = [n.node.unique_id for n in nodes if str(n.status) in transform.FAILED_STATUSES]
     assert success and exception is None and not failed, (exception, failed)
@@ -289,7 +278,7 @@ def test_a_victims_code_record_follows_its_crime_and_a_quiet_night_changes_nothi
         + "\n",
     )
     night("run-1", date(2025, 1, 2))
-    build_facts()
+    build(select=("+fct_victims_code_right",))
     first, second = f"VC-{STALKING[3:]}-01", f"VC-{DA_ASSAULT[3:]}-01"
     assert victims_code_rows(migrated) == {first: preston, second: preston}
 
@@ -308,7 +297,7 @@ def test_a_victims_code_record_follows_its_crime_and_a_quiet_night_changes_nothi
         VC_HEADER + "\n" + vc_record(STALKING, 2, "P000000001", extracted) + "\n",
     )
     night("run-2", date(2025, 1, 3))
-    build_facts()
+    build(select=("+fct_victims_code_right",))
     third = f"VC-{STALKING[3:]}-02"
     expected = {first: preston, second: burnley, third: preston}
     assert victims_code_rows(migrated) == expected
@@ -318,7 +307,7 @@ def test_a_victims_code_record_follows_its_crime_and_a_quiet_night_changes_nothi
         before = conn.execute(
             "select record_id, xmin::text from marts.fct_victims_code_right order by 1"
         ).fetchall()
-    build_facts()
+    build(select=("+fct_victims_code_right",))
     with psycopg.connect(migrated.url) as conn:
         after = conn.execute(
             "select record_id, xmin::text from marts.fct_victims_code_right order by 1"
